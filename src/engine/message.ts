@@ -1,0 +1,32 @@
+/**
+ * A message prepared once and handed to many sessions. A broadcast builds one and every recipient
+ * reuses its encodings, so the per-recipient cost is a queue push, not string or JSON work.
+ */
+export class OutboundMessage {
+  /** The message payload: text or binary. */
+  readonly data: string | Buffer;
+  private pollingCache: string | undefined;
+
+  constructor(data: string | Buffer) {
+    this.data = data;
+  }
+
+  /** Byte size used for send-buffer accounting (UTF-16 length for text: cheap and an upper bound per char). */
+  get size(): number {
+    return typeof this.data === 'string' ? this.data.length : this.data.byteLength;
+  }
+
+  /** The packet as it travels in a long-polling payload: `4<text>` or `b<base64>`. */
+  get pollingPacket(): string {
+    if (this.pollingCache === undefined) {
+      this.pollingCache =
+        typeof this.data === 'string' ? `4${this.data}` : `b${this.data.toString('base64')}`;
+    }
+    return this.pollingCache;
+  }
+}
+
+/** Wraps raw data in an OutboundMessage unless it already is one. */
+export function toOutbound(data: string | Buffer | OutboundMessage): OutboundMessage {
+  return data instanceof OutboundMessage ? data : new OutboundMessage(data);
+}

@@ -1,0 +1,82 @@
+import type { IncomingMessage } from 'node:http';
+import type { OutboundMessage } from './message.js';
+
+/**
+ * Why an Engine.IO session ended. The strings match the official engine.io server so that
+ * applications and logs read the same.
+ */
+export type EngineCloseReason =
+  /** The peer closed the transport, or sent a close packet. */
+  | 'transport close'
+  /** The transport failed: socket error, payload over maxPayload, a second concurrent GET. */
+  | 'transport error'
+  /** No pong arrived within pingTimeout of a ping. */
+  | 'ping timeout'
+  /** The peer sent a packet that does not decode. */
+  | 'parse error'
+  /** The application closed the session. */
+  | 'forced close'
+  /** The server is closing every session. */
+  | 'server shutting down'
+  /** The bounded send buffer overflowed with a non-volatile message: the peer does not keep up. */
+  | 'send buffer full';
+
+/** The transports a session can use. */
+export type TransportName = 'polling' | 'websocket';
+
+/** What a session's state machine is in. */
+export type SessionState = 'open' | 'closing' | 'closed';
+
+/** Per-message send options. */
+export interface SendOptions {
+  /** Drop the message instead of buffering it when the transport is not ready or the buffer is full. */
+  volatile?: boolean;
+  /** Ask the WebSocket transport to compress this message (permessage-deflate must be on). */
+  compress?: boolean;
+}
+
+/** What `EngineSession.send` did with a message. */
+export type SendResult =
+  /** Written to the transport or queued for it. */
+  | 'sent'
+  /** A volatile message was dropped because the transport was not writable or the buffer was full. */
+  | 'dropped'
+  /** The session is closed (or has just been closed because its buffer overflowed). */
+  | 'closed';
+
+/** Anything `EngineSession.send` accepts: a raw message or one prepared once for many sessions. */
+export type Outbound = string | Buffer | OutboundMessage;
+
+/** One Engine.IO session, as the layer above sees it. */
+export interface EngineSession {
+  /** The session id (`sid`) sent in the open packet. */
+  readonly id: string;
+  /** The transport currently carrying the session. */
+  readonly transport: TransportName;
+  /** The state of the session. */
+  readonly state: SessionState;
+  /** The HTTP request that opened the session (headers, url, socket address). */
+  readonly request: IncomingMessage;
+  /** The remote address of the request that opened the session. */
+  readonly remoteAddress: string;
+  /**
+   * Sends one message, or several that must travel together (a packet and its binary attachments),
+   * subject to the bounded send buffer.
+   */
+  send(messages: Outbound | readonly Outbound[], options?: SendOptions): SendResult;
+  /** Flushes what is buffered, sends a close packet, then closes the transport. */
+  close(): void;
+}
+
+/** The events one session reports to the layer above. */
+export interface SessionHandler {
+  /** A message packet arrived: text as string, binary as Buffer. */
+  onMessage(data: string | Buffer): void;
+  /** The session ended; called exactly once. */
+  onClose(reason: EngineCloseReason, cause?: Error): void;
+}
+
+/** The layer above Engine.IO: told of every new session, returns what receives that session's events. */
+export interface EngineHandler {
+  onSession(session: EngineSession): SessionHandler;
+}
