@@ -1,0 +1,309 @@
+import { OutboundMessage } from '../engine/message.js';
+import { encodePacket, type Packet } from './packet.js';
+
+/** A socket id. Every socket is in the room named by its id. */
+export type SocketId = string;
+/** A room name. */
+export type Room = string;
+
+/** Flags of one broadcast. */
+export interface BroadcastFlags {
+  /** Drop the packet for recipients that cannot take it right now. */
+  volatile?: boolean;
+  /** Ask the transport to compress. */
+  compress?: boolean;
+  /** Only sockets of this server process (matters with a multi-node adapter). */
+  local?: boolean;
+  /** How long to wait for acknowledgements, in ms. */
+  timeout?: number;
+}
+
+/** Who a broadcast reaches: sockets in any of `rooms` (every socket when empty), minus those in `except`. */
+export interface BroadcastOptions {
+  rooms: ReadonlySet<Room>;
+  except?: ReadonlySet<Room>;
+  flags?: BroadcastFlags;
+}
+
+/**
+ * A way to put packets on a wire (Socket.IO over Engine.IO, or parley's plain-WebSocket JSON).
+ * Broadcasts encode once per format, however many recipients use it.
+ */
+export interface WireFormat {
+  readonly name: string;
+  encode(packet: Packet): readonly OutboundMessage[];
+}
+
+/** The Socket.IO v5 format over Engine.IO: a text message plus one binary message per attachment. */
+export const socketIoFormat: WireFormat = {
+  name: 'socket.io',
+  encode(packet) {
+    return encodePacket(packet).map((part) => new OutboundMessage(part));
+  },
+};
+
+/**
+ * A packet encoded lazily, at most once per wire format, and shared by every recipient of a
+ * broadcast: the per-recipient cost is a cache lookup and a queue push.
+ */
+export class EncodedPacket {
+  readonly packet: Packet;
+  private firstFormat: WireFormat | undefined;
+  private firstEncoding: readonly OutboundMessage[] | undefined;
+  private otherEncodings: Map<WireFormat, readonly OutboundMessage[]> | undefined;
+
+  constructor(packet: Packet) {
+    this.packet = packet;
+  }
+
+  /** The messages carrying this packet in the given format. */
+  in(format: WireFormat): readonly OutboundMessage[] {
+    if (this.firstFormat === format) return this.firstEncoding!;
+    if (this.firstFormat === undefined) {
+      this.firstFormat = format;
+      this.firstEncoding = format.encode(this.packet);
+      return this.firstEncoding;
+    }
+    this.otherEncodings ??= new Map();
+    let encoding = this.otherEncodings.get(format);
+    if (!encoding) {
+      encoding = format.encode(this.packet);
+      this.otherEncodings.set(format, encoding);
+    }
+    return encoding;
+  }
+}
+
+/** What a broadcast sees of a socket: its id and a way to hand it an encoded packet. */
+export interface Recipient {
+  readonly id: SocketId;
+  /** Delivers a packet encoded once for all recipients. */
+  deliver(encoded: EncodedPacket, flags: BroadcastFlags): void;
+}
+
+/** What a broadcast-with-ack sees of a socket: it can also wait for the answer. */
+export interface AckRecipient extends Recipient {
+  expectAck(id: number, callback: (err: Error | null, args: unknown[]) => void): void;
+  cancelAck(id: number): void;
+}
+
+/** What an adapter sees of a socket of its own process: it can also be moved between rooms and closed. */
+export interface LocalSocket extends AckRecipient, SocketDetails {
+  join(rooms: Room | readonly Room[]): void;
+  leave(room: Room): void;
+  disconnect(close?: boolean): void;
+}
+
+/** What an adapter sees of its namespace. */
+export interface AdapterHost {
+  readonly name: string;
+  /** The local socket with this id, if connected. */
+  recipient(id: SocketId): LocalSocket | undefined;
+  /** Every local socket. */
+  recipients(): Iterable<LocalSocket>;
+  /** A fresh ack id, unique in the namespace, so one broadcast can share it across sockets. */
+  nextAckId(): number;
+}
+
+/** A socket as seen by `fetchSockets`: its identity, rooms and data, and remote operations. */
+export interface SocketDetails {
+  readonly id: SocketId;
+  rooms: Set<Room>;
+  data: unknown;
+  handshake: unknown;
+}
+
+/**
+ * Keeps room membership and delivers broadcasts for one namespace. The in-memory adapter serves a
+ * single process; a Redis adapter implements the same interface across processes.
+ */
+export interface Adapter {
+  readonly rooms: Map<Room, Set<SocketId>>;
+  readonly sids: Map<SocketId, Set<Room>>;
+  init(): Promise<void> | void;
+  close(): Promise<void> | void;
+  addAll(id: SocketId, rooms: Iterable<Room>): void;
+  del(id: SocketId, room: Room): void;
+  delAll(id: SocketId): void;
+  broadcast(packet: Packet, options: BroadcastOptions): void;
+  broadcastWithAck(
+    packet: Packet & { type: 'event' },
+    options: BroadcastOptions,
+    onRecipientCount: (count: number) => void,
+    onAck: (err: Error | null, args: unknown[]) => void,
+  ): () => void;
+  sockets(rooms: ReadonlySet<Room>): Promise<Set<SocketId>>;
+  socketRooms(id: SocketId): Set<Room> | undefined;
+  /** The sockets (local ones as they are, remote ones as details) a broadcast with these options reaches. */
+  fetchSockets(options: BroadcastOptions): Promise<SocketDetails[]>;
+  /** Makes the matching sockets join rooms. */
+  addSockets(options: BroadcastOptions, rooms: readonly Room[]): void;
+  /** Makes the matching sockets leave rooms. */
+  delSockets(options: BroadcastOptions, rooms: readonly Room[]): void;
+  /** Disconnects the matching sockets, closing their connections when `close`. */
+  disconnectSockets(options: BroadcastOptions, close: boolean): void;
+  /** Emits to the other server processes; the in-memory adapter has none. */
+  serverSideEmit(args: readonly unknown[]): void;
+}
+
+/** Single-process adapter: rooms in two maps, broadcasts encoded once and handed to each recipient. */
+export class InMemoryAdapter implements Adapter {
+  readonly rooms = new Map<Room, Set<SocketId>>();
+  readonly sids = new Map<SocketId, Set<Room>>();
+  protected readonly host: AdapterHost;
+
+  constructor(host: AdapterHost) {
+    this.host = host;
+  }
+
+  init(): void {}
+
+  close(): void {}
+
+  addAll(id: SocketId, rooms: Iterable<Room>): void {
+    let joined = this.sids.get(id);
+    if (!joined) {
+      joined = new Set();
+      this.sids.set(id, joined);
+    }
+    for (const room of rooms) {
+      joined.add(room);
+      let members = this.rooms.get(room);
+      if (!members) {
+        members = new Set();
+        this.rooms.set(room, members);
+      }
+      members.add(id);
+    }
+  }
+
+  del(id: SocketId, room: Room): void {
+    this.sids.get(id)?.delete(room);
+    const members = this.rooms.get(room);
+    if (members) {
+      members.delete(id);
+      if (members.size === 0) this.rooms.delete(room);
+    }
+  }
+
+  delAll(id: SocketId): void {
+    const joined = this.sids.get(id);
+    if (!joined) return;
+    for (const room of joined) {
+      const members = this.rooms.get(room);
+      if (members) {
+        members.delete(id);
+        if (members.size === 0) this.rooms.delete(room);
+      }
+    }
+    this.sids.delete(id);
+  }
+
+  broadcast(packet: Packet, options: BroadcastOptions): void {
+    const encoded = new EncodedPacket(packet);
+    const flags = options.flags ?? {};
+    this.forEachRecipient(options, (recipient) => recipient.deliver(encoded, flags));
+  }
+
+  broadcastWithAck(
+    packet: Packet & { type: 'event' },
+    options: BroadcastOptions,
+    onRecipientCount: (count: number) => void,
+    onAck: (err: Error | null, args: unknown[]) => void,
+  ): () => void {
+    const id = this.host.nextAckId();
+    const encoded = new EncodedPacket({ ...packet, id });
+    const flags = options.flags ?? {};
+    const waiting: LocalSocket[] = [];
+    this.forEachRecipient(options, (recipient) => {
+      waiting.push(recipient);
+      recipient.expectAck(id, onAck);
+      recipient.deliver(encoded, flags);
+    });
+    onRecipientCount(waiting.length);
+    // Called once the broadcast is answered or timed out: sockets that never answered forget the id.
+    return () => {
+      for (const recipient of waiting) recipient.cancelAck(id);
+    };
+  }
+
+  sockets(rooms: ReadonlySet<Room>): Promise<Set<SocketId>> {
+    return Promise.resolve(this.matchingIds({ rooms }));
+  }
+
+  socketRooms(id: SocketId): Set<Room> | undefined {
+    return this.sids.get(id);
+  }
+
+  fetchSockets(options: BroadcastOptions): Promise<SocketDetails[]> {
+    return Promise.resolve(this.localSockets(options));
+  }
+
+  // The next three collect first, then act: acting changes the very rooms being walked.
+  addSockets(options: BroadcastOptions, rooms: readonly Room[]): void {
+    for (const socket of this.localSockets(options)) socket.join(rooms);
+  }
+
+  delSockets(options: BroadcastOptions, rooms: readonly Room[]): void {
+    for (const socket of this.localSockets(options)) for (const room of rooms) socket.leave(room);
+  }
+
+  disconnectSockets(options: BroadcastOptions, close: boolean): void {
+    for (const socket of this.localSockets(options)) socket.disconnect(close);
+  }
+
+  serverSideEmit(_args: readonly unknown[]): void {
+    // A single process has no other servers to reach.
+  }
+
+  private matchingIds(options: BroadcastOptions): Set<SocketId> {
+    const ids = new Set<SocketId>();
+    this.forEachRecipient(options, (recipient) => ids.add(recipient.id));
+    return ids;
+  }
+
+  private localSockets(options: BroadcastOptions): LocalSocket[] {
+    const found: LocalSocket[] = [];
+    this.forEachRecipient(options, (socket) => found.push(socket));
+    return found;
+  }
+
+  /** Visits each matching local socket once, even when it is in several of the rooms. */
+  protected forEachRecipient(options: BroadcastOptions, visit: (recipient: LocalSocket) => void): void {
+    const except = this.excludedIds(options.except);
+    if (options.rooms.size === 0) {
+      for (const recipient of this.host.recipients()) {
+        if (!except?.has(recipient.id)) visit(recipient);
+      }
+      return;
+    }
+    const single = options.rooms.size === 1;
+    const seen = single ? undefined : new Set<SocketId>();
+    for (const room of options.rooms) {
+      const members = this.rooms.get(room);
+      if (!members) continue;
+      for (const id of members) {
+        if (seen) {
+          if (seen.has(id)) continue;
+          seen.add(id);
+        }
+        if (except?.has(id)) continue;
+        const recipient = this.host.recipient(id);
+        if (recipient) visit(recipient);
+      }
+    }
+  }
+
+  private excludedIds(except: ReadonlySet<Room> | undefined): Set<SocketId> | undefined {
+    if (!except || except.size === 0) return undefined;
+    const ids = new Set<SocketId>();
+    for (const room of except) {
+      const members = this.rooms.get(room);
+      if (members) for (const id of members) ids.add(id);
+    }
+    return ids;
+  }
+}
+
+/** Builds the adapter of a namespace; pass one as the `adapter` server option to replace the default. */
+export type AdapterConstructor = new (host: AdapterHost) => Adapter;

@@ -1,0 +1,203 @@
+import type { IncomingMessage } from 'node:http';
+import type { EngineCloseReason, EngineSession, SessionHandler } from '../engine/types.js';
+import type { BroadcastFlags, WireFormat } from './adapter.js';
+import { EncodedPacket, socketIoFormat } from './adapter.js';
+import type { ConnectError } from './namespace.js';
+import { attachBinary, decodePacket, type Packet } from './packet.js';
+import { type DisconnectReason, socketReasonFor } from './reasons.js';
+import type { ConnectionInfo, Handshake, Socket } from './socket.js';
+
+/** What a connection needs of the server: namespace lookup and a few options. */
+export interface ConnectionHost {
+  readonly connectTimeout: number;
+  readonly maxAttachments: number;
+  /** Finds (or creates, for dynamic namespaces) the namespace `name`; undefined when it does not exist. */
+  resolveNamespace(
+    name: string,
+    auth: Record<string, unknown>,
+    done: (nsp: { addClient(client: Connection, auth: Record<string, unknown>): void } | undefined) => void,
+  ): void;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a connection holds sockets of any event maps.
+type AnySocket = Socket<any, any, any, any>;
+
+/** A binary packet whose attachments are still arriving. */
+interface PendingBinary {
+  packet: Packet & { type: 'event' | 'ack' };
+  expected: number;
+  buffers: Buffer[];
+}
+
+/**
+ * One Engine.IO session seen from Socket.IO: decodes packets (owning binary reassembly), routes
+ * them to the socket of their namespace, and writes encoded packets back.
+ */
+export class Connection implements SessionHandler {
+  /** The wire format of this client (Socket.IO over Engine.IO). */
+  readonly format: WireFormat = socketIoFormat;
+  /** Whether the underlying session has closed. */
+  closed = false;
+
+  private readonly sockets = new Map<string, AnySocket>();
+  private pendingBinary: PendingBinary | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private closeReason: DisconnectReason | undefined;
+  private infoCache: ConnectionInfo | undefined;
+
+  constructor(
+    private readonly host: ConnectionHost,
+    readonly session: EngineSession,
+  ) {
+    // The spec wants a CONNECT first; a session that never sends one is closed after connectTimeout.
+    this.connectTimer = setTimeout(() => {
+      this.connectTimer = undefined;
+      if (this.sockets.size === 0) this.session.close();
+    }, host.connectTimeout);
+  }
+
+  /** The HTTP request that opened the session. */
+  get request(): IncomingMessage {
+    return this.session.request;
+  }
+
+  /** The engine session as socket.io exposes it on `socket.conn`. */
+  get info(): ConnectionInfo {
+    const session = this.session;
+    this.infoCache ??= {
+      id: session.id,
+      get transport() {
+        return { name: session.transport };
+      },
+      remoteAddress: session.remoteAddress,
+      request: session.request,
+      close: () => session.close(),
+    };
+    return this.infoCache;
+  }
+
+  /** Builds a socket's handshake from the session's request and the CONNECT auth. */
+  buildHandshake(auth: Record<string, unknown>): Handshake {
+    const req = this.session.request;
+    const url = req.url ?? '/';
+    const query: Record<string, string | string[]> = {};
+    for (const [key, value] of new URL(url, 'http://localhost').searchParams) {
+      const existing = query[key];
+      if (existing === undefined) query[key] = value;
+      else if (Array.isArray(existing)) existing.push(value);
+      else query[key] = [existing, value];
+    }
+    const now = new Date();
+    return {
+      headers: req.headers,
+      time: now.toString(),
+      address: this.session.remoteAddress,
+      xdomain: req.headers.origin !== undefined,
+      secure: 'encrypted' in req.socket && Boolean((req.socket as { encrypted?: boolean }).encrypted),
+      issued: now.getTime(),
+      url,
+      query,
+      auth,
+    };
+  }
+
+  // ---- SessionHandler -------------------------------------------------------------------------
+
+  onMessage(data: string | Buffer): void {
+    if (typeof data === 'string') {
+      if (this.pendingBinary) return this.fail('parse error');
+      const decoded = decodePacket(data, { maxAttachments: this.host.maxAttachments });
+      if (!decoded.ok) return this.fail('parse error');
+      if (decoded.value.complete) return this.onPacket(decoded.value.packet);
+      this.pendingBinary = { packet: decoded.value.packet, expected: decoded.value.attachments, buffers: [] };
+      return;
+    }
+    const pending = this.pendingBinary;
+    if (!pending) return this.fail('parse error');
+    pending.buffers.push(data);
+    if (pending.buffers.length < pending.expected) return;
+    this.pendingBinary = undefined;
+    const rebuilt = attachBinary(pending.packet, pending.buffers);
+    if (!rebuilt.ok) return this.fail('parse error');
+    this.onPacket(rebuilt.value);
+  }
+
+  onClose(reason: EngineCloseReason, cause?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.pendingBinary = undefined;
+    const socketReason = this.closeReason ?? socketReasonFor(reason, false);
+    for (const socket of [...this.sockets.values()]) socket.onClose(socketReason, cause);
+  }
+
+  // ---- used by namespaces and sockets ---------------------------------------------------------
+
+  /** Writes a packet encoded once (maybe for many recipients) in this client's wire format. */
+  write(encoded: EncodedPacket, flags: BroadcastFlags): void {
+    if (this.closed) return;
+    this.session.send(encoded.in(this.format), flags);
+  }
+
+  /** Refuses a namespace connection with CONNECT_ERROR carrying the error's message and data. */
+  refuse(nsp: string, err: ConnectError): void {
+    const data = err.data === undefined ? { message: err.message } : { message: err.message, data: err.data };
+    this.write(new EncodedPacket({ type: 'connect_error', nsp, data }), {});
+  }
+
+  addSocket(socket: AnySocket): void {
+    this.sockets.set(socket.nsp.name, socket);
+    if (this.connectTimer) {
+      clearTimeout(this.connectTimer);
+      this.connectTimer = undefined;
+    }
+  }
+
+  removeSocket(socket: AnySocket): void {
+    if (this.sockets.get(socket.nsp.name) === socket) this.sockets.delete(socket.nsp.name);
+  }
+
+  /** Closes the whole connection on a server socket's request (`socket.disconnect(true)`). */
+  closeFromServer(): void {
+    this.closeWith('forced server close');
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private onPacket(packet: Packet): void {
+    const socket = this.sockets.get(packet.nsp);
+    if (packet.type === 'connect') {
+      if (socket) return this.fail('parse error');
+      this.host.resolveNamespace(packet.nsp, packet.data ?? {}, (nsp) => {
+        if (this.closed) return;
+        if (!nsp) {
+          this.write(
+            new EncodedPacket({ type: 'connect_error', nsp: packet.nsp, data: { message: 'Invalid namespace' } }),
+            {},
+          );
+          return;
+        }
+        nsp.addClient(this, packet.data ?? {});
+      });
+      return;
+    }
+    if (!socket) {
+      // A packet for a namespace the client never joined (or already left): a DISCONNECT may
+      // cross our own, anything else breaks the protocol.
+      if (packet.type === 'disconnect') return;
+      return this.fail('parse error');
+    }
+    if (packet.type === 'connect_error') return this.fail('parse error');
+    socket.onPacket(packet);
+  }
+
+  private fail(reason: DisconnectReason): void {
+    this.closeWith(reason);
+  }
+
+  private closeWith(reason: DisconnectReason): void {
+    if (this.closed) return;
+    this.closeReason = reason;
+    this.session.close();
+  }
+}

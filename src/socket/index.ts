@@ -1,0 +1,24 @@
+export { Server, SERVER_DEFAULTS, type ServerOptions } from './server.js';
+export { Namespace, type Middleware, type ConnectError, type RemoteSocket } from './namespace.js';
+export { ParentNamespace, type NamespaceMatcher } from './parent-namespace.js';
+export { Socket, type Handshake, type ConnectionInfo, type PacketMiddleware, type AnyListener } from './socket.js';
+export { BroadcastOperator } from './broadcast.js';
+export {
+  InMemoryAdapter,
+  EncodedPacket,
+  socketIoFormat,
+  type Adapter,
+  type AdapterConstructor,
+  type AdapterHost,
+  type BroadcastFlags,
+  type BroadcastOptions,
+  type LocalSocket,
+  type Recipient,
+  type Room,
+  type SocketId,
+  type WireFormat,
+} from './adapter.js';
+export { Connection } from './connection.js';
+export { type DisconnectReason, DISCONNECT_REASONS } from './reasons.js';
+export * as parser from './packet.js';
+export type * from './typed-events.js';

@@ -1,0 +1,257 @@
+import type {
+  Adapter,
+  AdapterConstructor,
+  AdapterHost,
+  Room,
+  SocketDetails,
+  SocketId,
+} from './adapter.js';
+import { InMemoryAdapter } from './adapter.js';
+import { BroadcastOperator } from './broadcast.js';
+import type { Connection } from './connection.js';
+import { TypedEmitter } from './emitter.js';
+import type { Server } from './server.js';
+import { Socket } from './socket.js';
+import type {
+  AllButLast,
+  DecorateAcknowledgementsWithMultipleResponses,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+  Last,
+} from './typed-events.js';
+import type { SecondArg } from './broadcast.js';
+
+/** An error a middleware passes to `next` to refuse a connection; `data` reaches the client too. */
+export interface ConnectError extends Error {
+  data?: unknown;
+}
+
+/** A connection middleware (`io.use`): calls `next()` to accept or `next(err)` to refuse. */
+export type Middleware<Sock> = (socket: Sock, next: (err?: ConnectError) => void) => void;
+
+/** Events a namespace emits. */
+export interface NamespaceReservedEvents<Sock> {
+  connection: (socket: Sock) => void;
+  connect: (socket: Sock) => void;
+}
+
+/** What `fetchSockets` returns for a socket of another server process. */
+export interface RemoteSocket<SocketData = unknown> extends SocketDetails {
+  data: SocketData;
+}
+
+/**
+ * A namespace: its sockets, middlewares and adapter (rooms). `io.of(name)` returns one; the
+ * server's own API (`io.emit`, `io.to`, `io.use`...) is that of the main namespace '/'.
+ */
+export class Namespace<
+    ListenEvents extends EventsMap = DefaultEventsMap,
+    EmitEvents extends EventsMap = DefaultEventsMap,
+    ServerSideEvents extends EventsMap = DefaultEventsMap,
+    SocketData = unknown,
+  >
+  extends TypedEmitter<NamespaceReservedEvents<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>>
+  implements AdapterHost
+{
+  /** The namespace name, e.g. '/' or '/admin'. */
+  readonly name: string;
+  /** The server the namespace belongs to. */
+  readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** The connected sockets, by id. */
+  readonly sockets = new Map<SocketId, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
+  /** Room membership and broadcast delivery. */
+  adapter: Adapter;
+
+  /** Connection middlewares, in order. */
+  protected middlewares: Middleware<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>[] = [];
+  private ackIds = 0;
+
+  constructor(
+    server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    name: string,
+    adapterConstructor: AdapterConstructor = InMemoryAdapter,
+  ) {
+    super();
+    this.server = server;
+    this.name = name;
+    this.adapter = new adapterConstructor(this);
+    void this.adapter.init();
+  }
+
+  /** Adds a connection middleware. */
+  use(fn: Middleware<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>): this {
+    this.middlewares.push(fn);
+    return this;
+  }
+
+  // ---- broadcasting ---------------------------------------------------------------------------
+
+  /** Turns an adapter's answer into a socket: local sockets as they are, others as details. */
+  resolveSocket = (
+    details: SocketDetails,
+  ): Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<SocketData> =>
+    details as Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<SocketData>;
+
+  /** A broadcast operator over every socket of the namespace. */
+  broadcastOperator(): BroadcastOperator<
+    EmitEvents,
+    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<SocketData>
+  > {
+    return new BroadcastOperator(this.adapter, this.name, this.resolveSocket);
+  }
+
+  /** Targets the room(s). */
+  to(room: Room | readonly Room[]) {
+    return this.broadcastOperator().to(room);
+  }
+
+  /** Alias of `to`. */
+  in(room: Room | readonly Room[]) {
+    return this.broadcastOperator().in(room);
+  }
+
+  /** Every socket except those in the room(s). */
+  except(room: Room | readonly Room[]) {
+    return this.broadcastOperator().except(room);
+  }
+
+  /** Emits to every socket of the namespace. */
+  emit<Ev extends EventNames<EmitEvents>>(event: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    return this.broadcastOperator().emit(event, ...args);
+  }
+
+  /** Emits to every socket and resolves with their answers. */
+  emitWithAck<Ev extends EventNames<EmitEvents>>(
+    event: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<SecondArg<Last<EventParams<EmitEvents, Ev>>>> {
+    return this.broadcastOperator().emitWithAck(event, ...args);
+  }
+
+  /** Emits a `message` event to every socket. */
+  send(...args: unknown[]): this {
+    (this.broadcastOperator().emit as (ev: string, ...rest: unknown[]) => boolean)('message', ...args);
+    return this;
+  }
+
+  /** Alias of `send`. */
+  write(...args: unknown[]): this {
+    return this.send(...args);
+  }
+
+  /** Sets whether the broadcast is compressed. */
+  compress(compress: boolean) {
+    return this.broadcastOperator().compress(compress);
+  }
+
+  /** The broadcast drops its packet for clients not ready to take it. */
+  get volatile() {
+    return this.broadcastOperator().volatile;
+  }
+
+  /** Only sockets of this process. */
+  get local() {
+    return this.broadcastOperator().local;
+  }
+
+  /** Waits at most `ms` for every recipient's acknowledgement. */
+  timeout(ms: number): BroadcastOperator<
+    DecorateAcknowledgementsWithMultipleResponses<EmitEvents>,
+    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<SocketData>
+  > {
+    return this.broadcastOperator().timeout(ms);
+  }
+
+  /** Every socket of the namespace (local ones are `Socket` objects). */
+  fetchSockets() {
+    return this.broadcastOperator().fetchSockets();
+  }
+
+  /** Makes every socket join the room(s). */
+  socketsJoin(room: Room | readonly Room[]): void {
+    this.broadcastOperator().socketsJoin(room);
+  }
+
+  /** Makes every socket leave the room(s). */
+  socketsLeave(room: Room | readonly Room[]): void {
+    this.broadcastOperator().socketsLeave(room);
+  }
+
+  /** Disconnects every socket; with `close`, their whole connections. */
+  disconnectSockets(close = false): void {
+    this.broadcastOperator().disconnectSockets(close);
+  }
+
+  /** Emits to the other server processes of a multi-server adapter. */
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(event: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean {
+    this.adapter.serverSideEmit([event, ...args]);
+    return true;
+  }
+
+  // ---- AdapterHost ----------------------------------------------------------------------------
+
+  recipient(id: SocketId): Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined {
+    return this.sockets.get(id);
+  }
+
+  recipients(): Iterable<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> {
+    return this.sockets.values();
+  }
+
+  nextAckId(): number {
+    return this.ackIds++;
+  }
+
+  // ---- connection lifecycle -------------------------------------------------------------------
+
+  /**
+   * Runs the middlewares for a client asking to join; on success the socket is added, told its id
+   * and announced with `connection`; on refusal the client gets CONNECT_ERROR with message and data.
+   */
+  addClient(client: Connection, auth: Record<string, unknown>): void {
+    const socket = new Socket(this, client, auth);
+    const middlewares = this.middlewares.slice();
+    let index = 0;
+    const next = (err?: ConnectError) => {
+      if (client.closed) return;
+      if (err) {
+        client.refuse(this.name, err);
+        return;
+      }
+      const fn = middlewares[index++];
+      if (!fn) {
+        this.admit(socket, client);
+        return;
+      }
+      let called = false;
+      try {
+        fn(socket, (e) => {
+          if (called) return;
+          called = true;
+          next(e);
+        });
+      } catch (thrown) {
+        if (!called) {
+          called = true;
+          next(thrown instanceof Error ? thrown : new Error(String(thrown)));
+        }
+      }
+    };
+    next();
+  }
+
+  private admit(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, client: Connection): void {
+    this.sockets.set(socket.id, socket);
+    client.addSocket(socket);
+    socket.onConnect();
+    this.emitEvent('connect', [socket]);
+    this.emitEvent('connection', [socket]);
+  }
+
+  /** Forgets a socket that left. */
+  removeSocket(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    this.sockets.delete(socket.id);
+  }
+}

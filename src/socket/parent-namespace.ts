@@ -1,0 +1,122 @@
+import type {
+  Adapter,
+  AdapterConstructor,
+  BroadcastOptions,
+  Room,
+  SocketDetails,
+  SocketId,
+} from './adapter.js';
+import { Namespace } from './namespace.js';
+import type { Packet } from './packet.js';
+import type { Server } from './server.js';
+import type { DefaultEventsMap, EventsMap } from './typed-events.js';
+
+/** Decides whether a namespace name may be created under a dynamic namespace. */
+export type NamespaceMatcher =
+  | RegExp
+  | ((name: string, auth: Record<string, unknown>, next: (err: Error | null, allow: boolean) => void) => void);
+
+/** Namespaces that share one parent: a broadcast on the parent reaches every child. */
+class ChildrenAdapter implements Adapter {
+  readonly rooms = new Map<Room, Set<SocketId>>();
+  readonly sids = new Map<SocketId, Set<Room>>();
+
+  constructor(private readonly children: ReadonlySet<Namespace<EventsMap, EventsMap, EventsMap, unknown>>) {}
+
+  init(): void {}
+  close(): void {}
+  addAll(): void {}
+  del(): void {}
+  delAll(): void {}
+
+  broadcast(packet: Packet, options: BroadcastOptions): void {
+    for (const child of this.children) child.adapter.broadcast({ ...packet, nsp: child.name } as Packet, options);
+  }
+
+  broadcastWithAck(
+    packet: Packet & { type: 'event' },
+    options: BroadcastOptions,
+    onRecipientCount: (count: number) => void,
+    onAck: (err: Error | null, args: unknown[]) => void,
+  ): () => void {
+    let total = 0;
+    const cancels: (() => void)[] = [];
+    for (const child of this.children) {
+      cancels.push(
+        child.adapter.broadcastWithAck({ ...packet, nsp: child.name }, options, (n) => (total += n), onAck),
+      );
+    }
+    onRecipientCount(total);
+    return () => {
+      for (const cancel of cancels) cancel();
+    };
+  }
+
+  async sockets(rooms: ReadonlySet<Room>): Promise<Set<SocketId>> {
+    const all = new Set<SocketId>();
+    for (const child of this.children) for (const id of await child.adapter.sockets(rooms)) all.add(id);
+    return all;
+  }
+
+  socketRooms(): Set<Room> | undefined {
+    return undefined;
+  }
+
+  async fetchSockets(options: BroadcastOptions): Promise<SocketDetails[]> {
+    const all: SocketDetails[] = [];
+    for (const child of this.children) all.push(...(await child.adapter.fetchSockets(options)));
+    return all;
+  }
+
+  addSockets(options: BroadcastOptions, rooms: readonly Room[]): void {
+    for (const child of this.children) child.adapter.addSockets(options, rooms);
+  }
+
+  delSockets(options: BroadcastOptions, rooms: readonly Room[]): void {
+    for (const child of this.children) child.adapter.delSockets(options, rooms);
+  }
+
+  disconnectSockets(options: BroadcastOptions, close: boolean): void {
+    for (const child of this.children) child.adapter.disconnectSockets(options, close);
+  }
+
+  serverSideEmit(): void {}
+}
+
+let parentCount = 0;
+
+/**
+ * A dynamic namespace (`io.of(/^\/room-\d+$/)`): matching names become child namespaces that
+ * inherit its middlewares and connection listeners.
+ */
+export class ParentNamespace<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = DefaultEventsMap,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = unknown,
+> extends Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+  /** The namespaces created under this one. */
+  readonly children = new Set<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
+  private readonly childAdapter: AdapterConstructor;
+
+  constructor(
+    server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    adapterConstructor: AdapterConstructor,
+  ) {
+    super(server, `/_${parentCount++}`);
+    this.childAdapter = adapterConstructor;
+    this.adapter = new ChildrenAdapter(
+      this.children as unknown as Set<Namespace<EventsMap, EventsMap, EventsMap, unknown>>,
+    );
+  }
+
+  /** Creates the child namespace `name`, with this namespace's middlewares and listeners. */
+  createChild(name: string): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+    const child = new Namespace(this.server, name, this.childAdapter);
+    for (const fn of this.middlewares) child.use(fn);
+    for (const listener of this.listeners('connect')) child.on('connect', listener);
+    for (const listener of this.listeners('connection')) child.on('connection', listener);
+    this.children.add(child);
+    return child;
+  }
+}

@@ -1,0 +1,354 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { EngineOptions } from '../engine/options.js';
+import { EngineServer } from '../engine/server.js';
+import type { EngineSession, SessionHandler } from '../engine/types.js';
+import { type AdapterConstructor, InMemoryAdapter, type Room } from './adapter.js';
+import { Connection, type ConnectionHost } from './connection.js';
+import { type Middleware, Namespace } from './namespace.js';
+import { type NamespaceMatcher, ParentNamespace } from './parent-namespace.js';
+import type { Socket } from './socket.js';
+import type {
+  AllButLast,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+  Last,
+} from './typed-events.js';
+import type { SecondArg } from './broadcast.js';
+
+/** Options of the Socket.IO server: the Engine.IO options plus these. */
+export interface ServerOptions extends EngineOptions {
+  /**
+   * How long a new connection may wait before joining a namespace, in ms.
+   * @default 45000
+   */
+  connectTimeout: number;
+  /**
+   * The adapter class each namespace uses for rooms and broadcasts.
+   * @default InMemoryAdapter
+   */
+  adapter: AdapterConstructor;
+  /**
+   * Most binary attachments one packet may carry.
+   * @default 10
+   */
+  maxAttachments: number;
+  /**
+   * socket.io's name for maxPayload; when given, it sets maxPayload.
+   * @default undefined
+   */
+  maxHttpBufferSize?: number;
+  /**
+   * Remove a dynamic namespace's child once its last socket leaves.
+   * @default false
+   */
+  cleanupEmptyChildNamespaces: boolean;
+}
+
+/** The Socket.IO defaults that differ from the Engine.IO ones, or add to them. */
+export const SERVER_DEFAULTS = Object.freeze({
+  path: '/socket.io/',
+  connectTimeout: 45_000,
+  maxAttachments: 10,
+  cleanupEmptyChildNamespaces: false,
+});
+
+/**
+ * A Socket.IO v5 server, with socket.io v4's API: `io.on('connection')`, `io.of()`, `io.use()`,
+ * `io.to(room).emit()`, `fetchSockets()`... The server's own broadcast methods act on the main
+ * namespace '/'.
+ */
+export class Server<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = unknown,
+> {
+  /** The Engine.IO server carrying the connections. */
+  readonly engine: EngineServer;
+  /** The main namespace '/'. */
+  readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** The HTTP server attached to, if any. */
+  httpServer: HttpServer | undefined;
+
+  private readonly options: Readonly<Partial<ServerOptions>> & { path: string; connectTimeout: number };
+  private readonly namespaces = new Map<string, Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
+  private readonly parents = new Map<
+    NamespaceMatcher,
+    ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  >();
+  private readonly adapterConstructor: AdapterConstructor;
+  private readonly connectionHost: ConnectionHost;
+
+  constructor(options?: Partial<ServerOptions>);
+  constructor(server: HttpServer | number, options?: Partial<ServerOptions>);
+  constructor(serverOrOptions?: HttpServer | number | Partial<ServerOptions>, maybeOptions?: Partial<ServerOptions>) {
+    const server = isHttpServer(serverOrOptions) || typeof serverOrOptions === 'number' ? serverOrOptions : undefined;
+    const given = server === undefined ? ((serverOrOptions as Partial<ServerOptions>) ?? {}) : (maybeOptions ?? {});
+    const maxPayload = given.maxHttpBufferSize ?? given.maxPayload;
+    this.options = {
+      ...SERVER_DEFAULTS,
+      ...given,
+      path: normalizePath(given.path ?? SERVER_DEFAULTS.path),
+      ...(maxPayload === undefined ? {} : { maxPayload }),
+    };
+    this.adapterConstructor = given.adapter ?? InMemoryAdapter;
+    const { connectTimeout, maxAttachments = SERVER_DEFAULTS.maxAttachments } = this.options;
+    this.connectionHost = {
+      connectTimeout,
+      maxAttachments,
+      resolveNamespace: (name, auth, done) => this.resolveNamespace(name, auth, done),
+    };
+    this.engine = new EngineServer(
+      { onSession: (session: EngineSession): SessionHandler => new Connection(this.connectionHost, session) },
+      engineOptions(this.options),
+    );
+    this.sockets = this.of('/');
+    if (server !== undefined) this.attach(server);
+  }
+
+  /** The path the server answers on. */
+  path(): string {
+    return this.options.path;
+  }
+
+  /** Attaches to an HTTP server (or creates one listening on `port`). */
+  attach(server: HttpServer | number): this {
+    const http = typeof server === 'number' ? createServer() : server;
+    if (typeof server === 'number') http.listen(server);
+    this.httpServer = http;
+    this.engine.attach(http);
+    return this;
+  }
+
+  /** Alias of `attach`. */
+  listen(server: HttpServer | number): this {
+    return this.attach(server);
+  }
+
+  /**
+   * The namespace `name`, created on first use. A RegExp or a function declares a dynamic
+   * namespace: matching names become child namespaces when a client first connects to them.
+   */
+  of(
+    name: string | NamespaceMatcher,
+    onConnection?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+    if (typeof name !== 'string') {
+      let parent = this.parents.get(name);
+      if (!parent) {
+        parent = new ParentNamespace(this, this.adapterConstructor);
+        this.parents.set(name, parent);
+      }
+      if (onConnection) parent.on('connection', onConnection);
+      return parent;
+    }
+    const normalized = name.startsWith('/') ? name : `/${name}`;
+    let nsp = this.namespaces.get(normalized);
+    if (!nsp) {
+      for (const parent of this.parents.values()) {
+        for (const child of parent.children) if (child.name === normalized) nsp = child;
+      }
+    }
+    if (!nsp) {
+      nsp = new Namespace(this, normalized, this.adapterConstructor);
+      this.namespaces.set(normalized, nsp);
+    }
+    if (onConnection) nsp.on('connection', onConnection);
+    return nsp;
+  }
+
+  private resolveNamespace(
+    name: string,
+    auth: Record<string, unknown>,
+    done: (nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined) => void,
+  ): void {
+    const existing = this.namespaces.get(name);
+    if (existing) return done(existing);
+    const parents = [...this.parents.entries()];
+    const tryNext = (index: number): void => {
+      const entry = parents[index];
+      if (!entry) return done(undefined);
+      const [matcher, parent] = entry;
+      const decide = (err: Error | null, allow: boolean) => {
+        if (err || !allow) return tryNext(index + 1);
+        const again = this.namespaces.get(name);
+        if (again) return done(again);
+        const child = parent.createChild(name);
+        this.namespaces.set(name, child);
+        done(child);
+      };
+      if (matcher instanceof RegExp) decide(null, matcher.test(name));
+      else {
+        try {
+          matcher(name, auth, decide);
+        } catch (err) {
+          decide(err instanceof Error ? err : new Error(String(err)), false);
+        }
+      }
+    };
+    tryNext(0);
+  }
+
+  /** Closes every connection, then the HTTP server if attached. */
+  async close(callback?: (err?: Error) => void): Promise<void> {
+    await this.engine.close();
+    for (const nsp of this.namespaces.values()) await nsp.adapter.close();
+    const http = this.httpServer;
+    let error: Error | undefined;
+    if (http?.listening) {
+      await new Promise<void>((resolve) =>
+        http.close((err) => {
+          error = err;
+          resolve();
+        }),
+      );
+    }
+    callback?.(error);
+  }
+
+  // ---- the main namespace's API ---------------------------------------------------------------
+
+  /** Adds a connection middleware to the main namespace. */
+  use(fn: Middleware<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>): this {
+    this.sockets.use(fn);
+    return this;
+  }
+
+  /** Listens for connections to the main namespace. */
+  on(
+    event: 'connection' | 'connect',
+    listener: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): this {
+    this.sockets.on(event, listener);
+    return this;
+  }
+
+  /** Listens once for a connection to the main namespace. */
+  once(
+    event: 'connection' | 'connect',
+    listener: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): this {
+    this.sockets.once(event, listener);
+    return this;
+  }
+
+  /** Removes a connection listener of the main namespace. */
+  off(
+    event: 'connection' | 'connect',
+    listener?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): this {
+    this.sockets.off(event, listener);
+    return this;
+  }
+
+  /** Emits to every socket of the main namespace. */
+  emit<Ev extends EventNames<EmitEvents>>(event: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    return this.sockets.emit(event, ...args);
+  }
+
+  /** Emits to every socket of the main namespace and resolves with their answers. */
+  emitWithAck<Ev extends EventNames<EmitEvents>>(
+    event: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<SecondArg<Last<EventParams<EmitEvents, Ev>>>> {
+    return this.sockets.emitWithAck(event, ...args);
+  }
+
+  /** Emits a `message` event to every socket of the main namespace. */
+  send(...args: unknown[]): this {
+    this.sockets.send(...args);
+    return this;
+  }
+
+  /** Alias of `send`. */
+  write(...args: unknown[]): this {
+    return this.send(...args);
+  }
+
+  /** Targets the room(s) of the main namespace. */
+  to(room: Room | readonly Room[]) {
+    return this.sockets.to(room);
+  }
+
+  /** Alias of `to`. */
+  in(room: Room | readonly Room[]) {
+    return this.sockets.in(room);
+  }
+
+  /** Every socket of the main namespace except those in the room(s). */
+  except(room: Room | readonly Room[]) {
+    return this.sockets.except(room);
+  }
+
+  /** Sets whether the broadcast is compressed. */
+  compress(compress: boolean) {
+    return this.sockets.compress(compress);
+  }
+
+  /** The broadcast drops its packet for clients not ready to take it. */
+  get volatile() {
+    return this.sockets.volatile;
+  }
+
+  /** Only sockets of this process. */
+  get local() {
+    return this.sockets.local;
+  }
+
+  /** Waits at most `ms` for every recipient's acknowledgement. */
+  timeout(ms: number) {
+    return this.sockets.timeout(ms);
+  }
+
+  /** Every socket of the main namespace. */
+  fetchSockets() {
+    return this.sockets.fetchSockets();
+  }
+
+  /** Makes every socket of the main namespace join the room(s). */
+  socketsJoin(room: Room | readonly Room[]): void {
+    this.sockets.socketsJoin(room);
+  }
+
+  /** Makes every socket of the main namespace leave the room(s). */
+  socketsLeave(room: Room | readonly Room[]): void {
+    this.sockets.socketsLeave(room);
+  }
+
+  /** Disconnects every socket of the main namespace. */
+  disconnectSockets(close = false): void {
+    this.sockets.disconnectSockets(close);
+  }
+
+  /** Emits to the other server processes. */
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(event: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean {
+    return this.sockets.serverSideEmit(event, ...args);
+  }
+}
+
+/** engine.io accepts '/socket.io' and '/socket.io/' alike; we keep one form with a trailing slash. */
+function normalizePath(path: string): string {
+  const withLeading = path.startsWith('/') ? path : `/${path}`;
+  return withLeading.endsWith('/') ? withLeading : `${withLeading}/`;
+}
+
+const SOCKET_ONLY_OPTIONS = [
+  'connectTimeout',
+  'adapter',
+  'maxAttachments',
+  'maxHttpBufferSize',
+  'cleanupEmptyChildNamespaces',
+] as const;
+
+/** The options the Engine.IO server takes: everything but the Socket.IO-only ones. */
+function engineOptions(options: Readonly<Partial<ServerOptions>>): Partial<EngineOptions> {
+  const engine: Partial<ServerOptions> = { ...options };
+  for (const key of SOCKET_ONLY_OPTIONS) delete engine[key];
+  return engine;
+}
+
+function isHttpServer(value: unknown): value is HttpServer {
+  return typeof value === 'object' && value !== null && typeof (value as HttpServer).listen === 'function';
+}

@@ -1,0 +1,467 @@
+import type { IncomingMessage } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { BroadcastFlags, EncodedPacket, LocalSocket, Room, SocketId } from './adapter.js';
+import { EncodedPacket as Encoded } from './adapter.js';
+import { ackTimeoutError, assertEmittable, BroadcastOperator } from './broadcast.js';
+import type { Connection } from './connection.js';
+import { TypedEmitter } from './emitter.js';
+import type { Namespace } from './namespace.js';
+import type { Packet } from './packet.js';
+import type { DisconnectReason } from './reasons.js';
+import type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+  FirstArg,
+  Last,
+} from './typed-events.js';
+
+/** What the server knows of the request that connected a socket (same fields as socket.io). */
+export interface Handshake {
+  /** The headers of the first HTTP request of the connection. */
+  headers: IncomingMessage['headers'];
+  /** When the handshake happened, as a date string. */
+  time: string;
+  /** The client's IP address. */
+  address: string;
+  /** Whether the request came from another origin. */
+  xdomain: boolean;
+  /** Whether the connection is over TLS. */
+  secure: boolean;
+  /** When the handshake happened, in ms since the epoch. */
+  issued: number;
+  /** The request URL. */
+  url: string;
+  /** The query string parameters. */
+  query: Record<string, string | string[]>;
+  /** The auth payload of the CONNECT packet. */
+  auth: Record<string, unknown>;
+}
+
+/** Events the server-side socket itself emits. */
+export interface SocketReservedEvents {
+  disconnect: (reason: DisconnectReason, description?: unknown) => void;
+  disconnecting: (reason: DisconnectReason, description?: unknown) => void;
+  error: (err: Error) => void;
+}
+
+/** A packet middleware: sees `[event, ...args]` before listeners do, and may reject it. */
+export type PacketMiddleware = (event: unknown[], next: (err?: Error) => void) => void;
+
+/** A listener of every incoming (or outgoing) event. */
+export type AnyListener = (event: string, ...args: unknown[]) => void;
+
+interface PendingAck {
+  callback: (err: Error | null, args: unknown[]) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** The engine connection under a socket, as socket.io exposes it on `socket.conn`. */
+export interface ConnectionInfo {
+  readonly id: string;
+  readonly transport: { readonly name: string };
+  readonly remoteAddress: string;
+  readonly request: IncomingMessage;
+  /** Closes the whole connection (every namespace of this client). */
+  close(): void;
+}
+
+/**
+ * A client's membership of one namespace. Application code emits to it, listens on it and moves it
+ * between rooms; the same class serves Socket.IO clients and plain WebSocket clients.
+ */
+export class Socket<
+    ListenEvents extends EventsMap = DefaultEventsMap,
+    EmitEvents extends EventsMap = DefaultEventsMap,
+    ServerSideEvents extends EventsMap = DefaultEventsMap,
+    SocketData = unknown,
+  >
+  extends TypedEmitter<ListenEvents & SocketReservedEvents>
+  implements LocalSocket
+{
+  /** The socket id, unique on the server and the name of a room the socket is in. */
+  readonly id: SocketId;
+  /** The namespace the socket belongs to. */
+  readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** The connection that carries this socket. */
+  readonly client: Connection;
+  /** What the server knows of the request that connected the socket. */
+  readonly handshake: Handshake;
+  /** Free storage for the application; visible to `fetchSockets`. */
+  data: SocketData = {} as SocketData;
+  /** Whether the socket is connected to its namespace. */
+  connected = false;
+  /** Always false: parley does not implement connection state recovery. */
+  readonly recovered = false;
+
+  private readonly pendingAcks = new Map<number, PendingAck>();
+  private nextFlags: BroadcastFlags = {};
+  private packetMiddlewares: PacketMiddleware[] | undefined;
+  private anyListeners: AnyListener[] | undefined;
+  private anyOutgoingListeners: AnyListener[] | undefined;
+
+  constructor(
+    nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    client: Connection,
+    auth: Record<string, unknown>,
+  ) {
+    super();
+    this.nsp = nsp;
+    this.client = client;
+    this.id = randomBytes(15).toString('base64url');
+    this.handshake = client.buildHandshake(auth);
+  }
+
+  /** The server this socket belongs to. */
+  get server() {
+    return this.nsp.server;
+  }
+
+  /** The HTTP request that opened the connection. */
+  get request(): IncomingMessage {
+    return this.client.request;
+  }
+
+  /** The engine connection carrying this socket. */
+  get conn(): ConnectionInfo {
+    return this.client.info;
+  }
+
+  /** The rooms this socket is in (a copy). */
+  get rooms(): Set<Room> {
+    return new Set(this.nsp.adapter.socketRooms(this.id) ?? []);
+  }
+
+  /** Whether the socket is not connected. */
+  get disconnected(): boolean {
+    return !this.connected;
+  }
+
+  // ---- emitting -------------------------------------------------------------------------------
+
+  /**
+   * Emits an event to this client. A function as last argument is called with the client's answer
+   * (after `timeout(ms)`, with an error first).
+   */
+  emit<Ev extends EventNames<EmitEvents>>(event: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    assertEmittable(event);
+    const flags = this.nextFlags;
+    this.nextFlags = {};
+    const data: unknown[] = [event, ...args];
+    let id: number | undefined;
+    const last = data[data.length - 1];
+    if (typeof last === 'function') {
+      data.pop();
+      id = this.nsp.nextAckId();
+      this.registerAck(id, last as (...a: unknown[]) => void, flags.timeout);
+    }
+    if (this.anyOutgoingListeners) this.callAny(this.anyOutgoingListeners, data);
+    const packet: Packet = id === undefined ? { type: 'event', nsp: this.nsp.name, data } : { type: 'event', nsp: this.nsp.name, data, id };
+    this.client.write(new Encoded(packet), flags);
+    return true;
+  }
+
+  /** Emits and resolves with the client's answer; rejects on timeout or disconnection. */
+  emitWithAck<Ev extends EventNames<EmitEvents>>(
+    event: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstArg<Last<EventParams<EmitEvents, Ev>>>> {
+    const withTimeout = this.nextFlags.timeout !== undefined;
+    return new Promise((resolve, reject) => {
+      const callback = withTimeout
+        ? (err: Error | null, answer: unknown) => (err ? reject(err) : resolve(answer as never))
+        : (answer: unknown) => resolve(answer as never);
+      (this.emit as (event: Ev, ...rest: unknown[]) => boolean)(event, ...args, callback);
+    });
+  }
+
+  /** Emits a `message` event. */
+  send(...args: unknown[]): this {
+    (this.emit as (event: string, ...rest: unknown[]) => boolean)('message', ...args);
+    return this;
+  }
+
+  /** Alias of `send`. */
+  write(...args: unknown[]): this {
+    return this.send(...args);
+  }
+
+  /** The next emit drops its packet if the client cannot take it right now. */
+  get volatile(): this {
+    this.nextFlags.volatile = true;
+    return this;
+  }
+
+  /** Sets whether the next emit is compressed. */
+  compress(compress: boolean): this {
+    this.nextFlags.compress = compress;
+    return this;
+  }
+
+  /** The next emit's ack waits at most `ms`, and its callback gets an error first. */
+  timeout(ms: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
+    this.nextFlags.timeout = ms;
+    return this as unknown as Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData>;
+  }
+
+  private operator(): BroadcastOperator<EmitEvents, ReturnType<typeof this.nsp.resolveSocket>> {
+    return this.nsp.broadcastOperator().except(this.id) as BroadcastOperator<
+      EmitEvents,
+      ReturnType<typeof this.nsp.resolveSocket>
+    >;
+  }
+
+  /** Targets the room(s), excluding this socket. */
+  to(room: Room | readonly Room[]) {
+    return this.operator().to(room);
+  }
+
+  /** Alias of `to`. */
+  in(room: Room | readonly Room[]) {
+    return this.to(room);
+  }
+
+  /** Every socket of the namespace except those in the room(s) and this one. */
+  except(room: Room | readonly Room[]) {
+    return this.operator().except(room);
+  }
+
+  /** Every socket of the namespace except this one. */
+  get broadcast() {
+    return this.operator();
+  }
+
+  // ---- rooms ----------------------------------------------------------------------------------
+
+  /** Joins one or several rooms. */
+  join(rooms: Room | readonly Room[]): void {
+    if (!this.connected) return;
+    this.nsp.adapter.addAll(this.id, typeof rooms === 'string' ? [rooms] : rooms);
+  }
+
+  /** Leaves a room. */
+  leave(room: Room): void {
+    this.nsp.adapter.del(this.id, room);
+  }
+
+  // ---- disconnecting --------------------------------------------------------------------------
+
+  /** Leaves the namespace; with `close`, closes the whole connection. */
+  disconnect(close = false): this {
+    if (!this.connected) return this;
+    if (close) {
+      this.client.closeFromServer();
+    } else {
+      this.client.write(new Encoded({ type: 'disconnect', nsp: this.nsp.name }), {});
+      this.onClose('server namespace disconnect');
+    }
+    return this;
+  }
+
+  // ---- middlewares and catch-all listeners ----------------------------------------------------
+
+  /** Adds a packet middleware. */
+  use(fn: PacketMiddleware): this {
+    (this.packetMiddlewares ??= []).push(fn);
+    return this;
+  }
+
+  /** Adds a listener of every incoming event. */
+  onAny(listener: AnyListener): this {
+    (this.anyListeners ??= []).push(listener);
+    return this;
+  }
+
+  /** Adds a listener of every incoming event, before the others. */
+  prependAny(listener: AnyListener): this {
+    (this.anyListeners ??= []).unshift(listener);
+    return this;
+  }
+
+  /** Removes a catch-all listener, or all of them. */
+  offAny(listener?: AnyListener): this {
+    this.anyListeners = removeListener(this.anyListeners, listener);
+    return this;
+  }
+
+  /** The catch-all listeners. */
+  listenersAny(): AnyListener[] {
+    return this.anyListeners?.slice() ?? [];
+  }
+
+  /** Adds a listener of every outgoing event. */
+  onAnyOutgoing(listener: AnyListener): this {
+    (this.anyOutgoingListeners ??= []).push(listener);
+    return this;
+  }
+
+  /** Adds a listener of every outgoing event, before the others. */
+  prependAnyOutgoing(listener: AnyListener): this {
+    (this.anyOutgoingListeners ??= []).unshift(listener);
+    return this;
+  }
+
+  /** Removes an outgoing catch-all listener, or all of them. */
+  offAnyOutgoing(listener?: AnyListener): this {
+    this.anyOutgoingListeners = removeListener(this.anyOutgoingListeners, listener);
+    return this;
+  }
+
+  /** The outgoing catch-all listeners. */
+  listenersAnyOutgoing(): AnyListener[] {
+    return this.anyOutgoingListeners?.slice() ?? [];
+  }
+
+  // ---- seams used by the namespace, the connection and the adapter ----------------------------
+
+  /** Hands this socket a packet encoded once for a whole broadcast. */
+  deliver(encoded: EncodedPacket, flags: BroadcastFlags): void {
+    if (this.anyOutgoingListeners && encoded.packet.type === 'event') {
+      this.callAny(this.anyOutgoingListeners, encoded.packet.data);
+    }
+    this.client.write(encoded, flags);
+  }
+
+  /** Waits for the answer to a packet sent with this ack id (broadcast with ack). */
+  expectAck(id: number, callback: (err: Error | null, args: unknown[]) => void): void {
+    this.pendingAcks.set(id, { callback, timer: undefined });
+  }
+
+  /** Forgets an ack id that will not be answered in time. */
+  cancelAck(id: number): void {
+    this.pendingAcks.delete(id);
+  }
+
+  /** Completes the namespace connection: joins its own room and tells the client its id. */
+  onConnect(): void {
+    this.connected = true;
+    this.join(this.id);
+    this.client.write(new Encoded({ type: 'connect', nsp: this.nsp.name, data: { sid: this.id } }), {});
+  }
+
+  /** Handles a packet the client sent to this namespace. */
+  onPacket(packet: Packet): void {
+    switch (packet.type) {
+      case 'event':
+        this.onEvent(packet.data, packet.id);
+        break;
+      case 'ack':
+        this.onAck(packet.id, packet.data);
+        break;
+      case 'disconnect':
+        this.onClose('client namespace disconnect');
+        break;
+      default:
+        // CONNECT and CONNECT_ERROR are handled by the connection.
+        break;
+    }
+  }
+
+  /** Leaves the namespace: `disconnecting` (rooms still set), cleanup, then `disconnect`. */
+  onClose(reason: DisconnectReason, description?: unknown): void {
+    if (!this.connected) return;
+    this.emitEvent('disconnecting', [reason, description]);
+    this.nsp.adapter.delAll(this.id);
+    this.nsp.removeSocket(this);
+    this.client.removeSocket(this);
+    this.connected = false;
+    for (const [id, ack] of this.pendingAcks) {
+      this.pendingAcks.delete(id);
+      if (ack.timer) {
+        clearTimeout(ack.timer);
+        ack.callback(new Error('socket has been disconnected'), []);
+      }
+    }
+    this.emitEvent('disconnect', [reason, description]);
+  }
+
+  private registerAck(id: number, fn: (...a: unknown[]) => void, timeout: number | undefined): void {
+    if (timeout === undefined) {
+      this.pendingAcks.set(id, { callback: (_err, args) => fn(...args), timer: undefined });
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.pendingAcks.delete(id);
+      fn(ackTimeoutError());
+    }, timeout);
+    this.pendingAcks.set(id, { callback: (err, args) => (err ? fn(err) : fn(null, ...args)), timer });
+  }
+
+  private onAck(id: number, args: unknown[]): void {
+    const ack = this.pendingAcks.get(id);
+    if (!ack) return;
+    this.pendingAcks.delete(id);
+    if (ack.timer) clearTimeout(ack.timer);
+    ack.callback(null, args);
+  }
+
+  private onEvent(data: unknown[], id: number | undefined): void {
+    const args = data.slice();
+    if (id !== undefined) args.push(this.ackFunction(id));
+    if (this.anyListeners) this.callAny(this.anyListeners, args);
+    const middlewares = this.packetMiddlewares;
+    if (!middlewares || middlewares.length === 0) {
+      this.dispatch(args);
+      return;
+    }
+    let index = 0;
+    const next = (err?: Error) => {
+      if (err) {
+        this.reportError(err);
+        return;
+      }
+      const fn = middlewares[index++];
+      if (!fn) {
+        this.dispatch(args);
+        return;
+      }
+      try {
+        fn(args, next);
+      } catch (thrown) {
+        this.reportError(thrown instanceof Error ? thrown : new Error(String(thrown)));
+      }
+    };
+    next();
+  }
+
+  private dispatch(args: unknown[]): void {
+    if (!this.connected) return;
+    const [event, ...rest] = args;
+    this.emitEvent(event as string, rest);
+  }
+
+  private reportError(err: Error): void {
+    if (!this.emitEvent('error', [err])) {
+      console.error(`parley: socket ${this.id} rejected a packet and has no 'error' listener:`, err.message);
+    }
+  }
+
+  private ackFunction(id: number): (...args: unknown[]) => void {
+    let sent = false;
+    return (...args: unknown[]) => {
+      if (sent || !this.connected) return;
+      sent = true;
+      this.client.write(new Encoded({ type: 'ack', nsp: this.nsp.name, data: args, id }), {});
+    };
+  }
+
+  private callAny(listeners: AnyListener[], data: unknown[]): void {
+    for (const listener of listeners.slice()) {
+      try {
+        (listener as (...a: unknown[]) => void)(...data);
+      } catch (err) {
+        this.onListenerError(err, '*');
+      }
+    }
+  }
+}
+
+function removeListener(list: AnyListener[] | undefined, listener: AnyListener | undefined): AnyListener[] | undefined {
+  if (!list || listener === undefined) return undefined;
+  const index = list.indexOf(listener);
+  if (index !== -1) list.splice(index, 1);
+  return list.length === 0 ? undefined : list;
+}
