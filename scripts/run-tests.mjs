@@ -30,7 +30,7 @@ if (filters.length === 0) {
 
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=60000', ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', '--test-timeout=60000', ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { OutboundMessage } from '../../src/engine/message.js';
+import {
+  type AdapterHost,
+  type BroadcastFlags,
+  EncodedPacket,
+  InMemoryAdapter,
+  type LocalSocket,
+  type Room,
+  socketIoFormat,
+  type WireFormat,
+} from '../../src/socket/adapter.js';
+import type { Packet } from '../../src/socket/packet.js';
+
+/** A recipient that records what it is handed, encoded in a counting wire format. */
+class RecordingSocket implements LocalSocket {
+  readonly received: (readonly OutboundMessage[])[] = [];
+  readonly acks = new Map<number, (err: Error | null, args: unknown[]) => void>();
+  readonly rooms = new Set<Room>();
+  data = {};
+  handshake = {};
+  disconnected: boolean | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly adapter: () => InMemoryAdapter,
+    private readonly format: WireFormat,
+  ) {}
+
+  deliver(encoded: EncodedPacket, _flags: BroadcastFlags): void {
+    this.received.push(encoded.in(this.format));
+  }
+  expectAck(id: number, callback: (err: Error | null, args: unknown[]) => void): void {
+    this.acks.set(id, callback);
+  }
+  cancelAck(id: number): void {
+    this.acks.delete(id);
+  }
+  join(rooms: Room | readonly Room[]): void {
+    this.adapter().addAll(this.id, typeof rooms === 'string' ? [rooms] : rooms);
+  }
+  leave(room: Room): void {
+    this.adapter().del(this.id, room);
+  }
+  disconnect(close?: boolean): void {
+    this.disconnected = close ?? false;
+    this.adapter().delAll(this.id);
+  }
+}
+
+function setup(count: number) {
+  let encodes = 0;
+  const countingFormat: WireFormat = {
+    name: 'counting',
+    encode(packet: Packet) {
+      encodes++;
+      return socketIoFormat.encode(packet);
+    },
+  };
+  const sockets = new Map<string, RecordingSocket>();
+  let ackIds = 0;
+  const host: AdapterHost = {
+    name: '/',
+    recipient: (id) => sockets.get(id),
+    recipients: () => sockets.values(),
+    nextAckId: () => ackIds++,
+  };
+  const adapter = new InMemoryAdapter(host);
+  for (let i = 0; i < count; i++) {
+    const socket = new RecordingSocket(`s${i}`, () => adapter, countingFormat);
+    sockets.set(socket.id, socket);
+    adapter.addAll(socket.id, [socket.id]);
+  }
+  return { adapter, sockets: [...sockets.values()], encodes: () => encodes };
+}
+
+const hello: Packet = { type: 'event', nsp: '/', data: ['hello', { n: 1 }] };
+
+describe('in-memory adapter', () => {
+  test('a broadcast to 100 sockets encodes the packet once and hands each the same messages', () => {
+    const { adapter, sockets, encodes } = setup(100);
+    adapter.broadcast(hello, { rooms: new Set() });
+    assert.equal(encodes(), 1);
+    const first = sockets[0]!.received[0];
+    for (const socket of sockets) assert.equal(socket.received[0], first);
+  });
+
+  test('a socket in several targeted rooms receives the packet once', () => {
+    const { adapter, sockets } = setup(3);
+    adapter.addAll('s0', ['a', 'b']);
+    adapter.addAll('s1', ['b']);
+    adapter.broadcast(hello, { rooms: new Set(['a', 'b']) });
+    assert.deepEqual(
+      sockets.map((s) => s.received.length),
+      [1, 1, 0],
+    );
+  });
+
+  test('except removes the members of the excluded rooms', () => {
+    const { adapter, sockets } = setup(3);
+    adapter.addAll('s0', ['x']);
+    adapter.addAll('s1', ['x', 'muted']);
+    adapter.broadcast(hello, { rooms: new Set(['x']), except: new Set(['muted']) });
+    assert.deepEqual(
+      sockets.map((s) => s.received.length),
+      [1, 0, 0],
+    );
+    adapter.broadcast(hello, { rooms: new Set(), except: new Set(['s2']) });
+    assert.deepEqual(
+      sockets.map((s) => s.received.length),
+      [2, 1, 0],
+    );
+  });
+
+  test('leaving the last member deletes the room, delAll forgets the socket', () => {
+    const { adapter } = setup(2);
+    adapter.addAll('s0', ['r']);
+    adapter.addAll('s1', ['r']);
+    adapter.del('s0', 'r');
+    assert.deepEqual([...adapter.rooms.get('r')!], ['s1']);
+    adapter.delAll('s1');
+    assert.equal(adapter.rooms.has('r'), false);
+    assert.equal(adapter.sids.has('s1'), false);
+  });
+
+  test('broadcastWithAck shares one ack id, reports the recipient count and cancels unanswered acks', () => {
+    const { adapter, sockets } = setup(3);
+    adapter.addAll('s0', ['r']);
+    adapter.addAll('s2', ['r']);
+    let count = -1;
+    const answers: unknown[] = [];
+    const cancel = adapter.broadcastWithAck(
+      { type: 'event', nsp: '/', data: ['q'] },
+      { rooms: new Set(['r']) },
+      (n) => {
+        count = n;
+      },
+      (_err, args) => answers.push(args[0]),
+    );
+    assert.equal(count, 2);
+    const [id] = [...sockets[0]!.acks.keys()];
+    assert.equal(typeof id, 'number');
+    assert.deepEqual([...sockets[2]!.acks.keys()], [id]);
+    sockets[0]!.acks.get(id!)!(null, ['yes']);
+    assert.deepEqual(answers, ['yes']);
+    cancel();
+    assert.equal(sockets[2]!.acks.size, 0);
+  });
+
+  test('addSockets, delSockets and disconnectSockets act on the selection only', async () => {
+    const { adapter, sockets } = setup(3);
+    adapter.addAll('s0', ['r']);
+    adapter.addAll('s1', ['r']);
+    adapter.addSockets({ rooms: new Set(['r']) }, ['joined']);
+    assert.deepEqual([...(await adapter.sockets(new Set(['joined'])))].sort(), ['s0', 's1']);
+    adapter.delSockets({ rooms: new Set(['r']), except: new Set(['s1']) }, ['joined']);
+    assert.deepEqual([...(await adapter.sockets(new Set(['joined'])))], ['s1']);
+    adapter.disconnectSockets({ rooms: new Set(['r']) }, true);
+    assert.deepEqual(
+      sockets.map((s) => s.disconnected),
+      [true, true, undefined],
+    );
+    assert.equal((await adapter.fetchSockets({ rooms: new Set() })).length, 3);
+  });
+
+  test('an encoded packet caches one encoding per wire format', () => {
+    let calls = 0;
+    const other: WireFormat = {
+      name: 'other',
+      encode: (packet) => {
+        calls++;
+        return socketIoFormat.encode(packet);
+      },
+    };
+    const encoded = new EncodedPacket(hello);
+    const a = encoded.in(socketIoFormat);
+    const b = encoded.in(other);
+    assert.equal(encoded.in(socketIoFormat), a);
+    assert.equal(encoded.in(other), b);
+    assert.equal(calls, 1);
+  });
+});
