@@ -6,6 +6,7 @@ export class OutboundMessage {
   /** The message payload: text or binary. */
   readonly data: string | Buffer;
   private pollingCache: string | undefined;
+  private websocketCache: string | undefined;
 
   constructor(data: string | Buffer) {
     this.data = data;
@@ -23,6 +24,18 @@ export class OutboundMessage {
         typeof this.data === 'string' ? `4${this.data}` : `b${this.data.toString('base64')}`;
     }
     return this.pollingCache;
+  }
+
+  /** The packet as one WebSocket frame: `4<text>` for a text frame, the raw Buffer for a binary frame. */
+  get websocketFrame(): string | Buffer {
+    if (typeof this.data !== 'string') return this.data;
+    if (this.websocketCache === undefined) this.websocketCache = `4${this.data}`;
+    return this.websocketCache;
+  }
+
+  /** Whether the payload is binary. */
+  get binary(): boolean {
+    return typeof this.data !== 'string';
   }
 }
 
