@@ -1,0 +1,240 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { type OutboundMessage, toOutbound } from '../engine/message.js';
+import type { EngineCloseReason, Outbound, SendOptions, SendResult } from '../engine/types.js';
+import {
+  attachBinaryFrames,
+  decodeBinaryFrame,
+  decodeTextFrame,
+  encodeError,
+  type PendingFrame,
+  type PlainError,
+  type PlainFrame,
+} from './protocol.js';
+
+/** Options of the plain-WebSocket endpoint. */
+export interface PlainWebSocketOptions {
+  /** Interval of WebSocket ping frames, in ms. @default 25000 */
+  pingInterval: number;
+  /** How long a pong may take before the peer counts as dead, in ms. @default 20000 */
+  pingTimeout: number;
+  /** Largest frame accepted; a bigger one is answered with a `frame_too_large` error frame. @default 1000000 */
+  maxFrameBytes: number;
+  /** Most binary frames one envelope may announce. @default 10 */
+  maxAttachments: number;
+  /** Bound of the per-connection send buffer, in bytes. @default 10000000 */
+  maxBufferedBytes: number;
+}
+
+/** Defaults of the plain-WebSocket endpoint. */
+export const PLAIN_DEFAULTS: Readonly<PlainWebSocketOptions> = Object.freeze({
+  pingInterval: 25_000,
+  pingTimeout: 20_000,
+  maxFrameBytes: 1_000_000,
+  maxAttachments: 10,
+  maxBufferedBytes: 10_000_000,
+});
+
+/** Frames above this many times maxFrameBytes are not read at all: the connection is closed (1009). */
+const HARD_LIMIT_FACTOR = 4;
+
+/** One plain WebSocket client, as the layer above sees it. */
+export interface PlainSession {
+  readonly id: string;
+  readonly request: IncomingMessage;
+  readonly remoteAddress: string;
+  readonly closed: boolean;
+  /** Sends frames that travel together (an envelope and its binary frames), bounded like Engine.IO sessions. */
+  send(messages: readonly Outbound[], options?: SendOptions): SendResult;
+  /** Answers a refused frame; the connection stays open. */
+  sendError(error: PlainError): void;
+  /** Closes the connection with a WebSocket close code and reason. */
+  close(code?: number, reason?: string): void;
+}
+
+/** What receives one plain session's frames. */
+export interface PlainSessionHandler {
+  onFrame(frame: PlainFrame): void;
+  onClose(reason: EngineCloseReason): void;
+}
+
+/** Told of each new plain session. */
+export type PlainConnectionListener = (session: PlainSession) => PlainSessionHandler;
+
+/**
+ * Accepts plain WebSocket upgrades, decodes their frames with the plain protocol and keeps them alive
+ * with ping/pong control frames, all sessions swept by one shared timer.
+ */
+export class PlainWebSocketServer {
+  readonly options: Readonly<PlainWebSocketOptions>;
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Set<Session>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private checkTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly onConnection: PlainConnectionListener,
+    options: Partial<PlainWebSocketOptions> = {},
+  ) {
+    this.options = Object.freeze({ ...PLAIN_DEFAULTS, ...options });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.options.maxFrameBytes * HARD_LIMIT_FACTOR,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+  }
+
+  /** How many plain sessions are open. */
+  get clientsCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Completes the WebSocket handshake of an upgrade request and starts a session. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const session = new Session(ws, req, this.options, (s) => this.sessions.delete(s));
+      this.sessions.add(session);
+      this.startHeartbeat();
+      session.handler = this.onConnection(session);
+    });
+  }
+
+  /** Closes every session (reason 'server shutting down'). */
+  close(): void {
+    for (const session of [...this.sessions]) session.end('server shutting down', 1001, 'server shutting down');
+    this.stopHeartbeat();
+  }
+
+  // One timer for all sessions: ping everyone, then check who has not answered pingTimeout later.
+  private startHeartbeat(): void {
+    if (this.heartbeat) return;
+    this.heartbeat = setInterval(() => {
+      if (this.sessions.size === 0) return this.stopHeartbeat();
+      for (const session of this.sessions) session.ping();
+      this.checkTimer = setTimeout(() => {
+        for (const session of [...this.sessions]) session.checkPong();
+      }, this.options.pingTimeout);
+      this.checkTimer.unref();
+    }, this.options.pingInterval);
+    this.heartbeat.unref();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.checkTimer) clearTimeout(this.checkTimer);
+    this.heartbeat = undefined;
+    this.checkTimer = undefined;
+  }
+}
+
+class Session implements PlainSession {
+  readonly id = randomBytes(15).toString('base64url');
+  readonly remoteAddress: string;
+  handler: PlainSessionHandler | undefined;
+  closed = false;
+  private awaitingPong = false;
+  private pending: { frame: PendingFrame; buffers: Buffer[] } | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly request: IncomingMessage,
+    private readonly options: Readonly<PlainWebSocketOptions>,
+    private readonly forget: (session: Session) => void,
+  ) {
+    this.remoteAddress = request.socket.remoteAddress ?? '';
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('pong', () => {
+      this.awaitingPong = false;
+    });
+    ws.on('close', () => this.end('transport close'));
+    ws.on('error', () => this.end('transport error'));
+  }
+
+  ping(): void {
+    if (this.closed) return;
+    this.awaitingPong = true;
+    this.ws.ping();
+  }
+
+  checkPong(): void {
+    if (this.awaitingPong) this.end('ping timeout', 1001, 'ping timeout');
+  }
+
+  send(messages: readonly Outbound[], options: SendOptions = {}): SendResult {
+    if (this.closed || this.ws.readyState !== WebSocket.OPEN) return 'closed';
+    if (this.ws.bufferedAmount > this.options.maxBufferedBytes) {
+      if (options.volatile) return 'dropped';
+      this.end('send buffer full', 1013, 'send buffer full');
+      return 'closed';
+    }
+    for (const message of messages) {
+      const outbound: OutboundMessage = toOutbound(message);
+      this.ws.send(outbound.data, { binary: typeof outbound.data !== 'string', compress: false });
+    }
+    return 'sent';
+  }
+
+  sendError(error: PlainError): void {
+    this.send([encodeError(error)]);
+  }
+
+  close(code = 1000, reason = ''): void {
+    this.end('forced close', code, reason);
+  }
+
+  /** Ends the session once: closes the socket if still open and tells the handler why. */
+  end(reason: EngineCloseReason, code?: number, text?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending = undefined;
+    this.forget(this);
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
+      if (reason === 'ping timeout' || reason === 'transport error') this.ws.terminate();
+      else this.ws.close(code ?? 1000, text ?? '');
+    }
+    this.handler?.onClose(reason);
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    if (buffer.length > this.options.maxFrameBytes) {
+      // The whole envelope-and-attachments group is dropped, so a half-read packet never leaks through.
+      this.pending = undefined;
+      this.sendError({
+        code: 'frame_too_large',
+        message: `frames are limited to ${this.options.maxFrameBytes} bytes, this one has ${buffer.length}`,
+      });
+      return;
+    }
+    if (isBinary) {
+      const pending = this.pending;
+      if (!pending) return this.deliver(decodeBinaryFrame(buffer));
+      pending.buffers.push(buffer);
+      if (pending.buffers.length < pending.frame.attachments) return;
+      this.pending = undefined;
+      const rebuilt = attachBinaryFrames(pending.frame, pending.buffers);
+      if (rebuilt.ok) this.deliver(rebuilt.value);
+      else this.sendError(rebuilt.error);
+      return;
+    }
+    if (this.pending) {
+      this.pending = undefined;
+      this.sendError({
+        code: 'missing_attachments',
+        message: 'a text frame arrived before all binary frames announced by the previous envelope',
+      });
+    }
+    const decoded = decodeTextFrame(buffer.toString('utf8'), this.options.maxAttachments);
+    if (!decoded.ok) return this.sendError(decoded.error);
+    if (decoded.value.complete) return this.deliver(decoded.value.frame);
+    this.pending = { frame: decoded.value, buffers: [] };
+  }
+
+  private deliver(frame: PlainFrame): void {
+    this.handler?.onFrame(frame);
+  }
+}
