@@ -1,0 +1,385 @@
+/**
+ * Fixtures for the Socket.IO interop tests: a server under test on an ephemeral loopback port, official
+ * `socket.io-client` / `engine.io-client` clients, promise helpers whose timeouts are failure guards only
+ * (never sleeps), and a cleanup that closes everything a test opened and checks the server kept no session.
+ *
+ * Usage in a test file:
+ *
+ *   afterEach(cleanup);
+ *   forEachTransport((setup) => {
+ *     test('does something', async () => {
+ *       const { io, url } = await startServer();
+ *       const client = await connectClient(url, { setup });
+ *       ...
+ *     });
+ *   });
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe } from 'node:test';
+import { Socket as EngineSocket, type SocketOptions as EngineSocketOptions } from 'engine.io-client';
+import { type Manager, type ManagerOptions, io as ioClient, type Socket, type SocketOptions } from 'socket.io-client';
+import { Server, type ServerOptions, serverKind, type Server as SUTServer } from './server-under-test.js';
+
+export { serverKind };
+export type { Socket as ClientSocket };
+
+/** Default guard for anything awaited in a test: generous, only hit when something is broken. */
+export const GUARD_MS = 3000;
+
+// ---------------------------------------------------------------------------------------------------------
+// transport setups
+
+export interface TransportSetup {
+  /** Used in test names. */
+  readonly name: 'polling' | 'websocket' | 'polling→websocket upgrade';
+  /** Client options selecting the transports. */
+  readonly clientOpts: Partial<ManagerOptions>;
+  /** Whether the client upgrades from polling to websocket after connecting. */
+  readonly upgrades: boolean;
+  /** The transport the client ends up on. */
+  readonly finalTransport: 'polling' | 'websocket';
+}
+
+export const TRANSPORT_SETUPS: readonly TransportSetup[] = [
+  { name: 'polling', clientOpts: { transports: ['polling'] }, upgrades: false, finalTransport: 'polling' },
+  { name: 'websocket', clientOpts: { transports: ['websocket'] }, upgrades: false, finalTransport: 'websocket' },
+  { name: 'polling→websocket upgrade', clientOpts: {}, upgrades: true, finalTransport: 'websocket' },
+];
+
+/** Declares the cases registered by `body` once per client transport setup, in a `describe` named after it. */
+export function forEachTransport(body: (setup: TransportSetup) => void): void {
+  for (const setup of TRANSPORT_SETUPS) {
+    describe(`[${setup.name}]`, () => body(setup));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// promise helpers
+
+/** Any event emitter (node's, socket.io's typed ones, socket.io-client's): typed loosely on purpose. */
+export interface Listenable {
+  once: Function;
+  off: Function;
+}
+interface UntypedEmitter {
+  once(event: string, listener: (...args: unknown[]) => void): unknown;
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
+/** Resolves with the arguments of the next `event` on `emitter`; rejects after `timeoutMs`. */
+export function waitForArgs(source: Listenable, event: string, timeoutMs = GUARD_MS): Promise<unknown[]> {
+  const emitter = source as UntypedEmitter;
+  return new Promise((resolve, reject) => {
+    const listener = (...args: unknown[]) => {
+      clearTimeout(timer);
+      resolve(args);
+    };
+    const timer = setTimeout(() => {
+      emitter.off(event, listener);
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for event "${event}"`));
+    }, timeoutMs);
+    emitter.once(event, listener);
+  });
+}
+
+/** Resolves with the first argument of the next `event` on `emitter`; rejects after `timeoutMs`. */
+export async function waitFor<T = unknown>(emitter: Listenable, event: string, timeoutMs = GUARD_MS): Promise<T> {
+  const args = await waitForArgs(emitter, event, timeoutMs);
+  return args[0] as T;
+}
+
+/** Rejects with a clear message if `promise` has not settled within `timeoutMs`. */
+export function withTimeout<T>(promise: Promise<T>, what: string, timeoutMs = GUARD_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Polls `predicate` until it holds. Only for state that has no event to wait on; the timeout is a failure
+ * guard.
+ */
+export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = GUARD_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/**
+ * Counts occurrences of something (e.g. one server-side 'disconnect' per socket): call `hit(value)` for
+ * each; `wait()` resolves with the values once `count` were seen, and rejects after its guard timeout.
+ */
+export function countdown<T = unknown>(count: number) {
+  const seen: T[] = [];
+  const done = deferred<T[]>();
+  if (count === 0) done.resolve(seen);
+  return {
+    hit(value: T): void {
+      seen.push(value);
+      if (seen.length === count) done.resolve(seen);
+    },
+    get seen(): readonly T[] {
+      return seen;
+    },
+    wait(what: string, timeoutMs = GUARD_MS): Promise<T[]> {
+      return withTimeout(done.promise, `${count} × ${what} (saw ${seen.length})`, timeoutMs);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// server
+
+export interface StartedServer {
+  readonly io: SUTServer;
+  readonly httpServer: HttpServer;
+  readonly port: number;
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+  /** Closes every client of this server, checks no engine session is left, closes the server. */
+  close(): Promise<void>;
+}
+
+interface EngineConn {
+  readonly readyState?: string;
+  once(event: string, listener: (...args: never[]) => void): unknown;
+  off(event: string, listener: (...args: never[]) => void): unknown;
+}
+
+interface TrackedServer {
+  readonly io: SUTServer;
+  readonly httpServer: HttpServer;
+  readonly conns: Set<EngineConn>;
+  closed: boolean;
+}
+
+const servers = new Set<TrackedServer>();
+const clientSockets = new Set<Socket>();
+const engineSockets = new Set<EngineSocket>();
+
+/**
+ * Starts the server under test on 127.0.0.1, on an ephemeral port, with short heartbeats
+ * (pingInterval 300 ms, pingTimeout 200 ms) unless `opts` overrides them.
+ */
+export async function startServer(opts: ServerOptions = {}): Promise<StartedServer> {
+  const options: ServerOptions = { pingInterval: 300, pingTimeout: 200, ...opts };
+  if (serverKind === 'socket.io' && options.maxPayload !== undefined) {
+    // socket.io only knows engine.io's name for it.
+    options.maxHttpBufferSize ??= options.maxPayload;
+    delete options.maxPayload;
+  }
+  const httpServer = createServer();
+  const io = new Server(httpServer, options);
+  const tracked: TrackedServer = { io, httpServer, conns: new Set(), closed: false };
+  servers.add(tracked);
+  // Engine-level sessions, so cleanup can await their closing instead of sleeping.
+  io.engine.on('connection', (conn: EngineConn) => {
+    tracked.conns.add(conn);
+    conn.once('close', () => tracked.conns.delete(conn));
+  });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(0, '127.0.0.1', () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  return {
+    io,
+    httpServer,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await closeClients();
+      await closeServer(tracked);
+    },
+  };
+}
+
+/** Resolves once every engine session the server has seen is closed; asserts `clientsCount === 0`. */
+export async function assertNoSessionsLeft(io: SUTServer): Promise<void> {
+  const tracked = [...servers].find((s) => s.io === io);
+  if (tracked) {
+    await Promise.all(
+      [...tracked.conns].map((conn) =>
+        conn.readyState === 'closed' ? undefined : waitFor(conn, 'close', GUARD_MS).catch(() => undefined),
+      ),
+    );
+  }
+  // Fallback for an engine that does not emit 'connection'; a guard, not a sleep.
+  await waitUntil(() => io.engine.clientsCount === 0, 'io.engine.clientsCount === 0').catch(() => undefined);
+  assert.equal(io.engine.clientsCount, 0, 'engine sessions left open on the server');
+}
+
+async function closeServer(tracked: TrackedServer): Promise<void> {
+  if (tracked.closed) return;
+  tracked.closed = true;
+  servers.delete(tracked);
+  try {
+    await assertNoSessionsLeft(tracked.io);
+  } finally {
+    await new Promise<void>((resolve) => {
+      // socket.io's io.close() also closes the attached http server.
+      tracked.io.close(() => resolve());
+    });
+    if (tracked.httpServer.listening) {
+      await new Promise<void>((resolve) => tracked.httpServer.close(() => resolve()));
+    }
+    tracked.httpServer.closeAllConnections();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// clients
+
+export interface ConnectOptions extends Partial<ManagerOptions & SocketOptions> {
+  /** Transport setup; defaults to the polling→websocket upgrade (the client's defaults). */
+  setup?: TransportSetup;
+  /** Namespace to connect to (default '/'). */
+  nsp?: string;
+  /** With an upgrading setup, also wait for the upgrade to websocket to complete. */
+  upgraded?: boolean;
+}
+
+/**
+ * Connects an official socket.io-client (`forceNew`, no reconnection unless asked); resolves once
+ * connected, rejects with the `connect_error`.
+ */
+export async function connectClient(url: string, opts: ConnectOptions = {}): Promise<Socket> {
+  const socket = makeClient(url, opts);
+  const upgrade = opts.upgraded ? whenUpgraded(socket) : undefined;
+  await whenConnected(socket);
+  if (upgrade) await upgrade;
+  return socket;
+}
+
+/** Creates a client that is not yet connected (`autoConnect: false`); call `socket.connect()`. */
+export function makeClient(url: string, opts: ConnectOptions = {}): Socket {
+  const { setup, nsp = '/', upgraded: _upgraded, ...rest } = opts;
+  const socket = ioClient(`${url}${nsp === '/' ? '' : nsp}`, {
+    forceNew: true,
+    reconnection: false,
+    ...setup?.clientOpts,
+    ...rest,
+  });
+  clientSockets.add(socket);
+  return socket;
+}
+
+/** Opens another namespace on the same connection (manager) as `socket`. */
+export async function connectNamespace(manager: Manager, nsp: string, opts: Partial<SocketOptions> = {}) {
+  const socket = manager.socket(nsp, opts);
+  clientSockets.add(socket);
+  socket.connect();
+  await whenConnected(socket);
+  return socket;
+}
+
+/** Resolves on 'connect', rejects with the 'connect_error' error. */
+export function whenConnected(socket: Socket, timeoutMs = GUARD_MS): Promise<void> {
+  if (socket.connected) return Promise.resolve();
+  return withTimeout(
+    new Promise<void>((resolve, reject) => {
+      const onConnect = () => {
+        socket.off('connect_error', onError);
+        resolve();
+      };
+      const onError = (err: Error) => {
+        socket.off('connect', onConnect);
+        reject(err);
+      };
+      socket.once('connect', onConnect);
+      socket.once('connect_error', onError);
+    }),
+    'client connect',
+    timeoutMs,
+  );
+}
+
+/** Resolves once the client's engine runs over websocket (immediately if it already does). */
+export async function whenUpgraded(socket: Socket, timeoutMs = GUARD_MS): Promise<void> {
+  const manager = socket.io;
+  if (!manager.engine) await waitFor(manager, 'open', timeoutMs);
+  const engine = manager.engine;
+  if (engine.transport?.name === 'websocket') return;
+  await waitFor(engine, 'upgrade', timeoutMs);
+}
+
+/** A bare engine.io-client session (no Socket.IO CONNECT is sent). Closed by `cleanup()`. */
+export function rawEngineClient(url: string, opts: Partial<EngineSocketOptions> = {}): EngineSocket {
+  const socket = new EngineSocket(url, opts);
+  engineSockets.add(socket);
+  return socket;
+}
+
+async function closeClients(): Promise<void> {
+  for (const socket of clientSockets) socket.disconnect();
+  clientSockets.clear();
+  for (const socket of engineSockets) socket.close();
+  engineSockets.clear();
+}
+
+/**
+ * Closes every client and server the test opened, asserting that no engine session was left on any
+ * server once its clients are gone. Register with `afterEach(cleanup)`.
+ */
+export async function cleanup(): Promise<void> {
+  await closeClients();
+  const errors: unknown[] = [];
+  for (const tracked of [...servers]) {
+    await closeServer(tracked).catch((err: unknown) => errors.push(err));
+  }
+  if (errors.length > 0) throw errors[0];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// test-side client manipulation (official client internals; the server is what is under test)
+
+interface EngineClientInternals {
+  transport: { name: string; onPacket(packet: { type: string }): void };
+  _pingTimeoutTimer: NodeJS.Timeout | undefined;
+  _pingTimeoutTime: number;
+  _resetPingTimeout(): void;
+  clearTimeoutFn(timer: NodeJS.Timeout | undefined): void;
+}
+
+/**
+ * Makes the client's engine deaf to the server's heartbeat: pings are dropped (so no pong is sent) and the
+ * client's own ping-timeout timer is disabled, so it is the server that detects the dead peer.
+ * Relies on engine.io-client 6.6 internals (`transport.onPacket`, `_resetPingTimeout`, `_pingTimeoutTimer`).
+ * Call after any upgrade has completed: it patches the current transport only.
+ */
+export function silenceHeartbeat(socket: Socket): void {
+  const engine = socket.io.engine as unknown as EngineClientInternals;
+  engine.clearTimeoutFn(engine._pingTimeoutTimer);
+  engine._resetPingTimeout = () => {};
+  engine._pingTimeoutTime = Number.POSITIVE_INFINITY;
+  const transport = engine.transport;
+  const onPacket = transport.onPacket.bind(transport);
+  transport.onPacket = (packet) => {
+    if (packet.type !== 'ping') onPacket(packet);
+  };
+}
