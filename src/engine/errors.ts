@@ -1,0 +1,78 @@
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/** Why the server refused an HTTP request or a WebSocket upgrade. */
+export type EngineErrorCode =
+  | 'TRANSPORT_UNKNOWN'
+  | 'SESSION_ID_UNKNOWN'
+  | 'BAD_HANDSHAKE_METHOD'
+  | 'BAD_REQUEST'
+  | 'FORBIDDEN'
+  | 'UNSUPPORTED_PROTOCOL_VERSION';
+
+/** How one error code travels: the numeric code and message of the JSON body, and the HTTP status. */
+export interface EngineErrorInfo {
+  readonly code: number;
+  readonly message: string;
+  readonly status: 400 | 403;
+}
+
+/** The one table of refusals, with the codes and messages of the official engine.io server. */
+export const ENGINE_ERRORS: Readonly<Record<EngineErrorCode, EngineErrorInfo>> = Object.freeze({
+  TRANSPORT_UNKNOWN: { code: 0, message: 'Transport unknown', status: 400 },
+  SESSION_ID_UNKNOWN: { code: 1, message: 'Session ID unknown', status: 400 },
+  BAD_HANDSHAKE_METHOD: { code: 2, message: 'Bad handshake method', status: 400 },
+  BAD_REQUEST: { code: 3, message: 'Bad request', status: 400 },
+  FORBIDDEN: { code: 4, message: 'Forbidden', status: 403 },
+  UNSUPPORTED_PROTOCOL_VERSION: { code: 5, message: 'Unsupported protocol version', status: 400 },
+});
+
+/** A refusal: the code, and a message replacing the table's one (allowRequest's reason). */
+export interface EngineError {
+  readonly code: EngineErrorCode;
+  readonly message?: string;
+}
+
+/** The JSON body of a refusal: `{"code":N,"message":"..."}`. */
+export function errorBody(error: EngineError): string {
+  const info = ENGINE_ERRORS[error.code];
+  return JSON.stringify({ code: info.code, message: error.message || info.message });
+}
+
+/** Answers an HTTP request with the refusal's status and JSON body. */
+export function writeHttpError(res: ServerResponse, error: EngineError, headers: OutgoingHttpHeaders = {}): void {
+  if (res.headersSent || res.writableEnded) return;
+  const body = errorBody(error);
+  res.writeHead(ENGINE_ERRORS[error.code].status, {
+    ...headers,
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 403: 'Forbidden', 413: 'Payload Too Large' };
+
+/** Refuses a WebSocket upgrade: a raw HTTP/1.1 response with the JSON body, then the socket is destroyed. */
+export function writeUpgradeError(socket: Duplex, error: EngineError): void {
+  socket.on('error', () => {});
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = errorBody(error);
+  const status = ENGINE_ERRORS[error.code].status;
+  const response =
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n` +
+    'Connection: close\r\n' +
+    'Content-Type: application/json\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    '\r\n' +
+    body;
+  const timer = setTimeout(() => socket.destroy(), 1000);
+  timer.unref();
+  socket.end(response, () => {
+    clearTimeout(timer);
+    socket.destroy();
+  });
+}

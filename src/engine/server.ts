@@ -1,0 +1,250 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, OutgoingHttpHeaders, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { corsHeaders } from './cors.js';
+import { type EngineError, writeHttpError, writeUpgradeError } from './errors.js';
+import { type EngineOptions, type ResolvedEngineOptions, resolveOptions } from './options.js';
+import { type EnginePacket, encodePacketPolling } from './packet.js';
+import { matchesPath, parseRequest } from './request.js';
+import { Session, type SessionHost } from './session.js';
+import { PollingTransport } from './transports/polling.js';
+import { WebSocketAcceptor } from './transports/websocket.js';
+import type { EngineHandler, EngineSession, TransportName } from './types.js';
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+const CLOSING: EngineError = Object.freeze({ code: 'BAD_REQUEST', message: 'Server is closing' });
+
+/**
+ * An Engine.IO v4 server: the session table, handshakes, long-polling requests and WebSocket
+ * upgrades. It knows nothing of the layer above beyond {@link EngineHandler}.
+ */
+export class EngineServer {
+  /** The options in force, defaults applied. */
+  readonly options: ResolvedEngineOptions;
+  private readonly table = new Map<string, Session>();
+  private readonly acceptor: WebSocketAcceptor;
+  private readonly host: SessionHost;
+  private closing = false;
+
+  constructor(
+    private readonly handler: EngineHandler,
+    options?: Partial<EngineOptions>,
+  ) {
+    this.options = resolveOptions(options);
+    this.acceptor = new WebSocketAcceptor(this.options);
+    this.host = {
+      options: this.options,
+      remove: (session) => {
+        if (this.table.get(session.id) === session) this.table.delete(session.id);
+      },
+    };
+  }
+
+  /** How many sessions are open. */
+  get clientsCount(): number {
+    return this.table.size;
+  }
+
+  /** The open sessions. */
+  sessions(): IterableIterator<EngineSession> {
+    return this.table.values();
+  }
+
+  /**
+   * Serves `options.path` on `httpServer`. The existing 'request' listeners are moved behind one
+   * that routes our path to the engine and everything else to them; 'upgrade' requests outside our
+   * path are left to other listeners.
+   */
+  attach(httpServer: HttpServer): void {
+    const prior = httpServer.listeners('request') as RequestListener[];
+    httpServer.removeAllListeners('request');
+    httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (matchesPath(req.url, this.options.basePath)) {
+        this.handleRequest(req, res);
+        return;
+      }
+      for (const listener of prior) listener.call(httpServer, req, res);
+    });
+    httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (matchesPath(req.url, this.options.basePath)) {
+        this.handleUpgrade(req, socket, head);
+      } else if (httpServer.listenerCount('upgrade') === 1) {
+        // Nobody else will answer this upgrade.
+        socket.on('error', () => {});
+        socket.destroy();
+      }
+    });
+  }
+
+  /** Handles one HTTP request under our path: CORS, handshake, or a session's poll or post. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    const cors = this.options.cors;
+    if (cors === false) {
+      this.route(req, res, {});
+      return;
+    }
+    corsHeaders(cors, req, ({ common, preflight }) => {
+      if (req.method === 'OPTIONS') {
+        req.resume();
+        res.writeHead(204, { ...common, ...preflight, 'Content-Length': 0 });
+        res.end();
+        return;
+      }
+      this.route(req, res, common);
+    });
+  }
+
+  /** Handles one WebSocket upgrade under our path: a WebSocket handshake, or a probe of a polling session. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {});
+    if (this.closing) {
+      writeUpgradeError(socket, CLOSING);
+      return;
+    }
+    const parsed = parseRequest(req, this.options.transports, true);
+    if (!parsed.ok) {
+      writeUpgradeError(socket, parsed.error);
+      return;
+    }
+    const sid = parsed.value.sid;
+    if (sid !== undefined) {
+      const session = this.table.get(sid);
+      if (session === undefined) {
+        writeUpgradeError(socket, { code: 'SESSION_ID_UNKNOWN' });
+      } else if (!this.options.allowUpgrades || !session.upgradable) {
+        writeUpgradeError(socket, { code: 'BAD_REQUEST' });
+      } else {
+        this.acceptor.accept(req, socket, head, [], (probe) => session.attachProbe(probe));
+      }
+      return;
+    }
+    this.checkAllowed(req, (error) => {
+      if (error !== undefined) {
+        writeUpgradeError(socket, error);
+        return;
+      }
+      const id = this.generateId(req);
+      const cookie = this.cookie(id);
+      this.acceptor.accept(req, socket, head, cookie === undefined ? [] : [`Set-Cookie: ${cookie}`], (ws) => {
+        if (this.closing) {
+          ws.destroy();
+          return;
+        }
+        const session = new Session(this.host, id, req, ws);
+        this.table.set(id, session);
+        ws.sendPacket(this.openPacket(id, 'websocket'));
+        session.start(this.handler.onSession(session));
+      });
+    });
+  }
+
+  /** Closes every session (reason 'server shutting down', with a close packet) and refuses new ones. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const session of [...this.table.values()]) session.shutdown();
+    await this.acceptor.drain(1000);
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders): void {
+    const refuse = (error: EngineError): void => {
+      req.resume();
+      writeHttpError(res, error, headers);
+    };
+    if (this.closing) {
+      refuse(CLOSING);
+      return;
+    }
+    const parsed = parseRequest(req, this.options.transports, false);
+    if (!parsed.ok) {
+      refuse(parsed.error);
+      return;
+    }
+    const info = parsed.value;
+    if (info.sid !== undefined) {
+      const session = this.table.get(info.sid);
+      if (session === undefined) refuse({ code: 'SESSION_ID_UNKNOWN' });
+      else if (info.transport !== 'polling' || !session.handlePolling(req, res, info.method, headers)) {
+        refuse({ code: 'BAD_REQUEST' });
+      }
+      return;
+    }
+    this.checkAllowed(req, (error) => {
+      if (error !== undefined) {
+        refuse(error);
+        return;
+      }
+      if (this.closing) {
+        refuse(CLOSING);
+        return;
+      }
+      const id = this.generateId(req);
+      const session = new Session(this.host, id, req, new PollingTransport(this.options.maxPayload));
+      this.table.set(id, session);
+      const cookie = this.cookie(id);
+      PollingTransport.respond(
+        res,
+        encodePacketPolling(this.openPacket(id, 'polling')),
+        cookie === undefined ? headers : { ...headers, 'Set-Cookie': cookie },
+      );
+      session.start(this.handler.onSession(session));
+    });
+  }
+
+  private checkAllowed(req: IncomingMessage, done: (error: EngineError | undefined) => void): void {
+    const allowRequest = this.options.allowRequest;
+    if (allowRequest === undefined) {
+      done(undefined);
+      return;
+    }
+    let called = false;
+    const callback = (err: string | null | undefined, success: boolean): void => {
+      if (called) return;
+      called = true;
+      if (success) done(undefined);
+      else done(err ? { code: 'FORBIDDEN', message: String(err) } : { code: 'FORBIDDEN' });
+    };
+    try {
+      allowRequest(req, callback);
+    } catch {
+      callback(undefined, false);
+    }
+  }
+
+  private generateId(req: IncomingMessage): string {
+    const custom = this.options.generateId;
+    if (custom !== undefined) return custom(req);
+    let id: string;
+    do id = randomBytes(15).toString('base64url');
+    while (this.table.has(id));
+    return id;
+  }
+
+  private openPacket(sid: string, transport: TransportName): EnginePacket {
+    const o = this.options;
+    const upgrades = transport === 'polling' && o.allowUpgrades && o.transports.includes('websocket');
+    return {
+      type: 'open',
+      data: JSON.stringify({
+        sid,
+        upgrades: upgrades ? ['websocket'] : [],
+        pingInterval: o.pingInterval,
+        pingTimeout: o.pingTimeout,
+        maxPayload: o.maxPayload,
+      }),
+    };
+  }
+
+  private cookie(sid: string): string | undefined {
+    const c = this.options.cookie;
+    if (c === false) return undefined;
+    const parts = [`${c.name}=${encodeURIComponent(sid)}`, `Path=${c.path}`];
+    if (c.domain !== undefined) parts.push(`Domain=${c.domain}`);
+    if (c.maxAge !== undefined) parts.push(`Max-Age=${Math.floor(c.maxAge)}`);
+    if (c.httpOnly) parts.push('HttpOnly');
+    if (c.secure === true) parts.push('Secure');
+    parts.push(`SameSite=${c.sameSite.charAt(0).toUpperCase()}${c.sameSite.slice(1)}`);
+    return parts.join('; ');
+  }
+}
+

@@ -1,0 +1,310 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { toOutbound } from './message.js';
+import type { ResolvedEngineOptions } from './options.js';
+import type { EnginePacket } from './packet.js';
+import type { PollingTransport } from './transports/polling.js';
+import type { QueuedItem, Transport, TransportListener } from './transports/transport.js';
+import type { WebSocketTransport } from './transports/websocket.js';
+import type {
+  EngineCloseReason,
+  EngineSession,
+  Outbound,
+  SendOptions,
+  SendResult,
+  SessionHandler,
+  SessionState,
+  TransportName,
+} from './types.js';
+
+/** What a session needs of its server. */
+export interface SessionHost {
+  readonly options: ResolvedEngineOptions;
+  /** Forgets a session that has closed. */
+  remove(session: Session): void;
+}
+
+const NOOP: QueuedItem = Object.freeze({ kind: 'packet', packet: Object.freeze({ type: 'noop' }) });
+const CLOSE: QueuedItem = Object.freeze({ kind: 'packet', packet: Object.freeze({ type: 'close' }) });
+
+function isList(messages: Outbound | readonly Outbound[]): messages is readonly Outbound[] {
+  return Array.isArray(messages);
+}
+
+function packetSize(packet: EnginePacket): number {
+  return packet.type === 'ping' || packet.type === 'pong' ? 1 + (packet.data?.length ?? 0) : 1;
+}
+
+/**
+ * One Engine.IO session: its transport (and an upgrade probe), the heartbeat, and the bounded
+ * send buffer. Methods of {@link EngineSession} never throw.
+ */
+export class Session implements EngineSession {
+  readonly id: string;
+  readonly request: IncomingMessage;
+  readonly remoteAddress: string;
+
+  private current: Transport;
+  private stateValue: SessionState = 'open';
+  private handler: SessionHandler | undefined;
+  private buffer: QueuedItem[] = [];
+  private bufferedBytes = 0;
+  private flushScheduled = false;
+  /** One heartbeat timer, re-armed: waiting to ping, or waiting for a pong. */
+  private heartbeat: NodeJS.Timeout | undefined;
+  private awaitingPong = false;
+  private probe: WebSocketTransport | undefined;
+  /** The probe answered `3probe`: messages are held for the new transport. */
+  private upgrading = false;
+  private upgradeTimer: NodeJS.Timeout | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+
+  private readonly listener: TransportListener = {
+    onPacket: (packet) => this.onPacket(packet),
+    onError: (reason, cause) => this.finish(reason, cause, false),
+    onClose: () => this.finish('transport close', undefined, false),
+    onWritable: () => this.onWritable(),
+  };
+
+  constructor(
+    private readonly host: SessionHost,
+    id: string,
+    request: IncomingMessage,
+    transport: Transport,
+  ) {
+    this.id = id;
+    this.request = request;
+    this.remoteAddress = request.socket.remoteAddress ?? '';
+    this.current = transport;
+    transport.setListener(this.listener);
+  }
+
+  get transport(): TransportName {
+    return this.current.name;
+  }
+
+  get state(): SessionState {
+    return this.stateValue;
+  }
+
+  /** Whether a WebSocket may start probing this session now. */
+  get upgradable(): boolean {
+    return this.stateValue === 'open' && this.current.name === 'polling' && this.probe === undefined;
+  }
+
+  /** Bytes buffered for this session: queued items plus what the transport has not sent yet. */
+  get bufferedAmount(): number {
+    return this.bufferedBytes + this.current.bufferedAmount;
+  }
+
+  /** Starts the session's life: events go to `handler`, the heartbeat begins. */
+  start(handler: SessionHandler): void {
+    this.handler = handler;
+    if (this.stateValue === 'open') this.armPing();
+  }
+
+  send(messages: Outbound | readonly Outbound[], options?: SendOptions): SendResult {
+    if (this.stateValue !== 'open') return 'closed';
+    const list = isList(messages) ? messages : [messages];
+    const prepared = list.map(toOutbound);
+    let size = 0;
+    for (const message of prepared) size += message.size;
+    const limit = this.host.options.maxBufferedBytes;
+    const over = this.bufferedAmount + size > limit;
+    if (options?.volatile === true) {
+      if (over || this.upgrading || !this.current.writable) return 'dropped';
+    } else if (over) {
+      this.finish('send buffer full', new Error(`send buffer over ${limit} bytes`), false);
+      return 'closed';
+    }
+    const compress = options?.compress === true;
+    for (const message of prepared) this.buffer.push({ kind: 'message', message, compress });
+    this.bufferedBytes += size;
+    this.scheduleFlush();
+    return 'sent';
+  }
+
+  close(): void {
+    if (this.stateValue !== 'open') return;
+    this.stateValue = 'closing';
+    this.clearHeartbeat();
+    // A probe that has not started the upgrade is dropped; one mid-upgrade is let finish.
+    if (!this.upgrading) this.abortProbe();
+    const o = this.host.options;
+    this.closeTimer = setTimeout(
+      () => this.finish('forced close', undefined, false),
+      Math.max(o.pingInterval + o.pingTimeout, o.upgradeTimeout),
+    );
+    this.closeTimer.unref();
+    this.tryFinishClosing();
+  }
+
+  /** Closes at once, flushing what is buffered and sending a close packet where possible. */
+  shutdown(): void {
+    this.finish('server shutting down', undefined, true);
+  }
+
+  /** Hands a long-polling request of this session to its polling transport; false if it is not polling. */
+  handlePolling(req: IncomingMessage, res: ServerResponse, method: string, headers: OutgoingHttpHeaders): boolean {
+    if (this.current.name !== 'polling' || this.stateValue === 'closed') return false;
+    (this.current as PollingTransport).handleRequest(req, res, method, headers);
+    return true;
+  }
+
+  /** Takes a WebSocket that will probe, then upgrade, this polling session. */
+  attachProbe(probe: WebSocketTransport): void {
+    if (!this.upgradable) {
+      probe.destroy();
+      return;
+    }
+    this.probe = probe;
+    this.upgradeTimer = setTimeout(() => this.abortProbe(), this.host.options.upgradeTimeout);
+    this.upgradeTimer.unref();
+    probe.setListener({
+      onPacket: (packet) => {
+        if (packet.type === 'ping' && packet.data === 'probe' && !this.upgrading) {
+          probe.sendPacket({ type: 'pong', data: 'probe' });
+          this.upgrading = true;
+          // Release the pending GET so the client can pause polling.
+          if (this.current.writable) this.current.write([NOOP]);
+        } else if (packet.type === 'upgrade') {
+          this.completeUpgrade(probe);
+        } else {
+          this.abortProbe();
+        }
+      },
+      onError: () => this.abortProbe(),
+      onClose: () => this.abortProbe(),
+      onWritable: () => {},
+    });
+  }
+
+  private completeUpgrade(probe: WebSocketTransport): void {
+    clearTimeout(this.upgradeTimer);
+    this.probe = undefined;
+    this.upgrading = false;
+    const polling = this.current;
+    this.current = probe;
+    probe.setListener(this.listener);
+    polling.close();
+    if (this.stateValue === 'closing') this.tryFinishClosing();
+    else this.flush();
+  }
+
+  private abortProbe(): void {
+    const probe = this.probe;
+    if (probe === undefined) return;
+    clearTimeout(this.upgradeTimer);
+    this.probe = undefined;
+    this.upgrading = false;
+    probe.destroy();
+    if (this.stateValue === 'closing') this.tryFinishClosing();
+    else this.scheduleFlush();
+  }
+
+  private tryFinishClosing(): void {
+    if (this.stateValue !== 'closing' || this.upgrading) return;
+    if (this.current.writable || this.current.name === 'websocket') this.finish('forced close', undefined, true);
+  }
+
+  private onWritable(): void {
+    if (this.upgrading) {
+      this.current.write([NOOP]);
+    } else if (this.stateValue === 'closing') {
+      this.tryFinishClosing();
+    } else {
+      this.flush();
+    }
+  }
+
+  private onPacket(packet: EnginePacket): void {
+    if (this.stateValue === 'closing') {
+      if (packet.type === 'close') this.finish('forced close', undefined, false);
+      return;
+    }
+    if (this.stateValue !== 'open') return;
+    switch (packet.type) {
+      case 'message':
+        this.handler?.onMessage(packet.data);
+        break;
+      case 'pong':
+        if (this.awaitingPong) this.armPing();
+        break;
+      case 'close':
+        this.finish('transport close', undefined, false);
+        break;
+      default:
+        // open, ping, upgrade and noop mean nothing from a client on an established transport.
+        break;
+    }
+  }
+
+  private enqueuePacket(packet: EnginePacket): void {
+    this.buffer.push({ kind: 'packet', packet });
+    this.bufferedBytes += packetSize(packet);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.stateValue !== 'open' || this.upgrading || this.buffer.length === 0) return;
+    if (!this.current.writable) return;
+    const items = this.buffer;
+    this.buffer = [];
+    this.bufferedBytes = 0;
+    this.current.write(items);
+  }
+
+  private armPing(): void {
+    clearTimeout(this.heartbeat);
+    this.awaitingPong = false;
+    this.heartbeat = setTimeout(() => {
+      if (this.stateValue !== 'open') return;
+      this.awaitingPong = true;
+      this.enqueuePacket({ type: 'ping' });
+      this.heartbeat = setTimeout(() => this.finish('ping timeout', undefined, false), this.host.options.pingTimeout);
+      this.heartbeat.unref();
+    }, this.host.options.pingInterval);
+    this.heartbeat.unref();
+  }
+
+  private clearHeartbeat(): void {
+    clearTimeout(this.heartbeat);
+    this.heartbeat = undefined;
+    this.awaitingPong = false;
+  }
+
+  /**
+   * Ends the session once: optionally flushes the buffer, sends a close packet if the transport
+   * can take it, closes the transports and tells the handler.
+   */
+  private finish(reason: EngineCloseReason, cause: Error | undefined, flush: boolean): void {
+    if (this.stateValue === 'closed') return;
+    // The application asked to close: whatever ends the session now, that is the reason.
+    if (this.stateValue === 'closing') reason = 'forced close';
+    this.stateValue = 'closed';
+    this.clearHeartbeat();
+    clearTimeout(this.closeTimer);
+    clearTimeout(this.upgradeTimer);
+    const probe = this.probe;
+    this.probe = undefined;
+    this.upgrading = false;
+    probe?.destroy();
+    const items = flush ? this.buffer : [];
+    this.buffer = [];
+    this.bufferedBytes = 0;
+    const broken = reason === 'ping timeout' || reason === 'transport error';
+    if (!broken && this.current.writable) this.current.write([...items, CLOSE]);
+    if (broken) this.current.destroy();
+    else this.current.close();
+    this.host.remove(this);
+    this.handler?.onClose(reason, cause);
+  }
+}
