@@ -82,9 +82,11 @@ forEachTransport((setup) => {
     assert.equal(typeof socket.id, 'string');
     assert.ok(socket.id.length > 0);
     assert.equal(client.id, socket.id);
-    assert.equal(socket.conn.id, client.io.engine.id);
+    // engine.io 6.6 types `conn.id` as private, but it is public at run time (and documented).
+    const engineId = (socket.conn as unknown as { id: string }).id;
+    assert.equal(engineId, client.io.engine.id);
     // Since socket.io v3 the Socket.IO id is not the engine.io session id.
-    assert.notEqual(socket.id, socket.conn.id);
+    assert.notEqual(socket.id, engineId);
     assert.equal(socket.connected, true);
     assert.equal(socket.disconnected, false);
     assert.equal(socket.nsp.name, '/');

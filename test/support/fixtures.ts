@@ -293,7 +293,9 @@ export function makeClient(url: string, opts: ConnectOptions = {}): Socket {
 export async function connectNamespace(manager: Manager, nsp: string, opts: Partial<SocketOptions> = {}) {
   const socket = manager.socket(nsp, opts);
   clientSockets.add(socket);
-  socket.connect();
+  // With the manager's autoConnect (the default) the socket is already connecting: a second connect()
+  // would send a second CONNECT packet for the namespace.
+  if (!socket.active) socket.connect();
   await whenConnected(socket);
   return socket;
 }
