@@ -91,6 +91,11 @@ export class Session implements EngineSession {
     return this.stateValue === 'open' && this.current.name === 'polling' && this.probe === undefined;
   }
 
+  /** Whether a message sent now would go out at once (a GET is held, or the WebSocket is open, and no upgrade is under way). */
+  get writable(): boolean {
+    return this.stateValue === 'open' && !this.upgrading && this.current.writable;
+  }
+
   /** Bytes buffered for this session: queued items plus what the transport has not sent yet. */
   get bufferedAmount(): number {
     return this.bufferedBytes + this.current.bufferedAmount;
@@ -129,11 +134,8 @@ export class Session implements EngineSession {
     this.clearHeartbeat();
     // A probe that has not started the upgrade is dropped; one mid-upgrade is let finish.
     if (!this.upgrading) this.abortProbe();
-    const o = this.host.options;
-    this.closeTimer = setTimeout(
-      () => this.finish('forced close', undefined, false),
-      Math.max(o.pingInterval + o.pingTimeout, o.upgradeTimeout),
-    );
+    // A polling client without a pending GET gets pingTimeout to come and fetch the close packet.
+    this.closeTimer = setTimeout(() => this.finish('forced close', undefined, false), this.host.options.pingTimeout);
     this.closeTimer.unref();
     this.tryFinishClosing();
   }

@@ -102,6 +102,14 @@ export class PollingTransport implements Transport {
       this.listener.onError('transport error', new Error('overlapping POST requests'));
       return;
     }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      this.postInFlight = false;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', cleanup);
+    };
     const tooLarge = (): void => {
       cleanup();
       if (!res.headersSent) {
@@ -111,21 +119,10 @@ export class PollingTransport implements Transport {
       req.resume();
       this.listener.onError('transport error', new Error('payload too large'));
     };
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > this.maxPayload) {
-      tooLarge();
-      return;
-    }
-    this.postInFlight = true;
-    const chunks: Buffer[] = [];
-    let size = 0;
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > this.maxPayload) {
-        tooLarge();
-        return;
-      }
-      chunks.push(chunk);
+      if (size > this.maxPayload) tooLarge();
+      else chunks.push(chunk);
     };
     const onEnd = (): void => {
       cleanup();
@@ -142,17 +139,14 @@ export class PollingTransport implements Transport {
         this.listener.onPacket(packet);
       }
     };
-    const onAbort = (): void => {
-      cleanup();
-    };
-    const cleanup = (): void => {
-      this.postInFlight = false;
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('close', onAbort);
-    };
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > this.maxPayload) {
+      tooLarge();
+      return;
+    }
+    this.postInFlight = true;
     req.on('data', onData);
     req.on('end', onEnd);
-    req.on('close', onAbort);
+    req.on('close', cleanup);
   }
 }

@@ -1,0 +1,279 @@
+/**
+ * Fixtures for the engine tests: an EngineServer on 127.0.0.1:0 that records its sessions, raw
+ * HTTP and WebSocket helpers, and waiting helpers (never fixed sleeps).
+ */
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocket } from 'ws';
+import type { EngineOptions } from '../../src/engine/options.js';
+import { EngineServer } from '../../src/engine/server.js';
+import type { EngineCloseReason, EngineSession, SessionHandler } from '../../src/engine/types.js';
+
+/** A promise with its resolver exposed. */
+export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** Polls `predicate` every few ms until it holds, failing after `timeoutMs`. */
+export async function waitUntil(predicate: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** What the recording handler saw of one session. */
+export interface SessionRecord {
+  readonly session: EngineSession;
+  readonly messages: (string | Buffer)[];
+  readonly closed: Promise<{ reason: EngineCloseReason; cause?: Error }>;
+  closeCount: number;
+  /** Resolves once `n` messages have arrived. */
+  waitMessages(n: number, timeoutMs?: number): Promise<(string | Buffer)[]>;
+}
+
+/** A running engine with the sessions it opened. */
+export interface Fixture {
+  readonly engine: EngineServer;
+  readonly http: Server;
+  readonly port: number;
+  /** `http://127.0.0.1:<port>/engine.io/` */
+  readonly base: string;
+  readonly records: SessionRecord[];
+  /** Resolves with the record of the next session to open (or of session `sid`). */
+  session(sid?: string): Promise<SessionRecord>;
+  close(): Promise<void>;
+}
+
+/** What each new session does besides recording: e.g. echo. */
+export type OnSession = (session: EngineSession, record: SessionRecord) => Partial<SessionHandler> | undefined;
+
+/** Starts an engine on port 0 with short heartbeats unless told otherwise. */
+export async function startEngine(options: Partial<EngineOptions> = {}, onSession?: OnSession): Promise<Fixture> {
+  const records: SessionRecord[] = [];
+  const waiters: ((r: SessionRecord) => void)[] = [];
+  const engine = new EngineServer(
+    {
+      onSession(session) {
+        const messages: (string | Buffer)[] = [];
+        const closed = deferred<{ reason: EngineCloseReason; cause?: Error }>();
+        const messageWaiters: (() => void)[] = [];
+        const record: SessionRecord = {
+          session,
+          messages,
+          closed: closed.promise,
+          closeCount: 0,
+          async waitMessages(n, timeoutMs = 3000) {
+            await waitUntil(() => messages.length >= n, timeoutMs, `${n} messages`);
+            return messages.slice(0, n);
+          },
+        };
+        const extra = onSession?.(session, record);
+        records.push(record);
+        for (const w of waiters.splice(0)) w(record);
+        return {
+          onMessage(data) {
+            messages.push(data);
+            for (const w of messageWaiters.splice(0)) w();
+            extra?.onMessage?.(data);
+          },
+          onClose(reason, cause) {
+            record.closeCount++;
+            closed.resolve(cause === undefined ? { reason } : { reason, cause });
+            extra?.onClose?.(reason, cause);
+          },
+        };
+      },
+    },
+    { pingInterval: 300, pingTimeout: 200, ...options },
+  );
+  const http = createServer();
+  engine.attach(http);
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as AddressInfo).port;
+  return {
+    engine,
+    http,
+    port,
+    base: `http://127.0.0.1:${port}${engine.options.path}`,
+    records,
+    async session(sid) {
+      if (sid !== undefined) {
+        await waitUntil(() => records.some((r) => r.session.id === sid), 3000, `session ${sid}`);
+        return records.find((r) => r.session.id === sid)!;
+      }
+      const next = deferred<SessionRecord>();
+      waiters.push(next.resolve);
+      return next.promise;
+    },
+    async close() {
+      await engine.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+/** Asserts that every session has gone once the clients are gone. */
+export async function assertNoSessions(fixture: Fixture): Promise<void> {
+  await waitUntil(() => fixture.engine.clientsCount === 0, 3000, 'session table to empty');
+  assert.equal(fixture.engine.clientsCount, 0);
+  for (const r of fixture.records) assert.ok(r.closeCount <= 1, 'onClose called at most once');
+}
+
+/** A raw HTTP answer. */
+export interface HttpAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** One HTTP request on a fresh connection (no pooling). */
+export function http(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: init.method ?? 'GET', headers: init.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+/** Query string for a request of session `sid` (or a handshake). */
+export function q(transport: 'polling' | 'websocket', sid?: string): string {
+  return `?EIO=4&transport=${transport}${sid === undefined ? '' : `&sid=${encodeURIComponent(sid)}`}`;
+}
+
+/** The decoded open packet payload. */
+export interface OpenPayload {
+  sid: string;
+  upgrades: string[];
+  pingInterval: number;
+  pingTimeout: number;
+  maxPayload: number;
+}
+
+/** Opens a polling session; returns the open payload and the raw answer. */
+export async function pollingHandshake(fixture: Fixture): Promise<{ open: OpenPayload; answer: HttpAnswer }> {
+  const answer = await http(fixture.base + q('polling'));
+  assert.equal(answer.status, 200, answer.body);
+  assert.equal(answer.body[0], '0');
+  return { open: JSON.parse(answer.body.slice(1)) as OpenPayload, answer };
+}
+
+/** One long-polling GET of session `sid`. */
+export function poll(fixture: Fixture, sid: string): Promise<HttpAnswer> {
+  return http(fixture.base + q('polling', sid));
+}
+
+/** One long-polling POST of session `sid`. */
+export function post(fixture: Fixture, sid: string, body: string | Buffer): Promise<HttpAnswer> {
+  return http(fixture.base + q('polling', sid), {
+    method: 'POST',
+    body,
+    headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+  });
+}
+
+/** A `ws` client that queues frames (text as string, binary as Buffer). */
+export class WsClient {
+  readonly ws: WebSocket;
+  readonly frames: (string | Buffer)[] = [];
+  readonly opened: Promise<void>;
+  readonly closed: Promise<{ code: number }>;
+  /** The HTTP answer if the upgrade was refused. */
+  readonly refused: Promise<{ status: number; body: string }>;
+  private readonly waiters: (() => void)[] = [];
+  private taken = 0;
+
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+    const closed = deferred<{ code: number }>();
+    const refused = deferred<{ status: number; body: string }>();
+    this.closed = closed.promise;
+    this.refused = refused.promise;
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+    });
+    this.opened.catch(() => {});
+    this.ws.on('error', () => {});
+    this.ws.on('unexpected-response', (_req, res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        refused.resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        closed.resolve({ code: 0 });
+      });
+    });
+    this.ws.on('message', (data, isBinary) => {
+      const buf = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
+      this.frames.push(isBinary ? buf : buf.toString('utf8'));
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.ws.on('close', (code) => closed.resolve({ code }));
+  }
+
+  /** The next frame not yet taken. */
+  async next(timeoutMs = 3000): Promise<string | Buffer> {
+    await waitUntil(() => this.frames.length > this.taken, timeoutMs, 'websocket frame');
+    return this.frames[this.taken++]!;
+  }
+
+  /** The next frame that is not a ping (pings are answered when `pong` is set). */
+  async nextNonPing(timeoutMs = 3000): Promise<string | Buffer> {
+    for (;;) {
+      const frame = await this.next(timeoutMs);
+      if (frame !== '2') return frame;
+    }
+  }
+
+  send(data: string | Buffer): void {
+    this.ws.send(data);
+  }
+
+  /** Answers every ping with a pong from now on. */
+  autoPong(): void {
+    this.ws.on('message', (data, isBinary) => {
+      if (!isBinary && data.toString() === '2') this.ws.send('3');
+    });
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+}
+
+/** `ws://127.0.0.1:<port>/engine.io/?...` */
+export function wsUrl(fixture: Fixture, query: string): string {
+  return `ws://127.0.0.1:${fixture.port}${fixture.engine.options.path}${query}`;
+}
+
+/** Opens a websocket-only session and reads its open packet. */
+export async function wsHandshake(fixture: Fixture): Promise<{ client: WsClient; open: OpenPayload }> {
+  const client = new WsClient(wsUrl(fixture, q('websocket')));
+  await client.opened;
+  const first = await client.next();
+  assert.equal(typeof first, 'string');
+  assert.equal((first as string)[0], '0');
+  return { client, open: JSON.parse((first as string).slice(1)) as OpenPayload };
+}
+
+/** Splits a polling payload into its packets. */
+export function packets(body: string): string[] {
+  return body.split('\x1e');
+}
