@@ -153,11 +153,11 @@ const RoomObjectSchema = z.object(
   { error: (iss) => `request must be an object like {room} or a room name, got ${describe(iss.input)}` },
 );
 
-/** join / leave / typing: `{ room }` or a bare room name. */
-export const RoomRequestSchema = z.union([
-  roomSchema('room').transform((room) => ({ room })),
+/** join / leave / typing: `{ room }` or a bare room name (read as `{ room: name }`). */
+export const RoomRequestSchema = z.preprocess(
+  (input) => (typeof input === 'string' ? { room: input } : input),
   RoomObjectSchema,
-]);
+);
 
 function positiveIntSchema(field: string) {
   return z
@@ -187,46 +187,26 @@ export const HistoryRequestSchema = z.object(
 
 const LAST_ID_ERROR = 'lastId must be a non-negative integer';
 
-const LastIdValueSchema = z.union([
-  z.int({ error: LAST_ID_ERROR }).min(0, { error: LAST_ID_ERROR }),
-  z
-    .string({ error: LAST_ID_ERROR })
-    .regex(/^\d{1,15}$/, { error: LAST_ID_ERROR })
-    .transform((digits) => Number(digits)),
-]);
+const LastIdValueSchema = z.union(
+  [
+    z.int({ error: LAST_ID_ERROR }).min(0, { error: LAST_ID_ERROR }),
+    z
+      .string({ error: LAST_ID_ERROR })
+      .regex(/^\d{1,15}$/, { error: LAST_ID_ERROR })
+      .transform((digits) => Number(digits)),
+  ],
+  { error: LAST_ID_ERROR },
+);
 
 // --- issue mapping -------------------------------------------------------------------------------
-
-function firstIssueMessage(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (issue === undefined) return 'invalid input';
-  // A union reports `invalid_union`; its own message is generic, so use the best branch's issue.
-  if (issue.code === 'invalid_union') {
-    const branches = issue.errors;
-    // Prefer a branch that got past the type check (it has the more specific complaint).
-    const specific = branches.find((b) => b.length > 0 && b[0]?.code !== 'invalid_type') ?? branches[0];
-    const inner = specific?.[0];
-    if (inner !== undefined) return inner.message;
-  }
-  return issue.message;
-}
-
-function firstIssuePath(error: z.ZodError): PropertyKey | undefined {
-  const issue = error.issues[0];
-  if (issue === undefined) return undefined;
-  if (issue.code === 'invalid_union') {
-    const branches = issue.errors;
-    const specific = branches.find((b) => b.length > 0 && b[0]?.code !== 'invalid_type') ?? branches[0];
-    return specific?.[0]?.path[0];
-  }
-  return issue.path[0];
-}
 
 function toChatError(
   error: z.ZodError,
   codeFor: (field: PropertyKey | undefined) => ChatErrorCode,
 ): ChatError {
-  return { code: codeFor(firstIssuePath(error)), message: firstIssueMessage(error) };
+  // Report the first issue only: one clear sentence, already naming its field (see the schemas).
+  const issue = error.issues[0];
+  return { code: codeFor(issue?.path[0]), message: issue?.message ?? 'invalid input' };
 }
 
 function run<T>(
