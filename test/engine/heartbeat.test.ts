@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  assertNoSessions,
+  type Fixture,
+  packets,
+  poll,
+  pollingHandshake,
+  post,
+  startEngine,
+  wsHandshake,
+} from './support.js';
+
+describe('engine heartbeat', () => {
+  let f: Fixture;
+  before(async () => {
+    f = await startEngine({ pingInterval: 150, pingTimeout: 150 });
+  });
+  after(async () => {
+    await f.close();
+  });
+
+  test('websocket: the server pings every pingInterval and a pong keeps the session', async () => {
+    const { client, open } = await wsHandshake(f);
+    const record = await f.session(open.sid);
+    const start = Date.now();
+    for (let i = 0; i < 3; i++) {
+      assert.equal(await client.next(), '2');
+      client.send('3');
+    }
+    const elapsed = Date.now() - start;
+    assert.ok(elapsed >= 3 * 150 - 30, `three pings took ${elapsed}ms`);
+    assert.equal(record.session.state, 'open');
+    client.terminate();
+    assert.equal((await record.closed).reason, 'transport close');
+    await assertNoSessions(f);
+  });
+
+  test('websocket: no pong within pingTimeout closes with ping timeout', async () => {
+    const { client, open } = await wsHandshake(f);
+    const record = await f.session(open.sid);
+    assert.equal(await client.next(), '2');
+    const pinged = Date.now();
+    assert.equal((await record.closed).reason, 'ping timeout');
+    const waited = Date.now() - pinged;
+    assert.ok(waited >= 100 && waited < 1000, `closed ${waited}ms after the ping`);
+    await client.closed;
+    await assertNoSessions(f);
+  });
+
+  test('polling: the ping arrives in a GET and a POSTed pong keeps the session', async () => {
+    const { open } = await pollingHandshake(f);
+    const record = await f.session(open.sid);
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(packets((await poll(f, open.sid)).body), ['2']);
+      assert.equal((await post(f, open.sid, '3')).body, 'ok');
+    }
+    assert.equal(record.session.state, 'open');
+    const pending = poll(f, open.sid);
+    // Never answer the third ping.
+    assert.deepEqual(packets((await pending).body), ['2']);
+    assert.equal((await record.closed).reason, 'ping timeout');
+    await assertNoSessions(f);
+  });
+
+  test('polling: a GET pending when the ping times out is released', async () => {
+    const { open } = await pollingHandshake(f);
+    const record = await f.session(open.sid);
+    assert.deepEqual(packets((await poll(f, open.sid)).body), ['2']);
+    const held = poll(f, open.sid);
+    assert.equal((await record.closed).reason, 'ping timeout');
+    assert.equal((await held).status, 200);
+    await assertNoSessions(f);
+  });
+});
