@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Session } from '../../src/engine/session.js';
+import {
+  assertNoSessions,
+  type Fixture,
+  packets,
+  poll,
+  pollingHandshake,
+  startEngine,
+  waitUntil,
+  wsHandshake,
+} from './support.js';
+
+describe('engine bounded send buffer', () => {
+  let f: Fixture;
+  before(async () => {
+    f = await startEngine({ maxBufferedBytes: 100, pingInterval: 5000, pingTimeout: 5000 });
+  });
+  after(async () => {
+    await f.close();
+  });
+
+  test('polling: a volatile message is dropped when no GET is held', async () => {
+    const { open } = await pollingHandshake(f);
+    const record = await f.session(open.sid);
+    assert.equal(record.session.send('v', { volatile: true }), 'dropped');
+    record.session.send('kept');
+    assert.deepEqual(packets((await poll(f, open.sid)).body), ['4kept']);
+    record.session.close();
+    await poll(f, open.sid);
+    await assertNoSessions(f);
+  });
+
+  test('polling: a volatile message is sent when a GET is held', async () => {
+    const { open } = await pollingHandshake(f);
+    const record = await f.session(open.sid);
+    const held = poll(f, open.sid);
+    await waitUntil(() => (record.session as Session).writable, 3000, 'GET held');
+    assert.equal(record.session.send('v', { volatile: true }), 'sent');
+    assert.deepEqual(packets((await held).body), ['4v']);
+    record.session.close();
+    await poll(f, open.sid);
+    await assertNoSessions(f);
+  });
+
+  test('polling: a volatile message over the bound is dropped, the session lives', async () => {
+    const { open } = await pollingHandshake(f);
+    const record = await f.session(open.sid);
+    const held = poll(f, open.sid);
+    await waitUntil(() => (record.session as Session).writable, 3000, 'GET held');
+    assert.equal(record.session.send('x'.repeat(90), { volatile: true }), 'sent');
+    assert.equal(record.session.send('y'.repeat(20), { volatile: true }), 'dropped');
+    assert.equal(record.session.state, 'open');
+    assert.deepEqual(packets((await held).body), [`4${'x'.repeat(90)}`]);
+    record.session.close();
+    await poll(f, open.sid);
+    await assertNoSessions(f);
+  });
+
+  test('polling: a non-volatile message over the bound closes with send buffer full', async () => {
+    const { open } = await pollingHandshake(f);
+    const record = await f.session(open.sid);
+    assert.equal(record.session.send('x'.repeat(60)), 'sent');
+    assert.equal(record.session.send(['y'.repeat(30), Buffer.alloc(20)]), 'closed');
+    assert.equal(record.session.state, 'closed');
+    assert.equal((await record.closed).reason, 'send buffer full');
+    assert.equal(record.session.send('z'), 'closed');
+    await assertNoSessions(f);
+  });
+
+  test('websocket: the bound counts what the socket has not sent yet', async () => {
+    const g = await startEngine({ maxBufferedBytes: 1_000_000, pingInterval: 5000, pingTimeout: 5000 });
+    try {
+      const { client, open } = await wsHandshake(g);
+      const record = await g.session(open.sid);
+      // Stop reading so the kernel buffers fill and ws.bufferedAmount grows.
+      client.ws.pause();
+      const chunk = Buffer.alloc(100_000);
+      const session = record.session as Session;
+      for (let i = 0; i < 2000 && session.bufferedAmount + chunk.length <= 1_000_000; i++) {
+        assert.equal(session.send(chunk), 'sent');
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.ok(session.bufferedAmount + chunk.length > 1_000_000, 'the socket backed up');
+      assert.equal(session.send(chunk, { volatile: true }), 'dropped');
+      assert.equal(session.state, 'open');
+      assert.equal(session.send(chunk), 'closed');
+      assert.equal((await record.closed).reason, 'send buffer full');
+      client.terminate();
+    } finally {
+      await g.close();
+    }
+    await assertNoSessions(g);
+  });
+});
