@@ -1,0 +1,52 @@
+/**
+ * The load generator: one process per (server, scenario) run, started by bench/run.ts as
+ * `node --import tsx bench/load.ts '<json>'` with {scenario, port, pid, clkTck, params}. It prints
+ * progress on stderr and one line `RESULT <json>` on stdout, then exits (dropping its sockets).
+ */
+import type { Params } from './registry.js';
+import type { LoadFn, LoadResult } from './scenarios/common.js';
+import { connect } from './scenarios/connect.js';
+import { echo } from './scenarios/echo.js';
+import { fanout } from './scenarios/fanout.js';
+import { idle } from './scenarios/idle.js';
+import { polling } from './scenarios/polling.js';
+
+/** Load functions by scenario name; a scenario that has none yet is pending in the registry. */
+const LOADS: Record<string, LoadFn> = { fanout, echo, idle, connect, polling };
+
+export interface LoadRequest {
+  scenario: string;
+  port: number;
+  pid: number;
+  clkTck: number;
+  params: Params;
+  timeoutMs: number;
+}
+
+export interface LoadOutput extends LoadResult {
+  lost: number;
+}
+
+async function main(): Promise<void> {
+  const req = JSON.parse(process.argv[2] ?? '{}') as LoadRequest;
+  const load = LOADS[req.scenario];
+  if (load === undefined) throw new Error(`no load for scenario ${req.scenario}`);
+  setTimeout(() => {
+    process.stderr.write(`load: ${req.scenario} exceeded ${req.timeoutMs} ms\n`);
+    process.exit(3);
+  }, req.timeoutMs).unref();
+  const result = await load({
+    port: req.port,
+    pid: req.pid,
+    clkTck: req.clkTck,
+    params: req.params,
+    log: (msg) => process.stderr.write(`  ${msg}\n`),
+  });
+  const out: LoadOutput = { ...result, lost: result.expected - result.received };
+  process.stdout.write(`RESULT ${JSON.stringify(out)}\n`, () => process.exit(0));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`load: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(2);
+});

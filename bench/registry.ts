@@ -1,0 +1,219 @@
+/**
+ * What `npm run bench` knows: the servers, the scenarios (with their sizes, the metrics they
+ * report, and which servers run them) and the issue's targets. To add a scenario, add its spec
+ * here and its load function in bench/scenarios/ (registered in bench/load.ts); to run it on one
+ * server only, list that server in `servers`.
+ */
+
+export type Transport = 'websocket' | 'polling';
+
+export interface ServerSpec {
+  name: string;
+  /** argv run from the repo root (inside `sh -c 'ulimit -n ...; exec "$@"'`). */
+  command: string[];
+  transports: readonly Transport[];
+  description: string;
+}
+
+export const SERVERS: readonly ServerSpec[] = [
+  {
+    name: 'parley',
+    command: ['npm', 'run', '--silent', 'example:bench'],
+    transports: ['websocket', 'polling'],
+    description: 'parley, `npm run example:bench` (examples/bench-server.ts), default options',
+  },
+  {
+    name: 'socket.io',
+    command: ['node', '--import', 'tsx', 'bench/servers/socketio.ts'],
+    transports: ['websocket', 'polling'],
+    description: 'official socket.io@4.8 server, default options (bench/servers/socketio.ts)',
+  },
+  {
+    name: 'floor',
+    command: ['node', '--import', 'tsx', 'bench/servers/floor.ts'],
+    transports: ['websocket'],
+    description: 'websocket-only Socket.IO subset on `ws`, broadcast framed once (bench/servers/floor.ts)',
+  },
+];
+
+/** The server the ratios are taken against. */
+export const REFERENCE = 'socket.io';
+
+export interface MetricSpec {
+  key: string;
+  label: string;
+  /** Whether a bigger number is better (throughput) or worse (cost, latency). */
+  better: 'higher' | 'lower';
+  digits: number;
+}
+
+export type Params = Record<string, number>;
+
+export interface ScenarioSpec {
+  name: string;
+  description: string;
+  transport: Transport;
+  full: Params;
+  quick: Params;
+  metrics: readonly MetricSpec[];
+  /** Servers that run it (default: every server speaking its transport). */
+  servers?: readonly string[];
+  /** Set while the scenario cannot run yet; it is listed as pending in the output. */
+  pending?: string;
+}
+
+const lost: MetricSpec = { key: 'lost', label: 'lost', better: 'lower', digits: 0 };
+
+export const SCENARIOS: readonly ScenarioSpec[] = [
+  {
+    name: 'fanout',
+    description:
+      'clients in room `bench`; ~100-byte JSON broadcasts, sender included, at most `window` broadcasts not yet fully delivered',
+    transport: 'websocket',
+    full: { clients: 1000, senders: 10, window: 8, warmupMs: 1000, durationMs: 5000 },
+    quick: { clients: 200, senders: 4, window: 8, warmupMs: 300, durationMs: 1500 },
+    metrics: [
+      { key: 'deliveriesPerSec', label: 'deliveries/s', better: 'higher', digits: 0 },
+      { key: 'p50Ms', label: 'p50 ms', better: 'lower', digits: 2 },
+      { key: 'p99Ms', label: 'p99 ms', better: 'lower', digits: 2 },
+      { key: 'cpuSecPerMDeliveries', label: 'CPU s / M deliveries', better: 'lower', digits: 2 },
+      lost,
+    ],
+  },
+  {
+    name: 'echo',
+    description: 'clients with one `echo` ack round trip in flight each',
+    transport: 'websocket',
+    full: { clients: 50, warmupMs: 1000, durationMs: 5000 },
+    quick: { clients: 20, warmupMs: 300, durationMs: 1500 },
+    metrics: [
+      { key: 'roundTripsPerSec', label: 'round trips/s', better: 'higher', digits: 0 },
+      { key: 'p50Ms', label: 'p50 ms', better: 'lower', digits: 3 },
+      { key: 'p99Ms', label: 'p99 ms', better: 'lower', digits: 3 },
+      { key: 'cpuUsPerRoundTrip', label: 'CPU µs / round trip', better: 'lower', digits: 1 },
+      lost,
+    ],
+  },
+  {
+    name: 'idle',
+    description: 'RSS growth per idle websocket connection after a full GC, at two connection counts',
+    transport: 'websocket',
+    full: { small: 5000, large: 10000, inFlight: 200 },
+    quick: { small: 1000, large: 2000, inFlight: 100 },
+    metrics: [
+      { key: 'baselineMB', label: 'baseline RSS MB', better: 'lower', digits: 1 },
+      { key: 'kbPerConnSmall', label: 'KB / conn (small)', better: 'lower', digits: 2 },
+      { key: 'kbPerConnLarge', label: 'KB / conn (large)', better: 'lower', digits: 2 },
+      lost,
+    ],
+  },
+  {
+    name: 'connect',
+    description: 'full handshakes (Engine.IO open + Socket.IO connect) over websocket, bounded in flight',
+    transport: 'websocket',
+    full: { total: 2000, inFlight: 50 },
+    quick: { total: 500, inFlight: 50 },
+    metrics: [
+      { key: 'connectsPerSec', label: 'connects/s', better: 'higher', digits: 0 },
+      { key: 'cpuUsPerConnect', label: 'CPU µs / connect', better: 'lower', digits: 1 },
+      lost,
+    ],
+  },
+  {
+    name: 'polling',
+    description:
+      'long-polling clients: POST an `echo` event, the reply comes on the held GET; one in flight each',
+    transport: 'polling',
+    full: { clients: 200, warmupMs: 1000, durationMs: 5000 },
+    quick: { clients: 50, warmupMs: 300, durationMs: 1500 },
+    metrics: [
+      { key: 'messagesPerSec', label: 'messages/s', better: 'higher', digits: 0 },
+      { key: 'p50Ms', label: 'p50 ms', better: 'lower', digits: 2 },
+      { key: 'p99Ms', label: 'p99 ms', better: 'lower', digits: 2 },
+      { key: 'cpuUsPerMessage', label: 'CPU µs / message', better: 'lower', digits: 1 },
+      lost,
+    ],
+  },
+  {
+    name: 'chat',
+    description: "the chat service's path (validate, store in SQLite, broadcast) with 500 clients in a room",
+    transport: 'websocket',
+    full: { clients: 500 },
+    quick: { clients: 100 },
+    metrics: [],
+    servers: [],
+    pending: 'chat service not built yet',
+  },
+];
+
+export interface Target {
+  scenario: string;
+  metric: string;
+  /** Which server's median is held to the bound. */
+  server: string;
+  /** The server whose median (same run) the ratio is taken against. */
+  against: string;
+  max: number;
+  text: string;
+}
+
+export const TARGETS: readonly Target[] = [
+  {
+    scenario: 'fanout',
+    metric: 'cpuSecPerMDeliveries',
+    server: 'parley',
+    against: 'socket.io',
+    max: 0.4,
+    text: 'fanout CPU per delivery <= 0.40x socket.io',
+  },
+  {
+    scenario: 'fanout',
+    metric: 'cpuSecPerMDeliveries',
+    server: 'parley',
+    against: 'floor',
+    max: 1.3,
+    text: 'fanout CPU per delivery within 1.3x of the floor',
+  },
+  {
+    scenario: 'echo',
+    metric: 'cpuUsPerRoundTrip',
+    server: 'parley',
+    against: 'socket.io',
+    max: 0.7,
+    text: 'echo CPU per round trip <= 0.70x socket.io',
+  },
+  {
+    scenario: 'idle',
+    metric: 'kbPerConnLarge',
+    server: 'parley',
+    against: 'socket.io',
+    max: 0.55,
+    text: 'idle RSS per connection at the large count <= 0.55x socket.io',
+  },
+  {
+    scenario: 'connect',
+    metric: 'cpuUsPerConnect',
+    server: 'parley',
+    against: 'socket.io',
+    max: 0.6,
+    text: 'connect CPU per connect <= 0.60x socket.io',
+  },
+  {
+    scenario: 'polling',
+    metric: 'cpuUsPerMessage',
+    server: 'parley',
+    against: 'socket.io',
+    max: 0.7,
+    text: 'polling CPU per message <= 0.70x socket.io',
+  },
+];
+
+/** The servers that run `scenario`, among `servers`. */
+export function serversFor(scenario: ScenarioSpec, servers: readonly ServerSpec[]): ServerSpec[] {
+  if (scenario.pending !== undefined) return [];
+  return servers.filter(
+    (s) =>
+      s.transports.includes(scenario.transport) &&
+      (scenario.servers === undefined || scenario.servers.includes(s.name)),
+  );
+}

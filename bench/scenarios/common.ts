@@ -1,0 +1,97 @@
+/** What the load scenarios share: their context and result, and bounded bulk connects. */
+
+import { WsClient } from '../client/ws-client.js';
+import type { Params } from '../registry.js';
+
+export interface LoadContext {
+  port: number;
+  /** The serving process, for /proc sampling and the SIGUSR2 GC hook. */
+  pid: number;
+  clkTck: number;
+  params: Params;
+  log: (msg: string) => void;
+}
+
+export interface LoadResult {
+  metrics: Record<string, number>;
+  /** Messages (or connections) that should have arrived... */
+  expected: number;
+  /** ...and those that did; lost = expected - received. */
+  received: number;
+  notes: string[];
+}
+
+export type LoadFn = (ctx: LoadContext) => Promise<LoadResult>;
+
+export function param(ctx: LoadContext, name: string): number {
+  const v = ctx.params[name];
+  if (v === undefined || !Number.isFinite(v)) throw new Error(`missing parameter ${name}`);
+  return v;
+}
+
+/** Resolves with `value` after `ms`. */
+export function after<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms));
+}
+
+/** Waits until `done()` holds, checking every `everyMs`, for at most `timeoutMs`; returns done(). */
+export async function waitUntil(done: () => boolean, timeoutMs: number, everyMs = 5): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (!done() && Date.now() < end) await after(everyMs, undefined);
+  return done();
+}
+
+export interface ConnectOutcome {
+  clients: WsClient[];
+  failed: number;
+  errors: Map<string, number>;
+  elapsedMs: number;
+}
+
+/**
+ * Opens `count` websocket clients, `inFlight` handshakes at a time, for at most `timeoutMs`.
+ * `setup` runs on each client before its handshake (to install packet handlers).
+ */
+export async function connectMany(
+  ctx: LoadContext,
+  count: number,
+  inFlight: number,
+  timeoutMs: number,
+  setup?: (client: WsClient, index: number) => void,
+): Promise<ConnectOutcome> {
+  const clients: WsClient[] = [];
+  const errors = new Map<string, number>();
+  let next = 0;
+  let failed = 0;
+  const start = performance.now();
+  const deadline = start + timeoutMs;
+  const worker = async (): Promise<void> => {
+    while (next < count && performance.now() < deadline) {
+      const index = next++;
+      const client = new WsClient({ port: ctx.port });
+      setup?.(client, index);
+      const left = Math.max(1, deadline - performance.now());
+      const ok = await Promise.race<true | string>([
+        client.connected.then(
+          () => true as const,
+          (err: Error) => err.message,
+        ),
+        after(left, 'timed out'),
+      ]);
+      if (ok === true) {
+        clients.push(client);
+      } else {
+        failed++;
+        errors.set(ok, (errors.get(ok) ?? 0) + 1);
+        client.destroy();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
+  failed += count - next; // never started: out of time
+  return { clients, failed, errors, elapsedMs: performance.now() - start };
+}
+
+export function describeErrors(errors: Map<string, number>): string[] {
+  return [...errors].map(([msg, n]) => `${n}x ${msg}`);
+}

@@ -1,0 +1,59 @@
+/**
+ * idle: RSS growth per idle websocket connection (Engine.IO open + Socket.IO connect, in room
+ * `bench`), sampled after a full GC in the server (SIGUSR2), at `small` then `large` connections:
+ * (RSS - RSS before any connection) / connections.
+ */
+
+import type { WsClient } from '../client/ws-client.js';
+import { rssBytes } from '../proc.js';
+import { after, connectMany, describeErrors, type LoadContext, type LoadFn, param } from './common.js';
+
+const GC_WAIT_MS = 800;
+
+async function rssAfterGc(ctx: LoadContext): Promise<number> {
+  process.kill(ctx.pid, 'SIGUSR2');
+  await after(GC_WAIT_MS, undefined);
+  return rssBytes(ctx.pid);
+}
+
+export const idle: LoadFn = async (ctx) => {
+  const small = param(ctx, 'small');
+  const large = param(ctx, 'large');
+  const inFlight = param(ctx, 'inFlight');
+  const notes: string[] = [];
+  const clients: WsClient[] = [];
+  let foreign = 0;
+
+  const grow = async (to: number): Promise<void> => {
+    const conn = await connectMany(ctx, to - clients.length, inFlight, 120_000, (client) => {
+      client.onPacket = () => {
+        foreign++;
+      };
+    });
+    clients.push(...conn.clients);
+    if (conn.failed > 0) notes.push(`connect failures: ${describeErrors(conn.errors).join('; ')}`);
+    ctx.log(`idle: ${clients.length} connections (${Math.round(conn.elapsedMs)} ms)`);
+    await after(500, undefined);
+  };
+
+  await after(300, undefined);
+  const base = await rssAfterGc(ctx);
+  await grow(small);
+  const atSmall = await rssAfterGc(ctx);
+  await grow(large);
+  const atLarge = await rssAfterGc(ctx);
+  const alive = clients.filter((c) => c.isConnected).length;
+  if (foreign > 0) notes.push(`${foreign} unexpected packets`);
+  return {
+    metrics: {
+      baselineMB: base / 2 ** 20,
+      kbPerConnSmall: (atSmall - base) / 1024 / small,
+      kbPerConnLarge: (atLarge - base) / 1024 / large,
+      small,
+      large,
+    },
+    expected: large,
+    received: alive,
+    notes,
+  };
+};

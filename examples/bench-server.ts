@@ -1,0 +1,37 @@
+/**
+ * parley on the benchmark contract (`npm run example:bench`; `npm run bench` drives it). Default
+ * options; listens on 127.0.0.1:$PORT (0 picks a free one) at /socket.io/.
+ * - every socket joins room `bench`;
+ * - `echo` (any args): with an ack, acks the same args; otherwise emits `echo` back with them;
+ * - `broadcast` (one payload): emits `broadcast` with it to room `bench`, sender included.
+ * SIGUSR2 runs a full GC (the harness samples RSS after it).
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { announce, exitOnSignals, installGcHook, portFromEnv } from '../bench/servers/common.js';
+import { Server } from '../src/index.js';
+
+installGcHook();
+const httpServer = createServer();
+const io = new Server(httpServer);
+
+io.on('connection', (socket) => {
+  socket.join('bench');
+  socket.on('echo', (...args: unknown[]) => {
+    const ack = args[args.length - 1];
+    if (typeof ack === 'function') {
+      args.pop();
+      ack(...args);
+    } else {
+      socket.emit('echo', ...args);
+    }
+  });
+  socket.on('broadcast', (payload: unknown) => {
+    io.to('bench').emit('broadcast', payload);
+  });
+});
+
+httpServer.listen(portFromEnv(), '127.0.0.1', () => {
+  announce('parley', (httpServer.address() as AddressInfo).port);
+});
+exitOnSignals(() => io.close());
