@@ -62,7 +62,11 @@ function build(
 }
 
 /** Computes the CORS headers for a request (asynchronously when the origin rule is a function). */
-export function corsHeaders(options: CorsOptions, req: IncomingMessage, done: (headers: CorsHeaders) => void): void {
+export function corsHeaders(
+  options: CorsOptions,
+  req: IncomingMessage,
+  done: (headers: CorsHeaders) => void,
+): void {
   const origin = req.headers.origin;
   const rule = options.origin ?? '*';
   if (typeof rule !== 'function') {

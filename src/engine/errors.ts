@@ -40,7 +40,11 @@ export function errorBody(error: EngineError): string {
 }
 
 /** Answers an HTTP request with the refusal's status and JSON body. */
-export function writeHttpError(res: ServerResponse, error: EngineError, headers: OutgoingHttpHeaders = {}): void {
+export function writeHttpError(
+  res: ServerResponse,
+  error: EngineError,
+  headers: OutgoingHttpHeaders = {},
+): void {
   if (res.headersSent || res.writableEnded) return;
   const body = errorBody(error);
   res.writeHead(ENGINE_ERRORS[error.code].status, {
@@ -51,7 +55,11 @@ export function writeHttpError(res: ServerResponse, error: EngineError, headers:
   res.end(body);
 }
 
-const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 403: 'Forbidden', 413: 'Payload Too Large' };
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  413: 'Payload Too Large',
+};
 
 /** Refuses a WebSocket upgrade: a raw HTTP/1.1 response with the JSON body, then the socket is destroyed. */
 export function writeUpgradeError(socket: Duplex, error: EngineError): void {

@@ -174,8 +174,10 @@ export interface ResolvedEngineOptions extends Readonly<Omit<EngineOptions, 'coo
   /** The path, with a leading slash and no trailing slash (`/engine.io`). */
   readonly basePath: string;
   /** The cookie settings with defaults applied, or `false`. */
-  readonly cookie: false | Readonly<Required<Pick<CookieOptions, 'name' | 'path' | 'httpOnly' | 'sameSite'>>> &
-    Readonly<Pick<CookieOptions, 'secure' | 'maxAge' | 'domain'>>;
+  readonly cookie:
+    | false
+    | (Readonly<Required<Pick<CookieOptions, 'name' | 'path' | 'httpOnly' | 'sameSite'>>> &
+        Readonly<Pick<CookieOptions, 'secure' | 'maxAge' | 'domain'>>);
 }
 
 /** The default options (the values the Engine.IO spec and the official server use). */
@@ -210,7 +212,9 @@ export function resolveOptions(options: Partial<EngineOptions> = {}): ResolvedEn
   const trimmed = merged.path.replace(/\/+$/, '');
   const basePath = trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
   const cookie =
-    merged.cookie === false ? false : { ...COOKIE_DEFAULTS, ...(merged.cookie === true ? {} : merged.cookie) };
+    merged.cookie === false
+      ? false
+      : { ...COOKIE_DEFAULTS, ...(merged.cookie === true ? {} : merged.cookie) };
   return Object.freeze({
     ...merged,
     path: `${basePath}/`,

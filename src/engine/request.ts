@@ -38,7 +38,9 @@ function splitUrl(url: string | undefined): { pathname: string; search: string }
 /** Whether the request URL lies under `basePath` (a path without trailing slash, e.g. `/engine.io`). */
 export function matchesPath(url: string | undefined, basePath: string): boolean {
   const { pathname } = splitUrl(url);
-  return pathname === basePath || pathname.startsWith(`${basePath}/`) || (basePath === '' && pathname === '/');
+  return (
+    pathname === basePath || pathname.startsWith(`${basePath}/`) || (basePath === '' && pathname === '/')
+  );
 }
 
 // Same rule as node's header validation: tab, visible ASCII and obs-text.

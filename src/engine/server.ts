@@ -247,4 +247,3 @@ export class EngineServer {
     return parts.join('; ');
   }
 }
-

@@ -135,7 +135,10 @@ export class Session implements EngineSession {
     // A probe that has not started the upgrade is dropped; one mid-upgrade is let finish.
     if (!this.upgrading) this.abortProbe();
     // A polling client without a pending GET gets pingTimeout to come and fetch the close packet.
-    this.closeTimer = setTimeout(() => this.finish('forced close', undefined, false), this.host.options.pingTimeout);
+    this.closeTimer = setTimeout(
+      () => this.finish('forced close', undefined, false),
+      this.host.options.pingTimeout,
+    );
     this.closeTimer.unref();
     this.tryFinishClosing();
   }
@@ -146,7 +149,12 @@ export class Session implements EngineSession {
   }
 
   /** Hands a long-polling request of this session to its polling transport; false if it is not polling. */
-  handlePolling(req: IncomingMessage, res: ServerResponse, method: string, headers: OutgoingHttpHeaders): boolean {
+  handlePolling(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    headers: OutgoingHttpHeaders,
+  ): boolean {
     if (this.current.name !== 'polling' || this.stateValue === 'closed') return false;
     (this.current as PollingTransport).handleRequest(req, res, method, headers);
     return true;
@@ -205,7 +213,8 @@ export class Session implements EngineSession {
 
   private tryFinishClosing(): void {
     if (this.stateValue !== 'closing' || this.upgrading) return;
-    if (this.current.writable || this.current.name === 'websocket') this.finish('forced close', undefined, true);
+    if (this.current.writable || this.current.name === 'websocket')
+      this.finish('forced close', undefined, true);
   }
 
   private onWritable(): void {
@@ -271,7 +280,10 @@ export class Session implements EngineSession {
       if (this.stateValue !== 'open') return;
       this.awaitingPong = true;
       this.enqueuePacket({ type: 'ping' });
-      this.heartbeat = setTimeout(() => this.finish('ping timeout', undefined, false), this.host.options.pingTimeout);
+      this.heartbeat = setTimeout(
+        () => this.finish('ping timeout', undefined, false),
+        this.host.options.pingTimeout,
+      );
       this.heartbeat.unref();
     }, this.host.options.pingInterval);
     this.heartbeat.unref();

@@ -84,7 +84,8 @@ describe('engine CORS and allowRequest', () => {
 
   test('allowRequest refusing a polling handshake answers 403 code 4 with its message', async () => {
     const f = await start({
-      allowRequest: (req, cb) => cb(req.headers['x-token'] === 'ok' ? null : 'no token', req.headers['x-token'] === 'ok'),
+      allowRequest: (req, cb) =>
+        cb(req.headers['x-token'] === 'ok' ? null : 'no token', req.headers['x-token'] === 'ok'),
     });
     const refused = await http(f.base + q('polling'));
     assert.equal(refused.status, 403);

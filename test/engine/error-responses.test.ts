@@ -13,7 +13,12 @@ import {
   wsUrl,
 } from './support.js';
 
-function assertError(answer: { status: number; body: string }, code: number, message: string, status = 400): void {
+function assertError(
+  answer: { status: number; body: string },
+  code: number,
+  message: string,
+  status = 400,
+): void {
   assert.equal(answer.status, status);
   assert.deepEqual(JSON.parse(answer.body), { code, message });
 }
@@ -54,7 +59,11 @@ describe('engine error responses', () => {
 
   test('an unknown sid answers code 1 for GET and POST', async () => {
     assertError(await http(f.base + q('polling', 'nope')), 1, 'Session ID unknown');
-    assertError(await http(f.base + q('polling', 'nope'), { method: 'POST', body: '4x' }), 1, 'Session ID unknown');
+    assertError(
+      await http(f.base + q('polling', 'nope'), { method: 'POST', body: '4x' }),
+      1,
+      'Session ID unknown',
+    );
   });
 
   test('a handshake with another method than GET answers code 2', async () => {

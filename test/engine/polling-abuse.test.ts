@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Session } from '../../src/engine/session.js';
-import { assertNoSessions, type Fixture, http, poll, pollingHandshake, post, q, startEngine, waitUntil } from './support.js';
+import {
+  assertNoSessions,
+  type Fixture,
+  http,
+  poll,
+  pollingHandshake,
+  post,
+  q,
+  startEngine,
+  waitUntil,
+} from './support.js';
 
 describe('engine polling misuse', () => {
   let f: Fixture;
@@ -82,7 +92,9 @@ describe('engine polling misuse', () => {
     const { open } = await pollingHandshake(f);
     const record = await f.session(open.sid);
     const controller = new AbortController();
-    const abandoned = fetch(f.base + q('polling', open.sid), { signal: controller.signal }).catch(() => 'aborted');
+    const abandoned = fetch(f.base + q('polling', open.sid), { signal: controller.signal }).catch(
+      () => 'aborted',
+    );
     const writable = () => (record.session as Session).writable;
     await waitUntil(writable, 3000, 'GET held');
     controller.abort();

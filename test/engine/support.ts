@@ -20,7 +20,11 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
 }
 
 /** Polls `predicate` every few ms until it holds, failing after `timeoutMs`. */
-export async function waitUntil(predicate: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+export async function waitUntil(
+  predicate: () => boolean,
+  timeoutMs = 3000,
+  what = 'condition',
+): Promise<void> {
   const start = Date.now();
   while (!predicate()) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
@@ -52,10 +56,16 @@ export interface Fixture {
 }
 
 /** What each new session does besides recording: e.g. echo. */
-export type OnSession = (session: EngineSession, record: SessionRecord) => Partial<SessionHandler> | undefined;
+export type OnSession = (
+  session: EngineSession,
+  record: SessionRecord,
+) => Partial<SessionHandler> | undefined;
 
 /** Starts an engine on port 0 with short heartbeats unless told otherwise. */
-export async function startEngine(options: Partial<EngineOptions> = {}, onSession?: OnSession): Promise<Fixture> {
+export async function startEngine(
+  options: Partial<EngineOptions> = {},
+  onSession?: OnSession,
+): Promise<Fixture> {
   const records: SessionRecord[] = [];
   const waiters: ((r: SessionRecord) => void)[] = [];
   const engine = new EngineServer(
@@ -144,7 +154,11 @@ export function http(
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
       );
       res.on('error', reject);
     });

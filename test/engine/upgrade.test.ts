@@ -54,7 +54,11 @@ describe('engine upgrade', () => {
     ws.send('5');
     await waitUntil(() => record.session.transport === 'websocket', 3000, 'transport switch');
     ws.send('4from client');
-    await waitUntil(() => received.length + ws.frames.length > viaPolling + 30, 3000, 'messages over websocket');
+    await waitUntil(
+      () => received.length + ws.frames.length > viaPolling + 30,
+      3000,
+      'messages over websocket',
+    );
     clearInterval(stream);
     const total = sent;
     while (received.length < total) {

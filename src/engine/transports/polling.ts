@@ -38,7 +38,12 @@ export class PollingTransport implements Transport {
   }
 
   /** Routes a request of this session by method. */
-  handleRequest(req: IncomingMessage, res: ServerResponse, method: string, headers: OutgoingHttpHeaders): void {
+  handleRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    headers: OutgoingHttpHeaders,
+  ): void {
     if (this.closed) {
       writeHttpError(res, { code: 'BAD_REQUEST' }, headers);
     } else if (method === 'GET') {
