@@ -5,7 +5,8 @@ import { EncodedPacket, socketIoFormat } from './adapter.js';
 import type { ConnectError } from './namespace.js';
 import { attachBinary, decodePacket, type Packet } from './packet.js';
 import { type DisconnectReason, socketReasonFor } from './reasons.js';
-import type { ConnectionInfo, Handshake, Socket } from './socket.js';
+import { type AnySocket, buildHandshake, type SocketClient } from './client.js';
+import type { ConnectionInfo, Handshake } from './socket.js';
 
 /** What a connection needs of the server: namespace lookup and a few options. */
 export interface ConnectionHost {
@@ -15,12 +16,10 @@ export interface ConnectionHost {
   resolveNamespace(
     name: string,
     auth: Record<string, unknown>,
-    done: (nsp: { addClient(client: Connection, auth: Record<string, unknown>): void } | undefined) => void,
+    done: (nsp: { addClient(client: SocketClient, auth: Record<string, unknown>): void } | undefined) => void,
   ): void;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a connection holds sockets of any event maps.
-type AnySocket = Socket<any, any, any, any>;
 
 /** A binary packet whose attachments are still arriving. */
 interface PendingBinary {
@@ -33,7 +32,7 @@ interface PendingBinary {
  * One Engine.IO session seen from Socket.IO: decodes packets (owning binary reassembly), routes
  * them to the socket of their namespace, and writes encoded packets back.
  */
-export class Connection implements SessionHandler {
+export class Connection implements SessionHandler, SocketClient {
   /** The wire format of this client (Socket.IO over Engine.IO). */
   readonly format: WireFormat = socketIoFormat;
   /** Whether the underlying session has closed. */
@@ -78,27 +77,7 @@ export class Connection implements SessionHandler {
 
   /** Builds a socket's handshake from the session's request and the CONNECT auth. */
   buildHandshake(auth: Record<string, unknown>): Handshake {
-    const req = this.session.request;
-    const url = req.url ?? '/';
-    const query: Record<string, string | string[]> = {};
-    for (const [key, value] of new URL(url, 'http://localhost').searchParams) {
-      const existing = query[key];
-      if (existing === undefined) query[key] = value;
-      else if (Array.isArray(existing)) existing.push(value);
-      else query[key] = [existing, value];
-    }
-    const now = new Date();
-    return {
-      headers: req.headers,
-      time: now.toString(),
-      address: this.session.remoteAddress,
-      xdomain: req.headers.origin !== undefined,
-      secure: 'encrypted' in req.socket && Boolean((req.socket as { encrypted?: boolean }).encrypted),
-      issued: now.getTime(),
-      url,
-      query,
-      auth,
-    };
+    return buildHandshake(this.session.request, this.session.remoteAddress, auth);
   }
 
   // ---- SessionHandler -------------------------------------------------------------------------

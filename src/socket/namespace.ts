@@ -8,7 +8,7 @@ import type {
 } from './adapter.js';
 import { InMemoryAdapter } from './adapter.js';
 import { BroadcastOperator } from './broadcast.js';
-import type { Connection } from './connection.js';
+import type { SocketClient } from './client.js';
 import { TypedEmitter } from './emitter.js';
 import type { Server } from './server.js';
 import { Socket } from './socket.js';
@@ -210,7 +210,7 @@ export class Namespace<
    * Runs the middlewares for a client asking to join; on success the socket is added, told its id
    * and announced with `connection`; on refusal the client gets CONNECT_ERROR with message and data.
    */
-  addClient(client: Connection, auth: Record<string, unknown>): void {
+  addClient(client: SocketClient, auth: Record<string, unknown>): void {
     const socket = new Socket(this, client, auth);
     const middlewares = this.middlewares.slice();
     let index = 0;
@@ -242,7 +242,7 @@ export class Namespace<
     next();
   }
 
-  private admit(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, client: Connection): void {
+  private admit(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, client: SocketClient): void {
     this.sockets.set(socket.id, socket);
     client.addSocket(socket);
     socket.onConnect();

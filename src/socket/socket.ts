@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { BroadcastFlags, EncodedPacket, LocalSocket, Room, SocketId } from './adapter.js';
 import { EncodedPacket as Encoded } from './adapter.js';
 import { ackTimeoutError, assertEmittable, BroadcastOperator } from './broadcast.js';
-import type { Connection } from './connection.js';
+import type { SocketClient } from './client.js';
 import { TypedEmitter } from './emitter.js';
 import type { Namespace } from './namespace.js';
 import type { Packet } from './packet.js';
@@ -87,7 +87,7 @@ export class Socket<
   /** The namespace the socket belongs to. */
   readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** The connection that carries this socket. */
-  readonly client: Connection;
+  readonly client: SocketClient;
   /** What the server knows of the request that connected the socket. */
   readonly handshake: Handshake;
   /** Free storage for the application; visible to `fetchSockets`. */
@@ -105,7 +105,7 @@ export class Socket<
 
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
-    client: Connection,
+    client: SocketClient,
     auth: Record<string, unknown>,
   ) {
     super();

@@ -1,0 +1,56 @@
+import type { IncomingMessage } from 'node:http';
+import type { BroadcastFlags, EncodedPacket } from './adapter.js';
+import type { ConnectError } from './namespace.js';
+import type { ConnectionInfo, Handshake, Socket } from './socket.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: a client holds sockets of any event maps.
+export type AnySocket = Socket<any, any, any, any>;
+
+/**
+ * What a socket sees of the client under it: a Socket.IO connection over Engine.IO, or a plain
+ * WebSocket client. Namespaces, rooms and broadcasts treat both alike through this seam.
+ */
+export interface SocketClient {
+  /** Whether the client's transport has closed. */
+  readonly closed: boolean;
+  /** The HTTP request that opened the connection. */
+  readonly request: IncomingMessage;
+  /** The connection as socket.io exposes it on `socket.conn`. */
+  readonly info: ConnectionInfo;
+  /** Builds a socket's handshake from the request and the auth payload. */
+  buildHandshake(auth: Record<string, unknown>): Handshake;
+  /** Writes a packet encoded once (maybe for many recipients) in this client's wire format. */
+  write(encoded: EncodedPacket, flags: BroadcastFlags): void;
+  /** Tells the client its namespace connection was refused. */
+  refuse(nsp: string, err: ConnectError): void;
+  /** A socket of this client joined its namespace. */
+  addSocket(socket: AnySocket): void;
+  /** A socket of this client left its namespace. */
+  removeSocket(socket: AnySocket): void;
+  /** Closes the whole connection on a server socket's request (`socket.disconnect(true)`). */
+  closeFromServer(): void;
+}
+
+/** The handshake socket.io exposes, built from the request that opened the connection. */
+export function buildHandshake(req: IncomingMessage, address: string, auth: Record<string, unknown>): Handshake {
+  const url = req.url ?? '/';
+  const query: Record<string, string | string[]> = {};
+  for (const [key, value] of new URL(url, 'http://localhost').searchParams) {
+    const existing = query[key];
+    if (existing === undefined) query[key] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else query[key] = [existing, value];
+  }
+  const now = new Date();
+  return {
+    headers: req.headers,
+    time: now.toString(),
+    address,
+    xdomain: req.headers.origin !== undefined,
+    secure: Boolean((req.socket as { encrypted?: boolean }).encrypted),
+    issued: now.getTime(),
+    url,
+    query,
+    auth,
+  };
+}

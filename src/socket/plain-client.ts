@@ -1,0 +1,161 @@
+import { OutboundMessage } from '../engine/message.js';
+import type { EngineCloseReason } from '../engine/types.js';
+import { encodeFrame, type PlainFrame } from '../native/protocol.js';
+import type { PlainSession, PlainSessionHandler } from '../native/server.js';
+import type { BroadcastFlags, EncodedPacket, WireFormat } from './adapter.js';
+import { type AnySocket, buildHandshake, type SocketClient } from './client.js';
+import type { ConnectionHost } from './connection.js';
+import type { ConnectError } from './namespace.js';
+import type { Packet } from './packet.js';
+import { type DisconnectReason, socketReasonFor } from './reasons.js';
+import type { ConnectionInfo, Handshake } from './socket.js';
+
+/** Socket.IO packets as plain-WebSocket frames: events and acks as JSON envelopes. */
+export const plainFormat: WireFormat = {
+  name: 'plain-websocket',
+  encode(packet: Packet) {
+    return encodePlain(packet).map((part) => new OutboundMessage(part));
+  },
+};
+
+function encodePlain(packet: Packet): [string, ...Buffer[]] | [] {
+  switch (packet.type) {
+    case 'event': {
+      const [name, ...args] = packet.data;
+      const frame: PlainFrame =
+        packet.id === undefined
+          ? { kind: 'event', name: String(name), args }
+          : { kind: 'event', name: String(name), args, id: packet.id };
+      return encodeFrame(frame);
+    }
+    case 'ack':
+      return encodeFrame({ kind: 'ack', id: packet.id, args: packet.data });
+    case 'connect':
+      // Tells the client its socket id, as Socket.IO's CONNECT reply does.
+      return [JSON.stringify({ event: 'connect', data: { id: packet.data?.sid } })];
+    case 'connect_error':
+      return [JSON.stringify({ event: 'connect_error', data: packet.data })];
+    case 'disconnect':
+      // The WebSocket close frame that follows says it.
+      return [];
+  }
+}
+
+/** Frames that arrive while the namespace middlewares still run are held, up to this many. */
+const MAX_EARLY_FRAMES = 100;
+
+/**
+ * A plain WebSocket client as a Socket.IO client of one namespace: its frames become packets of
+ * that namespace's socket, and packets sent to it are encoded with `plainFormat`.
+ */
+export class PlainClient implements PlainSessionHandler, SocketClient {
+  closed = false;
+  private socket: AnySocket | undefined;
+  private early: PlainFrame[] | undefined = [];
+  private closeReason: DisconnectReason | undefined;
+  private infoCache: ConnectionInfo | undefined;
+
+  constructor(
+    private readonly session: PlainSession,
+    private readonly nsp: string,
+  ) {}
+
+  /**
+   * Joins the namespace named by the `nsp` query parameter (default '/'); the other query parameters
+   * are the auth payload, so `?token=...` reaches `socket.handshake.auth.token`.
+   */
+  static start(session: PlainSession, host: ConnectionHost): PlainClient {
+    const params = new URL(session.request.url ?? '/', 'http://localhost').searchParams;
+    const auth: Record<string, unknown> = {};
+    for (const [key, value] of params) if (key !== 'nsp') auth[key] = value;
+    const nspName = params.get('nsp') ?? '/';
+    const client = new PlainClient(session, nspName.startsWith('/') ? nspName : `/${nspName}`);
+    host.resolveNamespace(client.nsp, auth, (nsp) => {
+      if (client.closed) return;
+      if (!nsp) return client.refuse(client.nsp, new Error('Invalid namespace'));
+      nsp.addClient(client, auth);
+    });
+    return client;
+  }
+
+  get request() {
+    return this.session.request;
+  }
+
+  get info(): ConnectionInfo {
+    const session = this.session;
+    this.infoCache ??= {
+      id: session.id,
+      transport: { name: 'websocket' },
+      remoteAddress: session.remoteAddress,
+      request: session.request,
+      close: () => session.close(1000, 'forced close'),
+    };
+    return this.infoCache;
+  }
+
+  buildHandshake(auth: Record<string, unknown>): Handshake {
+    return buildHandshake(this.session.request, this.session.remoteAddress, auth);
+  }
+
+  // ---- PlainSessionHandler --------------------------------------------------------------------
+
+  onFrame(frame: PlainFrame): void {
+    if (!this.socket) {
+      if (this.early && this.early.length < MAX_EARLY_FRAMES) this.early.push(frame);
+      else this.session.sendError({ code: 'invalid_envelope', message: 'too many frames before the connection was accepted' });
+      return;
+    }
+    this.socket.onPacket(
+      frame.kind === 'ack'
+        ? { type: 'ack', nsp: this.nsp, data: frame.args, id: frame.id }
+        : frame.id === undefined
+          ? { type: 'event', nsp: this.nsp, data: [frame.name, ...frame.args] }
+          : { type: 'event', nsp: this.nsp, data: [frame.name, ...frame.args], id: frame.id },
+    );
+  }
+
+  onClose(reason: EngineCloseReason): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.early = undefined;
+    this.socket?.onClose(this.closeReason ?? socketReasonFor(reason, false));
+  }
+
+  // ---- SocketClient ---------------------------------------------------------------------------
+
+  write(encoded: EncodedPacket, flags: BroadcastFlags): void {
+    if (this.closed) return;
+    const messages = encoded.in(plainFormat);
+    if (messages.length > 0) this.session.send(messages, flags);
+  }
+
+  refuse(_nsp: string, err: ConnectError): void {
+    const data = err.data === undefined ? { message: err.message } : { message: err.message, data: err.data };
+    this.session.send([JSON.stringify({ event: 'connect_error', data })]);
+    // 1008: policy violation, the closest standard code to "not allowed in".
+    this.session.close(1008, err.message.slice(0, 120));
+  }
+
+  addSocket(socket: AnySocket): void {
+    this.socket = socket;
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const frame of early) this.onFrame(frame);
+  }
+
+  removeSocket(socket: AnySocket): void {
+    if (this.socket !== socket) return;
+    this.socket = undefined;
+    // A plain client lives in one namespace: leaving it ends the connection.
+    if (!this.closed) {
+      this.closeReason ??= 'server namespace disconnect';
+      this.session.close(1000, 'server namespace disconnect');
+    }
+  }
+
+  closeFromServer(): void {
+    this.closeReason = 'forced server close';
+    this.session.close(1000, 'forced server close');
+  }
+}
