@@ -4,10 +4,13 @@
  * packet, heartbeat) and Socket.IO v5 on the main namespace only (`40` connect, `42` events,
  * `43` acks). No polling, no upgrade, no binary attachments, no middleware.
  *
- * Cheapest legit broadcast: the packet is serialized once, framed once (ws's Sender.frame, then one
- * Buffer), and that same Buffer is written straight to every member's net.Socket. That skips ws's
- * per-send framing; it is safe because without permessage-deflate ws writes its own frames
- * synchronously, so frames never interleave. Pings are framed once per sweep the same way.
+ * Cheapest legit broadcast: each packet is serialized once and framed once (ws's Sender.frame,
+ * then one Buffer); the broadcasts of one event-loop iteration are concatenated into one Buffer
+ * and that same Buffer is written straight to every member's net.Socket at the end of the
+ * iteration: one write (one syscall) per socket per iteration, whatever the number of broadcasts.
+ * That skips ws's per-send framing; it is safe because without permessage-deflate ws writes its own
+ * frames synchronously, and any other write to a socket (ack, echo, ping) or room change first
+ * flushes the pending broadcasts, so per-socket order is kept. Pings are framed once per sweep.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -56,11 +59,28 @@ function newId(): string {
   return randomBytes(15).toString('base64url');
 }
 
-function broadcast(packet: string): void {
-  const frame = textFrame(packet);
+// Broadcasts of one event-loop iteration are framed once each, then coalesced: one Buffer, one
+// write per member at the end of the iteration (setImmediate). Anything else written to a socket
+// first flushes the pending broadcasts, so per-socket order is kept; so does a room change.
+let pending: Buffer[] = [];
+
+function flushBroadcasts(): void {
+  if (pending.length === 0) return;
+  const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+  pending = [];
   for (const c of room) {
-    if (!c.raw.destroyed && c.ws.readyState === WebSocket.OPEN) c.raw.write(frame);
+    if (!c.raw.destroyed && c.ws.readyState === WebSocket.OPEN) c.raw.write(data);
   }
+}
+
+function broadcast(packet: string): void {
+  if (pending.length === 0) setImmediate(flushBroadcasts);
+  pending.push(textFrame(packet));
+}
+
+function send(c: Client, text: string): void {
+  flushBroadcasts();
+  c.ws.send(text);
 }
 
 function onEvent(c: Client, text: string): void {
@@ -80,8 +100,8 @@ function onEvent(c: Client, text: string): void {
     return;
   }
   if (args[0] === 'echo') {
-    if (ackId !== undefined) c.ws.send(`43${ackId}${JSON.stringify(args.slice(1))}`);
-    else c.ws.send(`42${JSON.stringify(args)}`);
+    if (ackId !== undefined) send(c, `43${ackId}${JSON.stringify(args.slice(1))}`);
+    else send(c, `42${JSON.stringify(args)}`);
   } else if (args[0] === 'broadcast') {
     broadcast(`42${JSON.stringify(['broadcast', args[1]])}`);
   }
@@ -115,9 +135,10 @@ function onMessage(c: Client, data: Buffer, isBinary: boolean): void {
       return;
     }
     c.connected = true;
+    send(c, `40{"sid":"${newId()}"}`);
     room.add(c);
-    c.ws.send(`40{"sid":"${newId()}"}`);
   } else if (type === 49 && c.connected) {
+    flushBroadcasts();
     c.connected = false;
     room.delete(c);
   } else if (type !== 51) {
@@ -148,6 +169,7 @@ httpServer.on('upgrade', (req, socket, head) => {
     clients.add(c);
     ws.on('message', (data: Buffer, isBinary: boolean) => onMessage(c, data, isBinary));
     ws.on('close', () => {
+      flushBroadcasts();
       clients.delete(c);
       room.delete(c);
     });
@@ -161,6 +183,7 @@ httpServer.on('upgrade', (req, socket, head) => {
 // One heartbeat sweep for all clients: whoever did not answer the previous ping is dropped.
 const pingFrame = textFrame('2');
 const heartbeat = setInterval(() => {
+  flushBroadcasts();
   for (const c of clients) {
     if (!c.alive) {
       c.ws.terminate();
