@@ -13,6 +13,12 @@ import type { EngineHandler, EngineSession, TransportName } from './types.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** Lets the layer above take some requests under the engine's path before the engine sees them. */
+export interface AttachHooks {
+  /** Called for each upgrade under the path; returning true means the hook handled it. */
+  interceptUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+}
+
 const CLOSING: EngineError = Object.freeze({ code: 'BAD_REQUEST', message: 'Server is closing' });
 
 /**
@@ -56,7 +62,7 @@ export class EngineServer {
    * that routes our path to the engine and everything else to them; 'upgrade' requests outside our
    * path are left to other listeners.
    */
-  attach(httpServer: HttpServer): void {
+  attach(httpServer: HttpServer, hooks: AttachHooks = {}): void {
     const prior = httpServer.listeners('request') as RequestListener[];
     httpServer.removeAllListeners('request');
     httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -68,6 +74,7 @@ export class EngineServer {
     });
     httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (matchesPath(req.url, this.options.basePath)) {
+        if (hooks.interceptUpgrade?.(req, socket, head)) return;
         this.handleUpgrade(req, socket, head);
       } else if (httpServer.listenerCount('upgrade') === 1) {
         // Nobody else will answer this upgrade.
@@ -191,7 +198,8 @@ export class EngineServer {
     });
   }
 
-  private checkAllowed(req: IncomingMessage, done: (error: EngineError | undefined) => void): void {
+  /** Runs the `allowRequest` hook: `done()` when the request may proceed, `done(error)` when refused. */
+  checkAllowed(req: IncomingMessage, done: (error: EngineError | undefined) => void): void {
     const allowRequest = this.options.allowRequest;
     if (allowRequest === undefined) {
       done(undefined);

@@ -1,11 +1,16 @@
 import { createServer, type Server as HttpServer } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { writeUpgradeError } from '../engine/errors.js';
 import type { EngineOptions } from '../engine/options.js';
 import { EngineServer } from '../engine/server.js';
 import type { EngineSession, SessionHandler } from '../engine/types.js';
+import { type PlainWebSocketOptions, PlainWebSocketServer } from '../native/server.js';
 import { type AdapterConstructor, InMemoryAdapter, type Room } from './adapter.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { type Middleware, Namespace } from './namespace.js';
 import { type NamespaceMatcher, ParentNamespace } from './parent-namespace.js';
+import { PlainClient } from './plain-client.js';
 import type { Socket } from './socket.js';
 import type {
   AllButLast,
@@ -44,6 +49,14 @@ export interface ServerOptions extends EngineOptions {
    * @default false
    */
   cleanupEmptyChildNamespaces: boolean;
+  /**
+   * Accept plain WebSocket clients (an upgrade on the path without an `EIO` query parameter) as
+   * sockets of the namespace named by `?nsp=` (default '/'), speaking parley's JSON protocol
+   * (docs/native-websocket.md). Off, such an upgrade gets the protocol's 400 error. Heartbeat,
+   * frame size and send buffer default to pingInterval, pingTimeout, maxPayload, maxBufferedBytes.
+   * @default false
+   */
+  plainWebSocket: boolean | Partial<PlainWebSocketOptions>;
 }
 
 /** The Socket.IO defaults that differ from the Engine.IO ones, or add to them. */
@@ -52,6 +65,7 @@ export const SERVER_DEFAULTS = Object.freeze({
   connectTimeout: 45_000,
   maxAttachments: 10,
   cleanupEmptyChildNamespaces: false,
+  plainWebSocket: false,
 });
 
 /**
@@ -69,6 +83,8 @@ export class Server<
   readonly engine: EngineServer;
   /** The main namespace '/'. */
   readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** The plain-WebSocket endpoint, when the `plainWebSocket` option is on. */
+  readonly plain: PlainWebSocketServer | undefined;
   /** The HTTP server attached to, if any. */
   httpServer: HttpServer | undefined;
 
@@ -104,6 +120,7 @@ export class Server<
       { onSession: (session: EngineSession): SessionHandler => new Connection(this.connectionHost, session) },
       engineOptions(this.options),
     );
+    this.plain = this.createPlainServer(given.plainWebSocket ?? false);
     this.sockets = this.of('/');
     if (server !== undefined) this.attach(server);
   }
@@ -118,8 +135,36 @@ export class Server<
     const http = typeof server === 'number' ? createServer() : server;
     if (typeof server === 'number') http.listen(server);
     this.httpServer = http;
-    this.engine.attach(http);
+    const plain = this.plain;
+    this.engine.attach(
+      http,
+      plain ? { interceptUpgrade: (req, socket, head) => this.acceptPlain(plain, req, socket, head) } : {},
+    );
     return this;
+  }
+
+  private createPlainServer(option: boolean | Partial<PlainWebSocketOptions>): PlainWebSocketServer | undefined {
+    if (option === false) return undefined;
+    const engine = this.engine.options;
+    return new PlainWebSocketServer((session) => PlainClient.start(session, this.connectionHost), {
+      pingInterval: engine.pingInterval,
+      pingTimeout: engine.pingTimeout,
+      maxFrameBytes: engine.maxPayload,
+      maxBufferedBytes: engine.maxBufferedBytes,
+      maxAttachments: this.connectionHost.maxAttachments,
+      ...(option === true ? {} : option),
+    });
+  }
+
+  /** Takes an upgrade without `EIO` as a plain WebSocket client, after the `allowRequest` hook. */
+  private acceptPlain(plain: PlainWebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    if (new URL(req.url ?? '/', 'http://localhost').searchParams.has('EIO')) return false;
+    socket.on('error', () => {});
+    this.engine.checkAllowed(req, (error) => {
+      if (error) writeUpgradeError(socket, error);
+      else plain.handleUpgrade(req, socket, head);
+    });
+    return true;
   }
 
   /** Alias of `attach`. */
@@ -193,6 +238,7 @@ export class Server<
 
   /** Closes every connection, then the HTTP server if attached. */
   async close(callback?: (err?: Error) => void): Promise<void> {
+    this.plain?.close();
     await this.engine.close();
     for (const nsp of this.namespaces.values()) await nsp.adapter.close();
     const http = this.httpServer;
@@ -340,6 +386,7 @@ const SOCKET_ONLY_OPTIONS = [
   'maxAttachments',
   'maxHttpBufferSize',
   'cleanupEmptyChildNamespaces',
+  'plainWebSocket',
 ] as const;
 
 /** The options the Engine.IO server takes: everything but the Socket.IO-only ones. */

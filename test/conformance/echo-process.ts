@@ -45,6 +45,11 @@ export class RawSocket {
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
+      // Heartbeats are answered as they come, whether or not the test is reading.
+      if (!isBinary && data.toString() === '2') {
+        ws.send('3');
+        return;
+      }
       this.frames.push(isBinary ? (data as Buffer) : data.toString());
       this.waiter?.();
     });
@@ -68,16 +73,12 @@ export class RawSocket {
     this.ws.send(frame);
   }
 
-  /** The next frame other than a ping (pings are answered). Rejects if the socket closes first. */
+  /** The next frame (pings never reach the queue). Rejects if the socket closes first. */
   async next(timeoutMs = 5000): Promise<string | Buffer> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const frame = this.frames.shift();
       if (frame !== undefined) {
-        if (frame === '2') {
-          this.send('3');
-          continue;
-        }
         return frame;
       }
       if (this.closed) throw new Error('socket closed');
