@@ -45,7 +45,14 @@ export interface PlainError {
 export type PlainResult<T> = { ok: true; value: T } | { ok: false; error: PlainError };
 
 /** Event names the server API reserves; a plain client may not send them. */
-const RESERVED = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener']);
+const RESERVED = new Set([
+  'connect',
+  'connect_error',
+  'disconnect',
+  'disconnecting',
+  'newListener',
+  'removeListener',
+]);
 
 /** The event a bare JSON value or a bare binary frame becomes (the seed's client sends these). */
 export const DEFAULT_EVENT = 'message';
@@ -104,7 +111,8 @@ export function decodeTextFrame(
       return refuse('invalid_envelope', '"event" must be a non-empty string');
     }
     if (RESERVED.has(name)) return refuse('reserved_event', `"${name}" is a reserved event name`);
-    if ('id' in value && !isAckId(value.id)) return refuse('invalid_envelope', '"id" must be a non-negative integer');
+    if ('id' in value && !isAckId(value.id))
+      return refuse('invalid_envelope', '"id" must be a non-negative integer');
     frame = isAckId(value.id)
       ? { kind: 'event', name, args: args.value, id: value.id }
       : { kind: 'event', name, args: args.value };
@@ -128,7 +136,10 @@ export function decodeBinaryFrame(data: Buffer): PlainFrame {
 }
 
 /** Replaces the placeholders of a pending frame with the binary frames that followed it. */
-export function attachBinaryFrames(pending: PendingFrame, buffers: readonly Buffer[]): PlainResult<PlainFrame> {
+export function attachBinaryFrames(
+  pending: PendingFrame,
+  buffers: readonly Buffer[],
+): PlainResult<PlainFrame> {
   let missing = false;
   const replace = (value: unknown, depth: number): unknown => {
     if (value === null || typeof value !== 'object' || depth > 64) return value;
@@ -144,7 +155,8 @@ export function attachBinaryFrames(pending: PendingFrame, buffers: readonly Buff
     return out;
   };
   const args = replace(pending.frame.args, 0) as unknown[];
-  if (missing) return refuse('missing_attachments', 'a placeholder refers to a binary frame that was not sent');
+  if (missing)
+    return refuse('missing_attachments', 'a placeholder refers to a binary frame that was not sent');
   return { ok: true, value: { ...pending.frame, args } };
 }
 
@@ -168,7 +180,8 @@ function extractBinary(value: unknown, buffers: Buffer[], depth: number): unknow
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
   const out: Record<string, unknown> = {};
   for (const key in value) {
-    if (Object.hasOwn(value, key)) out[key] = extractBinary((value as Record<string, unknown>)[key], buffers, depth + 1);
+    if (Object.hasOwn(value, key))
+      out[key] = extractBinary((value as Record<string, unknown>)[key], buffers, depth + 1);
   }
   return out;
 }

@@ -104,7 +104,8 @@ export class PlainWebSocketServer {
 
   /** Closes every session (reason 'server shutting down'). */
   close(): void {
-    for (const session of [...this.sessions]) session.end('server shutting down', 1001, 'server shutting down');
+    for (const session of [...this.sessions])
+      session.end('server shutting down', 1001, 'server shutting down');
     this.stopHeartbeat();
   }
 
@@ -112,7 +113,10 @@ export class PlainWebSocketServer {
   private startHeartbeat(): void {
     if (this.heartbeat) return;
     this.heartbeat = setInterval(() => {
-      if (this.sessions.size === 0) return this.stopHeartbeat();
+      if (this.sessions.size === 0) {
+        this.stopHeartbeat();
+        return;
+      }
       for (const session of this.sessions) session.ping();
       this.checkTimer = setTimeout(() => {
         for (const session of [...this.sessions]) session.checkPong();
@@ -200,7 +204,11 @@ class Session implements PlainSession {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
-    const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const buffer = Array.isArray(data)
+      ? Buffer.concat(data)
+      : Buffer.isBuffer(data)
+        ? data
+        : Buffer.from(data);
     if (buffer.length > this.options.maxFrameBytes) {
       // The whole envelope-and-attachments group is dropped, so a half-read packet never leaks through.
       this.pending = undefined;
@@ -212,7 +220,10 @@ class Session implements PlainSession {
     }
     if (isBinary) {
       const pending = this.pending;
-      if (!pending) return this.deliver(decodeBinaryFrame(buffer));
+      if (!pending) {
+        this.deliver(decodeBinaryFrame(buffer));
+        return;
+      }
       pending.buffers.push(buffer);
       if (pending.buffers.length < pending.frame.attachments) return;
       this.pending = undefined;
@@ -229,8 +240,14 @@ class Session implements PlainSession {
       });
     }
     const decoded = decodeTextFrame(buffer.toString('utf8'), this.options.maxAttachments);
-    if (!decoded.ok) return this.sendError(decoded.error);
-    if (decoded.value.complete) return this.deliver(decoded.value.frame);
+    if (!decoded.ok) {
+      this.sendError(decoded.error);
+      return;
+    }
+    if (decoded.value.complete) {
+      this.deliver(decoded.value.frame);
+      return;
+    }
     this.pending = { frame: decoded.value, buffers: [] };
   }
 

@@ -30,10 +30,7 @@ export type SocketResolver<Remote> = (details: SocketDetails) => Remote;
  * An immutable selection of sockets (`to`, `in`, `except`) with flags (`volatile`, `compress`,
  * `local`, `timeout`). Every operator returns a new one; `emit` encodes the packet once for all.
  */
-export class BroadcastOperator<
-  EmitEvents extends EventsMap = DefaultEventsMap,
-  Remote = SocketDetails,
-> {
+export class BroadcastOperator<EmitEvents extends EventsMap = DefaultEventsMap, Remote = SocketDetails> {
   constructor(
     private readonly adapter: Adapter,
     private readonly nspName: string,

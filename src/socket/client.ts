@@ -32,7 +32,11 @@ export interface SocketClient {
 }
 
 /** The handshake socket.io exposes, built from the request that opened the connection. */
-export function buildHandshake(req: IncomingMessage, address: string, auth: Record<string, unknown>): Handshake {
+export function buildHandshake(
+  req: IncomingMessage,
+  address: string,
+  auth: Record<string, unknown>,
+): Handshake {
   const url = req.url ?? '/';
   const query: Record<string, string | string[]> = {};
   for (const [key, value] of new URL(url, 'http://localhost').searchParams) {

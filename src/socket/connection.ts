@@ -20,7 +20,6 @@ export interface ConnectionHost {
   ): void;
 }
 
-
 /** A binary packet whose attachments are still arriving. */
 interface PendingBinary {
   packet: Packet & { type: 'event' | 'ack' };
@@ -84,20 +83,35 @@ export class Connection implements SessionHandler, SocketClient {
 
   onMessage(data: string | Buffer): void {
     if (typeof data === 'string') {
-      if (this.pendingBinary) return this.fail('parse error');
+      if (this.pendingBinary) {
+        this.fail('parse error');
+        return;
+      }
       const decoded = decodePacket(data, { maxAttachments: this.host.maxAttachments });
-      if (!decoded.ok) return this.fail('parse error');
-      if (decoded.value.complete) return this.onPacket(decoded.value.packet);
+      if (!decoded.ok) {
+        this.fail('parse error');
+        return;
+      }
+      if (decoded.value.complete) {
+        this.onPacket(decoded.value.packet);
+        return;
+      }
       this.pendingBinary = { packet: decoded.value.packet, expected: decoded.value.attachments, buffers: [] };
       return;
     }
     const pending = this.pendingBinary;
-    if (!pending) return this.fail('parse error');
+    if (!pending) {
+      this.fail('parse error');
+      return;
+    }
     pending.buffers.push(data);
     if (pending.buffers.length < pending.expected) return;
     this.pendingBinary = undefined;
     const rebuilt = attachBinary(pending.packet, pending.buffers);
-    if (!rebuilt.ok) return this.fail('parse error');
+    if (!rebuilt.ok) {
+      this.fail('parse error');
+      return;
+    }
     this.onPacket(rebuilt.value);
   }
 
@@ -146,12 +160,19 @@ export class Connection implements SessionHandler, SocketClient {
   private onPacket(packet: Packet): void {
     const socket = this.sockets.get(packet.nsp);
     if (packet.type === 'connect') {
-      if (socket) return this.fail('parse error');
+      if (socket) {
+        this.fail('parse error');
+        return;
+      }
       this.host.resolveNamespace(packet.nsp, packet.data ?? {}, (nsp) => {
         if (this.closed) return;
         if (!nsp) {
           this.write(
-            new EncodedPacket({ type: 'connect_error', nsp: packet.nsp, data: { message: 'Invalid namespace' } }),
+            new EncodedPacket({
+              type: 'connect_error',
+              nsp: packet.nsp,
+              data: { message: 'Invalid namespace' },
+            }),
             {},
           );
           return;
@@ -164,9 +185,15 @@ export class Connection implements SessionHandler, SocketClient {
       // A packet for a namespace the client never joined (or already left): a DISCONNECT may
       // cross our own, anything else breaks the protocol.
       if (packet.type === 'disconnect') return;
-      return this.fail('parse error');
+      {
+        this.fail('parse error');
+        return;
+      }
     }
-    if (packet.type === 'connect_error') return this.fail('parse error');
+    if (packet.type === 'connect_error') {
+      this.fail('parse error');
+      return;
+    }
     socket.onPacket(packet);
   }
 

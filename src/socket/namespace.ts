@@ -1,11 +1,4 @@
-import type {
-  Adapter,
-  AdapterConstructor,
-  AdapterHost,
-  Room,
-  SocketDetails,
-  SocketId,
-} from './adapter.js';
+import type { Adapter, AdapterConstructor, AdapterHost, Room, SocketDetails, SocketId } from './adapter.js';
 import { InMemoryAdapter } from './adapter.js';
 import { BroadcastOperator } from './broadcast.js';
 import type { SocketClient } from './client.js';
@@ -52,7 +45,9 @@ export class Namespace<
     ServerSideEvents extends EventsMap = DefaultEventsMap,
     SocketData = unknown,
   >
-  extends TypedEmitter<NamespaceReservedEvents<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>>
+  extends TypedEmitter<
+    NamespaceReservedEvents<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>
+  >
   implements AdapterHost
 {
   /** The namespace name, e.g. '/' or '/admin'. */
@@ -157,7 +152,9 @@ export class Namespace<
   }
 
   /** Waits at most `ms` for every recipient's acknowledgement. */
-  timeout(ms: number): BroadcastOperator<
+  timeout(
+    ms: number,
+  ): BroadcastOperator<
     DecorateAcknowledgementsWithMultipleResponses<EmitEvents>,
     Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<SocketData>
   > {
@@ -185,7 +182,10 @@ export class Namespace<
   }
 
   /** Emits to the other server processes of a multi-server adapter. */
-  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(event: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean {
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
+    event: Ev,
+    ...args: EventParams<ServerSideEvents, Ev>
+  ): boolean {
     this.adapter.serverSideEmit([event, ...args]);
     return true;
   }
@@ -242,7 +242,10 @@ export class Namespace<
     next();
   }
 
-  private admit(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, client: SocketClient): void {
+  private admit(
+    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    client: SocketClient,
+  ): void {
     this.sockets.set(socket.id, socket);
     client.addSocket(socket);
     socket.onConnect();

@@ -241,7 +241,8 @@ export function decodePacket(input: string, options: DecodeOptions = {}): Result
       if (payload !== undefined) return fail('invalid payload', 'DISCONNECT carries no payload');
       return complete({ type: 'disconnect', nsp });
     case PacketType.CONNECT_ERROR: {
-      if (typeof payload === 'string') return complete({ type: 'connect_error', nsp, data: { message: payload } });
+      if (typeof payload === 'string')
+        return complete({ type: 'connect_error', nsp, data: { message: payload } });
       if (!isPlainObject(payload) || typeof payload.message !== 'string') {
         return fail('invalid payload', 'CONNECT_ERROR payload must be an object with a message');
       }

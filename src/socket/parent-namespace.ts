@@ -14,7 +14,11 @@ import type { DefaultEventsMap, EventsMap } from './typed-events.js';
 /** Decides whether a namespace name may be created under a dynamic namespace. */
 export type NamespaceMatcher =
   | RegExp
-  | ((name: string, auth: Record<string, unknown>, next: (err: Error | null, allow: boolean) => void) => void);
+  | ((
+      name: string,
+      auth: Record<string, unknown>,
+      next: (err: Error | null, allow: boolean) => void,
+    ) => void);
 
 /** Namespaces that share one parent: a broadcast on the parent reaches every child. */
 class ChildrenAdapter implements Adapter {
@@ -30,7 +34,8 @@ class ChildrenAdapter implements Adapter {
   delAll(): void {}
 
   broadcast(packet: Packet, options: BroadcastOptions): void {
-    for (const child of this.children) child.adapter.broadcast({ ...packet, nsp: child.name } as Packet, options);
+    for (const child of this.children)
+      child.adapter.broadcast({ ...packet, nsp: child.name } as Packet, options);
   }
 
   broadcastWithAck(

@@ -72,7 +72,10 @@ export class PlainClient implements PlainSessionHandler, SocketClient {
     const client = new PlainClient(session, nspName.startsWith('/') ? nspName : `/${nspName}`);
     host.resolveNamespace(client.nsp, auth, (nsp) => {
       if (client.closed) return;
-      if (!nsp) return client.refuse(client.nsp, new Error('Invalid namespace'));
+      if (!nsp) {
+        client.refuse(client.nsp, new Error('Invalid namespace'));
+        return;
+      }
       nsp.addClient(client, auth);
     });
     return client;
@@ -103,7 +106,11 @@ export class PlainClient implements PlainSessionHandler, SocketClient {
   onFrame(frame: PlainFrame): void {
     if (!this.socket) {
       if (this.early && this.early.length < MAX_EARLY_FRAMES) this.early.push(frame);
-      else this.session.sendError({ code: 'invalid_envelope', message: 'too many frames before the connection was accepted' });
+      else
+        this.session.sendError({
+          code: 'invalid_envelope',
+          message: 'too many frames before the connection was accepted',
+        });
       return;
     }
     this.socket.onPacket(

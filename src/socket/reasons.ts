@@ -31,7 +31,10 @@ export const DISCONNECT_REASONS: readonly DisconnectReason[] = [
  * Maps why the engine session closed to why its sockets disconnected. A session closed by
  * `socket.disconnect(true)` reports 'forced server close' instead of the engine's 'forced close'.
  */
-export function socketReasonFor(engineReason: EngineCloseReason, closedByServerSocket: boolean): DisconnectReason {
+export function socketReasonFor(
+  engineReason: EngineCloseReason,
+  closedByServerSocket: boolean,
+): DisconnectReason {
   if (engineReason === 'forced close' && closedByServerSocket) return 'forced server close';
   return engineReason;
 }

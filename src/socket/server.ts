@@ -89,7 +89,10 @@ export class Server<
   httpServer: HttpServer | undefined;
 
   private readonly options: Readonly<Partial<ServerOptions>> & { path: string; connectTimeout: number };
-  private readonly namespaces = new Map<string, Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
+  private readonly namespaces = new Map<
+    string,
+    Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  >();
   private readonly parents = new Map<
     NamespaceMatcher,
     ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
@@ -99,9 +102,14 @@ export class Server<
 
   constructor(options?: Partial<ServerOptions>);
   constructor(server: HttpServer | number, options?: Partial<ServerOptions>);
-  constructor(serverOrOptions?: HttpServer | number | Partial<ServerOptions>, maybeOptions?: Partial<ServerOptions>) {
-    const server = isHttpServer(serverOrOptions) || typeof serverOrOptions === 'number' ? serverOrOptions : undefined;
-    const given = server === undefined ? ((serverOrOptions as Partial<ServerOptions>) ?? {}) : (maybeOptions ?? {});
+  constructor(
+    serverOrOptions?: HttpServer | number | Partial<ServerOptions>,
+    maybeOptions?: Partial<ServerOptions>,
+  ) {
+    const server =
+      isHttpServer(serverOrOptions) || typeof serverOrOptions === 'number' ? serverOrOptions : undefined;
+    const given =
+      server === undefined ? ((serverOrOptions as Partial<ServerOptions>) ?? {}) : (maybeOptions ?? {});
     const maxPayload = given.maxHttpBufferSize ?? given.maxPayload;
     this.options = {
       ...SERVER_DEFAULTS,
@@ -143,7 +151,9 @@ export class Server<
     return this;
   }
 
-  private createPlainServer(option: boolean | Partial<PlainWebSocketOptions>): PlainWebSocketServer | undefined {
+  private createPlainServer(
+    option: boolean | Partial<PlainWebSocketOptions>,
+  ): PlainWebSocketServer | undefined {
     if (option === false) return undefined;
     const engine = this.engine.options;
     return new PlainWebSocketServer((session) => PlainClient.start(session, this.connectionHost), {
@@ -157,7 +167,12 @@ export class Server<
   }
 
   /** Takes an upgrade without `EIO` as a plain WebSocket client, after the `allowRequest` hook. */
-  private acceptPlain(plain: PlainWebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+  private acceptPlain(
+    plain: PlainWebSocketServer,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): boolean {
     if (new URL(req.url ?? '/', 'http://localhost').searchParams.has('EIO')) return false;
     socket.on('error', () => {});
     this.engine.checkAllowed(req, (error) => {
@@ -210,11 +225,17 @@ export class Server<
     done: (nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined) => void,
   ): void {
     const existing = this.namespaces.get(name);
-    if (existing) return done(existing);
+    if (existing) {
+      done(existing);
+      return;
+    }
     const parents = [...this.parents.entries()];
     const tryNext = (index: number): void => {
       const entry = parents[index];
-      if (!entry) return done(undefined);
+      if (!entry) {
+        done(undefined);
+        return;
+      }
       const [matcher, parent] = entry;
       const decide = (err: Error | null, allow: boolean) => {
         if (err || !allow) return tryNext(index + 1);
@@ -369,7 +390,10 @@ export class Server<
   }
 
   /** Emits to the other server processes. */
-  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(event: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean {
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
+    event: Ev,
+    ...args: EventParams<ServerSideEvents, Ev>
+  ): boolean {
     return this.sockets.serverSideEmit(event, ...args);
   }
 }

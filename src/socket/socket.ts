@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { BroadcastFlags, EncodedPacket, LocalSocket, Room, SocketId } from './adapter.js';
 import { EncodedPacket as Encoded } from './adapter.js';
-import { ackTimeoutError, assertEmittable, BroadcastOperator } from './broadcast.js';
+import { ackTimeoutError, assertEmittable, type BroadcastOperator } from './broadcast.js';
 import type { SocketClient } from './client.js';
 import { TypedEmitter } from './emitter.js';
 import type { Namespace } from './namespace.js';
@@ -159,7 +159,10 @@ export class Socket<
       this.registerAck(id, last as (...a: unknown[]) => void, flags.timeout);
     }
     if (this.anyOutgoingListeners) this.callAny(this.anyOutgoingListeners, data);
-    const packet: Packet = id === undefined ? { type: 'event', nsp: this.nsp.name, data } : { type: 'event', nsp: this.nsp.name, data, id };
+    const packet: Packet =
+      id === undefined
+        ? { type: 'event', nsp: this.nsp.name, data }
+        : { type: 'event', nsp: this.nsp.name, data, id };
     this.client.write(new Encoded(packet), flags);
     return true;
   }
@@ -202,9 +205,16 @@ export class Socket<
   }
 
   /** The next emit's ack waits at most `ms`, and its callback gets an error first. */
-  timeout(ms: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
+  timeout(
+    ms: number,
+  ): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
     this.nextFlags.timeout = ms;
-    return this as unknown as Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData>;
+    return this as unknown as Socket<
+      ListenEvents,
+      DecorateAcknowledgements<EmitEvents>,
+      ServerSideEvents,
+      SocketData
+    >;
   }
 
   private operator(): BroadcastOperator<EmitEvents, ReturnType<typeof this.nsp.resolveSocket>> {
@@ -265,19 +275,22 @@ export class Socket<
 
   /** Adds a packet middleware. */
   use(fn: PacketMiddleware): this {
-    (this.packetMiddlewares ??= []).push(fn);
+    this.packetMiddlewares ??= [];
+    this.packetMiddlewares.push(fn);
     return this;
   }
 
   /** Adds a listener of every incoming event. */
   onAny(listener: AnyListener): this {
-    (this.anyListeners ??= []).push(listener);
+    this.anyListeners ??= [];
+    this.anyListeners.push(listener);
     return this;
   }
 
   /** Adds a listener of every incoming event, before the others. */
   prependAny(listener: AnyListener): this {
-    (this.anyListeners ??= []).unshift(listener);
+    this.anyListeners ??= [];
+    this.anyListeners.unshift(listener);
     return this;
   }
 
@@ -294,13 +307,15 @@ export class Socket<
 
   /** Adds a listener of every outgoing event. */
   onAnyOutgoing(listener: AnyListener): this {
-    (this.anyOutgoingListeners ??= []).push(listener);
+    this.anyOutgoingListeners ??= [];
+    this.anyOutgoingListeners.push(listener);
     return this;
   }
 
   /** Adds a listener of every outgoing event, before the others. */
   prependAnyOutgoing(listener: AnyListener): this {
-    (this.anyOutgoingListeners ??= []).unshift(listener);
+    this.anyOutgoingListeners ??= [];
+    this.anyOutgoingListeners.unshift(listener);
     return this;
   }
 
@@ -459,7 +474,10 @@ export class Socket<
   }
 }
 
-function removeListener(list: AnyListener[] | undefined, listener: AnyListener | undefined): AnyListener[] | undefined {
+function removeListener(
+  list: AnyListener[] | undefined,
+  listener: AnyListener | undefined,
+): AnyListener[] | undefined {
   if (!list || listener === undefined) return undefined;
   const index = list.indexOf(listener);
   if (index !== -1) list.splice(index, 1);

@@ -34,7 +34,9 @@ export type Last<T extends unknown[]> = T extends [...unknown[], infer L] ? L : 
 export type FirstArg<T> = T extends (arg: infer A, ...rest: unknown[]) => unknown ? A : unknown;
 
 /** The first argument of the last argument (the ack callback) of an event. */
-export type AckResult<Map extends EventsMap, Ev extends EventNames<Map>> = FirstArg<Last<EventParams<Map, Ev>>>;
+export type AckResult<Map extends EventsMap, Ev extends EventNames<Map>> = FirstArg<
+  Last<EventParams<Map, Ev>>
+>;
 
 /** An ack callback, once a timeout is set, receives an error first. */
 export type DecorateAcknowledgements<Map extends EventsMap> = {
