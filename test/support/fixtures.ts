@@ -20,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { describe } from 'node:test';
 import { Socket as EngineSocket, type SocketOptions as EngineSocketOptions } from 'engine.io-client';
 import { type Manager, type ManagerOptions, io as ioClient, type Socket, type SocketOptions } from 'socket.io-client';
+import type { Socket as SUTServerSocket } from 'socket.io';
 import { Server, type ServerOptions, serverKind, type Server as SUTServer } from './server-under-test.js';
 
 export { serverKind };
@@ -241,14 +242,18 @@ async function closeServer(tracked: TrackedServer): Promise<void> {
   try {
     await assertNoSessionsLeft(tracked.io);
   } finally {
-    await new Promise<void>((resolve) => {
-      // socket.io's io.close() also closes the attached http server.
+    // socket.io's io.close() also closes the attached http server; its callback waits for that.
+    const ioClosed = new Promise<void>((resolve) => {
       tracked.io.close(() => resolve());
     });
-    if (tracked.httpServer.listening) {
-      await new Promise<void>((resolve) => tracked.httpServer.close(() => resolve()));
-    }
+    // Whatever is still open (e.g. a hanging request to another path) must not keep the process alive.
     tracked.httpServer.closeAllConnections();
+    await withTimeout(ioClosed, 'io.close() callback').catch(() => undefined);
+    if (tracked.httpServer.listening) {
+      const httpClosed = new Promise<void>((resolve) => tracked.httpServer.close(() => resolve()));
+      tracked.httpServer.closeAllConnections();
+      await withTimeout(httpClosed, 'http server close');
+    }
   }
 }
 
@@ -260,7 +265,7 @@ export interface ConnectOptions extends Partial<ManagerOptions & SocketOptions> 
   setup?: TransportSetup;
   /** Namespace to connect to (default '/'). */
   nsp?: string;
-  /** With an upgrading setup, also wait for the upgrade to websocket to complete. */
+  /** With an upgrading setup, also wait for the upgrade to websocket to complete (ignored otherwise). */
   upgraded?: boolean;
 }
 
@@ -270,7 +275,7 @@ export interface ConnectOptions extends Partial<ManagerOptions & SocketOptions> 
  */
 export async function connectClient(url: string, opts: ConnectOptions = {}): Promise<Socket> {
   const socket = makeClient(url, opts);
-  const upgrade = opts.upgraded ? whenUpgraded(socket) : undefined;
+  const upgrade = opts.upgraded && (opts.setup?.upgrades ?? true) ? whenUpgraded(socket) : undefined;
   await whenConnected(socket);
   if (upgrade) await upgrade;
   return socket;
@@ -330,9 +335,22 @@ export async function whenUpgraded(socket: Socket, timeoutMs = GUARD_MS): Promis
   await waitFor(engine, 'upgrade', timeoutMs);
 }
 
-/** A bare engine.io-client session (no Socket.IO CONNECT is sent). Closed by `cleanup()`. */
+/**
+ * Resolves once the server side of a connection runs over websocket (immediately if it already does).
+ * The client reports its upgrade when it sends the upgrade packet, before the server has processed it;
+ * tests that then act on the server-side transport must wait for this too.
+ */
+export async function whenServerUpgraded(socket: SUTServerSocket, timeoutMs = GUARD_MS): Promise<void> {
+  if (socket.conn.transport.name === 'websocket') return;
+  await waitFor(socket.conn, 'upgrade', timeoutMs);
+}
+
+/**
+ * A bare engine.io-client session on the Socket.IO path (no Socket.IO CONNECT is sent). Closed by
+ * `cleanup()`.
+ */
 export function rawEngineClient(url: string, opts: Partial<EngineSocketOptions> = {}): EngineSocket {
-  const socket = new EngineSocket(url, opts);
+  const socket = new EngineSocket(url, { path: '/socket.io/', ...opts });
   engineSockets.add(socket);
   return socket;
 }

@@ -1,0 +1,205 @@
+/**
+ * Interop: disconnections and their reasons on both sides — server- and client-initiated namespace
+ * disconnects, closing the whole connection, transport loss with client reconnection, heartbeat (ping)
+ * timeout, and connectTimeout for an engine.io session that never joins a namespace.
+ *
+ * Reasons are socket.io 4.8's (server) and socket.io-client 4.8's (client).
+ */
+import assert from 'node:assert/strict';
+import { afterEach, test } from 'node:test';
+import type { Socket as ServerSocket } from 'socket.io';
+import type { ClientSocket, StartedServer, TransportSetup } from '../support/fixtures.js';
+import {
+  cleanup,
+  connectClient,
+  connectNamespace,
+  deferred,
+  forEachTransport,
+  rawEngineClient,
+  silenceHeartbeat,
+  startServer,
+  waitFor,
+  waitForArgs,
+  whenServerUpgraded,
+  withTimeout,
+} from '../support/fixtures.js';
+
+afterEach(cleanup);
+
+async function pair(
+  setup: TransportSetup,
+  opts: Parameters<typeof connectClient>[1] = {},
+): Promise<StartedServer & { client: ClientSocket; socket: ServerSocket }> {
+  const server = await startServer();
+  const connection = deferred<ServerSocket>();
+  server.io.on('connection', (s) => connection.resolve(s));
+  const client = await connectClient(server.url, { setup, ...opts });
+  const socket = await connection.promise;
+  if (opts.upgraded && setup.upgrades) await whenServerUpgraded(socket);
+  return { ...server, client, socket };
+}
+
+/** Resolves when the server-side engine session behind `socket` is closed, with its reason. */
+function connClosed(socket: ServerSocket): Promise<string> {
+  return waitFor<string>(socket.conn, 'close');
+}
+
+forEachTransport((setup) => {
+  test('server socket.disconnect(): client reason "io server disconnect", server reason "server namespace disconnect"', async () => {
+    const { client, socket } = await pair(setup);
+    const serverReason = waitFor<string>(socket, 'disconnect');
+    const clientReason = waitFor<string>(client, 'disconnect');
+    socket.disconnect();
+    assert.equal(await serverReason, 'server namespace disconnect');
+    assert.equal(await clientReason, 'io server disconnect');
+    assert.equal(socket.connected, false);
+    assert.equal(socket.disconnected, true);
+    assert.equal(client.connected, false);
+    // A server-side disconnect is final for the client: it does not try to reconnect.
+    assert.equal(client.active, false);
+  });
+
+  test('server socket.disconnect() leaves the other namespaces of the connection connected', async () => {
+    const { io, client, socket } = await pair(setup);
+    const adminConn = waitFor<ServerSocket>(io.of('/admin'), 'connection');
+    const adminClient = await connectNamespace(client.io, '/admin');
+    const adminSocket = await adminConn;
+    const clientReason = waitFor<string>(client, 'disconnect');
+    socket.disconnect();
+    assert.equal(await clientReason, 'io server disconnect');
+    assert.equal(adminClient.connected, true);
+    assert.equal(io.engine.clientsCount, 1);
+    adminSocket.on('alive', (cb: (v: boolean) => void) => cb(true));
+    assert.equal(await adminClient.emitWithAck('alive'), true);
+  });
+
+  test('server socket.disconnect(true) closes the whole connection, every namespace included', async () => {
+    const { io, client, socket } = await pair(setup);
+    const adminConn = waitFor<ServerSocket>(io.of('/admin'), 'connection');
+    const adminClient = await connectNamespace(client.io, '/admin');
+    const adminSocket = await adminConn;
+    const serverReasons = [waitFor<string>(socket, 'disconnect'), waitFor<string>(adminSocket, 'disconnect')];
+    const clientReasons = [waitFor<string>(client, 'disconnect'), waitFor<string>(adminClient, 'disconnect')];
+    const closed = connClosed(socket);
+    socket.disconnect(true);
+    assert.deepEqual(await Promise.all(serverReasons), [
+      'server namespace disconnect',
+      'server namespace disconnect',
+    ]);
+    await closed;
+    // socket.io 4.8 sends a DISCONNECT packet to every namespace before closing the transport.
+    assert.deepEqual(await Promise.all(clientReasons), ['io server disconnect', 'io server disconnect']);
+    assert.equal(io.engine.clientsCount, 0);
+  });
+
+  test('client socket.disconnect(): server reason "client namespace disconnect", client reason "io client disconnect"', async () => {
+    const { io, client, socket } = await pair(setup);
+    const serverReason = waitFor<string>(socket, 'disconnect');
+    const clientReason = waitFor<string>(client, 'disconnect');
+    const closed = connClosed(socket);
+    client.disconnect();
+    assert.equal(await clientReason, 'io client disconnect');
+    assert.equal(await serverReason, 'client namespace disconnect');
+    // The client's last namespace is gone, so it closes the connection too.
+    await closed;
+    assert.equal(io.engine.clientsCount, 0);
+    assert.equal(io.of('/').sockets.size, 0);
+  });
+
+  test('client disconnecting one namespace keeps the shared connection and other namespaces', async () => {
+    const { io, client } = await pair(setup);
+    const adminConn = waitFor<ServerSocket>(io.of('/admin'), 'connection');
+    const adminClient = await connectNamespace(client.io, '/admin');
+    const adminSocket = await adminConn;
+    const serverReason = waitFor<string>(adminSocket, 'disconnect');
+    adminClient.disconnect();
+    assert.equal(await serverReason, 'client namespace disconnect');
+    assert.equal(io.engine.clientsCount, 1);
+    assert.equal(client.connected, true);
+    assert.equal(io.of('/admin').sockets.size, 0);
+  });
+
+  test('client closing its transport: server reason "transport close"', async () => {
+    const { client, socket } = await pair(setup, { upgraded: true });
+    const serverReason = waitFor<string>(socket, 'disconnect');
+    const clientReason = waitFor<string>(client, 'disconnect');
+    client.io.engine.close();
+    // (socket.io-client reports its own engine.close() as "forced close"; that is client-side only.)
+    assert.equal(await clientReason, 'forced close');
+    assert.equal(await serverReason, 'transport close');
+  });
+
+  test('server dropping the transport (socket.conn.close()): client reconnects with a new id', async () => {
+    const { io, client, socket } = await pair(setup, {
+      upgraded: true,
+      reconnection: true,
+      reconnectionDelay: 10,
+      reconnectionDelayMax: 50,
+      randomizationFactor: 0,
+    });
+    const firstId = client.id;
+    const serverReason = waitFor<string>(socket, 'disconnect');
+    const clientReason = waitFor<string>(client, 'disconnect');
+    const reconnection = waitFor<ServerSocket>(io, 'connection');
+    const reconnected = waitFor(client, 'connect');
+    const managerReconnect = waitFor<number>(client.io, 'reconnect');
+    socket.conn.close();
+    assert.equal(await serverReason, 'forced close');
+    assert.equal(await clientReason, 'transport close');
+    const second = await reconnection;
+    await reconnected;
+    assert.equal(await managerReconnect, 1, 'reconnected on the first attempt');
+    assert.equal(client.connected, true);
+    assert.notEqual(client.id, firstId);
+    assert.equal(second.id, client.id);
+    assert.equal(io.of('/').sockets.size, 1);
+    assert.equal(io.of('/').sockets.has(firstId ?? ''), false);
+  });
+
+  test('a client that stops answering pings is disconnected with reason "ping timeout"', async () => {
+    // Heartbeat: pingInterval 300 + pingTimeout 200 (fixture defaults).
+    const { client, socket } = await pair(setup, { upgraded: true });
+    const serverReason = waitFor<string>(socket, 'disconnect', 3000);
+    const clientReason = waitFor<string>(client, 'disconnect', 3000);
+    const started = Date.now();
+    silenceHeartbeat(client);
+    assert.equal(await serverReason, 'ping timeout');
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 150, `timed out too early (${elapsed} ms)`);
+    // The server closes the transport; the client sees it close.
+    assert.equal(await clientReason, 'transport close');
+  });
+
+  test('heartbeats keep an idle connection alive across several ping intervals', async () => {
+    const { client, socket } = await pair(setup, { upgraded: true });
+    let pings = 0;
+    const threePings = deferred();
+    client.io.on('ping', () => {
+      if (++pings === 3) threePings.resolve();
+    });
+    await withTimeout(threePings.promise, '3 server pings');
+    assert.equal(socket.connected, true);
+    assert.equal(client.connected, true);
+  });
+
+  test('an engine.io session that never connects to a namespace is closed after connectTimeout', async () => {
+    const { io, url } = await startServer({ connectTimeout: 300 });
+    // A regular client on the same server is unaffected by the timeout.
+    const regular = await connectClient(url, { setup });
+    const transports = setup.name === 'websocket' ? ['websocket'] : ['polling'];
+    const raw = rawEngineClient(url, { transports, upgrade: setup.upgrades });
+    const opened = waitFor(raw, 'open');
+    const closed = waitForArgs(raw, 'close', 3000);
+    await opened;
+    const openedAt = Date.now();
+    assert.equal(io.engine.clientsCount, 2);
+    await closed;
+    const elapsed = Date.now() - openedAt;
+    assert.ok(elapsed >= 250, `closed after ${elapsed} ms, before connectTimeout`);
+    assert.equal(io.engine.clientsCount, 1);
+    assert.equal(regular.connected, true);
+    const socket = io.of('/').sockets.get(regular.id ?? '');
+    socket?.on('still', (cb: (v: number) => void) => cb(1));
+    assert.equal(await regular.emitWithAck('still'), 1);
+  });
+});
