@@ -103,7 +103,11 @@ forEachTransport((setup) => {
     const b = bytes(32, 4);
     const c = bytes(1, 5);
     const make = () => ({ meta: { name: 'blob', data: a }, list: [b, 'str', { deep: [c] }], n: 1 });
-    type Nested = { meta: { name: string; data: unknown }; list: [unknown, string, { deep: [unknown] }]; n: number };
+    type Nested = {
+      meta: { name: string; data: unknown };
+      list: [unknown, string, { deep: [unknown] }];
+      n: number;
+    };
 
     const atServer = waitFor<Nested>(socket, 'nested');
     client.emit('nested', make());

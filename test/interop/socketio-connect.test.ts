@@ -64,7 +64,10 @@ forEachTransport((setup) => {
     assert.equal(typeof handshake.time, 'string');
     assert.ok(!Number.isNaN(Date.parse(handshake.time)), `time is a date string: ${handshake.time}`);
     assert.equal(typeof handshake.issued, 'number');
-    assert.ok(handshake.issued >= before - 1000 && handshake.issued <= Date.now(), 'issued is a recent ms timestamp');
+    assert.ok(
+      handshake.issued >= before - 1000 && handshake.issued <= Date.now(),
+      'issued is a recent ms timestamp',
+    );
     assert.equal(handshake.secure, false);
     assert.equal(typeof handshake.xdomain, 'boolean');
     assert.ok(handshake.url.startsWith('/socket.io/'), `url: ${handshake.url}`);
@@ -135,7 +138,10 @@ forEachTransport((setup) => {
   test('allowRequest sees the request and can refuse it: client gets connect_error, no connection', async () => {
     const seen: string[] = [];
     const { io, url } = await startServer({
-      allowRequest: (req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void) => {
+      allowRequest: (
+        req: IncomingMessage,
+        callback: (err: string | null | undefined, success: boolean) => void,
+      ) => {
         seen.push(String(req.headers['x-let-me-in']));
         callback(null, req.headers['x-let-me-in'] === 'yes');
       },

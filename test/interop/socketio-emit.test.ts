@@ -7,7 +7,14 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket as ServerSocket } from 'socket.io';
 import type { ClientSocket, StartedServer, TransportSetup } from '../support/fixtures.js';
-import { cleanup, connectClient, deferred, forEachTransport, startServer, waitForArgs } from '../support/fixtures.js';
+import {
+  cleanup,
+  connectClient,
+  deferred,
+  forEachTransport,
+  startServer,
+  waitForArgs,
+} from '../support/fixtures.js';
 
 afterEach(cleanup);
 
@@ -124,7 +131,9 @@ forEachTransport((setup) => {
 
   test('server socket.emitWithAck resolves with the first value of the client ack', async () => {
     const { client, socket } = await pair(setup);
-    client.on('triple', (n: number, callback: (n: number, extra: string) => void) => callback(n * 3, 'ignored'));
+    client.on('triple', (n: number, callback: (n: number, extra: string) => void) =>
+      callback(n * 3, 'ignored'),
+    );
     assert.equal(await socket.emitWithAck('triple', 5), 15);
   });
 
@@ -221,7 +230,14 @@ forEachTransport((setup) => {
 
   test('server refuses to emit reserved event names', async () => {
     const { socket } = await pair(setup);
-    for (const name of ['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener']) {
+    for (const name of [
+      'connect',
+      'connect_error',
+      'disconnect',
+      'disconnecting',
+      'newListener',
+      'removeListener',
+    ]) {
       // socket.io 4.x message: `"${ev}" is a reserved event name`
       assert.throws(() => socket.emit(name as 'x'), { message: `"${name}" is a reserved event name` });
     }

@@ -49,7 +49,9 @@ async function group(setup: TransportSetup, n = 4): Promise<Group> {
  */
 function record(g: Group, event: string) {
   const received = g.clients.map(() => [] as unknown[][]);
-  g.clients.forEach((c, i) => c.on(event, (...args: unknown[]) => received[i]?.push(args)));
+  for (const [i, c] of g.clients.entries()) {
+    c.on(event, (...args: unknown[]) => received[i]?.push(args));
+  }
   let markers = 0;
   return {
     async settle(): Promise<void> {
@@ -223,7 +225,10 @@ forEachTransport((setup) => {
     const reasons = await serverReasons.wait('server-side disconnect');
     assert.deepEqual(
       new Set(reasons),
-      new Set([`${g.sockets[0]?.id}:server namespace disconnect`, `${g.sockets[2]?.id}:server namespace disconnect`]),
+      new Set([
+        `${g.sockets[0]?.id}:server namespace disconnect`,
+        `${g.sockets[2]?.id}:server namespace disconnect`,
+      ]),
     );
     assert.equal(g.clients[1]?.connected, true);
     assert.equal(g.clients[3]?.connected, true);
@@ -232,13 +237,12 @@ forEachTransport((setup) => {
 
   test('io.timeout(ms).emitWithAck resolves with every client answer in an array', async () => {
     const g = await group(setup);
-    g.clients.forEach((c, i) => c.on('vote', (q: string, cb: (a: unknown) => void) => cb({ i, q })));
+    for (const [i, c] of g.clients.entries()) {
+      c.on('vote', (q: string, cb: (a: unknown) => void) => cb({ i, q }));
+    }
     const answers = (await g.io.timeout(2000).emitWithAck('vote', 'q1')) as Array<{ i: number; q: string }>;
     assert.ok(Array.isArray(answers));
-    assert.deepEqual(
-      answers.map((a) => a.i).sort(),
-      [0, 1, 2, 3],
-    );
+    assert.deepEqual(answers.map((a) => a.i).sort(), [0, 1, 2, 3]);
     assert.ok(answers.every((a) => a.q === 'q1'));
     const inRoom = g.sockets[1]?.join('r');
     await inRoom;
@@ -249,7 +253,11 @@ forEachTransport((setup) => {
 
   test('a broadcast ack times out with "operation has timed out" when a client does not answer', async () => {
     const g = await group(setup, 3);
-    g.clients.forEach((c, i) => c.on('vote', (cb: (a: number) => void) => i !== 2 && cb(i)));
+    for (const [i, c] of g.clients.entries()) {
+      c.on('vote', (cb: (a: number) => void) => {
+        if (i !== 2) cb(i);
+      });
+    }
     await assert.rejects(g.io.timeout(200).emitWithAck('vote'), { message: 'operation has timed out' });
     // The callback form also hands over the answers that did arrive.
     const result = deferred<[unknown, unknown]>();

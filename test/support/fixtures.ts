@@ -19,7 +19,13 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe } from 'node:test';
 import { Socket as EngineSocket, type SocketOptions as EngineSocketOptions } from 'engine.io-client';
-import { type Manager, type ManagerOptions, io as ioClient, type Socket, type SocketOptions } from 'socket.io-client';
+import {
+  type Manager,
+  type ManagerOptions,
+  io as ioClient,
+  type Socket,
+  type SocketOptions,
+} from 'socket.io-client';
 import type { Socket as SUTServerSocket } from 'socket.io';
 import { Server, type ServerOptions, serverKind, type Server as SUTServer } from './server-under-test.js';
 
@@ -45,7 +51,12 @@ export interface TransportSetup {
 
 export const TRANSPORT_SETUPS: readonly TransportSetup[] = [
   { name: 'polling', clientOpts: { transports: ['polling'] }, upgrades: false, finalTransport: 'polling' },
-  { name: 'websocket', clientOpts: { transports: ['websocket'] }, upgrades: false, finalTransport: 'websocket' },
+  {
+    name: 'websocket',
+    clientOpts: { transports: ['websocket'] },
+    upgrades: false,
+    finalTransport: 'websocket',
+  },
   { name: 'polling→websocket upgrade', clientOpts: {}, upgrades: true, finalTransport: 'websocket' },
 ];
 
@@ -86,7 +97,11 @@ export function waitForArgs(source: Listenable, event: string, timeoutMs = GUARD
 }
 
 /** Resolves with the first argument of the next `event` on `emitter`; rejects after `timeoutMs`. */
-export async function waitFor<T = unknown>(emitter: Listenable, event: string, timeoutMs = GUARD_MS): Promise<T> {
+export async function waitFor<T = unknown>(
+  emitter: Listenable,
+  event: string,
+  timeoutMs = GUARD_MS,
+): Promise<T> {
   const args = await waitForArgs(emitter, event, timeoutMs);
   return args[0] as T;
 }
@@ -95,7 +110,10 @@ export async function waitFor<T = unknown>(emitter: Listenable, event: string, t
 export function withTimeout<T>(promise: Promise<T>, what: string, timeoutMs = GUARD_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
+      timeoutMs,
+    );
   });
   return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
 }

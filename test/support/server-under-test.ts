@@ -12,7 +12,8 @@ import type { ServerOptions as SocketIOServerOptions, Server as SocketIOServer }
 
 export type ServerKind = 'socket.io' | 'parley';
 
-export const serverKind: ServerKind = process.env.PARLEY_TEST_AGAINST === 'socket.io' ? 'socket.io' : 'parley';
+export const serverKind: ServerKind =
+  process.env.PARLEY_TEST_AGAINST === 'socket.io' ? 'socket.io' : 'parley';
 
 /** socket.io's options, plus parley's name for engine.io's `maxHttpBufferSize`. */
 export type ServerOptions = Partial<SocketIOServerOptions> & { maxPayload?: number };
