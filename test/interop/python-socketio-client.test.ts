@@ -15,15 +15,7 @@ const available = pythonHas('socketio', 'requests', 'websocket');
 describe('python-socketio client', () => {
   for (const transport of ['polling', 'websocket', 'upgrade'] as const) {
     test(`connects over ${transport} with auth, acks, binary and server events, and is disconnected by the server`, async (t) => {
-      if (
-        !requirePeer(
-          t,
-          'python3-socketio',
-          available,
-          'apt-get install python3-socketio python3-requests python3-websocket',
-        )
-      )
-        return;
+      if (!requirePeer(t, 'python3-socketio', available, 'apt-get install python3-socketio python3-requests python3-websocket')) return;
       const http = createServer();
       const io = new Server(http, { pingInterval: 300, pingTimeout: 200 });
       const reasons: string[] = [];
@@ -43,11 +35,11 @@ describe('python-socketio client', () => {
       await once(http, 'listening');
       const { port } = http.address() as AddressInfo;
       try {
-        const { stdout } = await run(
-          '/usr/bin/python3',
-          ['test/interop/python/socketio_client.py', `http://127.0.0.1:${port}`, transport],
-          { timeout: 30_000 },
-        );
+        const { stdout } = await run('/usr/bin/python3', [
+          'test/interop/python/socketio_client.py',
+          `http://127.0.0.1:${port}`,
+          transport,
+        ], { timeout: 30_000 });
         const observed = JSON.parse(stdout);
         assert.deepEqual(auths, [{ lang: 'python' }]);
         assert.deepEqual(observed.ack, { n: 1, s: 'é' });
