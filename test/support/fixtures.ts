@@ -421,3 +421,17 @@ export function silenceHeartbeat(socket: Socket): void {
     if (packet.type !== 'ping') onPacket(packet);
   };
 }
+
+/**
+ * For a client created with `upgrade: false` (on polling): starts the polling→websocket upgrade now,
+ * e.g. in the middle of a stream; resolves once the client switched. On loopback the natural upgrade
+ * completes before the Socket.IO 'connect', so this is how a test makes client-sent traffic straddle it.
+ * Relies on engine.io-client 6.6's internal `_probe(name)`.
+ */
+export function startUpgrade(socket: Socket, timeoutMs = GUARD_MS): Promise<void> {
+  const engine = socket.io.engine as unknown as { _probe(name: string): void; transport: { name: string } };
+  assert.equal(engine.transport.name, 'polling', 'startUpgrade: the client must still be on polling');
+  const upgraded = waitFor(socket.io.engine, 'upgrade', timeoutMs).then(() => undefined);
+  engine._probe('websocket');
+  return upgraded;
+}
