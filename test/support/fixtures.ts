@@ -213,11 +213,17 @@ export async function startServer(opts: ServerOptions = {}): Promise<StartedServ
   const io = new Server(httpServer, options);
   const tracked: TrackedServer = { io, httpServer, conns: new Set(), closed: false };
   servers.add(tracked);
-  // Engine-level sessions, so cleanup can await their closing instead of sleeping.
-  io.engine.on('connection', (conn: EngineConn) => {
-    tracked.conns.add(conn);
-    conn.once('close', () => tracked.conns.delete(conn));
-  });
+  // Engine-level sessions, so cleanup can await their closing instead of polling. socket.io's io.engine is
+  // an EventEmitter ('connection'); an engine without it falls back to polling clientsCount at cleanup.
+  const engineEvents = io.engine as unknown as {
+    on?: (event: string, fn: (conn: EngineConn) => void) => void;
+  };
+  if (typeof engineEvents.on === 'function') {
+    engineEvents.on('connection', (conn) => {
+      tracked.conns.add(conn);
+      conn.once('close', () => tracked.conns.delete(conn));
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(0, '127.0.0.1', () => {
