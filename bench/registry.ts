@@ -32,7 +32,8 @@ export const SERVERS: readonly ServerSpec[] = [
     name: 'floor',
     command: ['node', '--import', 'tsx', 'bench/servers/floor.ts'],
     transports: ['websocket'],
-    description: 'websocket-only Socket.IO subset on `ws`, broadcast framed once (bench/servers/floor.ts)',
+    description:
+      'websocket-only Socket.IO subset on `ws`; each broadcast framed once, the broadcasts of one event-loop iteration written to each socket in one write (bench/servers/floor.ts)',
   },
 ];
 
@@ -41,6 +42,7 @@ export const REFERENCE = 'socket.io';
 
 export interface MetricSpec {
   key: string;
+  /** Column title; `{name}` is replaced by the scenario's parameter `name`. */
   label: string;
   /** Whether a bigger number is better (throughput) or worse (cost, latency). */
   better: 'higher' | 'lower';
@@ -102,8 +104,8 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     quick: { small: 1000, large: 2000, inFlight: 100 },
     metrics: [
       { key: 'baselineMB', label: 'baseline RSS MB', better: 'lower', digits: 1 },
-      { key: 'kbPerConnSmall', label: 'KB / conn (small)', better: 'lower', digits: 2 },
-      { key: 'kbPerConnLarge', label: 'KB / conn (large)', better: 'lower', digits: 2 },
+      { key: 'kbPerConnSmall', label: 'KB / conn at {small}', better: 'lower', digits: 2 },
+      { key: 'kbPerConnLarge', label: 'KB / conn at {large}', better: 'lower', digits: 2 },
       lost,
     ],
   },
@@ -154,6 +156,7 @@ export interface Target {
   /** The server whose median (same run) the ratio is taken against. */
   against: string;
   max: number;
+  /** `{name}` is replaced by the scenario's parameter `name`. */
   text: string;
 }
 
@@ -188,7 +191,7 @@ export const TARGETS: readonly Target[] = [
     server: 'parley',
     against: 'socket.io',
     max: 0.55,
-    text: 'idle RSS per connection at the large count <= 0.55x socket.io',
+    text: 'idle RSS per connection at {large} <= 0.55x socket.io',
   },
   {
     scenario: 'connect',
@@ -216,4 +219,12 @@ export function serversFor(scenario: ScenarioSpec, servers: readonly ServerSpec[
       s.transports.includes(scenario.transport) &&
       (scenario.servers === undefined || scenario.servers.includes(s.name)),
   );
+}
+
+/** `text` with each `{name}` replaced by `params[name]` (thousands separated). */
+export function withParams(text: string, params: Params): string {
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const v = params[name];
+    return v === undefined ? whole : v.toLocaleString('en-US');
+  });
 }

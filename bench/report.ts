@@ -1,6 +1,14 @@
 /** Turns the runs of `npm run bench` into the Markdown report (printed, and saved as RESULTS.md). */
 import type { LoadOutput } from './load.js';
-import { REFERENCE, SCENARIOS, type ScenarioSpec, type ServerSpec, serversFor, TARGETS } from './registry.js';
+import {
+  REFERENCE,
+  SCENARIOS,
+  type ScenarioSpec,
+  type ServerSpec,
+  serversFor,
+  TARGETS,
+  withParams,
+} from './registry.js';
 import { median } from './stats.js';
 
 export interface RunRecord {
@@ -61,15 +69,13 @@ function scenarioTable(
   records: readonly RunRecord[],
   quick: boolean,
 ): string[] {
-  const lines = [
-    `## ${spec.name}`,
-    '',
-    `${spec.description} (${paramsText(quick ? spec.quick : spec.full)}).`,
-    '',
-  ];
+  const params = quick ? spec.quick : spec.full;
+  const lines = [`## ${spec.name}`, '', `${spec.description} (${paramsText(params)}).`, ''];
   const running = serversFor(spec, servers);
   const metrics = spec.metrics.filter((m) => m.key !== 'lost');
-  lines.push(`| server | runs | ${metrics.map((m) => m.label).join(' | ')} | lost / expected |`);
+  lines.push(
+    `| server | runs | ${metrics.map((m) => withParams(m.label, params)).join(' | ')} | lost / expected |`,
+  );
   lines.push(`|---|---|${metrics.map(() => '---:|').join('')}---:|`);
   for (const server of running) {
     const mine = records.filter((r) => r.scenario === spec.name && r.server === server.name);
@@ -97,7 +103,11 @@ function scenarioTable(
   return lines;
 }
 
-function targetLines(records: readonly RunRecord[], scenarios: readonly ScenarioSpec[]): string[] {
+function targetLines(
+  records: readonly RunRecord[],
+  scenarios: readonly ScenarioSpec[],
+  quick: boolean,
+): string[] {
   const lines = [
     '## Targets',
     '',
@@ -124,7 +134,7 @@ function targetLines(records: readonly RunRecord[], scenarios: readonly Scenario
           ? 'PASS'
           : 'MISS';
     lines.push(
-      `| ${t.text} | ${fmt(mine, digits)} | ${t.against} ${fmt(other, digits)} | ${ratioText(ratio)} | <= ${t.max.toFixed(2)}x | ${result} |`,
+      `| ${withParams(t.text, quick ? spec.quick : spec.full)} | ${fmt(mine, digits)} | ${t.against} ${fmt(other, digits)} | ${ratioText(ratio)} | <= ${t.max.toFixed(2)}x | ${result} |`,
     );
   }
   lines.push('');
@@ -158,7 +168,7 @@ export function renderReport(
   for (const spec of scenarios) {
     if (spec.pending === undefined) lines.push(...scenarioTable(spec, servers, records, meta.quick));
   }
-  lines.push(...targetLines(records, scenarios));
+  lines.push(...targetLines(records, scenarios, meta.quick));
 
   const totalLost = records.reduce((n, r) => n + (r.output?.lost ?? 0), 0);
   const failed = records.filter((r) => r.error !== undefined);
@@ -181,10 +191,16 @@ export function renderReport(
   for (const spec of scenarios) {
     if (spec.pending !== undefined) continue;
     const keys = spec.metrics.filter((m) => m.key !== 'lost');
+    const params = meta.quick ? spec.quick : spec.full;
     lines.push(`- ${spec.name}:`);
     for (const r of records.filter((x) => x.scenario === spec.name)) {
       const text = r.output
-        ? keys.map((m) => `${m.label} ${fmt(r.output!.metrics[m.key] ?? Number.NaN, m.digits)}`).join(', ')
+        ? keys
+            .map(
+              (m) =>
+                `${withParams(m.label, params)} ${fmt(r.output!.metrics[m.key] ?? Number.NaN, m.digits)}`,
+            )
+            .join(', ')
         : `failed: ${r.error}`;
       lines.push(`  - round ${r.round + 1}, ${r.server}: ${text}`);
     }

@@ -15,7 +15,15 @@ import { cpus, type as osType, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadOutput, LoadRequest } from './load.js';
-import { SCENARIOS, type ScenarioSpec, SERVERS, type ServerSpec, serversFor } from './registry.js';
+import {
+  type Params,
+  SCENARIOS,
+  type ScenarioSpec,
+  SERVERS,
+  type ServerSpec,
+  serversFor,
+  withParams,
+} from './registry.js';
 import { type Meta, type RunRecord, renderReport } from './report.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -175,10 +183,10 @@ function shellValue(cmd: string, args: string[]): string {
   }
 }
 
-function brief(spec: ScenarioSpec, out: LoadOutput): string {
+function brief(spec: ScenarioSpec, params: Params, out: LoadOutput): string {
   const parts = spec.metrics
     .filter((m) => m.key !== 'lost')
-    .map((m) => `${m.label} ${Number(out.metrics[m.key]).toFixed(m.digits)}`);
+    .map((m) => `${withParams(m.label, params)} ${Number(out.metrics[m.key]).toFixed(m.digits)}`);
   return `${parts.join(', ')}, lost ${out.lost}${out.notes.length ? ` [${out.notes.join('; ')}]` : ''}`;
 }
 
@@ -231,7 +239,7 @@ async function main(): Promise<void> {
           });
           records.push({ round, server: server.name, scenario: spec.name, output: out });
           console.log(
-            `${spec.name.padEnd(8)} ${server.name.padEnd(10)} ${brief(spec, out)} (${Date.now() - t0} ms)`,
+            `${spec.name.padEnd(8)} ${server.name.padEnd(10)} ${brief(spec, params, out)} (${Date.now() - t0} ms)`,
           );
         } catch (err) {
           const msg = err instanceof Error ? err.message : String(err);

@@ -1,7 +1,8 @@
 /**
  * idle: RSS growth per idle websocket connection (Engine.IO open + Socket.IO connect, in room
  * `bench`), sampled after a full GC in the server (SIGUSR2), at `small` then `large` connections:
- * (RSS - RSS before any connection) / connections.
+ * (RSS - baseline RSS) / connections. The baseline is taken after a warm-up of up to 200
+ * connections, opened then closed.
  */
 
 import type { WsClient } from '../client/ws-client.js';
@@ -36,7 +37,11 @@ export const idle: LoadFn = async (ctx) => {
     await after(500, undefined);
   };
 
-  await after(300, undefined);
+  // Warm-up: open and close a few connections first, so code compiled and buffers grown for the
+  // first connections count in the baseline, not per connection.
+  const warm = await connectMany(ctx, Math.min(200, small), inFlight, 30_000);
+  for (const c of warm.clients) c.close();
+  await after(1000, undefined);
   const base = await rssAfterGc(ctx);
   await grow(small);
   const atSmall = await rssAfterGc(ctx);
