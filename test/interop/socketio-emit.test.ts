@@ -242,4 +242,37 @@ forEachTransport((setup) => {
       assert.throws(() => socket.emit(name as 'x'), { message: `"${name}" is a reserved event name` });
     }
   });
+
+  for (const option of ['maxPayload', 'maxHttpBufferSize'] as const) {
+    test(`a message over the ${option} limit closes the connection and is not delivered`, async () => {
+      const server = await startServer({ [option]: 10_000 });
+      const connection = deferred<ServerSocket>();
+      server.io.on('connection', (s) => connection.resolve(s));
+      const client = await connectClient(server.url, { setup, upgraded: true });
+      const socket = await connection.promise;
+      const delivered: number[] = [];
+      socket.on('data', (payload: string, cb?: () => void) => {
+        delivered.push(payload.length);
+        cb?.();
+      });
+      const serverReason = waitForArgs(socket, 'disconnect');
+      const clientReason = waitForArgs(client, 'disconnect');
+      // Under the limit: delivered (acked first, so it cannot share a polling request with the big one).
+      await client.emitWithAck('data', 'x'.repeat(9_000));
+      client.emit('data', 'x'.repeat(20_000));
+      const [server1] = await serverReason;
+      const [client1] = await clientReason;
+      assert.deepEqual(delivered, [9_000]);
+      // socket.io 4.8: over websocket the server fails the frame ("transport error", the client sees the
+      // socket close); over polling the POST is refused with HTTP 413 (the client reports "transport
+      // error", the server then drops the session: "transport close").
+      if (setup.finalTransport === 'websocket') {
+        assert.equal(server1, 'transport error');
+        assert.equal(client1, 'transport close');
+      } else {
+        assert.equal(server1, 'transport close');
+        assert.equal(client1, 'transport error');
+      }
+    });
+  }
 });
