@@ -13,6 +13,10 @@ export interface ServerSpec {
   command: string[];
   transports: readonly Transport[];
   description: string;
+  /** Extra environment for the server process. */
+  env?: Record<string, string>;
+  /** Runs only when named with --server. */
+  optIn?: boolean;
 }
 
 export const SERVERS: readonly ServerSpec[] = [
@@ -34,6 +38,15 @@ export const SERVERS: readonly ServerSpec[] = [
     transports: ['websocket'],
     description:
       'websocket-only Socket.IO subset on `ws`; each broadcast framed once, the broadcasts of one event-loop iteration written to each socket in one write (bench/servers/floor.ts)',
+  },
+  {
+    name: 'floor-plain',
+    command: ['node', '--import', 'tsx', 'bench/servers/floor.ts'],
+    env: { FLOOR_COALESCE: '0' },
+    transports: ['websocket'],
+    description:
+      'the floor without coalescing: each broadcast framed once and written to each socket at once',
+    optIn: true,
   },
 ];
 

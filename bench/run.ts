@@ -8,6 +8,7 @@
  *   npm run bench -- --quick            1 round, smaller sizes (smoke run; prints only)
  *   npm run bench -- --scenario echo --server parley,floor   filters (print only)
  *   --rounds N   --out FILE (write the report there, whatever the filters)
+ *   servers: parley, socket.io, floor; opt-in (only when named): floor-plain
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -90,7 +91,7 @@ interface Running {
 function startServer(spec: ServerSpec): Promise<Running> {
   const child = spawn('sh', ['-c', ULIMIT, 'sh', ...spec.command], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', NODE_OPTIONS: nodeOptions() },
+    env: { ...process.env, ...spec.env, PORT: '0', NODE_OPTIONS: nodeOptions() },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -192,7 +193,9 @@ function brief(spec: ScenarioSpec, params: Params, out: LoadOutput): string {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  const servers = SERVERS.filter((s) => opts.servers.length === 0 || opts.servers.includes(s.name));
+  const servers = SERVERS.filter((s) =>
+    opts.servers.length === 0 ? s.optIn !== true : opts.servers.includes(s.name),
+  );
   const scenarios = SCENARIOS.filter((s) => opts.scenarios.length === 0 || opts.scenarios.includes(s.name));
   const clkTck = Number(shellValue('getconf', ['CLK_TCK'])) || 100;
   const fdLimit = Number(shellValue('sh', ['-c', `ulimit -n ${FD_LIMIT} 2>/dev/null; ulimit -n`])) || 0;
@@ -239,12 +242,12 @@ async function main(): Promise<void> {
           });
           records.push({ round, server: server.name, scenario: spec.name, output: out });
           console.log(
-            `${spec.name.padEnd(8)} ${server.name.padEnd(10)} ${brief(spec, params, out)} (${Date.now() - t0} ms)`,
+            `${spec.name.padEnd(8)} ${server.name.padEnd(12)} ${brief(spec, params, out)} (${Date.now() - t0} ms)`,
           );
         } catch (err) {
           const msg = err instanceof Error ? err.message : String(err);
           records.push({ round, server: server.name, scenario: spec.name, error: msg });
-          console.log(`${spec.name.padEnd(8)} ${server.name.padEnd(10)} FAILED: ${msg}`);
+          console.log(`${spec.name.padEnd(8)} ${server.name.padEnd(12)} FAILED: ${msg}`);
         } finally {
           if (running) await stopServer(running);
         }

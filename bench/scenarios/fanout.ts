@@ -30,7 +30,7 @@ export const fanout: LoadFn = async (ctx) => {
   let sending = false;
   let disconnects = 0;
   let senders: { send(text: string): void }[] = [];
-  const pad = 'x'.repeat(56);
+  const pad = 'x'.repeat(68); // the payload JSON comes to ~100 bytes
 
   const pump = (): void => {
     while (sending && sent - completed < window) {

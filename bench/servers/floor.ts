@@ -73,9 +73,13 @@ function flushBroadcasts(): void {
   }
 }
 
+/** FLOOR_COALESCE=0 writes each broadcast at once instead (the `floor-plain` server). */
+const COALESCE = process.env.FLOOR_COALESCE !== '0';
+
 function broadcast(packet: string): void {
-  if (pending.length === 0) setImmediate(flushBroadcasts);
+  if (pending.length === 0 && COALESCE) setImmediate(flushBroadcasts);
   pending.push(textFrame(packet));
+  if (!COALESCE) flushBroadcasts();
 }
 
 function send(c: Client, text: string): void {
@@ -196,7 +200,7 @@ const heartbeat = setInterval(() => {
 
 installGcHook();
 httpServer.listen(portFromEnv(), '127.0.0.1', () => {
-  announce('floor', (httpServer.address() as AddressInfo).port);
+  announce(COALESCE ? 'floor' : 'floor-plain', (httpServer.address() as AddressInfo).port);
 });
 exitOnSignals(() => {
   clearInterval(heartbeat);
