@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
+import type { ClientSocket } from '../support/fixtures.js';
 import {
   cleanup,
   deferred,
@@ -25,6 +26,18 @@ const AFTER_UPGRADE = 200;
 /** Absolute bound, only reached when the upgrade never completes (which fails the test anyway). */
 const MAX = 100_000;
 const STREAM_GUARD_MS = 15_000;
+/**
+ * Server and clients share one busy event loop here; the fixture's 300/200 ms heartbeat could then
+ * expire under CPU contention, which is not what these tests are about.
+ */
+const HEARTBEAT = { pingInterval: 2_000, pingTimeout: 5_000 };
+
+/** Rejects as soon as the client disconnects, so a dropped connection fails fast with its reason. */
+function failOnDisconnect(client: ClientSocket): Promise<never> {
+  return new Promise((_, reject) => {
+    client.on('disconnect', (reason) => reject(new Error(`client disconnected mid-stream: ${reason}`)));
+  });
+}
 
 /**
  * Calls `emit(i)` for i = 0, 1, 2, ... one per event-loop turn (setImmediate), starting now, while
@@ -66,7 +79,7 @@ function assertSequence(received: readonly number[], count: number): void {
 
 forEachTransport((setup) => {
   test(`server → client: a stream of ${N}+ events from the moment of connection arrives complete and in order`, async () => {
-    const { io, url } = await startServer();
+    const { io, url } = await startServer(HEARTBEAT);
     const serverTransports = new Set<string>();
     io.on('connection', (socket) => {
       pump(
@@ -82,8 +95,9 @@ forEachTransport((setup) => {
     const received: number[] = [];
     client.on('n', (i: number) => received.push(i));
     const end = waitFor<number>(client, 'end', STREAM_GUARD_MS);
+    const dropped = failOnDisconnect(client);
     await whenConnected(client);
-    const count = await end;
+    const count = await Promise.race([end, dropped]);
     assert.ok(count >= N && count <= MAX);
     assertSequence(received, count);
     assert.equal(client.io.engine.transport.name, setup.finalTransport);
@@ -93,7 +107,7 @@ forEachTransport((setup) => {
   });
 
   test(`client → server: a stream of ${N}+ events from the moment of connection arrives complete and in order`, async () => {
-    const { io, url } = await startServer();
+    const { io, url } = await startServer(HEARTBEAT);
     const received: number[] = [];
     const end = deferred<number>();
     const serverTransports = new Set<string>();
@@ -123,8 +137,13 @@ forEachTransport((setup) => {
         (count) => client.emit('end', count),
       ),
     );
+    const dropped = failOnDisconnect(client);
     await whenConnected(client);
-    const count = await withTimeout(end.promise, "the client's 'end' event", STREAM_GUARD_MS);
+    const count = await withTimeout(
+      Promise.race([end.promise, dropped]),
+      "the client's 'end' event",
+      STREAM_GUARD_MS,
+    );
     await upgrade;
     assert.ok(count >= N && count <= MAX);
     assertSequence(received, count);
@@ -136,7 +155,7 @@ forEachTransport((setup) => {
 
   test('both directions at once, with acknowledgements in flight, lose nothing', async () => {
     const COUNT = 500;
-    const { io, url } = await startServer();
+    const { io, url } = await startServer(HEARTBEAT);
     const fromClient: number[] = [];
     const serverAcks: number[] = [];
     const serverDone = deferred();
@@ -167,8 +186,13 @@ forEachTransport((setup) => {
         (i) => i < COUNT,
       ),
     );
+    const dropped = failOnDisconnect(client);
     await whenConnected(client);
-    await withTimeout(serverDone.promise, `${COUNT} acks from the client`, STREAM_GUARD_MS);
+    await withTimeout(
+      Promise.race([serverDone.promise, dropped]),
+      `${COUNT} acks from the client`,
+      STREAM_GUARD_MS,
+    );
     await withTimeout(
       (async () => {
         while (clientAcks.length < COUNT) await new Promise((resolve) => setImmediate(resolve));
