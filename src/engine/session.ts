@@ -196,6 +196,7 @@ export class Session implements EngineSession {
     this.current = probe;
     probe.setListener(this.listener);
     polling.close();
+    this.handler?.onUpgrade?.(probe.name);
     if (this.stateValue === 'closing') this.tryFinishClosing();
     else this.flush();
   }
@@ -213,6 +214,15 @@ export class Session implements EngineSession {
 
   private tryFinishClosing(): void {
     if (this.stateValue !== 'closing' || this.upgrading) return;
+    if (this.current.name === 'polling' && this.current.writable && this.buffer.length > 0) {
+      // Like engine.io: what is buffered goes first, the close packet in a later response, so a
+      // client handles the last messages (e.g. DISCONNECT packets) before it sees the close.
+      const items = this.buffer;
+      this.buffer = [];
+      this.bufferedBytes = 0;
+      this.current.write(items);
+      return;
+    }
     if (this.current.writable || this.current.name === 'websocket')
       this.finish('forced close', undefined, true);
   }
@@ -314,8 +324,10 @@ export class Session implements EngineSession {
     const items = flush ? this.buffer : [];
     this.buffer = [];
     this.bufferedBytes = 0;
+    // A failed transport gets nothing more. A silent peer still gets a close packet where one can
+    // go (a held GET), as engine.io does, so a polling client sees 'transport close'.
     const broken = reason === 'ping timeout' || reason === 'transport error';
-    if (!broken && this.current.writable) this.current.write([...items, CLOSE]);
+    if (reason !== 'transport error' && this.current.writable) this.current.write([...items, CLOSE]);
     if (broken) this.current.destroy();
     else this.current.close();
     this.host.remove(this);

@@ -74,6 +74,8 @@ export interface SessionHandler {
   onMessage(data: string | Buffer): void;
   /** The session ended; called exactly once. */
   onClose(reason: EngineCloseReason, cause?: Error): void;
+  /** The session moved to another transport (polling → websocket). */
+  onUpgrade?(transport: TransportName): void;
 }
 
 /** The layer above Engine.IO: told of every new session, returns what receives that session's events. */

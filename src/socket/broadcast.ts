@@ -112,14 +112,16 @@ export class BroadcastOperator<EmitEvents extends EventsMap = DefaultEventsMap, 
     let expected: number | undefined;
     let finished = false;
     let timer: NodeJS.Timeout | undefined;
+    // Set once the adapter returns; a broadcast with no recipient finishes before that.
+    let cancel: (() => void) | undefined;
     const finish = (err: Error | null) => {
       if (finished) return;
       finished = true;
       if (timer) clearTimeout(timer);
-      cancel();
+      cancel?.();
       callback(err, responses);
     };
-    const cancel = this.adapter.broadcastWithAck(
+    cancel = this.adapter.broadcastWithAck(
       { type: 'event', nsp: this.nspName, data },
       this.options(),
       (count) => {

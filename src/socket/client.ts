@@ -1,7 +1,58 @@
 import type { IncomingMessage } from 'node:http';
+import type { EngineCloseReason, TransportName } from '../engine/types.js';
 import type { BroadcastFlags, EncodedPacket } from './adapter.js';
+import { TypedEmitter } from './emitter.js';
 import type { ConnectError } from './namespace.js';
-import type { ConnectionInfo, Handshake, Socket } from './socket.js';
+import type { Handshake, Socket } from './socket.js';
+
+/** Events of `socket.conn`, with engine.io's names. */
+export interface ConnectionEvents {
+  /** The connection closed. */
+  close: (reason: EngineCloseReason, description?: unknown) => void;
+  /** The connection moved to another transport. */
+  upgrade: (transport: { readonly name: TransportName }) => void;
+}
+
+/**
+ * The connection under a socket, as socket.io exposes it on `socket.conn`: id, transport, request,
+ * `close()`, and the 'close' and 'upgrade' events.
+ */
+export class ConnectionInfo extends TypedEmitter<ConnectionEvents> {
+  /** 'open' until the connection closes. */
+  readyState: 'open' | 'closed' = 'open';
+
+  constructor(
+    /** The Engine.IO session id (or the plain session id). */
+    readonly id: string,
+    private readonly currentTransport: () => TransportName,
+    readonly remoteAddress: string,
+    readonly request: IncomingMessage,
+    private readonly closeConnection: () => void,
+  ) {
+    super();
+  }
+
+  /** The transport carrying the connection now. */
+  get transport(): { readonly name: TransportName } {
+    return { name: this.currentTransport() };
+  }
+
+  /** Closes the whole connection (every namespace of this client). */
+  close(): void {
+    this.closeConnection();
+  }
+
+  /** Reports the end of the connection to 'close' listeners. */
+  closed(reason: EngineCloseReason, description?: unknown): void {
+    this.readyState = 'closed';
+    this.emitEvent('close', [reason, description]);
+  }
+
+  /** Reports a transport change to 'upgrade' listeners. */
+  upgraded(transport: TransportName): void {
+    this.emitEvent('upgrade', [{ name: transport }]);
+  }
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: a client holds sockets of any event maps.
 export type AnySocket = Socket<any, any, any, any>;

@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import type { EngineCloseReason, EngineSession, SessionHandler } from '../engine/types.js';
+import type { EngineCloseReason, EngineSession, SessionHandler, TransportName } from '../engine/types.js';
 import type { BroadcastFlags, WireFormat } from './adapter.js';
 import { EncodedPacket, socketIoFormat } from './adapter.js';
 import type { ConnectError } from './namespace.js';
 import { attachBinary, decodePacket, type Packet } from './packet.js';
 import { type DisconnectReason, socketReasonFor } from './reasons.js';
-import { type AnySocket, buildHandshake, type SocketClient } from './client.js';
-import type { ConnectionInfo, Handshake } from './socket.js';
+import { type AnySocket, buildHandshake, ConnectionInfo, type SocketClient } from './client.js';
+import type { Handshake } from './socket.js';
 
 /** What a connection needs of the server: namespace lookup and a few options. */
 export interface ConnectionHost {
@@ -62,15 +62,13 @@ export class Connection implements SessionHandler, SocketClient {
   /** The engine session as socket.io exposes it on `socket.conn`. */
   get info(): ConnectionInfo {
     const session = this.session;
-    this.infoCache ??= {
-      id: session.id,
-      get transport() {
-        return { name: session.transport };
-      },
-      remoteAddress: session.remoteAddress,
-      request: session.request,
-      close: () => session.close(),
-    };
+    this.infoCache ??= new ConnectionInfo(
+      session.id,
+      () => session.transport,
+      session.remoteAddress,
+      session.request,
+      () => session.close(),
+    );
     return this.infoCache;
   }
 
@@ -122,6 +120,11 @@ export class Connection implements SessionHandler, SocketClient {
     this.pendingBinary = undefined;
     const socketReason = this.closeReason ?? socketReasonFor(reason, false);
     for (const socket of [...this.sockets.values()]) socket.onClose(socketReason, cause);
+    this.infoCache?.closed(reason, cause);
+  }
+
+  onUpgrade(transport: TransportName): void {
+    this.infoCache?.upgraded(transport);
   }
 
   // ---- used by namespaces and sockets ---------------------------------------------------------
@@ -152,7 +155,10 @@ export class Connection implements SessionHandler, SocketClient {
 
   /** Closes the whole connection on a server socket's request (`socket.disconnect(true)`). */
   closeFromServer(): void {
-    this.closeWith('forced server close');
+    // As socket.io does: every socket leaves its namespace ('server namespace disconnect'), then the
+    // connection closes.
+    for (const socket of [...this.sockets.values()]) socket.disconnect();
+    this.session.close();
   }
 
   // ---- internals ------------------------------------------------------------------------------

@@ -1,13 +1,8 @@
 export { Server, SERVER_DEFAULTS, type ServerOptions } from './server.js';
 export { Namespace, type Middleware, type ConnectError, type RemoteSocket } from './namespace.js';
 export { ParentNamespace, type NamespaceMatcher } from './parent-namespace.js';
-export {
-  Socket,
-  type Handshake,
-  type ConnectionInfo,
-  type PacketMiddleware,
-  type AnyListener,
-} from './socket.js';
+export { Socket, type Handshake, type PacketMiddleware, type AnyListener } from './socket.js';
+export { ConnectionInfo, type ConnectionEvents, type SocketClient } from './client.js';
 export { BroadcastOperator } from './broadcast.js';
 export {
   InMemoryAdapter,

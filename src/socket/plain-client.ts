@@ -3,12 +3,12 @@ import type { EngineCloseReason } from '../engine/types.js';
 import { encodeFrame, type PlainFrame } from '../native/protocol.js';
 import type { PlainSession, PlainSessionHandler } from '../native/server.js';
 import type { BroadcastFlags, EncodedPacket, WireFormat } from './adapter.js';
-import { type AnySocket, buildHandshake, type SocketClient } from './client.js';
+import { type AnySocket, buildHandshake, ConnectionInfo, type SocketClient } from './client.js';
 import type { ConnectionHost } from './connection.js';
 import type { ConnectError } from './namespace.js';
 import type { Packet } from './packet.js';
 import { type DisconnectReason, socketReasonFor } from './reasons.js';
-import type { ConnectionInfo, Handshake } from './socket.js';
+import type { Handshake } from './socket.js';
 
 /** Socket.IO packets as plain-WebSocket frames: events and acks as JSON envelopes. */
 export const plainFormat: WireFormat = {
@@ -87,13 +87,13 @@ export class PlainClient implements PlainSessionHandler, SocketClient {
 
   get info(): ConnectionInfo {
     const session = this.session;
-    this.infoCache ??= {
-      id: session.id,
-      transport: { name: 'websocket' },
-      remoteAddress: session.remoteAddress,
-      request: session.request,
-      close: () => session.close(1000, 'forced close'),
-    };
+    this.infoCache ??= new ConnectionInfo(
+      session.id,
+      () => 'websocket',
+      session.remoteAddress,
+      session.request,
+      () => session.close(1000, 'forced close'),
+    );
     return this.infoCache;
   }
 
@@ -127,6 +127,7 @@ export class PlainClient implements PlainSessionHandler, SocketClient {
     this.closed = true;
     this.early = undefined;
     this.socket?.onClose(this.closeReason ?? socketReasonFor(reason, false));
+    this.infoCache?.closed(reason);
   }
 
   // ---- SocketClient ---------------------------------------------------------------------------
@@ -162,7 +163,6 @@ export class PlainClient implements PlainSessionHandler, SocketClient {
   }
 
   closeFromServer(): void {
-    this.closeReason = 'forced server close';
-    this.session.close(1000, 'forced server close');
+    this.socket?.disconnect();
   }
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { BroadcastFlags, EncodedPacket, LocalSocket, Room, SocketId } from './adapter.js';
 import { EncodedPacket as Encoded } from './adapter.js';
 import { ackTimeoutError, assertEmittable, type BroadcastOperator } from './broadcast.js';
-import type { SocketClient } from './client.js';
+import type { ConnectionInfo, SocketClient } from './client.js';
 import { TypedEmitter } from './emitter.js';
 import type { Namespace } from './namespace.js';
 import type { Packet } from './packet.js';
@@ -57,16 +57,6 @@ export type AnyListener = (event: string, ...args: unknown[]) => void;
 interface PendingAck {
   callback: (err: Error | null, args: unknown[]) => void;
   timer: NodeJS.Timeout | undefined;
-}
-
-/** The engine connection under a socket, as socket.io exposes it on `socket.conn`. */
-export interface ConnectionInfo {
-  readonly id: string;
-  readonly transport: { readonly name: string };
-  readonly remoteAddress: string;
-  readonly request: IncomingMessage;
-  /** Closes the whole connection (every namespace of this client). */
-  close(): void;
 }
 
 /**
