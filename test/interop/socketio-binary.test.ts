@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket as ServerSocket } from 'socket.io';
 import type { ClientSocket, StartedServer, TransportSetup } from '../support/fixtures.js';
+import type { ServerOptions } from '../support/server-under-test.js';
 import {
   cleanup,
   connectClient,
@@ -24,8 +25,9 @@ afterEach(cleanup);
 
 async function pair(
   setup: TransportSetup,
+  opts: ServerOptions = {},
 ): Promise<StartedServer & { client: ClientSocket; socket: ServerSocket }> {
-  const server = await startServer();
+  const server = await startServer(opts);
   const connection = deferred<ServerSocket>();
   server.io.on('connection', (s) => connection.resolve(s));
   const client = await connectClient(server.url, { setup });
@@ -130,15 +132,16 @@ forEachTransport((setup) => {
   });
 
   test('empty and large (512 KiB) binary payloads arrive intact, both ways', async () => {
-    const { client, socket } = await pair(setup);
+    // Relaxed heartbeat: encoding/decoding 512 KiB on a loaded machine must not trip a 200 ms pingTimeout.
+    const { client, socket } = await pair(setup, { pingInterval: 2_000, pingTimeout: 5_000 });
     const empty = Buffer.alloc(0);
     const large = bytes(512 * 1024, 9);
-    const atServer = waitForArgs(socket, 'sizes');
+    const atServer = waitForArgs(socket, 'sizes', 10_000);
     client.emit('sizes', empty, large);
     const [e1, l1] = await atServer;
     assertServerBuffer(e1, empty, 'empty');
     assertServerBuffer(l1, large, 'large');
-    const atClient = waitForArgs(client, 'sizes');
+    const atClient = waitForArgs(client, 'sizes', 10_000);
     socket.emit('sizes', empty, large);
     const [e2, l2] = await atClient;
     assertBinary(e2, empty, 'empty');

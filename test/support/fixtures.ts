@@ -33,7 +33,7 @@ export { serverKind };
 export type { Socket as ClientSocket };
 
 /** Default guard for anything awaited in a test: generous, only hit when something is broken. */
-export const GUARD_MS = 3000;
+export const GUARD_MS = 5000;
 
 // ---------------------------------------------------------------------------------------------------------
 // transport setups
