@@ -50,10 +50,14 @@ export interface RoomRequest {
   readonly room: RoomName;
 }
 
-/** A validated `history` request; `before` is absent for the newest page. */
+/**
+ * A validated `history` request: the newest page, the page `before` an id, or (to catch up after a
+ * reconnect) the messages `after` the last id a client saw.
+ */
 export interface HistoryRequest {
   readonly room: RoomName;
   readonly before?: number;
+  readonly after?: number;
   readonly limit: number;
 }
 
@@ -172,6 +176,11 @@ export const HistoryRequestSchema = z.object(
     before: positiveIntSchema('before')
       .nullish()
       .transform((before) => before ?? undefined),
+    after: z
+      .int({ error: 'after must be a non-negative integer' })
+      .min(0, { error: 'after must be a non-negative integer' })
+      .nullish()
+      .transform((after) => after ?? undefined),
     limit: z
       .int({ error: `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}` })
       .min(1, { error: `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}` })
@@ -181,7 +190,7 @@ export const HistoryRequestSchema = z.object(
   },
   {
     error: (iss) =>
-      `history request must be an object like {room, before?, limit?}, got ${describe(iss.input)}`,
+      `history request must be an object like {room, before?, after?, limit?}, got ${describe(iss.input)}`,
   },
 );
 

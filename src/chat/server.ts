@@ -1,0 +1,95 @@
+/**
+ * The chat server: one HTTP server carrying the web page (GET /), the official Socket.IO browser
+ * client, and the chat on the Socket.IO path, which plain WebSocket clients share.
+ */
+import { once } from 'node:events';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from '../socket/index.js';
+import { staticHandler } from './static.js';
+import { attachChat } from './service.js';
+import { ChatStore } from './store.js';
+
+/** Options of the chat server; the CLI maps its flags and environment onto these. */
+export interface ChatServerOptions {
+  /** TCP port (0 picks a free one). @default 8000 */
+  port: number;
+  /** Interface to listen on. @default '0.0.0.0' */
+  host: string;
+  /** The Socket.IO path, shared by plain WebSocket clients. @default '/ws/chat/' */
+  path: string;
+  /** SQLite file, or ':memory:'. @default './data/chat.db' */
+  db: string;
+  /** Messages allowed per connection in `rateWindowMs`. @default 20 */
+  rateLimit: number;
+  /** The rate limit's window. @default 10000 */
+  rateWindowMs: number;
+  /** Heartbeat interval for both kinds of clients. @default 25000 */
+  pingInterval: number;
+  /** Heartbeat timeout for both kinds of clients. @default 20000 */
+  pingTimeout: number;
+}
+
+/** The chat server defaults, from the seed: port 8000, path /ws/chat/. */
+export const CHAT_DEFAULTS: Readonly<ChatServerOptions> = Object.freeze({
+  port: 8000,
+  host: '0.0.0.0',
+  path: '/ws/chat/',
+  db: './data/chat.db',
+  rateLimit: 20,
+  rateWindowMs: 10_000,
+  pingInterval: 25_000,
+  pingTimeout: 20_000,
+});
+
+/** A running chat server. */
+export interface RunningChat {
+  readonly io: Server;
+  readonly http: HttpServer;
+  readonly store: ChatStore;
+  readonly port: number;
+  /** Base HTTP URL, e.g. http://localhost:8000 */
+  readonly url: string;
+  readonly options: Readonly<ChatServerOptions>;
+  close(): Promise<void>;
+}
+
+/** Opens the store, starts the HTTP server and serves the chat. */
+export async function startChatServer(given: Partial<ChatServerOptions> = {}): Promise<RunningChat> {
+  const options = { ...CHAT_DEFAULTS, ...given };
+  const store = ChatStore.open(options.db);
+  // The page handler is installed first: the Socket.IO server routes its path and passes the rest on.
+  const http = createServer(staticHandler(options.path));
+  const io = new Server(http, {
+    path: options.path,
+    plainWebSocket: true,
+    pingInterval: options.pingInterval,
+    pingTimeout: options.pingTimeout,
+  });
+  const detach = attachChat(io.of('/'), {
+    store,
+    rateLimit: { limit: options.rateLimit, windowMs: options.rateWindowMs },
+  });
+  http.listen(options.port, options.host);
+  try {
+    await once(http, 'listening');
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const { port } = http.address() as AddressInfo;
+  const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
+  return {
+    io,
+    http,
+    store,
+    port,
+    url: `http://${shownHost}:${port}`,
+    options,
+    async close() {
+      detach();
+      await io.close();
+      store.close();
+    },
+  };
+}

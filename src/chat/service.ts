@@ -1,0 +1,215 @@
+/**
+ * The seed's chat service on a parley namespace: the same event names and shapes as its
+ * Flask-SocketIO server, for Socket.IO clients and plain WebSocket clients alike.
+ *
+ *   message {type:"text", content, room?}  → stored, broadcast as `message` {type, content, room, id, from, ts};
+ *                                            ack {ok:true, id} once committed
+ *   join / leave {room}                     → ack {ok:true, room, members, history}; `presence` to the room
+ *   history {room, before?, after?, limit?} → ack {ok:true, room, messages, hasMore}
+ *   typing {room}                           → `typing` {room, from} to the others in the room
+ *
+ * Every refusal is `{ok:false, error:{code, message}}`: the ack when the client asked for one,
+ * otherwise an `error` event (which plain clients receive as an error frame).
+ */
+import type { Namespace, Socket } from '../socket/index.js';
+import { type ChatError, type ChatErrorCode, chatError } from './errors.js';
+import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
+import {
+  DEFAULT_ROOM,
+  HISTORY_PAGE,
+  parseHistoryRequest,
+  parseLastId,
+  parseMessage,
+  parseRoomRequest,
+} from './schema.js';
+import type { ChatStore, StoredMessage } from './store.js';
+
+/** Who is in a room, as sent in acks and `presence` events. */
+export interface Member {
+  id: string;
+  name: string;
+}
+
+/** What the service keeps on each socket (`socket.data`). */
+export interface ChatSocketData {
+  name: string;
+  limiter: RateLimiter;
+}
+
+/** Options of the chat service. */
+export interface ChatServiceOptions {
+  /** Where messages are kept. */
+  store: ChatStore;
+  /** Per-connection message rate limit. @default { limit: 20, windowMs: 10000 } */
+  rateLimit?: Pick<RateLimitOptions, 'limit' | 'windowMs'>;
+  /** Most missed messages replayed on reconnect (`auth.lastId`). @default 5000 */
+  maxReplay?: number;
+}
+
+type Ack = (reply: unknown) => void;
+type ChatSocket = Socket<ChatEvents, ChatEvents, ChatEvents, ChatSocketData>;
+// biome-ignore lint/suspicious/noExplicitAny: clients may send any payload; every handler validates it.
+type ChatEvents = Record<string, (...args: any[]) => void>;
+
+const KNOWN_EVENTS = new Set(['message', 'join', 'leave', 'history', 'typing']);
+const MAX_NAME_LENGTH = 32;
+
+let guestCount = 0;
+
+/** A display name from the handshake (`auth.name`, or `?name=` for clients that cannot send auth). */
+function displayName(socket: ChatSocket): string {
+  const fromAuth = socket.handshake.auth.name;
+  const fromQuery = socket.handshake.query.name;
+  const raw = typeof fromAuth === 'string' ? fromAuth : typeof fromQuery === 'string' ? fromQuery : '';
+  const name = raw.trim().replace(/\s+/g, ' ').slice(0, MAX_NAME_LENGTH);
+  guestCount++;
+  return name.length > 0 ? name : `guest-${guestCount}`;
+}
+
+/** Answers a request: through the ack when there is one; a refusal without ack becomes an `error` event. */
+function reply(socket: ChatSocket, ack: unknown, result: { ok: boolean; error?: ChatError }): void {
+  if (typeof ack === 'function') (ack as Ack)(result);
+  else if (!result.ok && result.error) socket.emit('error', result.error);
+}
+
+function refusal(code: ChatErrorCode, message: string): { ok: false; error: ChatError } {
+  return { ok: false, error: chatError(code, message) };
+}
+
+/** Serves the chat on a namespace. Returns a function that detaches it. */
+export function attachChat(nsp: Namespace, options: ChatServiceOptions): () => void {
+  const { store } = options;
+  const maxReplay = options.maxReplay ?? 5000;
+  const chat = nsp as unknown as Namespace<ChatEvents, ChatEvents, ChatEvents, ChatSocketData>;
+
+  async function members(room: string): Promise<Member[]> {
+    const sockets = await chat.in(room).fetchSockets();
+    return sockets
+      .map((s) => ({ id: s.id, name: (s.data as ChatSocketData | undefined)?.name ?? '' }))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  }
+
+  async function announcePresence(room: string): Promise<void> {
+    chat.to(room).emit('presence', { room, members: await members(room) });
+  }
+
+  function historyOf(room: string): StoredMessage[] {
+    const page = store.history(room, { limit: HISTORY_PAGE });
+    return page.ok ? page.value.messages : [];
+  }
+
+  /** Sends the messages a reconnecting client missed in the rooms it is in, oldest first. */
+  function replayMissed(socket: ChatSocket, lastId: number): void {
+    let after = lastId;
+    let sent = 0;
+    const rooms = [...socket.rooms].filter((r) => r !== socket.id);
+    while (sent < maxReplay) {
+      const page = store.since(rooms, after, Math.min(1000, maxReplay - sent));
+      if (!page.ok) {
+        socket.emit('error', page.error);
+        return;
+      }
+      for (const message of page.value.messages) socket.emit('message', message);
+      sent += page.value.messages.length;
+      const last = page.value.messages.at(-1);
+      if (!page.value.hasMore || last === undefined) return;
+      after = last.id;
+    }
+  }
+
+  function onConnection(socket: ChatSocket): void {
+    socket.data = {
+      name: displayName(socket),
+      limiter: new RateLimiter(options.rateLimit ?? {}),
+    };
+    socket.join(DEFAULT_ROOM);
+
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if (KNOWN_EVENTS.has(event)) return;
+      reply(socket, args.at(-1), refusal('invalid_request', `unknown event "${event}"`));
+    });
+
+    socket.on('message', (payload: unknown, ack?: unknown) => {
+      const allowed = socket.data.limiter.attempt();
+      if (!allowed.ok) return reply(socket, ack, allowed);
+      const parsed = parseMessage(payload);
+      if (!parsed.ok) return reply(socket, ack, parsed);
+      const { room, content, type } = parsed.value;
+      if (!socket.rooms.has(room)) {
+        return reply(socket, ack, refusal('not_in_room', `join room "${room}" before sending to it`));
+      }
+      const stored = store.append({ room, from: socket.data.name, content, type });
+      if (!stored.ok) return reply(socket, ack, stored);
+      chat.to(room).emit('message', stored.value);
+      reply(socket, ack, { ok: true, id: stored.value.id } as { ok: boolean });
+    });
+
+    socket.on('join', async (payload: unknown, ack?: unknown) => {
+      const parsed = parseRoomRequest(payload);
+      if (!parsed.ok) return reply(socket, ack, parsed);
+      const { room } = parsed.value;
+      socket.join(room);
+      reply(socket, ack, { ok: true, room, members: await members(room), history: historyOf(room) } as {
+        ok: boolean;
+      });
+      await announcePresence(room);
+    });
+
+    socket.on('leave', async (payload: unknown, ack?: unknown) => {
+      const parsed = parseRoomRequest(payload);
+      if (!parsed.ok) return reply(socket, ack, parsed);
+      const { room } = parsed.value;
+      if (!socket.rooms.has(room)) {
+        return reply(socket, ack, refusal('not_in_room', `you are not in room "${room}"`));
+      }
+      socket.leave(room);
+      reply(socket, ack, { ok: true, room, members: await members(room), history: [] } as { ok: boolean });
+      await announcePresence(room);
+    });
+
+    socket.on('history', (payload: unknown, ack?: unknown) => {
+      const parsed = parseHistoryRequest(payload);
+      if (!parsed.ok) return reply(socket, ack, parsed);
+      const { room, before, after, limit } = parsed.value;
+      if (!socket.rooms.has(room)) {
+        return reply(socket, ack, refusal('not_in_room', `join room "${room}" to read its history`));
+      }
+      if (before !== undefined && after !== undefined) {
+        return reply(socket, ack, refusal('invalid_request', 'give either before or after, not both'));
+      }
+      const page =
+        after === undefined
+          ? store.history(room, before === undefined ? { limit } : { before, limit })
+          : store.since([room], after, limit);
+      if (!page.ok) return reply(socket, ack, page);
+      reply(socket, ack, { ok: true, room, messages: page.value.messages, hasMore: page.value.hasMore } as {
+        ok: boolean;
+      });
+    });
+
+    socket.on('typing', (payload: unknown, ack?: unknown) => {
+      const parsed = parseRoomRequest(payload);
+      if (!parsed.ok) return reply(socket, ack, parsed);
+      const { room } = parsed.value;
+      if (!socket.rooms.has(room)) return reply(socket, ack, refusal('not_in_room', `you are not in room "${room}"`));
+      socket.to(room).emit('typing', { room, from: socket.data.name });
+      if (typeof ack === 'function') (ack as Ack)({ ok: true });
+    });
+
+    let roomsOnExit: string[] = [];
+    socket.on('disconnecting', () => {
+      roomsOnExit = [...socket.rooms].filter((r) => r !== socket.id);
+    });
+    socket.on('disconnect', () => {
+      for (const room of roomsOnExit) void announcePresence(room);
+    });
+
+    const lastId = parseLastId(socket.handshake.auth);
+    if (lastId.ok && lastId.value !== null) replayMissed(socket, lastId.value);
+    else if (!lastId.ok) socket.emit('error', lastId.error);
+    void announcePresence(DEFAULT_ROOM);
+  }
+
+  chat.on('connection', onConnection);
+  return () => chat.off('connection', onConnection);
+}

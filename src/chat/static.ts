@@ -1,0 +1,66 @@
+/**
+ * The chat's static files: the page and its assets from ./public (read once, served from memory),
+ * and the official Socket.IO browser client from the socket.io-client package.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+/** Placeholder in index.html replaced by the Socket.IO path the server uses. */
+const PATH_PLACEHOLDER = '%%SOCKET_PATH%%';
+
+interface StaticFile {
+  body: Buffer;
+  type: string;
+}
+
+function loadFiles(socketPath: string): Map<string, StaticFile> {
+  const files = new Map<string, StaticFile>();
+  for (const name of readdirSync(PUBLIC_DIR)) {
+    const type = TYPES[extname(name)];
+    if (!type) continue;
+    let body = readFileSync(join(PUBLIC_DIR, name));
+    if (name === 'index.html') body = Buffer.from(body.toString('utf8').replaceAll(PATH_PLACEHOLDER, socketPath));
+    files.set(`/${name}`, { body, type });
+  }
+  const index = files.get('/index.html');
+  if (index) files.set('/', index);
+  // The package's exports hide dist/, so find the package folder through its package.json.
+  const require = createRequire(import.meta.url);
+  const clientDist = join(dirname(require.resolve('socket.io-client/package.json')), 'dist');
+  for (const name of ['socket.io.min.js', 'socket.io.min.js.map']) {
+    files.set(`/vendor/${name}`, { body: readFileSync(join(clientDist, name)), type: TYPES[extname(name)]! });
+  }
+  return files;
+}
+
+/** Builds the request handler serving the chat's static files (404 for anything else). */
+export function staticHandler(socketPath: string): (req: IncomingMessage, res: ServerResponse) => void {
+  const files = loadFiles(socketPath);
+  return (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const file = files.get(path);
+    if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(file ? 405 : 404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(file ? 'method not allowed\n' : 'not found\n');
+      return;
+    }
+    res.writeHead(200, {
+      'Content-Type': file.type,
+      'Content-Length': file.body.length,
+      'Cache-Control': 'no-cache',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    res.end(req.method === 'HEAD' ? undefined : file.body);
+  };
+}

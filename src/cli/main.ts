@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+/**
+ * The `parley` command. With no subcommand it runs the chat server (`npm start`).
+ * Flags win over environment variables, which win over the defaults.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { CHAT_DEFAULTS, type ChatServerOptions, startChatServer } from '../chat/server.js';
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function socketPath(value: string): string {
+  if (!value.startsWith('/')) throw new InvalidArgumentError('path must start with "/"');
+  return value.endsWith('/') ? value : `${value}/`;
+}
+
+function envOr<T>(name: string, parse: (v: string) => T, fallback: T): T {
+  const raw = process.env[name];
+  return raw === undefined || raw === '' ? fallback : parse(raw);
+}
+
+/** The startup lines: where the chat is, and both ways to connect to it. */
+export function startupBanner(url: string, path: string): string {
+  const ws = url.replace(/^http/, 'ws');
+  return [
+    `parley chat listening on ${url}/`,
+    `  web page:         ${url}/`,
+    `  Socket.IO client: io("${url}", { path: "${path}" })`,
+    `  plain WebSocket:  new WebSocket("${ws}${path}")`,
+  ].join('\n');
+}
+
+async function serve(flags: Partial<ChatServerOptions>): Promise<void> {
+  const options: ChatServerOptions = {
+    ...CHAT_DEFAULTS,
+    port: envOr('PORT', integer('PORT', 0, 65535), CHAT_DEFAULTS.port),
+    host: envOr('HOST', String, CHAT_DEFAULTS.host),
+    path: envOr('CHAT_PATH', socketPath, CHAT_DEFAULTS.path),
+    db: envOr('CHAT_DB', String, CHAT_DEFAULTS.db),
+    rateLimit: envOr('CHAT_RATE_LIMIT', integer('CHAT_RATE_LIMIT', 1, 1_000_000), CHAT_DEFAULTS.rateLimit),
+    ...flags,
+  };
+  const chat = await startChatServer(options);
+  console.log(startupBanner(chat.url, chat.options.path));
+  const stop = () => {
+    void chat.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+const program = new Command('parley')
+  .description('A Socket.IO server that plain WebSocket clients can use too')
+  .showHelpAfterError();
+
+program
+  .command('serve', { isDefault: true })
+  .description('run the chat server (the default)')
+  .option('--port <port>', `TCP port, 0 for any (env PORT, default ${CHAT_DEFAULTS.port})`, integer('port', 0, 65535))
+  .option('--host <host>', `interface to listen on (env HOST, default ${CHAT_DEFAULTS.host})`)
+  .option('--path <path>', `Socket.IO path (env CHAT_PATH, default ${CHAT_DEFAULTS.path})`, socketPath)
+  .option('--db <file>', `SQLite file or :memory: (env CHAT_DB, default ${CHAT_DEFAULTS.db})`)
+  .option(
+    '--rate-limit <n>',
+    `messages per connection per 10 s (env CHAT_RATE_LIMIT, default ${CHAT_DEFAULTS.rateLimit})`,
+    integer('rate limit', 1, 1_000_000),
+  )
+  .action(async (flags: { port?: number; host?: string; path?: string; db?: string; rateLimit?: number }) => {
+    const given: Partial<ChatServerOptions> = {};
+    if (flags.port !== undefined) given.port = flags.port;
+    if (flags.host !== undefined) given.host = flags.host;
+    if (flags.path !== undefined) given.path = flags.path;
+    if (flags.db !== undefined) given.db = flags.db;
+    if (flags.rateLimit !== undefined) given.rateLimit = flags.rateLimit;
+    try {
+      await serve(given);
+    } catch (err) {
+      console.error(`parley: cannot start the chat server: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    }
+  });
+
+await program.parseAsync(process.argv);
