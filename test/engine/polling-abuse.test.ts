@@ -36,13 +36,15 @@ describe('engine polling misuse', () => {
     await assertNoSessions(f);
   });
 
-  test('a POST over maxPayload answers 413 and closes the session with transport error', async () => {
+  test('a POST over maxPayload answers 413, delivers nothing, and the session ends with the client close', async () => {
     const { open } = await pollingHandshake(f);
     const record = await f.session(open.sid);
     const answer = await post(f, open.sid, `4${'x'.repeat(200)}`);
     assert.equal(answer.status, 413);
-    assert.equal((await record.closed).reason, 'transport error');
     assert.equal(record.messages.length, 0);
+    // As engine.io: the refused client sends a close packet, which ends the session.
+    assert.equal((await post(f, open.sid, '1')).status, 200);
+    assert.equal((await record.closed).reason, 'transport close');
     await assertNoSessions(f);
   });
 
@@ -55,7 +57,8 @@ describe('engine polling misuse', () => {
       body: `4${'y'.repeat(300)}`,
     });
     assert.equal(answer.status, 413);
-    assert.equal((await record.closed).reason, 'transport error');
+    assert.equal((await post(f, open.sid, '1')).status, 200);
+    assert.equal((await record.closed).reason, 'transport close');
     await assertNoSessions(f);
   });
 

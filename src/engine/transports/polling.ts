@@ -122,7 +122,7 @@ export class PollingTransport implements Transport {
         res.end();
       }
       req.resume();
-      this.listener.onError('transport error', new Error('payload too large'));
+      // Like engine.io, the session stays: the refused client closes it (its close packet).
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
