@@ -102,15 +102,18 @@ function startServer(spec: ServerSpec): Promise<Running> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     let out = '';
+    let announced = false;
     const timer = setTimeout(() => {
       killGroup(child, 'SIGKILL');
       reject(new Error(`${spec.name} did not announce its port in ${START_TIMEOUT_MS} ms: ${err}`));
     }, START_TIMEOUT_MS);
     child.stdout?.on('data', (c: Buffer) => {
+      if (announced) return;
       out += c.toString();
       const m = /bench-server \S+ listening on 127\.0\.0\.1:(\d+) pid (\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
+        announced = true;
         out = '';
         resolve({ child, port: Number(m[1]), pid: Number(m[2]), exited, stderr: () => err });
       } else if (out.length > 100_000) {
@@ -240,12 +243,16 @@ async function main(): Promise<void> {
             params,
             timeoutMs: LOAD_TIMEOUT_MS,
           });
+          if (!existsSync(`/proc/${running.pid}`)) {
+            out.notes.push(`server exited during the run: ${running.stderr().trim().slice(-300)}`);
+          }
           records.push({ round, server: server.name, scenario: spec.name, output: out });
           console.log(
             `${spec.name.padEnd(8)} ${server.name.padEnd(12)} ${brief(spec, params, out)} (${Date.now() - t0} ms)`,
           );
         } catch (err) {
-          const msg = err instanceof Error ? err.message : String(err);
+          const serverErr = running?.stderr().trim().slice(-300);
+          const msg = `${err instanceof Error ? err.message : String(err)}${serverErr ? ` (server stderr: ${serverErr})` : ''}`;
           records.push({ round, server: server.name, scenario: spec.name, error: msg });
           console.log(`${spec.name.padEnd(8)} ${server.name.padEnd(12)} FAILED: ${msg}`);
         } finally {
