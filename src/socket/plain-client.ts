@@ -104,8 +104,8 @@ export class PlainClient implements PlainSessionHandler, SocketClient {
   // ---- PlainSessionHandler --------------------------------------------------------------------
 
   onFrame(frame: PlainFrame): void {
-    if (!this.socket) {
-      if (this.early && this.early.length < MAX_EARLY_FRAMES) this.early.push(frame);
+    if (this.early) {
+      if (this.early.length < MAX_EARLY_FRAMES) this.early.push(frame);
       else
         this.session.sendError({
           code: 'invalid_envelope',
@@ -113,6 +113,7 @@ export class PlainClient implements PlainSessionHandler, SocketClient {
         });
       return;
     }
+    if (!this.socket) return;
     this.socket.onPacket(
       frame.kind === 'ack'
         ? { type: 'ack', nsp: this.nsp, data: frame.args, id: frame.id }
@@ -147,9 +148,15 @@ export class PlainClient implements PlainSessionHandler, SocketClient {
 
   addSocket(socket: AnySocket): void {
     this.socket = socket;
-    const early = this.early ?? [];
+    // The namespace emits `connection` right after this call: the frames that came while the
+    // middlewares ran are delivered once its listeners are attached, before any later frame.
+    queueMicrotask(() => this.flushEarly());
+  }
+
+  private flushEarly(): void {
+    const early = this.early;
     this.early = undefined;
-    for (const frame of early) this.onFrame(frame);
+    if (early) for (const frame of early) this.onFrame(frame);
   }
 
   removeSocket(socket: AnySocket): void {
