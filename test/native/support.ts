@@ -145,8 +145,9 @@ export class PlainPeer {
   private readonly queue: Incoming[] = [];
   private readonly waiters: Array<(frame: Incoming) => void> = [];
 
-  constructor(url: string, options: WebSocket.ClientOptions = {}) {
-    this.ws = new WebSocket(url, options);
+  /** Opens `url`, or adopts a `ws` client a test built itself (before any of its events). */
+  constructor(url: string | WebSocket, options: WebSocket.ClientOptions = {}) {
+    this.ws = typeof url === 'string' ? new WebSocket(url, options) : url;
     plainPeers.push(this);
     this.ws.on('message', (data, isBinary) => {
       const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
