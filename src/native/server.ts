@@ -72,7 +72,8 @@ export class PlainWebSocketServer {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<Session>();
   private heartbeat: NodeJS.Timeout | undefined;
-  private checkTimer: NodeJS.Timeout | undefined;
+  /** Pending pong checks; several when pingTimeout exceeds pingInterval. */
+  private readonly checkTimers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly onConnection: PlainConnectionListener,
@@ -110,27 +111,33 @@ export class PlainWebSocketServer {
   }
 
   // One timer for all sessions: ping everyone, then check who has not answered pingTimeout later.
+  // Each check is about its own round, so a later round's ping (pingTimeout > pingInterval) does
+  // not count against a client that answered in time.
   private startHeartbeat(): void {
     if (this.heartbeat) return;
+    let round = 0;
     this.heartbeat = setInterval(() => {
       if (this.sessions.size === 0) {
         this.stopHeartbeat();
         return;
       }
-      for (const session of this.sessions) session.ping();
-      this.checkTimer = setTimeout(() => {
-        for (const session of [...this.sessions]) session.checkPong();
+      const current = ++round;
+      for (const session of this.sessions) session.ping(current);
+      const check = setTimeout(() => {
+        this.checkTimers.delete(check);
+        for (const session of [...this.sessions]) session.checkPong(current);
       }, this.options.pingTimeout);
-      this.checkTimer.unref();
+      check.unref();
+      this.checkTimers.add(check);
     }, this.options.pingInterval);
     this.heartbeat.unref();
   }
 
   private stopHeartbeat(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    if (this.checkTimer) clearTimeout(this.checkTimer);
+    for (const check of this.checkTimers) clearTimeout(check);
+    this.checkTimers.clear();
     this.heartbeat = undefined;
-    this.checkTimer = undefined;
   }
 }
 
@@ -139,7 +146,8 @@ class Session implements PlainSession {
   readonly remoteAddress: string;
   handler: PlainSessionHandler | undefined;
   closed = false;
-  private awaitingPong = false;
+  /** The heartbeat round of the oldest ping not answered yet, 0 when every ping was answered. */
+  private unansweredSince = 0;
   private pending: { frame: PendingFrame; buffers: Buffer[] } | undefined;
 
   constructor(
@@ -151,20 +159,22 @@ class Session implements PlainSession {
     this.remoteAddress = request.socket.remoteAddress ?? '';
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => {
-      this.awaitingPong = false;
+      this.unansweredSince = 0;
     });
     ws.on('close', () => this.end('transport close'));
     ws.on('error', () => this.end('transport error'));
   }
 
-  ping(): void {
+  ping(round: number): void {
     if (this.closed) return;
-    this.awaitingPong = true;
+    if (this.unansweredSince === 0) this.unansweredSince = round;
     this.ws.ping();
   }
 
-  checkPong(): void {
-    if (this.awaitingPong) this.end('ping timeout', 1001, 'ping timeout');
+  /** Ends the session when a ping of `round` or earlier is still unanswered. */
+  checkPong(round: number): void {
+    if (this.unansweredSince !== 0 && this.unansweredSince <= round)
+      this.end('ping timeout', 1001, 'ping timeout');
   }
 
   send(messages: readonly Outbound[], options: SendOptions = {}): SendResult {
