@@ -10,8 +10,15 @@ export function startChat(options: Partial<ChatServerOptions> = {}): Promise<Run
   return startChatServer({ port: 0, host: '127.0.0.1', db: ':memory:', pingInterval: 300, pingTimeout: 200, ...options });
 }
 
-/** Connects an official Socket.IO client to the chat and waits for the connection. */
-export async function socketIoClient(chat: RunningChat, auth: Record<string, unknown> = {}): Promise<ClientSocket> {
+/**
+ * Connects an official Socket.IO client to the chat and waits for the connection. `listen` attaches
+ * listeners before connecting, for events the server sends in the same breath as the CONNECT.
+ */
+export async function socketIoClient(
+  chat: RunningChat,
+  auth: Record<string, unknown> = {},
+  listen?: (client: ClientSocket) => void,
+): Promise<ClientSocket> {
   const client = connect(`http://127.0.0.1:${chat.port}`, {
     path: chat.options.path,
     auth,
@@ -19,6 +26,7 @@ export async function socketIoClient(chat: RunningChat, auth: Record<string, unk
     reconnection: false,
     transports: ['websocket'],
   });
+  listen?.(client);
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('connect_error', reject);
