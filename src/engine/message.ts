@@ -7,6 +7,11 @@ export class OutboundMessage {
   readonly data: string | Buffer;
   private pollingCache: string | undefined;
   private websocketCache: string | undefined;
+  /**
+   * The WebSocket transport's complete frame (header and payload) for this message, built by the
+   * transport on first use and reused by every other recipient.
+   */
+  websocketBytes: Buffer | undefined;
 
   constructor(data: string | Buffer) {
     this.data = data;

@@ -34,6 +34,26 @@ function packetSize(packet: EnginePacket): number {
   return packet.type === 'ping' || packet.type === 'pong' ? 1 + (packet.data?.length ?? 0) : 1;
 }
 
+// One flush pass per event-loop turn for every session with something to send: the messages of
+// all broadcasts handled in that turn leave in one write per socket instead of one per message.
+let flushQueue: Session[] = [];
+let flushPassScheduled = false;
+
+function runFlushPass(): void {
+  const sessions = flushQueue;
+  flushQueue = [];
+  flushPassScheduled = false;
+  for (const session of sessions) session.runScheduledFlush();
+}
+
+function scheduleFlush(session: Session): void {
+  flushQueue.push(session);
+  if (!flushPassScheduled) {
+    flushPassScheduled = true;
+    setImmediate(runFlushPass);
+  }
+}
+
 /**
  * One Engine.IO session: its transport (and an upgrade probe), the heartbeat, and the bounded
  * send buffer. Methods of {@link EngineSession} never throw.
@@ -268,10 +288,13 @@ export class Session implements EngineSession {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
+    scheduleFlush(this);
+  }
+
+  /** Called by the shared flush pass: writes what accumulated since it was scheduled. */
+  runScheduledFlush(): void {
+    this.flushScheduled = false;
+    this.flush();
   }
 
   private flush(): void {

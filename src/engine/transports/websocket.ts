@@ -1,9 +1,65 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { OutboundMessage } from '../message.js';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { PerMessageDeflateOptions } from '../options.js';
 import { decodePacketWs, type EnginePacket, encodePacketWs } from '../packet.js';
 import { IGNORE, type QueuedItem, type Transport, type TransportListener } from './transport.js';
+
+/** The parts of `ws` internals the fast write path relies on (ws 8). */
+interface WsInternals {
+  _socket: Socket;
+  _sender: { _state: number; _queue: unknown[] };
+  _extensions: Record<string, unknown>;
+}
+
+const OPCODE_TEXT = 0x1;
+const OPCODE_BINARY = 0x2;
+
+/** A complete unmasked server frame (RFC 6455 §5.2) in one Buffer, FIN set. */
+function frame(payload: Buffer, opcode: number): Buffer {
+  const length = payload.length;
+  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(headerLength + length);
+  out[0] = 0x80 | opcode;
+  if (length < 126) {
+    out[1] = length;
+  } else if (length < 65536) {
+    out[1] = 126;
+    out.writeUInt16BE(length, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    out.writeUInt32BE(length >>> 0, 6);
+  }
+  payload.copy(out, headerLength);
+  return out;
+}
+
+/** The frame of a message, built once and shared by every socket it goes to. */
+function messageFrame(message: OutboundMessage): Buffer {
+  let bytes = message.websocketBytes;
+  if (bytes === undefined) {
+    const data = message.websocketFrame;
+    bytes = typeof data === 'string' ? frame(Buffer.from(data), OPCODE_TEXT) : frame(data, OPCODE_BINARY);
+    message.websocketBytes = bytes;
+  }
+  return bytes;
+}
+
+const packetFrames = new Map<string, Buffer>();
+
+/** Control packets (ping, noop, close...) are few and fixed: their frames are cached by text. */
+function packetFrame(packet: EnginePacket): Buffer {
+  const text = encodePacketWs(packet) as string;
+  let bytes = packetFrames.get(text);
+  if (bytes === undefined) {
+    bytes = frame(Buffer.from(text), OPCODE_TEXT);
+    if (text.length < 16) packetFrames.set(text, bytes);
+  }
+  return bytes;
+}
 
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
@@ -45,14 +101,27 @@ export class WebSocketTransport implements Transport {
 
   write(items: readonly QueuedItem[]): void {
     if (!this.writable) return;
+    const internals = this.ws as unknown as WsInternals;
+    const socket = internals._socket;
+    // Fast path: frames built once per message, written straight to the socket, all the items of
+    // one flush in one writev. Only while ws itself has nothing queued (no compression under way),
+    // so frames never overtake each other.
+    const direct =
+      internals._sender._state === 0 &&
+      internals._sender._queue.length === 0 &&
+      internals._extensions['permessage-deflate'] === undefined;
+    socket.cork();
     for (const item of items) {
-      if (item.kind === 'packet') {
+      if (direct) {
+        socket.write(item.kind === 'packet' ? packetFrame(item.packet) : messageFrame(item.message));
+      } else if (item.kind === 'packet') {
         this.ws.send(encodePacketWs(item.packet));
       } else {
-        const frame = item.message.websocketFrame;
-        this.ws.send(frame, { binary: typeof frame !== 'string', compress: item.compress });
+        const data = item.message.websocketFrame;
+        this.ws.send(data, { binary: typeof data !== 'string', compress: item.compress });
       }
     }
+    socket.uncork();
   }
 
   close(): void {
