@@ -1,0 +1,162 @@
+/**
+ * Which upgrades become plain WebSocket clients: with `plainWebSocket` off (the default) an upgrade
+ * without `EIO` gets Engine.IO's 400 answer; `allowRequest` refuses plain upgrades with 403 like any
+ * other; upgrades carrying `EIO` stay Engine.IO's.
+ */
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { afterEach, test } from 'node:test';
+import WebSocket from 'ws';
+import { cleanup, connectPlain, connectSio, guard, startServer, type TestServer } from './support.js';
+
+afterEach(cleanup);
+
+interface UpgradeAnswer {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+}
+
+/** A raw WebSocket upgrade request; resolves with the HTTP answer when it is not a 101. */
+function rawUpgrade(server: TestServer, path: string): Promise<UpgradeAnswer | 'switched'> {
+  return guard(
+    new Promise((resolve, reject) => {
+      const req = request({
+        host: '127.0.0.1',
+        port: server.port,
+        path,
+        headers: {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Version': '13',
+          'Sec-WebSocket-Key': Buffer.from('0123456789abcdef').toString('base64'),
+        },
+      });
+      req.on('upgrade', (_res, socket) => {
+        socket.destroy();
+        resolve('switched');
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? JSON.parse(text) : text });
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    }),
+    `the answer to ${path}`,
+  );
+}
+
+test('plainWebSocket off (default): a plain upgrade gets the Engine.IO 400 answer', async () => {
+  const server = await startServer({ plainWebSocket: false });
+  assert.equal(server.io.plain, undefined);
+  const path = server.io.path();
+
+  const bare = await rawUpgrade(server, path);
+  assert.notEqual(bare, 'switched');
+  if (bare === 'switched') return;
+  assert.equal(bare.status, 400);
+  assert.match(String(bare.headers['content-type']), /application\/json/);
+  assert.deepEqual(bare.body, { code: 0, message: 'Transport unknown' });
+
+  const withQuery = await rawUpgrade(server, `${path}?nsp=/&token=x`);
+  assert.ok(withQuery !== 'switched');
+  assert.equal(withQuery.status, 400);
+  assert.deepEqual(withQuery.body, bare.body);
+
+  const noVersion = await rawUpgrade(server, `${path}?transport=websocket`);
+  assert.ok(noVersion !== 'switched');
+  assert.equal(noVersion.status, 400);
+  assert.deepEqual(noVersion.body, { code: 5, message: 'Unsupported protocol version' });
+  assert.equal(server.io.engine.clientsCount, 0);
+});
+
+test('the default of the option is off', async () => {
+  const server = await startServer({ plainWebSocket: undefined });
+  assert.equal(server.io.plain, undefined);
+  const answer = await rawUpgrade(server, server.io.path());
+  assert.ok(answer !== 'switched');
+  assert.equal(answer.status, 400);
+});
+
+test('plainWebSocket off: ws sees the refusal as an unexpected response', async () => {
+  const server = await startServer({ plainWebSocket: false });
+  const ws = new WebSocket(server.plainUrl());
+  const status = await guard(
+    new Promise<number>((resolve) => {
+      ws.on('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        res.resume();
+        ws.terminate();
+      });
+      ws.on('error', () => {});
+    }),
+    'unexpected-response',
+  );
+  assert.equal(status, 400);
+});
+
+test('plainWebSocket on: socket.io clients (upgrades with EIO) are still Engine.IO sessions', async () => {
+  const server = await startServer();
+  const sio = await connectSio(server);
+  await connectPlain(server);
+  assert.equal(server.io.engine.clientsCount, 1);
+  assert.equal(server.io.plain?.clientsCount, 1);
+  assert.ok(sio.connected);
+  // An upgrade with an unsupported EIO is refused by Engine.IO, not taken as plain.
+  const old = await rawUpgrade(server, `${server.io.path()}?EIO=3&transport=websocket`);
+  assert.ok(old !== 'switched');
+  assert.deepEqual(old.body, { code: 5, message: 'Unsupported protocol version' });
+});
+
+test('allowRequest returning false refuses plain upgrades with 403', async () => {
+  const seen: string[] = [];
+  const server = await startServer({
+    allowRequest: (req, callback) => {
+      seen.push(req.url ?? '');
+      callback(null, new URL(req.url ?? '/', 'http://x').searchParams.get('token') === 'ok');
+    },
+  });
+  const refused = await rawUpgrade(server, `${server.io.path()}?token=nope`);
+  assert.ok(refused !== 'switched');
+  assert.equal(refused.status, 403);
+  assert.deepEqual(refused.body, { code: 4, message: 'Forbidden' });
+  assert.equal(server.io.plain?.clientsCount, 0);
+
+  await connectPlain(server, { token: 'ok' });
+  assert.equal(seen.length, 2);
+  assert.match(seen[0] ?? '', /token=nope/);
+});
+
+test("allowRequest's error message is the message of the 403 body", async () => {
+  const server = await startServer({ allowRequest: (_req, callback) => callback('banned', false) });
+  const refused = await rawUpgrade(server, server.io.path());
+  assert.ok(refused !== 'switched');
+  assert.equal(refused.status, 403);
+  assert.deepEqual(refused.body, { code: 4, message: 'banned' });
+});
+
+test('an asynchronous allowRequest is awaited before accepting', async () => {
+  const server = await startServer({
+    allowRequest: (_req, callback) => {
+      setImmediate(() => callback(null, true));
+    },
+  });
+  await connectPlain(server);
+  assert.equal(server.io.plain?.clientsCount, 1);
+});
+
+test('plain clients follow a custom path; other paths are not answered', async () => {
+  const server = await startServer({ path: '/ws/chat/' });
+  assert.equal(server.io.path(), '/ws/chat/');
+  await connectPlain(server, { name: 'alice' });
+  await assert.rejects(
+    rawUpgrade(server, '/socket.io/'),
+    (err: Error) => /socket hang up|ECONNRESET/.test(err.message),
+  );
+});
