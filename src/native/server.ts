@@ -207,7 +207,7 @@ class Session implements PlainSession {
     this.forget(this);
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
       if (reason === 'ping timeout' || reason === 'transport error') this.ws.terminate();
-      else this.ws.close(code ?? 1000, text ?? '');
+      else this.ws.close(code ?? 1000, closeReason(text ?? ''));
     }
     this.handler?.onClose(reason);
   }
@@ -264,4 +264,17 @@ class Session implements PlainSession {
   private deliver(frame: PlainFrame): void {
     this.handler?.onFrame(frame);
   }
+}
+
+/** A close reason is at most 123 bytes of UTF-8 (ws throws beyond): cut at a character boundary. */
+function closeReason(text: string): string {
+  if (Buffer.byteLength(text) <= 123) return text;
+  let out = '';
+  let bytes = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > 123) break;
+    out += char;
+  }
+  return out;
 }
