@@ -85,6 +85,18 @@ test('a refusal without data sends only the message; a throwing middleware refus
   assert.equal(thrown.closed.code, 1008);
 });
 
+test('a long non-ASCII refusal message still closes with 1008 (reason cut to 123 bytes)', async () => {
+  const server = await startServer();
+  const message = 'refusé '.repeat(40);
+  server.io.use((_socket, next) => next(new Error(message)));
+  const { frame, closed } = await refused(server, {});
+  assert.deepEqual(frame, { event: 'connect_error', data: { message } });
+  assert.equal(closed.code, 1008);
+  assert.ok(Buffer.byteLength(closed.reason) <= 123);
+  assert.ok(message.startsWith(closed.reason));
+  assert.equal(server.io.plain?.clientsCount, 0);
+});
+
 test('?nsp=/admin joins that namespace and runs its middlewares, not those of "/"', async () => {
   const server = await startServer({}, ['/admin']);
   const admin = server.io.of('/admin');
