@@ -349,8 +349,11 @@ export class Session implements EngineSession {
     this.bufferedBytes = 0;
     // A failed transport gets nothing more. A silent peer still gets a close packet where one can
     // go (a held GET), as engine.io does, so a polling client sees 'transport close'.
-    const broken = reason === 'ping timeout' || reason === 'transport error';
-    if (reason !== 'transport error' && this.current.writable) this.current.write([...items, CLOSE]);
+    // A stuck reader ('send buffer full') is cut too: a close frame would wait behind its backlog.
+    const broken = reason === 'ping timeout' || reason === 'transport error' || reason === 'send buffer full';
+    if (reason !== 'transport error' && reason !== 'send buffer full' && this.current.writable) {
+      this.current.write([...items, CLOSE]);
+    }
     if (broken) this.current.destroy();
     else this.current.close();
     this.host.remove(this);

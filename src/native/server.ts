@@ -206,8 +206,10 @@ class Session implements PlainSession {
     this.pending = undefined;
     this.forget(this);
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
-      if (reason === 'ping timeout' || reason === 'transport error') this.ws.terminate();
-      else this.ws.close(code ?? 1000, closeReason(text ?? ''));
+      // A close frame would wait behind what a stuck peer does not read: cut those at once.
+      if (reason === 'ping timeout' || reason === 'transport error' || reason === 'send buffer full') {
+        this.ws.terminate();
+      } else this.ws.close(code ?? 1000, closeReason(text ?? ''));
     }
     this.handler?.onClose(reason);
   }

@@ -56,7 +56,7 @@ function chunkNumber(frame: Awaited<ReturnType<PlainPeer['next']>>): number {
   return json?.args[0] ?? -1;
 }
 
-test('a client that never reads is disconnected with "send buffer full" (close 1013)', async () => {
+test('a client that never reads is disconnected with "send buffer full" and cut at once (1006)', async () => {
   const server = await startServer({ plainWebSocket: { maxBufferedBytes: MAX_BUFFERED } });
   const { peer, id } = await connectPlain(server);
   const socket = serverSocket(server.io, id);
@@ -68,9 +68,10 @@ test('a client that never reads is disconnected with "send buffer full" (close 1
   assert.equal(await reason, 'send buffer full');
   assert.equal(server.io.plain?.clientsCount, 0);
 
+  // No close frame: it would wait behind the data the client does not read. What had already
+  // reached the client's socket is still a prefix of the burst, in order.
   const { received, code } = await drain(peer);
-  assert.equal(code, 1013);
-  assert.ok(received.length > 0);
+  assert.equal(code, 1006);
   assert.ok(received.length < emitted);
   assert.deepEqual(
     received,
