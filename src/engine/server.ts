@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { corsHeaders } from './cors.js';
+import { HeartbeatSweep } from './heartbeat.js';
 import { type EngineError, writeHttpError, writeUpgradeError } from './errors.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveOptions } from './options.js';
 import { type EnginePacket, encodePacketPolling } from './packet.js';
@@ -41,6 +42,7 @@ export class EngineServer {
     this.acceptor = new WebSocketAcceptor(this.options);
     this.host = {
       options: this.options,
+      heartbeat: new HeartbeatSweep(this.options.pingInterval, this.options.pingTimeout),
       remove: (session) => {
         if (this.table.get(session.id) === session) this.table.delete(session.id);
       },

@@ -3,7 +3,8 @@ import { toOutbound } from './message.js';
 import type { ResolvedEngineOptions } from './options.js';
 import type { EnginePacket } from './packet.js';
 import type { PollingTransport } from './transports/polling.js';
-import type { QueuedItem, Transport, TransportListener } from './transports/transport.js';
+import type { QueuedItem, Transport, TransportFailure, TransportListener } from './transports/transport.js';
+import type { HeartbeatSubject, HeartbeatSweep } from './heartbeat.js';
 import type { WebSocketTransport } from './transports/websocket.js';
 import type {
   EngineCloseReason,
@@ -21,6 +22,8 @@ export interface SessionHost {
   readonly options: ResolvedEngineOptions;
   /** Forgets a session that has closed. */
   remove(session: Session): void;
+  /** The shared heartbeat of the server's sessions. */
+  readonly heartbeat: HeartbeatSweep;
 }
 
 const NOOP: QueuedItem = Object.freeze({ kind: 'packet', packet: Object.freeze({ type: 'noop' }) });
@@ -58,7 +61,7 @@ function scheduleFlush(session: Session): void {
  * One Engine.IO session: its transport (and an upgrade probe), the heartbeat, and the bounded
  * send buffer. Methods of {@link EngineSession} never throw.
  */
-export class Session implements EngineSession {
+export class Session implements EngineSession, TransportListener, HeartbeatSubject {
   readonly id: string;
   readonly request: IncomingMessage;
   readonly remoteAddress: string;
@@ -69,21 +72,17 @@ export class Session implements EngineSession {
   private buffer: QueuedItem[] = [];
   private bufferedBytes = 0;
   private flushScheduled = false;
-  /** One heartbeat timer, re-armed: waiting to ping, or waiting for a pong. */
-  private heartbeat: NodeJS.Timeout | undefined;
-  private awaitingPong = false;
+  /** Heartbeat state, swept by the server's one HeartbeatSweep. */
+  heartbeatDue = 0;
+  awaitingPong = false;
   private probe: WebSocketTransport | undefined;
   /** The probe answered `3probe`: messages are held for the new transport. */
   private upgrading = false;
   private upgradeTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
 
-  private readonly listener: TransportListener = {
-    onPacket: (packet) => this.onPacket(packet),
-    onError: (reason, cause) => this.finish(reason, cause, false),
-    onClose: () => this.finish('transport close', undefined, false),
-    onWritable: () => this.onWritable(),
-  };
+  /** The session is its transport's listener: no closures per session. */
+  private readonly listener: TransportListener = this;
 
   constructor(
     private readonly host: SessionHost,
@@ -124,7 +123,7 @@ export class Session implements EngineSession {
   /** Starts the session's life: events go to `handler`, the heartbeat begins. */
   start(handler: SessionHandler): void {
     this.handler = handler;
-    if (this.stateValue === 'open') this.armPing();
+    if (this.stateValue === 'open') this.host.heartbeat.add(this);
   }
 
   send(messages: Outbound | readonly Outbound[], options?: SendOptions): SendResult {
@@ -247,7 +246,7 @@ export class Session implements EngineSession {
       this.finish('forced close', undefined, true);
   }
 
-  private onWritable(): void {
+  onWritable(): void {
     if (this.upgrading) {
       this.current.write([NOOP]);
     } else if (this.stateValue === 'closing') {
@@ -257,7 +256,7 @@ export class Session implements EngineSession {
     }
   }
 
-  private onPacket(packet: EnginePacket): void {
+  onPacket(packet: EnginePacket): void {
     if (this.stateValue === 'closing') {
       if (packet.type === 'close') this.finish('forced close', undefined, false);
       return;
@@ -268,7 +267,7 @@ export class Session implements EngineSession {
         this.handler?.onMessage(packet.data);
         break;
       case 'pong':
-        if (this.awaitingPong) this.armPing();
+        this.host.heartbeat.pong(this);
         break;
       case 'close':
         this.finish('transport close', undefined, false);
@@ -306,26 +305,29 @@ export class Session implements EngineSession {
     this.current.write(items);
   }
 
-  private armPing(): void {
-    clearTimeout(this.heartbeat);
-    this.awaitingPong = false;
-    this.heartbeat = setTimeout(() => {
-      if (this.stateValue !== 'open') return;
-      this.awaitingPong = true;
-      this.enqueuePacket({ type: 'ping' });
-      this.heartbeat = setTimeout(
-        () => this.finish('ping timeout', undefined, false),
-        this.host.options.pingTimeout,
-      );
-      this.heartbeat.unref();
-    }, this.host.options.pingInterval);
-    this.heartbeat.unref();
+  // ---- HeartbeatSubject ------------------------------------------------------------------------
+
+  sendPing(): void {
+    if (this.stateValue === 'open') this.enqueuePacket({ type: 'ping' });
+  }
+
+  pingTimedOut(): void {
+    this.finish('ping timeout', undefined, false);
   }
 
   private clearHeartbeat(): void {
-    clearTimeout(this.heartbeat);
-    this.heartbeat = undefined;
+    this.host.heartbeat.remove(this);
     this.awaitingPong = false;
+  }
+
+  // ---- TransportListener --------------------------------------------------------------------
+
+  onError(reason: TransportFailure, cause?: Error): void {
+    this.finish(reason, cause, false);
+  }
+
+  onClose(): void {
+    this.finish('transport close', undefined, false);
   }
 
   /**

@@ -1,0 +1,74 @@
+/**
+ * One timer for the heartbeats of all sessions of a server. Each session keeps two numbers (when
+ * it is due, and whether a pong is awaited) instead of a timer and a closure of its own; a sweep
+ * at a fraction of the shortest period pings the due sessions and times out the silent ones.
+ */
+
+/** What the sweep needs of a session. */
+export interface HeartbeatSubject {
+  /** Time (ms, monotonic) of the next ping, or of the pong deadline while one is awaited. */
+  heartbeatDue: number;
+  awaitingPong: boolean;
+  /** Sends a ping packet. */
+  sendPing(): void;
+  /** The pong did not come in time. */
+  pingTimedOut(): void;
+}
+
+/** Sweeps per period: a ping or a timeout is at most period/SWEEPS late. */
+const SWEEPS = 10;
+const MIN_TICK_MS = 5;
+
+export class HeartbeatSweep {
+  private readonly subjects = new Set<HeartbeatSubject>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly tickMs: number;
+
+  constructor(
+    private readonly pingInterval: number,
+    private readonly pingTimeout: number,
+  ) {
+    this.tickMs = Math.max(MIN_TICK_MS, Math.floor(Math.min(pingInterval, pingTimeout) / SWEEPS));
+  }
+
+  /** Starts the heartbeat of a session: its first ping is due pingInterval from now. */
+  add(subject: HeartbeatSubject): void {
+    subject.awaitingPong = false;
+    subject.heartbeatDue = performance.now() + this.pingInterval;
+    this.subjects.add(subject);
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.sweep(), this.tickMs);
+      this.timer.unref();
+    }
+  }
+
+  /** A pong arrived: the next ping is due pingInterval from now. */
+  pong(subject: HeartbeatSubject): void {
+    if (!subject.awaitingPong) return;
+    subject.awaitingPong = false;
+    subject.heartbeatDue = performance.now() + this.pingInterval;
+  }
+
+  remove(subject: HeartbeatSubject): void {
+    this.subjects.delete(subject);
+    if (this.subjects.size === 0 && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const subject of this.subjects) {
+      if (now < subject.heartbeatDue) continue;
+      if (subject.awaitingPong) {
+        this.remove(subject);
+        subject.pingTimedOut();
+      } else {
+        subject.awaitingPong = true;
+        subject.heartbeatDue = now + this.pingTimeout;
+        subject.sendPing();
+      }
+    }
+  }
+}
