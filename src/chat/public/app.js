@@ -75,7 +75,11 @@ function showError(context, err) {
     el('strong', { text: context }),
     ' ',
     el('span', { text: describeError(err) }),
-    el('button', { type: 'button', className: 'dismiss', 'aria-label': 'dismiss', onclick: () => item.remove() }, '×'),
+    el(
+      'button',
+      { type: 'button', className: 'dismiss', 'aria-label': 'dismiss', onclick: () => item.remove() },
+      '×',
+    ),
   );
   ui.errors.prepend(item);
   while (ui.errors.children.length > MAX_ERRORS_SHOWN) ui.errors.lastElementChild.remove();

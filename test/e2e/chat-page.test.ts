@@ -1,0 +1,274 @@
+/**
+ * The chat web page in real headless Chromium (Debian's `chromium`, driven by playwright-core): one
+ * page on the official Socket.IO client, one on the plain WebSocket transport, talking to each other
+ * through the chat server. Screenshots go to test-results/.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { after, before, describe, type TestContext, test } from 'node:test';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type RunningChat, startChatServer } from '../../src/chat/server.js';
+import { requirePeer } from '../support/requirements.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+const RESULTS = 'test-results';
+/** How long any DOM condition may take before the test fails: generous, but far from a hang. */
+const WAIT_MS = 5000;
+
+type Transport = 'socketio' | 'plain';
+
+/** One browser for the whole file; each test gets its own server, each page its own context. */
+let browser: Browser | undefined;
+
+before(async () => {
+  if (!available) return;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+interface Env {
+  chat: RunningChat;
+  /** Uncaught page errors and dialogs, which fail the test at its end. */
+  problems: string[];
+  /** One browser context (its own window and storage) per page. */
+  contexts: BrowserContext[];
+}
+
+/** What a test needs: a fresh chat server, closed with the test's pages when the test ends. */
+async function setUp(t: TestContext): Promise<Env> {
+  const chat = await startChatServer({ port: 0, host: '127.0.0.1', db: ':memory:' });
+  const env: Env = { chat, problems: [], contexts: [] };
+  t.after(async () => {
+    await Promise.all(env.contexts.map((context) => context.close()));
+    await chat.close();
+  });
+  return env;
+}
+
+/** Opens the page, fills the form and connects; resolves once the page says it is connected. */
+async function openChat(env: Env, name: string, transport: Transport): Promise<Page> {
+  const context = await browser!.newContext({ viewport: { width: 1100, height: 720 } });
+  env.contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.on('pageerror', (err) => env.problems.push(`${name}: page error: ${err.message}`));
+  page.on('dialog', (dialog) => {
+    env.problems.push(`${name}: dialog opened: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  await page.goto(`${env.chat.url}/`);
+  await page.getByTestId('name').fill(name);
+  await page.getByTestId(`transport-${transport}`).check();
+  await page.getByTestId('connect').click();
+  await page.locator('[data-testid="status"][data-state="online"]').waitFor();
+  // The lobby's join ack lists this page's own name among the members.
+  await member(page, name).waitFor();
+  return page;
+}
+
+function member(page: Page, name: string) {
+  return page.getByTestId('members').getByTestId('member').filter({ hasText: name });
+}
+
+function messageWith(page: Page, content: string) {
+  return page
+    .getByTestId('messages')
+    .getByTestId('message')
+    .filter({ has: page.getByTestId('message-content').getByText(content, { exact: true }) });
+}
+
+async function joinRoom(page: Page, room: string): Promise<void> {
+  await page.getByTestId('join-room').fill(room);
+  await page.getByTestId('join').click();
+  await page.getByTestId('current-room').getByText(room, { exact: true }).waitFor();
+}
+
+/** Types a message and presses Enter; resolves once the page shows the server's ack. */
+async function send(page: Page, content: string): Promise<void> {
+  await page.getByTestId('message-input').fill(content);
+  await page.getByTestId('message-input').press('Enter');
+  await page
+    .getByTestId('send-status')
+    .getByText(/^sent to #/)
+    .waitFor();
+  await messageWith(page, content).waitFor();
+}
+
+async function messageCount(page: Page): Promise<number> {
+  return page.getByTestId('messages').getByTestId('message').count();
+}
+
+describe('chat page in headless Chromium', () => {
+  test('a Socket.IO page and a plain WebSocket page chat in a room: messages, presence, typing, no HTML injection', async (t) => {
+    if (!requirePeer(t, 'Chromium', available, 'apt-get install chromium')) return;
+    const env = await setUp(t);
+    const alice = await openChat(env, 'alice', 'socketio');
+    const bob = await openChat(env, 'bob', 'plain');
+
+    await joinRoom(alice, 'dev');
+    await joinRoom(bob, 'dev');
+    // Presence: both names on both pages (bob's join ack, and the presence event alice receives).
+    for (const page of [alice, bob]) {
+      await member(page, 'alice').waitFor();
+      await member(page, 'bob').waitFor();
+      assert.equal(await page.getByTestId('member-count').textContent(), '2');
+    }
+
+    // Typing is announced to the others in the room.
+    await bob.getByTestId('message-input').pressSequentially('hel');
+    await alice.getByTestId('typing').getByText('bob is typing…').waitFor();
+
+    // Messages both ways, each shown with its sender's name.
+    await send(bob, 'hello from the plain WebSocket');
+    await send(alice, 'hello from Socket.IO');
+    const fromBob = messageWith(alice, 'hello from the plain WebSocket');
+    await fromBob.waitFor();
+    assert.equal(await fromBob.getByTestId('message-from').textContent(), 'bob');
+    const fromAlice = messageWith(bob, 'hello from Socket.IO');
+    await fromAlice.waitFor();
+    assert.equal(await fromAlice.getByTestId('message-from').textContent(), 'alice');
+    // bob's message ended his typing indicator.
+    await alice.locator('[data-testid="typing"]:empty').waitFor({ state: 'attached' });
+
+    // Markup in a message is shown as text: no element is created, no script runs.
+    const payload = '<img src=x onerror=alert(1)>';
+    await send(alice, payload);
+    for (const page of [alice, bob]) {
+      const shown = messageWith(page, payload);
+      await shown.waitFor();
+      assert.equal(await shown.getByTestId('message-content').textContent(), payload);
+      assert.equal(await page.locator('[data-testid="messages"] img').count(), 0);
+      assert.equal(await page.locator('img').count(), 0);
+    }
+    // Both pages show the same three messages, in the same order.
+    const contents = (page: Page) => page.getByTestId('message-content').allTextContents();
+    assert.deepEqual(await contents(alice), await contents(bob));
+    assert.equal((await contents(alice)).length, 3);
+
+    mkdirSync(RESULTS, { recursive: true });
+    await alice.screenshot({ path: `${RESULTS}/chat-socketio.png` });
+    await bob.screenshot({ path: `${RESULTS}/chat-plain.png` });
+    assert.deepEqual(env.problems, []);
+  });
+
+  test('refusals are shown, and "load older" pages through the history', async (t) => {
+    if (!requirePeer(t, 'Chromium', available, 'apt-get install chromium')) return;
+    const env = await setUp(t);
+    for (let i = 1; i <= 60; i++) {
+      const stored = env.chat.store.append({
+        room: 'archive',
+        from: 'archivist',
+        content: `archived ${i}`,
+        type: 'text',
+      });
+      assert.ok(stored.ok);
+    }
+
+    for (const transport of ['socketio', 'plain'] as const) {
+      const page = await openChat(env, `reader-${transport}`, transport);
+
+      // A bad room name: the server's refusal appears in the error list.
+      await page.getByTestId('join-room').fill('Not A Room');
+      await page.getByTestId('join').click();
+      await page.getByTestId('error').filter({ hasText: 'invalid_room' }).waitFor();
+      assert.equal(await page.getByTestId('current-room').textContent(), 'lobby');
+
+      // A message over the length limit: the ack's error appears under the send box.
+      await page.getByTestId('message-input').fill('x'.repeat(4001));
+      await page.getByTestId('message-input').press('Enter');
+      await page
+        .getByTestId('send-status')
+        .getByText(/^not sent: invalid_message: /)
+        .waitFor();
+
+      // The join ack carries the newest 50 messages; "load older" fetches the rest.
+      await joinRoom(page, 'archive');
+      await messageWith(page, 'archived 60').waitFor();
+      assert.equal(await messageCount(page), 50);
+      await page.getByTestId('load-older').click();
+      await messageWith(page, 'archived 1').waitFor();
+      assert.equal(await messageCount(page), 60);
+      await page.getByTestId('load-older').waitFor({ state: 'hidden' });
+      assert.deepEqual(
+        await page.getByTestId('message-content').allTextContents(),
+        Array.from({ length: 60 }, (_, i) => `archived ${i + 1}`),
+      );
+      mkdirSync(RESULTS, { recursive: true });
+      await page.screenshot({ path: `${RESULTS}/chat-history-${transport}.png` });
+      await page.close();
+    }
+    assert.deepEqual(env.problems, []);
+  });
+
+  test('after a dropped connection both transports reconnect with the last id seen and show what they missed', async (t) => {
+    if (!requirePeer(t, 'Chromium', available, 'apt-get install chromium')) return;
+    const env = await setUp(t);
+    const auths: { name: unknown; lastId: unknown }[] = [];
+    env.chat.io.of('/').on('connection', (socket) => {
+      auths.push({ name: socket.handshake.auth.name, lastId: socket.handshake.auth.lastId });
+    });
+    const carol = await openChat(env, 'carol', 'socketio');
+    const dave = await openChat(env, 'dave', 'plain');
+    await joinRoom(carol, 'ops');
+    await joinRoom(dave, 'ops');
+    await send(carol, 'before the cut');
+    await messageWith(dave, 'before the cut').waitFor();
+    const lastId = Number(await messageWith(dave, 'before the cut').getAttribute('data-id'));
+    assert.deepEqual(auths, [
+      { name: 'carol', lastId: undefined },
+      { name: 'dave', lastId: undefined },
+    ]);
+
+    // Cut both connections, and store what they miss in the same tick: these messages are never
+    // broadcast to the pages, so only the reconnection can bring them. 55 in "ops" is more than
+    // the 50 a join ack carries.
+    for (const socket of env.chat.io.of('/').sockets.values()) socket.conn.close();
+    for (let i = 1; i <= 55; i++)
+      env.chat.store.append({ room: 'ops', from: 'erin', content: `missed ${i}`, type: 'text' });
+    env.chat.store.append({ room: 'lobby', from: 'erin', content: 'missed in the lobby', type: 'text' });
+
+    for (const page of [carol, dave]) {
+      await messageWith(page, 'missed 55').waitFor();
+      await messageWith(page, 'missed 1').waitFor();
+      await page.getByTestId('message').nth(55).waitFor();
+      assert.equal(await messageCount(page), 56);
+      const ids = await page
+        .getByTestId('message')
+        .evaluateAll((items) => items.map((item) => Number(item.getAttribute('data-id'))));
+      assert.deepEqual(
+        ids,
+        [...ids].sort((a, b) => a - b),
+      );
+      assert.equal(new Set(ids).size, ids.length);
+      // The lobby got its missed message too (an unread badge, then the message itself).
+      await page.getByTestId('room-lobby').locator('.badge').waitFor();
+      await page.getByTestId('room-lobby').click();
+      await messageWith(page, 'missed in the lobby').waitFor();
+      await page.locator('[data-testid="status"][data-state="online"]').waitFor();
+    }
+    const reconnects = auths.slice(2).map((a) => ({ name: a.name, lastId: Number(a.lastId) }));
+    assert.deepEqual(
+      reconnects.sort((a, b) => String(a.name).localeCompare(String(b.name))),
+      [
+        { name: 'carol', lastId },
+        { name: 'dave', lastId },
+      ],
+    );
+    assert.deepEqual(env.problems, []);
+  });
+});
