@@ -39,10 +39,12 @@ export {
 } from './packet.js';
 export { matchesPath, type ParsedRequest, parseRequest, type RequestInfo } from './request.js';
 export { EngineServer } from './server.js';
+export { summarizeRequest } from './types.js';
 export type {
   EngineCloseReason,
   EngineHandler,
   EngineSession,
+  HandshakeRequest,
   Outbound,
   SendOptions,
   SendResult,

@@ -6,15 +6,17 @@ import type { PollingTransport } from './transports/polling.js';
 import type { QueuedItem, Transport, TransportFailure, TransportListener } from './transports/transport.js';
 import type { HeartbeatSubject, HeartbeatSweep } from './heartbeat.js';
 import type { WebSocketTransport } from './transports/websocket.js';
-import type {
-  EngineCloseReason,
-  EngineSession,
-  Outbound,
-  SendOptions,
-  SendResult,
-  SessionHandler,
-  SessionState,
-  TransportName,
+import {
+  type HandshakeRequest,
+  summarizeRequest,
+  type EngineCloseReason,
+  type EngineSession,
+  type Outbound,
+  type SendOptions,
+  type SendResult,
+  type SessionHandler,
+  type SessionState,
+  type TransportName,
 } from './types.js';
 
 /** What a session needs of its server. */
@@ -63,7 +65,7 @@ function scheduleFlush(session: Session): void {
  */
 export class Session implements EngineSession, TransportListener, HeartbeatSubject {
   readonly id: string;
-  readonly request: IncomingMessage;
+  readonly request: HandshakeRequest;
   readonly remoteAddress: string;
 
   private current: Transport;
@@ -91,8 +93,8 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     transport: Transport,
   ) {
     this.id = id;
-    this.request = request;
-    this.remoteAddress = request.socket.remoteAddress ?? '';
+    this.request = summarizeRequest(request);
+    this.remoteAddress = this.request.socket.remoteAddress;
     this.current = transport;
     transport.setListener(this.listener);
   }

@@ -1,5 +1,37 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { OutboundMessage } from './message.js';
+
+/**
+ * What a session keeps of the HTTP request that opened it. The IncomingMessage itself (streams,
+ * raw headers, parser state) is not kept: about a kilobyte per connection. Its usual fields are
+ * here under the same names, so `request.headers`, `request.url` and
+ * `request.socket.remoteAddress` read as they do on socket.io.
+ */
+export interface HandshakeRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: { readonly remoteAddress: string; readonly encrypted: boolean };
+  /** Alias of `socket`, as on IncomingMessage. */
+  readonly connection: { readonly remoteAddress: string; readonly encrypted: boolean };
+}
+
+/** Keeps what a session needs of the request that opened it. */
+export function summarizeRequest(req: IncomingMessage): HandshakeRequest {
+  const socket = {
+    remoteAddress: req.socket.remoteAddress ?? '',
+    encrypted: Boolean((req.socket as { encrypted?: boolean }).encrypted),
+  };
+  return {
+    method: req.method ?? 'GET',
+    url: req.url ?? '/',
+    httpVersion: req.httpVersion,
+    headers: req.headers,
+    socket,
+    connection: socket,
+  };
+}
 
 /**
  * Why an Engine.IO session ended. The strings match the official engine.io server so that
@@ -55,8 +87,8 @@ export interface EngineSession {
   readonly transport: TransportName;
   /** The state of the session. */
   readonly state: SessionState;
-  /** The HTTP request that opened the session (headers, url, socket address). */
-  readonly request: IncomingMessage;
+  /** What is kept of the HTTP request that opened the session (headers, url, socket address). */
+  readonly request: HandshakeRequest;
   /** The remote address of the request that opened the session. */
   readonly remoteAddress: string;
   /**

@@ -3,7 +3,14 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { type OutboundMessage, toOutbound } from '../engine/message.js';
-import type { EngineCloseReason, Outbound, SendOptions, SendResult } from '../engine/types.js';
+import {
+  type EngineCloseReason,
+  type HandshakeRequest,
+  type Outbound,
+  type SendOptions,
+  type SendResult,
+  summarizeRequest,
+} from '../engine/types.js';
 import {
   attachBinaryFrames,
   decodeBinaryFrame,
@@ -43,7 +50,7 @@ const HARD_LIMIT_FACTOR = 4;
 /** One plain WebSocket client, as the layer above sees it. */
 export interface PlainSession {
   readonly id: string;
-  readonly request: IncomingMessage;
+  readonly request: HandshakeRequest;
   readonly remoteAddress: string;
   readonly closed: boolean;
   /** Sends frames that travel together (an envelope and its binary frames), bounded like Engine.IO sessions. */
@@ -96,7 +103,7 @@ export class PlainWebSocketServer {
   /** Completes the WebSocket handshake of an upgrade request and starts a session. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new Session(ws, req, this.options, (s) => this.sessions.delete(s));
+      const session = new Session(ws, summarizeRequest(req), this.options, (s) => this.sessions.delete(s));
       this.sessions.add(session);
       this.startHeartbeat();
       session.handler = this.onConnection(session);
@@ -152,11 +159,11 @@ class Session implements PlainSession {
 
   constructor(
     private readonly ws: WebSocket,
-    readonly request: IncomingMessage,
+    readonly request: HandshakeRequest,
     private readonly options: Readonly<PlainWebSocketOptions>,
     private readonly forget: (session: Session) => void,
   ) {
-    this.remoteAddress = request.socket.remoteAddress ?? '';
+    this.remoteAddress = request.socket.remoteAddress;
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => {
       this.unansweredSince = 0;

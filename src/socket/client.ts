@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { HandshakeRequest } from '../engine/types.js';
 import type { EngineCloseReason, TransportName } from '../engine/types.js';
 import type { BroadcastFlags, EncodedPacket } from './adapter.js';
 import { TypedEmitter } from './emitter.js';
@@ -26,7 +26,7 @@ export class ConnectionInfo extends TypedEmitter<ConnectionEvents> {
     readonly id: string,
     private readonly currentTransport: () => TransportName,
     readonly remoteAddress: string,
-    readonly request: IncomingMessage,
+    readonly request: HandshakeRequest,
     private readonly closeConnection: () => void,
   ) {
     super();
@@ -65,7 +65,7 @@ export interface SocketClient {
   /** Whether the client's transport has closed. */
   readonly closed: boolean;
   /** The HTTP request that opened the connection. */
-  readonly request: IncomingMessage;
+  readonly request: HandshakeRequest;
   /** The connection as socket.io exposes it on `socket.conn`. */
   readonly info: ConnectionInfo;
   /** Builds a socket's handshake from the request and the auth payload. */
@@ -84,11 +84,11 @@ export interface SocketClient {
 
 /** The handshake socket.io exposes, built from the request that opened the connection. */
 export function buildHandshake(
-  req: IncomingMessage,
+  req: HandshakeRequest,
   address: string,
   auth: Record<string, unknown>,
 ): Handshake {
-  const url = req.url ?? '/';
+  const url = req.url;
   const query: Record<string, string | string[]> = {};
   for (const [key, value] of new URL(url, 'http://localhost').searchParams) {
     const existing = query[key];
@@ -102,7 +102,7 @@ export function buildHandshake(
     time: now.toString(),
     address,
     xdomain: req.headers.origin !== undefined,
-    secure: Boolean((req.socket as { encrypted?: boolean }).encrypted),
+    secure: req.socket.encrypted,
     issued: now.getTime(),
     url,
     query,

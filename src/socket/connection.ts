@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { HandshakeRequest } from '../engine/types.js';
 import type { EngineCloseReason, EngineSession, SessionHandler, TransportName } from '../engine/types.js';
 import type { BroadcastFlags, WireFormat } from './adapter.js';
 import { EncodedPacket, socketIoFormat } from './adapter.js';
@@ -55,7 +55,7 @@ export class Connection implements SessionHandler, SocketClient {
   }
 
   /** The HTTP request that opened the session. */
-  get request(): IncomingMessage {
+  get request(): HandshakeRequest {
     return this.session.request;
   }
 

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { HandshakeRequest } from '../engine/types.js';
 import { randomBytes } from 'node:crypto';
 import type { BroadcastFlags, EncodedPacket, LocalSocket, Room, SocketId } from './adapter.js';
 import { EncodedPacket as Encoded } from './adapter.js';
@@ -22,7 +22,7 @@ import type {
 /** What the server knows of the request that connected a socket (same fields as socket.io). */
 export interface Handshake {
   /** The headers of the first HTTP request of the connection. */
-  headers: IncomingMessage['headers'];
+  headers: HandshakeRequest['headers'];
   /** When the handshake happened, as a date string. */
   time: string;
   /** The client's IP address. */
@@ -111,7 +111,7 @@ export class Socket<
   }
 
   /** The HTTP request that opened the connection. */
-  get request(): IncomingMessage {
+  get request(): HandshakeRequest {
     return this.client.request;
   }
 
