@@ -37,6 +37,7 @@ const socketPath = document.querySelector('meta[name="parley-path"]')?.content |
 const state = {
   transport: null,
   myId: '',
+  myName: null,
   lastId: 0, // the newest message id seen in any room: sent on reconnect to get the missed ones
   current: LOBBY,
   rooms: new Map(), // name -> room (see newRoom)
@@ -68,10 +69,10 @@ function describeError(err) {
 }
 
 /** Shows an error in the banner list at the top (newest first, dismissible). */
-function showError(context, err) {
+function showError(context, err, kind = 'request') {
   const item = el(
     'li',
-    { className: 'error', 'data-testid': 'error' },
+    { className: 'error', 'data-testid': 'error', 'data-kind': kind },
     el('strong', { text: context }),
     ' ',
     el('span', { text: describeError(err) }),
@@ -102,12 +103,13 @@ function setStatus(text, kind) {
   ui.status.dataset.state = kind;
 }
 
+/** This page's name as the server gave it (trimmed, or a guest name): the member with our socket id. */
 function myName() {
   for (const room of state.rooms.values()) {
     const me = room.members.find((m) => m.id === state.myId);
-    if (me) return me.name;
+    if (me) state.myName = me.name;
   }
-  return null;
+  return state.myName;
 }
 
 // --- messages --------------------------------------------------------------------------------------
@@ -327,9 +329,12 @@ function connect() {
   state.transport = transport;
   if (!state.rooms.has(LOBBY)) state.rooms.set(LOBBY, newRoom(LOBBY));
 
+  let connectErrorShown = false; // one banner per outage, not one per retry
   transport.on('connect', async ({ id }) => {
     if (state.transport !== transport) return;
     state.myId = id ?? '';
+    connectErrorShown = false;
+    for (const stale of ui.errors.querySelectorAll('[data-kind="connection"]')) stale.remove();
     setStatus(`connected · ${kind === 'plain' ? 'plain WebSocket' : 'Socket.IO'}`, 'online');
     setConnectedUi(true);
     // The server puts every connection in the lobby; other rooms are joined again.
@@ -339,14 +344,16 @@ function connect() {
     if (state.transport !== transport) return;
     setStatus(`disconnected (${reason})`, 'offline');
     setConnectedUi(false);
+    forgetPresence();
   });
   transport.on('reconnecting', (attempt) => {
     if (state.transport === transport) setStatus(`reconnecting… (attempt ${attempt})`, 'connecting');
   });
   transport.on('connect_error', (err) => {
     if (state.transport !== transport) return;
-    setStatus('cannot connect', 'offline');
-    showError('connection', err?.message ?? err);
+    setStatus('cannot connect, retrying…', 'connecting');
+    if (!connectErrorShown) showError('connection', err?.message ?? err, 'connection');
+    connectErrorShown = true;
   });
   transport.on('message', (msg) => {
     const room = state.rooms.get(msg?.room);
@@ -392,6 +399,18 @@ function disconnect() {
   setFormLocked(false);
   setConnectedUi(false);
   setStatus('offline', 'offline');
+  forgetPresence();
+}
+
+/** Offline, nobody is known to be around: the members come back with the join acks. */
+function forgetPresence() {
+  for (const room of state.rooms.values()) {
+    room.members = [];
+    for (const timer of room.typing.values()) clearTimeout(timer);
+    room.typing.clear();
+  }
+  renderMembers();
+  renderTyping();
 }
 
 // --- sending ---------------------------------------------------------------------------------------
