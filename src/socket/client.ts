@@ -68,8 +68,8 @@ export interface SocketClient {
   readonly request: HandshakeRequest;
   /** The connection as socket.io exposes it on `socket.conn`. */
   readonly info: ConnectionInfo;
-  /** Builds a socket's handshake from the request and the auth payload. */
-  buildHandshake(auth: Record<string, unknown>): Handshake;
+  /** Builds a socket's handshake from the request, the auth payload and when it happened. */
+  buildHandshake(auth: Record<string, unknown>, issued: number): Handshake;
   /** Writes a packet encoded once (maybe for many recipients) in this client's wire format. */
   write(encoded: EncodedPacket, flags: BroadcastFlags): void;
   /** Tells the client its namespace connection was refused. */
@@ -87,6 +87,7 @@ export function buildHandshake(
   req: HandshakeRequest,
   address: string,
   auth: Record<string, unknown>,
+  issued: number,
 ): Handshake {
   const url = req.url;
   const query: Record<string, string | string[]> = {};
@@ -96,7 +97,7 @@ export function buildHandshake(
     else if (Array.isArray(existing)) existing.push(value);
     else query[key] = [existing, value];
   }
-  const now = new Date();
+  const now = new Date(issued);
   return {
     headers: req.headers,
     time: now.toString(),

@@ -73,8 +73,8 @@ export class Connection implements SessionHandler, SocketClient {
   }
 
   /** Builds a socket's handshake from the session's request and the CONNECT auth. */
-  buildHandshake(auth: Record<string, unknown>): Handshake {
-    return buildHandshake(this.session.request, this.session.remoteAddress, auth);
+  buildHandshake(auth: Record<string, unknown>, issued: number): Handshake {
+    return buildHandshake(this.session.request, this.session.remoteAddress, auth, issued);
   }
 
   // ---- SessionHandler -------------------------------------------------------------------------

@@ -97,8 +97,8 @@ export class PlainClient implements PlainSessionHandler, SocketClient {
     return this.infoCache;
   }
 
-  buildHandshake(auth: Record<string, unknown>): Handshake {
-    return buildHandshake(this.session.request, this.session.remoteAddress, auth);
+  buildHandshake(auth: Record<string, unknown>, issued: number): Handshake {
+    return buildHandshake(this.session.request, this.session.remoteAddress, auth, issued);
   }
 
   // ---- PlainSessionHandler --------------------------------------------------------------------

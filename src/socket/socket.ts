@@ -54,6 +54,9 @@ export type PacketMiddleware = (event: unknown[], next: (err?: Error) => void) =
 /** A listener of every incoming (or outgoing) event. */
 export type AnyListener = (event: string, ...args: unknown[]) => void;
 
+/** The flags of an emit that sets none; replaced, never mutated. */
+const NO_FLAGS: BroadcastFlags = Object.freeze({});
+
 interface PendingAck {
   callback: (err: Error | null, args: unknown[]) => void;
   timer: NodeJS.Timeout | undefined;
@@ -78,8 +81,11 @@ export class Socket<
   readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** The connection that carries this socket. */
   readonly client: SocketClient;
-  /** What the server knows of the request that connected the socket. */
-  readonly handshake: Handshake;
+  /** The auth payload of the CONNECT packet. */
+  private readonly auth: Record<string, unknown>;
+  /** When the socket connected (ms since the epoch); the handshake object is built on first use. */
+  private readonly issued = Date.now();
+  private handshakeCache: Handshake | undefined;
   /** Free storage for the application; visible to `fetchSockets`. */
   data: SocketData = {} as SocketData;
   /** Whether the socket is connected to its namespace. */
@@ -87,8 +93,9 @@ export class Socket<
   /** Always false: parley does not implement connection state recovery. */
   readonly recovered = false;
 
-  private readonly pendingAcks = new Map<number, PendingAck>();
-  private nextFlags: BroadcastFlags = {};
+  /** Acks awaited from the client, created on the first one. */
+  private pendingAcks: Map<number, PendingAck> | undefined;
+  private nextFlags: BroadcastFlags = NO_FLAGS;
   private packetMiddlewares: PacketMiddleware[] | undefined;
   private anyListeners: AnyListener[] | undefined;
   private anyOutgoingListeners: AnyListener[] | undefined;
@@ -102,7 +109,13 @@ export class Socket<
     this.nsp = nsp;
     this.client = client;
     this.id = randomBytes(15).toString('base64url');
-    this.handshake = client.buildHandshake(auth);
+    this.auth = auth;
+  }
+
+  /** What the server knows of the request that connected the socket (built on first use). */
+  get handshake(): Handshake {
+    this.handshakeCache ??= this.client.buildHandshake(this.auth, this.issued);
+    return this.handshakeCache;
   }
 
   /** The server this socket belongs to. */
@@ -139,7 +152,7 @@ export class Socket<
   emit<Ev extends EventNames<EmitEvents>>(event: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
     assertEmittable(event);
     const flags = this.nextFlags;
-    this.nextFlags = {};
+    this.nextFlags = NO_FLAGS;
     const data: unknown[] = [event, ...args];
     let id: number | undefined;
     const last = data[data.length - 1];
@@ -184,13 +197,13 @@ export class Socket<
 
   /** The next emit drops its packet if the client cannot take it right now. */
   get volatile(): this {
-    this.nextFlags.volatile = true;
+    this.nextFlags = { ...this.nextFlags, volatile: true };
     return this;
   }
 
   /** Sets whether the next emit is compressed. */
   compress(compress: boolean): this {
-    this.nextFlags.compress = compress;
+    this.nextFlags = { ...this.nextFlags, compress };
     return this;
   }
 
@@ -198,7 +211,7 @@ export class Socket<
   timeout(
     ms: number,
   ): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
-    this.nextFlags.timeout = ms;
+    this.nextFlags = { ...this.nextFlags, timeout: ms };
     return this as unknown as Socket<
       ListenEvents,
       DecorateAcknowledgements<EmitEvents>,
@@ -332,12 +345,13 @@ export class Socket<
 
   /** Waits for the answer to a packet sent with this ack id (broadcast with ack). */
   expectAck(id: number, callback: (err: Error | null, args: unknown[]) => void): void {
+    this.pendingAcks ??= new Map();
     this.pendingAcks.set(id, { callback, timer: undefined });
   }
 
   /** Forgets an ack id that will not be answered in time. */
   cancelAck(id: number): void {
-    this.pendingAcks.delete(id);
+    this.pendingAcks?.delete(id);
   }
 
   /** Completes the namespace connection: joins its own room and tells the client its id. */
@@ -373,8 +387,9 @@ export class Socket<
     this.nsp.removeSocket(this);
     this.client.removeSocket(this);
     this.connected = false;
-    for (const [id, ack] of this.pendingAcks) {
-      this.pendingAcks.delete(id);
+    const pending = this.pendingAcks;
+    this.pendingAcks = undefined;
+    for (const ack of pending?.values() ?? []) {
       if (ack.timer) {
         clearTimeout(ack.timer);
         ack.callback(new Error('socket has been disconnected'), []);
@@ -384,21 +399,22 @@ export class Socket<
   }
 
   private registerAck(id: number, fn: (...a: unknown[]) => void, timeout: number | undefined): void {
+    const pending: Map<number, PendingAck> = (this.pendingAcks ??= new Map());
     if (timeout === undefined) {
-      this.pendingAcks.set(id, { callback: (_err, args) => fn(...args), timer: undefined });
+      pending.set(id, { callback: (_err, args) => fn(...args), timer: undefined });
       return;
     }
     const timer = setTimeout(() => {
-      this.pendingAcks.delete(id);
+      this.pendingAcks?.delete(id);
       fn(ackTimeoutError());
     }, timeout);
-    this.pendingAcks.set(id, { callback: (err, args) => (err ? fn(err) : fn(null, ...args)), timer });
+    pending.set(id, { callback: (err, args) => (err ? fn(err) : fn(null, ...args)), timer });
   }
 
   private onAck(id: number, args: unknown[]): void {
-    const ack = this.pendingAcks.get(id);
+    const ack = this.pendingAcks?.get(id);
     if (!ack) return;
-    this.pendingAcks.delete(id);
+    this.pendingAcks?.delete(id);
     if (ack.timer) clearTimeout(ack.timer);
     ack.callback(null, args);
   }
