@@ -191,7 +191,8 @@ export function attachChat(nsp: Namespace, options: ChatServiceOptions): () => v
       const parsed = parseRoomRequest(payload);
       if (!parsed.ok) return reply(socket, ack, parsed);
       const { room } = parsed.value;
-      if (!socket.rooms.has(room)) return reply(socket, ack, refusal('not_in_room', `you are not in room "${room}"`));
+      if (!socket.rooms.has(room))
+        return reply(socket, ack, refusal('not_in_room', `you are not in room "${room}"`));
       socket.to(room).emit('typing', { room, from: socket.data.name });
       if (typeof ack === 'function') (ack as Ack)({ ok: true });
     });

@@ -30,7 +30,8 @@ function loadFiles(socketPath: string): Map<string, StaticFile> {
     const type = TYPES[extname(name)];
     if (!type) continue;
     let body = readFileSync(join(PUBLIC_DIR, name));
-    if (name === 'index.html') body = Buffer.from(body.toString('utf8').replaceAll(PATH_PLACEHOLDER, socketPath));
+    if (name === 'index.html')
+      body = Buffer.from(body.toString('utf8').replaceAll(PATH_PLACEHOLDER, socketPath));
     files.set(`/${name}`, { body, type });
   }
   const index = files.get('/index.html');

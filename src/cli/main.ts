@@ -63,7 +63,11 @@ const program = new Command('parley')
 program
   .command('serve', { isDefault: true })
   .description('run the chat server (the default)')
-  .option('--port <port>', `TCP port, 0 for any (env PORT, default ${CHAT_DEFAULTS.port})`, integer('port', 0, 65535))
+  .option(
+    '--port <port>',
+    `TCP port, 0 for any (env PORT, default ${CHAT_DEFAULTS.port})`,
+    integer('port', 0, 65535),
+  )
   .option('--host <host>', `interface to listen on (env HOST, default ${CHAT_DEFAULTS.host})`)
   .option('--path <path>', `Socket.IO path (env CHAT_PATH, default ${CHAT_DEFAULTS.path})`, socketPath)
   .option('--db <file>', `SQLite file or :memory: (env CHAT_DB, default ${CHAT_DEFAULTS.db})`)
@@ -82,7 +86,9 @@ program
     try {
       await serve(given);
     } catch (err) {
-      console.error(`parley: cannot start the chat server: ${err instanceof Error ? err.message : String(err)}`);
+      console.error(
+        `parley: cannot start the chat server: ${err instanceof Error ? err.message : String(err)}`,
+      );
       process.exit(1);
     }
   });
