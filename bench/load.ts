@@ -4,6 +4,7 @@
  * progress on stderr and one line `RESULT <json>` on stdout, then exits (dropping its sockets).
  */
 import type { Params } from './registry.js';
+import { chat } from './scenarios/chat.js';
 import type { LoadFn, LoadResult } from './scenarios/common.js';
 import { connect } from './scenarios/connect.js';
 import { echo } from './scenarios/echo.js';
@@ -12,7 +13,7 @@ import { idle } from './scenarios/idle.js';
 import { polling } from './scenarios/polling.js';
 
 /** Load functions by scenario name; a scenario that has none yet is pending in the registry. */
-const LOADS: Record<string, LoadFn> = { fanout, echo, idle, connect, polling };
+const LOADS: Record<string, LoadFn> = { fanout, echo, idle, connect, polling, chat };
 
 export interface LoadRequest {
   scenario: string;

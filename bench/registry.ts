@@ -73,6 +73,11 @@ export interface ScenarioSpec {
   metrics: readonly MetricSpec[];
   /** Servers that run it (default: every server speaking its transport). */
   servers?: readonly string[];
+  /**
+   * Another program in a server's place for this scenario (same name, so ratios still compare
+   * like with like), e.g. a chat service in place of the bench-contract server.
+   */
+  variants?: Readonly<Record<string, Pick<ServerSpec, 'command' | 'description'>>>;
   /** Set while the scenario cannot run yet; it is listed as pending in the output. */
   pending?: string;
 }
@@ -151,13 +156,33 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   },
   {
     name: 'chat',
-    description: "the chat service's path (validate, store in SQLite, broadcast) with 500 clients in a room",
+    description:
+      "the chat service's path (validate, store in SQLite, broadcast to the room, ack) with all clients in room `lobby`; `senders` take turns sending ~100-character `message` events with an ack, at most `window` messages not yet acked and delivered to every client; `warmup` messages, then `messages` measured (sending stops after `maxMs`)",
     transport: 'websocket',
-    full: { clients: 500 },
-    quick: { clients: 100 },
-    metrics: [],
-    servers: [],
-    pending: 'chat service not built yet',
+    full: { clients: 500, senders: 10, window: 8, warmup: 300, messages: 3000, maxMs: 20_000 },
+    quick: { clients: 200, senders: 4, window: 8, warmup: 100, messages: 500, maxMs: 10_000 },
+    metrics: [
+      { key: 'messagesPerSec', label: 'messages/s', better: 'higher', digits: 0 },
+      { key: 'deliveriesPerSec', label: 'deliveries/s', better: 'higher', digits: 0 },
+      { key: 'p50Ms', label: 'p50 ms', better: 'lower', digits: 2 },
+      { key: 'p99Ms', label: 'p99 ms', better: 'lower', digits: 2 },
+      { key: 'cpuUsPerMessage', label: 'CPU µs / message', better: 'lower', digits: 0 },
+      { key: 'cpuUsPerDelivery', label: 'CPU µs / delivery', better: 'lower', digits: 2 },
+      lost,
+    ],
+    servers: ['parley', 'socket.io'],
+    variants: {
+      parley: {
+        command: ['node', '--import', 'tsx', 'bench/servers/chat-parley.ts'],
+        description:
+          "parley's chat service, `startChatServer` (src/chat/server.ts) at /ws/chat/, SQLite file in WAL mode (bench/servers/chat-parley.ts)",
+      },
+      'socket.io': {
+        command: ['node', '--import', 'tsx', 'bench/servers/chat-socketio.ts'],
+        description:
+          "the same message path on socket.io@4.8 with parley's parseMessage, ChatStore and RateLimiter (bench/servers/chat-socketio.ts)",
+      },
+    },
   },
 ];
 
@@ -224,14 +249,19 @@ export const TARGETS: readonly Target[] = [
   },
 ];
 
-/** The servers that run `scenario`, among `servers`. */
+/** The servers that run `scenario`, among `servers`, with the scenario's variants in place. */
 export function serversFor(scenario: ScenarioSpec, servers: readonly ServerSpec[]): ServerSpec[] {
   if (scenario.pending !== undefined) return [];
-  return servers.filter(
-    (s) =>
-      s.transports.includes(scenario.transport) &&
-      (scenario.servers === undefined || scenario.servers.includes(s.name)),
-  );
+  return servers
+    .filter(
+      (s) =>
+        s.transports.includes(scenario.transport) &&
+        (scenario.servers === undefined || scenario.servers.includes(s.name)),
+    )
+    .map((s) => {
+      const variant = scenario.variants?.[s.name];
+      return variant === undefined ? s : { ...s, ...variant };
+    });
 }
 
 /** `text` with each `{name}` replaced by `params[name]` (thousands separated). */

@@ -92,12 +92,15 @@ function scenarioTable(
       `| ${server.name} | ${ok.length}/${mine.length} | ${cells.join(' | ')} | ${fmt(lost, 0)} / ${fmt(expected, 0)} |`,
     );
   }
-  const absent = servers.filter((s) => !running.includes(s));
+  const variants = running.filter((s) => spec.variants?.[s.name] !== undefined);
+  if (variants.length > 0) {
+    lines.push('', 'Servers in this scenario:', '', ...variants.map((s) => `- **${s.name}**: ${s.description}`));
+  }
+  const absent = servers.filter((s) => !running.some((r) => r.name === s.name));
   if (absent.length > 0) {
-    lines.push(
-      '',
-      `Not run on: ${absent.map((s) => `${s.name} (no ${spec.transport} transport)`).join(', ')}.`,
-    );
+    const why = (s: ServerSpec): string =>
+      s.transports.includes(spec.transport) ? 'not one of its servers' : `no ${spec.transport} transport`;
+    lines.push('', `Not run on: ${absent.map((s) => `${s.name} (${why(s)})`).join(', ')}.`);
   }
   lines.push('');
   return lines;

@@ -56,6 +56,8 @@ export interface WsClientOptions {
   port: number;
   host?: string;
   path?: string;
+  /** Socket.IO connect payload (`auth`), sent as `40{...}`. */
+  auth?: Record<string, unknown>;
   /** Every Socket.IO packet after the connect, as the Engine.IO text (`42[...]`, `43<id>[...]`). */
   onPacket?: (text: string) => void;
   /** The connection ended (after connect or not). */
@@ -72,6 +74,7 @@ export class WsClient {
   private fragments: Buffer[] | undefined;
   private resolveConnect: (() => void) | undefined;
   private rejectConnect: ((err: Error) => void) | undefined;
+  private readonly connectPacket: string;
   /** The Socket.IO session id from the `40` packet. */
   sid = '';
   onPacket: ((text: string) => void) | undefined;
@@ -83,6 +86,7 @@ export class WsClient {
   constructor(opts: WsClientOptions) {
     this.onPacket = opts.onPacket;
     this.onClose = opts.onClose;
+    this.connectPacket = opts.auth === undefined ? '40' : `40${JSON.stringify(opts.auth)}`;
     this.connected = new Promise<void>((resolve, reject) => {
       this.resolveConnect = resolve;
       this.rejectConnect = reject;
@@ -252,7 +256,7 @@ export class WsClient {
       this.send('3');
     } else if (type === 48 /* '0' open */ && this.state === 'opening') {
       this.state = 'connecting';
-      this.send('40');
+      this.send(this.connectPacket);
     } else if (type === 49 /* '1' close */) {
       this.fail('engine close');
     }

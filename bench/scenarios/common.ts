@@ -1,6 +1,6 @@
 /** What the load scenarios share: their context and result, and bounded bulk connects. */
 
-import { WsClient } from '../client/ws-client.js';
+import { WsClient, type WsClientOptions } from '../client/ws-client.js';
 import type { Params } from '../registry.js';
 
 export interface LoadContext {
@@ -48,6 +48,12 @@ export interface ConnectOutcome {
   elapsedMs: number;
 }
 
+/** Where and how the clients of `connectMany` connect (default: /socket.io/, no auth). */
+export interface ConnectOptions {
+  path?: string;
+  auth?: (index: number) => Record<string, unknown>;
+}
+
 /**
  * Opens `count` websocket clients, `inFlight` handshakes at a time, for at most `timeoutMs`.
  * `setup` runs on each client before its handshake (to install packet handlers).
@@ -58,6 +64,7 @@ export async function connectMany(
   inFlight: number,
   timeoutMs: number,
   setup?: (client: WsClient, index: number) => void,
+  options: ConnectOptions = {},
 ): Promise<ConnectOutcome> {
   const clients: WsClient[] = [];
   const errors = new Map<string, number>();
@@ -68,7 +75,10 @@ export async function connectMany(
   const worker = async (): Promise<void> => {
     while (next < count && performance.now() < deadline) {
       const index = next++;
-      const client = new WsClient({ port: ctx.port });
+      const clientOptions: WsClientOptions = { port: ctx.port };
+      if (options.path !== undefined) clientOptions.path = options.path;
+      if (options.auth !== undefined) clientOptions.auth = options.auth(index);
+      const client = new WsClient(clientOptions);
       setup?.(client, index);
       const left = Math.max(1, deadline - performance.now());
       const ok = await Promise.race<true | string>([
