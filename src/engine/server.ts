@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomId } from './ids.js';
 import type { IncomingMessage, OutgoingHttpHeaders, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { corsHeaders } from './cors.js';
@@ -225,7 +225,7 @@ export class EngineServer {
     const custom = this.options.generateId;
     if (custom !== undefined) return custom(req);
     let id: string;
-    do id = randomBytes(15).toString('base64url');
+    do id = randomId();
     while (this.table.has(id));
     return id;
   }

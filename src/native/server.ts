@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomId } from '../engine/ids.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
@@ -149,7 +149,7 @@ export class PlainWebSocketServer {
 }
 
 class Session implements PlainSession {
-  readonly id = randomBytes(15).toString('base64url');
+  readonly id = randomId();
   readonly remoteAddress: string;
   handler: PlainSessionHandler | undefined;
   closed = false;

@@ -1,5 +1,5 @@
+import { randomId } from '../engine/ids.js';
 import type { HandshakeRequest } from '../engine/types.js';
-import { randomBytes } from 'node:crypto';
 import type { BroadcastFlags, EncodedPacket, LocalSocket, Room, SocketId } from './adapter.js';
 import { EncodedPacket as Encoded } from './adapter.js';
 import { ackTimeoutError, assertEmittable, type BroadcastOperator } from './broadcast.js';
@@ -108,7 +108,7 @@ export class Socket<
     super();
     this.nsp = nsp;
     this.client = client;
-    this.id = randomBytes(15).toString('base64url');
+    this.id = randomId();
     this.auth = auth;
   }
 

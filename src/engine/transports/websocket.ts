@@ -67,19 +67,52 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
+const kTransport = Symbol('parley.transport');
+
+function transportOf(ws: WebSocket): WebSocketTransport | undefined {
+  return (ws as WebSocket & { [kTransport]?: WebSocketTransport })[kTransport];
+}
+
+function onWsMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  transportOf(this)?.receive(data, isBinary);
+}
+
+function onWsError(this: WebSocket, err: Error): void {
+  transportOf(this)?.failed(err);
+}
+
+function onWsClose(this: WebSocket): void {
+  transportOf(this)?.closed();
+}
+
 /** One WebSocket carrying a session (or probing to become its transport). */
 export class WebSocketTransport implements Transport {
   readonly name = 'websocket' as const;
   private listener: TransportListener = IGNORE;
 
   constructor(private readonly ws: WebSocket) {
-    ws.on('message', (data, isBinary) => {
-      const decoded = decodePacketWs(isBinary ? toBuffer(data) : toBuffer(data).toString('utf8'));
-      if (decoded.ok) this.listener.onPacket(decoded.value);
-      else this.listener.onError('parse error', new Error(decoded.error));
-    });
-    ws.on('error', (err) => this.listener.onError('transport error', err));
-    ws.on('close', () => this.listener.onClose());
+    // Shared listeners find their transport on the socket: no closures per connection.
+    (ws as WebSocket & { [kTransport]?: WebSocketTransport })[kTransport] = this;
+    ws.on('message', onWsMessage);
+    ws.on('error', onWsError);
+    ws.on('close', onWsClose);
+  }
+
+  /** A frame arrived. */
+  receive(data: RawData, isBinary: boolean): void {
+    const decoded = decodePacketWs(isBinary ? toBuffer(data) : toBuffer(data).toString('utf8'));
+    if (decoded.ok) this.listener.onPacket(decoded.value);
+    else this.listener.onError('parse error', new Error(decoded.error));
+  }
+
+  /** The socket failed. */
+  failed(err: Error): void {
+    this.listener.onError('transport error', err);
+  }
+
+  /** The socket closed. */
+  closed(): void {
+    this.listener.onClose();
   }
 
   get writable(): boolean {
