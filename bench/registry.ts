@@ -159,7 +159,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     description:
       "the chat service's path (validate, store in SQLite, broadcast to the room, ack) with all clients in room `lobby`; `senders` take turns sending ~100-character `message` events with an ack, at most `window` messages not yet acked and delivered to every client; `warmup` messages, then `messages` measured (sending stops after `maxMs`)",
     transport: 'websocket',
-    full: { clients: 500, senders: 10, window: 8, warmup: 300, messages: 3000, maxMs: 20_000 },
+    full: { clients: 500, senders: 10, window: 8, warmup: 200, messages: 2000, maxMs: 25_000 },
     quick: { clients: 200, senders: 4, window: 8, warmup: 100, messages: 500, maxMs: 10_000 },
     metrics: [
       { key: 'messagesPerSec', label: 'messages/s', better: 'higher', digits: 0 },

@@ -94,7 +94,12 @@ function scenarioTable(
   }
   const variants = running.filter((s) => spec.variants?.[s.name] !== undefined);
   if (variants.length > 0) {
-    lines.push('', 'Servers in this scenario:', '', ...variants.map((s) => `- **${s.name}**: ${s.description}`));
+    lines.push(
+      '',
+      'Servers in this scenario:',
+      '',
+      ...variants.map((s) => `- **${s.name}**: ${s.description}`),
+    );
   }
   const absent = servers.filter((s) => !running.some((r) => r.name === s.name));
   if (absent.length > 0) {

@@ -148,7 +148,8 @@ export const chat: LoadFn = async (ctx) => {
   // Warm-up, then drain.
   limit = warmup;
   pump();
-  if (!(await waitUntil(() => completed === sent, DRAIN_TIMEOUT_MS + maxMs))) notes.push('warm-up did not drain');
+  if (!(await waitUntil(() => completed === sent, DRAIN_TIMEOUT_MS + maxMs)))
+    notes.push('warm-up did not drain');
 
   // Measured phase: from the first send until the last delivery and ack.
   const deliveries0 = deliveries;

@@ -53,7 +53,10 @@ io.on('connection', (socket) => {
   socket.join(DEFAULT_ROOM);
   socket.onAny((event: string, ...args: unknown[]) => {
     if (!KNOWN.has(event)) {
-      reply(socket, args.at(-1), { ok: false, error: chatError('invalid_request', `unknown event "${event}"`) });
+      reply(socket, args.at(-1), {
+        ok: false,
+        error: chatError('invalid_request', `unknown event "${event}"`),
+      });
     }
   });
   socket.on('message', (payload: unknown, ack?: unknown) => {
@@ -63,7 +66,10 @@ io.on('connection', (socket) => {
     if (!parsed.ok) return reply(socket, ack, parsed);
     const { room, content, type } = parsed.value;
     if (!socket.rooms.has(room)) {
-      return reply(socket, ack, { ok: false, error: chatError('not_in_room', `join room "${room}" before sending to it`) });
+      return reply(socket, ack, {
+        ok: false,
+        error: chatError('not_in_room', `join room "${room}" before sending to it`),
+      });
     }
     const stored = store.append({ room, from: data.name, content, type });
     if (!stored.ok) return reply(socket, ack, stored);
