@@ -34,6 +34,8 @@ export interface Member {
 export interface ChatSocketData {
   name: string;
   limiter: RateLimiter;
+  /** Typing notices have a budget of their own, so they cannot crowd out messages. */
+  typingLimiter: RateLimiter;
 }
 
 /** Options of the chat service. */
@@ -53,6 +55,8 @@ type ChatEvents = Record<string, (...args: any[]) => void>;
 
 const KNOWN_EVENTS = new Set(['message', 'join', 'leave', 'history', 'typing']);
 const MAX_NAME_LENGTH = 32;
+/** Typing notices per connection: a client sends one every couple of seconds while typing. */
+const TYPING_RATE_LIMIT = { limit: 10, windowMs: 10_000 };
 
 let guestCount = 0;
 
@@ -62,8 +66,9 @@ function displayName(socket: ChatSocket): string {
   const fromQuery = socket.handshake.query.name;
   const raw = typeof fromAuth === 'string' ? fromAuth : typeof fromQuery === 'string' ? fromQuery : '';
   const name = raw.trim().replace(/\s+/g, ' ').slice(0, MAX_NAME_LENGTH);
+  if (name.length > 0) return name;
   guestCount++;
-  return name.length > 0 ? name : `guest-${guestCount}`;
+  return `guest-${guestCount}`;
 }
 
 /** Answers a request: through the ack when there is one; a refusal without ack becomes an `error` event. */
@@ -121,6 +126,7 @@ export function attachChat(nsp: Namespace, options: ChatServiceOptions): () => v
     socket.data = {
       name: displayName(socket),
       limiter: new RateLimiter(options.rateLimit ?? {}),
+      typingLimiter: new RateLimiter(TYPING_RATE_LIMIT),
     };
     socket.join(DEFAULT_ROOM);
 
@@ -188,6 +194,8 @@ export function attachChat(nsp: Namespace, options: ChatServiceOptions): () => v
     });
 
     socket.on('typing', (payload: unknown, ack?: unknown) => {
+      const allowed = socket.data.typingLimiter.attempt();
+      if (!allowed.ok) return reply(socket, ack, allowed);
       const parsed = parseRoomRequest(payload);
       if (!parsed.ok) return reply(socket, ack, parsed);
       const { room } = parsed.value;

@@ -118,6 +118,15 @@ describe('chat rate limit', () => {
     assert.equal((plainRefused.error as { code: string }).code, 'rate_limited');
   });
 
+  test('typing notices have their own budget: a flood is refused with rate_limited, messages still go', async () => {
+    const client = await sio();
+    const answers = [];
+    for (let i = 0; i < 11; i++) answers.push(await client.emitWithAck('typing', { room: 'lobby' }));
+    assert.equal(answers.slice(0, 10).every((a) => a.ok), true);
+    assert.equal(answers[10].error.code, 'rate_limited');
+    assert.equal((await client.emitWithAck('message', { type: 'text', content: 'still allowed' })).ok, true);
+  });
+
   test('a refused message is neither stored nor broadcast', async () => {
     const client = await sio({ rateLimit: 1 });
     const seen: string[] = [];
