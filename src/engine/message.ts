@@ -12,6 +12,10 @@ export class OutboundMessage {
    * transport on first use and reused by every other recipient.
    */
   websocketBytes: Buffer | undefined;
+  /** The uncompressed send-buffer entry for this message, shared by every session that queues it. */
+  queueEntry:
+    | { readonly kind: 'message'; readonly message: OutboundMessage; readonly compress: false }
+    | undefined;
 
   constructor(data: string | Buffer) {
     this.data = data;

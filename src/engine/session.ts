@@ -1,5 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { toOutbound } from './message.js';
+import { OutboundMessage, toOutbound } from './message.js';
 import type { ResolvedEngineOptions } from './options.js';
 import type { EnginePacket } from './packet.js';
 import type { PollingTransport } from './transports/polling.js';
@@ -131,9 +131,15 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   send(messages: Outbound | readonly Outbound[], options?: SendOptions): SendResult {
     if (this.stateValue !== 'open') return 'closed';
     const list = isList(messages) ? messages : [messages];
-    const prepared = list.map(toOutbound);
     let size = 0;
-    for (const message of prepared) size += message.size;
+    for (const message of list) {
+      size +=
+        typeof message === 'string'
+          ? message.length
+          : message instanceof OutboundMessage
+            ? message.size
+            : message.byteLength;
+    }
     const limit = this.host.options.maxBufferedBytes;
     const over = this.bufferedAmount + size > limit;
     if (options?.volatile === true) {
@@ -143,7 +149,15 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
       return 'closed';
     }
     const compress = options?.compress === true;
-    for (const message of prepared) this.buffer.push({ kind: 'message', message, compress });
+    for (const raw of list) {
+      const message = toOutbound(raw);
+      // Uncompressed entries are shared by every session a broadcast reaches: no allocation each.
+      this.buffer.push(
+        compress
+          ? { kind: 'message', message, compress }
+          : (message.queueEntry ??= { kind: 'message', message, compress: false }),
+      );
+    }
     this.bufferedBytes += size;
     this.scheduleFlush();
     return 'sent';

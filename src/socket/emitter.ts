@@ -75,6 +75,15 @@ export class TypedEmitter<Listen extends EventsMap> {
   protected emitEvent(event: string | symbol, args: readonly unknown[]): boolean {
     const list = this.listenerMap.get(event);
     if (!list || list.length === 0) return false;
+    if (list.length === 1) {
+      // The common case, without copying the list.
+      try {
+        (list[0] as (...a: unknown[]) => unknown)(...args);
+      } catch (err) {
+        this.onListenerError(err, event);
+      }
+      return true;
+    }
     for (const listener of list.slice()) {
       try {
         (listener as (...a: unknown[]) => unknown)(...args);

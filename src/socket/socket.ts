@@ -420,12 +420,12 @@ export class Socket<
   }
 
   private onEvent(data: unknown[], id: number | undefined): void {
-    const args = data.slice();
-    if (id !== undefined) args.push(this.ackFunction(id));
-    if (this.anyListeners) this.callAny(this.anyListeners, args);
+    // `data` is the decoded packet's own array, used by nobody else: it is extended in place.
+    if (id !== undefined) data.push(this.ackFunction(id));
+    if (this.anyListeners) this.callAny(this.anyListeners, data);
     const middlewares = this.packetMiddlewares;
     if (!middlewares || middlewares.length === 0) {
-      this.dispatch(args);
+      this.dispatch(data);
       return;
     }
     let index = 0;
@@ -436,11 +436,11 @@ export class Socket<
       }
       const fn = middlewares[index++];
       if (!fn) {
-        this.dispatch(args);
+        this.dispatch(data);
         return;
       }
       try {
-        fn(args, next);
+        fn(data, next);
       } catch (thrown) {
         this.reportError(thrown instanceof Error ? thrown : new Error(String(thrown)));
       }
@@ -448,10 +448,10 @@ export class Socket<
     next();
   }
 
-  private dispatch(args: unknown[]): void {
+  private dispatch(data: unknown[]): void {
     if (!this.connected) return;
-    const [event, ...rest] = args;
-    this.emitEvent(event as string, rest);
+    const event = data.shift() as string;
+    this.emitEvent(event, data);
   }
 
   private reportError(err: Error): void {
