@@ -151,12 +151,13 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     const compress = options?.compress === true;
     for (const raw of list) {
       const message = toOutbound(raw);
-      // Uncompressed entries are shared by every session a broadcast reaches: no allocation each.
-      this.buffer.push(
-        compress
-          ? { kind: 'message', message, compress }
-          : (message.queueEntry ??= { kind: 'message', message, compress: false }),
-      );
+      if (compress) {
+        this.buffer.push({ kind: 'message', message, compress });
+      } else {
+        // Uncompressed entries are shared by every session a broadcast reaches: no allocation each.
+        message.queueEntry ??= { kind: 'message', message, compress: false };
+        this.buffer.push(message.queueEntry);
+      }
     }
     this.bufferedBytes += size;
     this.scheduleFlush();

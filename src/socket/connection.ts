@@ -191,10 +191,8 @@ export class Connection implements SessionHandler, SocketClient {
       // A packet for a namespace the client never joined (or already left): a DISCONNECT may
       // cross our own, anything else breaks the protocol.
       if (packet.type === 'disconnect') return;
-      {
-        this.fail('parse error');
-        return;
-      }
+      this.fail('parse error');
+      return;
     }
     if (packet.type === 'connect_error') {
       this.fail('parse error');

@@ -399,7 +399,8 @@ export class Socket<
   }
 
   private registerAck(id: number, fn: (...a: unknown[]) => void, timeout: number | undefined): void {
-    const pending: Map<number, PendingAck> = (this.pendingAcks ??= new Map());
+    this.pendingAcks ??= new Map();
+    const pending = this.pendingAcks;
     if (timeout === undefined) {
       pending.set(id, { callback: (_err, args) => fn(...args), timer: undefined });
       return;
