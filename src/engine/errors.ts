@@ -63,7 +63,7 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
 
 /** Refuses a WebSocket upgrade: a raw HTTP/1.1 response with the JSON body, then the socket is destroyed. */
 export function writeUpgradeError(socket: Duplex, error: EngineError): void {
-  socket.on('error', () => {});
+  socket.on('error', ignoreSocketError);
   if (!socket.writable) {
     socket.destroy();
     return;
@@ -84,3 +84,10 @@ export function writeUpgradeError(socket: Duplex, error: EngineError): void {
     socket.destroy();
   });
 }
+
+/**
+ * A no-op 'error' listener for sockets being handed over or refused. Module-level on purpose: an
+ * arrow created inside a request handler would keep that handler's whole scope (the request
+ * included) alive for as long as the socket lives.
+ */
+export function ignoreSocketError(): void {}

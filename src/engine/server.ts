@@ -1,9 +1,9 @@
-import { randomId } from './ids.js';
-import type { IncomingMessage, OutgoingHttpHeaders, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Server as HttpServer, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { corsHeaders } from './cors.js';
+import { type EngineError, ignoreSocketError, writeHttpError, writeUpgradeError } from './errors.js';
 import { HeartbeatSweep } from './heartbeat.js';
-import { type EngineError, writeHttpError, writeUpgradeError } from './errors.js';
+import { randomId } from './ids.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveOptions } from './options.js';
 import { type EnginePacket, encodePacketPolling } from './packet.js';
 import { matchesPath, parseRequest } from './request.js';
@@ -80,7 +80,7 @@ export class EngineServer {
         this.handleUpgrade(req, socket, head);
       } else if (httpServer.listenerCount('upgrade') === 1) {
         // Nobody else will answer this upgrade.
-        socket.on('error', () => {});
+        socket.on('error', ignoreSocketError);
         socket.destroy();
       }
     });
@@ -106,7 +106,7 @@ export class EngineServer {
 
   /** Handles one WebSocket upgrade under our path: a WebSocket handshake, or a probe of a polling session. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => {});
+    socket.on('error', ignoreSocketError);
     if (this.closing) {
       writeUpgradeError(socket, CLOSING);
       return;

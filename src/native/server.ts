@@ -103,7 +103,7 @@ export class PlainWebSocketServer {
   /** Completes the WebSocket handshake of an upgrade request and starts a session. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new Session(ws, summarizeRequest(req), this.options, (s) => this.sessions.delete(s));
+      const session = new Session(ws, summarizeRequest(req), this.options, this.sessions);
       this.sessions.add(session);
       this.startHeartbeat();
       session.handler = this.onConnection(session);
@@ -161,7 +161,8 @@ class Session implements PlainSession {
     private readonly ws: WebSocket,
     readonly request: HandshakeRequest,
     private readonly options: Readonly<PlainWebSocketOptions>,
-    private readonly forget: (session: Session) => void,
+    /** The server's set of open sessions (not a closure: one made here would keep the request alive). */
+    private readonly registry: Set<Session>,
   ) {
     this.remoteAddress = request.socket.remoteAddress;
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -211,7 +212,7 @@ class Session implements PlainSession {
     if (this.closed) return;
     this.closed = true;
     this.pending = undefined;
-    this.forget(this);
+    this.registry.delete(this);
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
       // A close frame would wait behind what a stuck peer does not read: cut those at once.
       if (reason === 'ping timeout' || reason === 'transport error' || reason === 'send buffer full') {

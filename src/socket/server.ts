@@ -1,12 +1,13 @@
-import { createServer, type Server as HttpServer } from 'node:http';
 import type { IncomingMessage } from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { writeUpgradeError } from '../engine/errors.js';
+import { ignoreSocketError, writeUpgradeError } from '../engine/errors.js';
 import type { EngineOptions } from '../engine/options.js';
 import { EngineServer } from '../engine/server.js';
 import type { EngineSession, SessionHandler } from '../engine/types.js';
 import { type PlainWebSocketOptions, PlainWebSocketServer } from '../native/server.js';
 import { type AdapterConstructor, InMemoryAdapter, type Room } from './adapter.js';
+import type { SecondArg } from './broadcast.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { type Middleware, Namespace } from './namespace.js';
 import { type NamespaceMatcher, ParentNamespace } from './parent-namespace.js';
@@ -20,7 +21,6 @@ import type {
   EventsMap,
   Last,
 } from './typed-events.js';
-import type { SecondArg } from './broadcast.js';
 
 /** Options of the Socket.IO server: the Engine.IO options plus these. */
 export interface ServerOptions extends EngineOptions {
@@ -174,7 +174,7 @@ export class Server<
     head: Buffer,
   ): boolean {
     if (new URL(req.url ?? '/', 'http://localhost').searchParams.has('EIO')) return false;
-    socket.on('error', () => {});
+    socket.on('error', ignoreSocketError);
     this.engine.checkAllowed(req, (error) => {
       if (error) writeUpgradeError(socket, error);
       else plain.handleUpgrade(req, socket, head);

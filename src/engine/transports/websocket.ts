@@ -168,9 +168,17 @@ export class WebSocketTransport implements Transport {
   }
 }
 
+const kAcceptor = Symbol('parley.acceptor');
+
+function onAcceptedClose(this: WebSocket): void {
+  (this as WebSocket & { [kAcceptor]?: WebSocketAcceptor })[kAcceptor]?.open.delete(this);
+}
+
 /** Completes WebSocket handshakes for the engine (`ws` in noServer mode). */
 export class WebSocketAcceptor {
   private readonly wss: WebSocketServer;
+  /** Open WebSockets, for drain(). */
+  readonly open = new Set<WebSocket>();
   private readonly extraHeaders = new WeakMap<IncomingMessage, readonly string[]>();
 
   constructor(options: { maxPayload: number; perMessageDeflate: boolean | PerMessageDeflateOptions }) {
@@ -178,7 +186,9 @@ export class WebSocketAcceptor {
       noServer: true,
       maxPayload: options.maxPayload,
       perMessageDeflate: options.perMessageDeflate,
-      clientTracking: true,
+      // ws's own tracking adds a closure per socket that keeps the handshake request alive;
+      // the acceptor tracks its sockets itself.
+      clientTracking: false,
     });
     this.wss.on('headers', (headers, req) => {
       const extra = this.extraHeaders.get(req);
@@ -197,13 +207,16 @@ export class WebSocketAcceptor {
     if (headers.length > 0) this.extraHeaders.set(req, headers);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.extraHeaders.delete(req);
+      this.open.add(ws);
+      (ws as WebSocket & { [kAcceptor]?: WebSocketAcceptor })[kAcceptor] = this;
+      ws.on('close', onAcceptedClose);
       done(new WebSocketTransport(ws));
     });
   }
 
   /** Waits for every WebSocket to close, terminating those still open after `timeoutMs`. */
   async drain(timeoutMs: number): Promise<void> {
-    const open = [...this.wss.clients];
+    const open = [...this.open];
     await Promise.all(
       open.map(
         (ws) =>
