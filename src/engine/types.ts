@@ -17,6 +17,22 @@ export interface HandshakeRequest {
   readonly connection: { readonly remoteAddress: string; readonly encrypted: boolean };
 }
 
+/** Headers that only served the WebSocket handshake; nothing reads them afterwards. */
+const HANDSHAKE_ONLY_HEADERS = new Set([
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
+  'sec-websocket-accept',
+]);
+
+/** The request headers without those of the WebSocket handshake (memory kept per connection). */
+function applicationHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  if (headers['sec-websocket-key'] === undefined) return headers;
+  const kept: IncomingHttpHeaders = {};
+  for (const name in headers) if (!HANDSHAKE_ONLY_HEADERS.has(name)) kept[name] = headers[name];
+  return kept;
+}
+
 /** Keeps what a session needs of the request that opened it. */
 export function summarizeRequest(req: IncomingMessage): HandshakeRequest {
   const socket = {
@@ -27,7 +43,7 @@ export function summarizeRequest(req: IncomingMessage): HandshakeRequest {
     method: req.method ?? 'GET',
     url: req.url ?? '/',
     httpVersion: req.httpVersion,
-    headers: req.headers,
+    headers: applicationHeaders(req.headers),
     socket,
     connection: socket,
   };

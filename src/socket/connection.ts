@@ -37,7 +37,8 @@ export class Connection implements SessionHandler, SocketClient {
   /** Whether the underlying session has closed. */
   closed = false;
 
-  private readonly sockets = new Map<string, AnySocket>();
+  /** This client's sockets, one per namespace: a short list (most clients use one namespace). */
+  private sockets: AnySocket[] = [];
   private pendingBinary: PendingBinary | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private closeReason: DisconnectReason | undefined;
@@ -50,7 +51,7 @@ export class Connection implements SessionHandler, SocketClient {
     // The spec wants a CONNECT first; a session that never sends one is closed after connectTimeout.
     this.connectTimer = setTimeout(() => {
       this.connectTimer = undefined;
-      if (this.sockets.size === 0) this.session.close();
+      if (this.sockets.length === 0) this.session.close();
     }, host.connectTimeout);
   }
 
@@ -119,7 +120,7 @@ export class Connection implements SessionHandler, SocketClient {
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.pendingBinary = undefined;
     const socketReason = this.closeReason ?? socketReasonFor(reason, false);
-    for (const socket of [...this.sockets.values()]) socket.onClose(socketReason, cause);
+    for (const socket of this.sockets.slice()) socket.onClose(socketReason, cause);
     this.infoCache?.closed(reason, cause);
   }
 
@@ -142,7 +143,7 @@ export class Connection implements SessionHandler, SocketClient {
   }
 
   addSocket(socket: AnySocket): void {
-    this.sockets.set(socket.nsp.name, socket);
+    this.sockets.push(socket);
     if (this.connectTimer) {
       clearTimeout(this.connectTimer);
       this.connectTimer = undefined;
@@ -150,21 +151,21 @@ export class Connection implements SessionHandler, SocketClient {
   }
 
   removeSocket(socket: AnySocket): void {
-    if (this.sockets.get(socket.nsp.name) === socket) this.sockets.delete(socket.nsp.name);
+    this.sockets = this.sockets.filter((s) => s !== socket);
   }
 
   /** Closes the whole connection on a server socket's request (`socket.disconnect(true)`). */
   closeFromServer(): void {
     // As socket.io does: every socket leaves its namespace ('server namespace disconnect'), then the
     // connection closes.
-    for (const socket of [...this.sockets.values()]) socket.disconnect();
+    for (const socket of this.sockets.slice()) socket.disconnect();
     this.session.close();
   }
 
   // ---- internals ------------------------------------------------------------------------------
 
   private onPacket(packet: Packet): void {
-    const socket = this.sockets.get(packet.nsp);
+    const socket = this.sockets.find((s) => s.nsp.name === packet.nsp);
     if (packet.type === 'connect') {
       if (socket) {
         this.fail('parse error');
