@@ -8,13 +8,22 @@ type Listener = (...args: never[]) => unknown;
  * listener that throws is reported to `onListenerError` instead of unwinding the protocol layer.
  */
 export class TypedEmitter<Listen extends EventsMap> {
-  private readonly listenerMap = new Map<string | symbol, Listener[]>();
+  // A plain object, not a Map: sockets with the same events share one hidden class, smaller per
+  // socket than a Map's hash table. Emptied entries are set to undefined rather than deleted, so
+  // the object keeps that shared shape.
+  private listenerTable: Record<string | symbol, Listener[] | undefined> | undefined;
+
+  private table(): Record<string | symbol, Listener[] | undefined> {
+    this.listenerTable ??= Object.create(null) as Record<string | symbol, Listener[] | undefined>;
+    return this.listenerTable;
+  }
 
   /** Adds a listener. */
   on<Ev extends keyof Listen & (string | symbol)>(event: Ev, listener: Listen[Ev]): this {
-    const list = this.listenerMap.get(event);
+    const table = this.table();
+    const list = table[event];
     if (list) list.push(listener);
-    else this.listenerMap.set(event, [listener]);
+    else table[event] = [listener];
     return this;
   }
 
@@ -35,17 +44,19 @@ export class TypedEmitter<Listen extends EventsMap> {
 
   /** Removes a listener (or every listener of the event when none is given). */
   off<Ev extends keyof Listen & (string | symbol)>(event: Ev, listener?: Listen[Ev]): this {
+    const table = this.listenerTable;
+    if (!table) return this;
     if (listener === undefined) {
-      this.listenerMap.delete(event);
+      table[event] = undefined;
       return this;
     }
-    const list = this.listenerMap.get(event);
+    const list = table[event];
     if (!list) return this;
     const index = list.findIndex(
       (l) => l === listener || (l as Listener & { original?: Listener }).original === listener,
     );
     if (index !== -1) list.splice(index, 1);
-    if (list.length === 0) this.listenerMap.delete(event);
+    if (list.length === 0) table[event] = undefined;
     return this;
   }
 
@@ -56,24 +67,26 @@ export class TypedEmitter<Listen extends EventsMap> {
 
   /** Removes every listener of one event, or of all events. */
   removeAllListeners(event?: keyof Listen & (string | symbol)): this {
-    if (event === undefined) this.listenerMap.clear();
-    else this.listenerMap.delete(event);
+    const table = this.listenerTable;
+    if (!table) return this;
+    if (event === undefined) this.listenerTable = undefined;
+    else table[event] = undefined;
     return this;
   }
 
   /** The listeners of an event. */
   listeners<Ev extends keyof Listen & (string | symbol)>(event: Ev): Listen[Ev][] {
-    return (this.listenerMap.get(event)?.slice() ?? []) as Listen[Ev][];
+    return (this.listenerTable?.[event]?.slice() ?? []) as Listen[Ev][];
   }
 
   /** How many listeners an event has. */
   listenerCount(event: keyof Listen & (string | symbol)): number {
-    return this.listenerMap.get(event)?.length ?? 0;
+    return this.listenerTable?.[event]?.length ?? 0;
   }
 
   /** Calls every listener of an event; returns whether there was one. */
   protected emitEvent(event: string | symbol, args: readonly unknown[]): boolean {
-    const list = this.listenerMap.get(event);
+    const list = this.listenerTable?.[event];
     if (!list || list.length === 0) return false;
     if (list.length === 1) {
       // The common case, without copying the list.
