@@ -17,23 +17,35 @@ interface WsInternals {
 const OPCODE_TEXT = 0x1;
 const OPCODE_BINARY = 0x2;
 
-/** A complete unmasked server frame (RFC 6455 §5.2) in one Buffer, FIN set. */
-function frame(payload: Buffer, opcode: number): Buffer {
-  const length = payload.length;
-  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(headerLength + length);
+/** Writes the header of an unmasked server frame (RFC 6455 §5.2), FIN set; returns its length. */
+function writeHeader(out: Buffer, length: number, opcode: number): number {
   out[0] = 0x80 | opcode;
   if (length < 126) {
     out[1] = length;
-  } else if (length < 65536) {
+    return 2;
+  }
+  if (length < 65536) {
     out[1] = 126;
     out.writeUInt16BE(length, 2);
-  } else {
-    out[1] = 127;
-    out.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-    out.writeUInt32BE(length >>> 0, 6);
+    return 4;
   }
-  payload.copy(out, headerLength);
+  out[1] = 127;
+  out.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+  out.writeUInt32BE(length >>> 0, 6);
+  return 10;
+}
+
+function headerLength(length: number): number {
+  return length < 126 ? 2 : length < 65536 ? 4 : 10;
+}
+
+/** A complete frame in one Buffer: text is encoded straight into it, binary copied once. */
+function frame(payload: string | Buffer, opcode: number): Buffer {
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  const out = Buffer.allocUnsafe(headerLength(length) + length);
+  const offset = writeHeader(out, length, opcode);
+  if (typeof payload === 'string') out.write(payload, offset, 'utf8');
+  else payload.copy(out, offset);
   return out;
 }
 
@@ -42,7 +54,7 @@ function messageFrame(message: OutboundMessage): Buffer {
   let bytes = message.websocketBytes;
   if (bytes === undefined) {
     const data = message.websocketFrame;
-    bytes = typeof data === 'string' ? frame(Buffer.from(data), OPCODE_TEXT) : frame(data, OPCODE_BINARY);
+    bytes = frame(data, typeof data === 'string' ? OPCODE_TEXT : OPCODE_BINARY);
     message.websocketBytes = bytes;
   }
   return bytes;
@@ -55,7 +67,7 @@ function packetFrame(packet: EnginePacket): Buffer {
   const text = encodePacketWs(packet) as string;
   let bytes = packetFrames.get(text);
   if (bytes === undefined) {
-    bytes = frame(Buffer.from(text), OPCODE_TEXT);
+    bytes = frame(text, OPCODE_TEXT);
     if (text.length < 16) packetFrames.set(text, bytes);
   }
   return bytes;
