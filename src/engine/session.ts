@@ -160,7 +160,8 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
       }
     }
     this.bufferedBytes += size;
-    this.scheduleFlush();
+    if (options?.coalesce === true) this.scheduleFlush();
+    else this.flush();
     return 'sent';
   }
 

@@ -81,6 +81,12 @@ export interface SendOptions {
   volatile?: boolean;
   /** Ask the WebSocket transport to compress this message (permessage-deflate must be on). */
   compress?: boolean;
+  /**
+   * Let the message wait for the end of the event-loop turn, so that the messages of several
+   * broadcasts leave in one write. Without it a message is written at once when the transport can
+   * take it, as engine.io does.
+   */
+  coalesce?: boolean;
 }
 
 /** What `EngineSession.send` did with a message. */

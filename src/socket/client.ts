@@ -70,8 +70,11 @@ export interface SocketClient {
   readonly info: ConnectionInfo;
   /** Builds a socket's handshake from the request, the auth payload and when it happened. */
   buildHandshake(auth: Record<string, unknown>, issued: number): Handshake;
-  /** Writes a packet encoded once (maybe for many recipients) in this client's wire format. */
-  write(encoded: EncodedPacket, flags: BroadcastFlags): void;
+  /**
+   * Writes a packet encoded once (maybe for many recipients) in this client's wire format;
+   * `coalesce` lets a broadcast's packet wait for the end of the event-loop turn.
+   */
+  write(encoded: EncodedPacket, flags: BroadcastFlags, coalesce?: boolean): void;
   /** Tells the client its namespace connection was refused. */
   refuse(nsp: string, err: ConnectError): void;
   /** A socket of this client joined its namespace. */

@@ -131,9 +131,12 @@ export class Connection implements SessionHandler, SocketClient {
   // ---- used by namespaces and sockets ---------------------------------------------------------
 
   /** Writes a packet encoded once (maybe for many recipients) in this client's wire format. */
-  write(encoded: EncodedPacket, flags: BroadcastFlags): void {
+  write(encoded: EncodedPacket, flags: BroadcastFlags, coalesce = false): void {
     if (this.closed) return;
-    this.session.send(encoded.in(this.format), flags);
+    this.session.send(
+      encoded.in(this.format),
+      coalesce ? { volatile: flags.volatile, compress: flags.compress, coalesce } : flags,
+    );
   }
 
   /** Refuses a namespace connection with CONNECT_ERROR carrying the error's message and data. */

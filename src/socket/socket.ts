@@ -340,7 +340,7 @@ export class Socket<
     if (this.anyOutgoingListeners && encoded.packet.type === 'event') {
       this.callAny(this.anyOutgoingListeners, encoded.packet.data);
     }
-    this.client.write(encoded, flags);
+    this.client.write(encoded, flags, true);
   }
 
   /** Waits for the answer to a packet sent with this ack id (broadcast with ack). */
