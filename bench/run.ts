@@ -11,7 +11,7 @@
  *   servers: parley, socket.io, floor; opt-in (only when named): floor-plain
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, type as osType, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -278,7 +278,9 @@ async function main(): Promise<void> {
     clkTck,
     fdLimit,
   };
-  const report = renderReport(meta, scenarios, servers, records);
+  const optimizations = join(ROOT, 'bench', 'OPTIMIZATIONS.md');
+  const fixes = existsSync(optimizations) ? `\n${readFileSync(optimizations, 'utf8')}` : '';
+  const report = renderReport(meta, scenarios, servers, records) + fixes;
   console.log(`\n${report}`);
   const filtered = opts.scenarios.length > 0 || opts.servers.length > 0;
   const out = opts.out ?? (opts.quick || filtered ? undefined : join(ROOT, 'bench', 'RESULTS.md'));
