@@ -45,11 +45,6 @@ export interface ServerOptions extends EngineOptions {
    */
   maxHttpBufferSize?: number;
   /**
-   * Remove a dynamic namespace's child once its last socket leaves.
-   * @default false
-   */
-  cleanupEmptyChildNamespaces: boolean;
-  /**
    * Accept plain WebSocket clients (an upgrade on the path without an `EIO` query parameter) as
    * sockets of the namespace named by `?nsp=` (default '/'), speaking parley's JSON protocol
    * (docs/native-websocket.md). Off, such an upgrade gets the protocol's 400 error. Heartbeat,
@@ -64,7 +59,6 @@ export const SERVER_DEFAULTS = Object.freeze({
   path: '/socket.io/',
   connectTimeout: 45_000,
   maxAttachments: 10,
-  cleanupEmptyChildNamespaces: false,
   plainWebSocket: false,
 });
 
@@ -409,7 +403,6 @@ const SOCKET_ONLY_OPTIONS = [
   'adapter',
   'maxAttachments',
   'maxHttpBufferSize',
-  'cleanupEmptyChildNamespaces',
   'plainWebSocket',
 ] as const;
 
