@@ -1,5 +1,11 @@
 import type { HandshakeRequest } from '../engine/types.js';
-import type { EngineCloseReason, EngineSession, SessionHandler, TransportName } from '../engine/types.js';
+import type {
+  EngineCloseReason,
+  EngineSession,
+  SendOptions,
+  SessionHandler,
+  TransportName,
+} from '../engine/types.js';
 import type { BroadcastFlags, WireFormat } from './adapter.js';
 import { EncodedPacket, socketIoFormat } from './adapter.js';
 import type { ConnectError } from './namespace.js';
@@ -19,6 +25,8 @@ export interface ConnectionHost {
     done: (nsp: { addClient(client: SocketClient, auth: Record<string, unknown>): void } | undefined) => void,
   ): void;
 }
+
+const COALESCE: SendOptions = Object.freeze({ coalesce: true });
 
 /** A binary packet whose attachments are still arriving. */
 interface PendingBinary {
@@ -133,10 +141,15 @@ export class Connection implements SessionHandler, SocketClient {
   /** Writes a packet encoded once (maybe for many recipients) in this client's wire format. */
   write(encoded: EncodedPacket, flags: BroadcastFlags, coalesce = false): void {
     if (this.closed) return;
-    this.session.send(
-      encoded.in(this.format),
-      coalesce ? { volatile: flags.volatile, compress: flags.compress, coalesce } : flags,
-    );
+    let options: SendOptions = flags;
+    if (coalesce) {
+      // The usual broadcast has no flags: one shared options object, no allocation per recipient.
+      options =
+        flags.volatile === undefined && flags.compress === undefined
+          ? COALESCE
+          : { volatile: flags.volatile, compress: flags.compress, coalesce };
+    }
+    this.session.send(encoded.in(this.format), options);
   }
 
   /** Refuses a namespace connection with CONNECT_ERROR carrying the error's message and data. */

@@ -14,6 +14,8 @@ interface WsInternals {
   _extensions: Record<string, unknown>;
 }
 
+/** Up to this many bytes, the frames of one flush are joined into one buffer before writing. */
+const CONCAT_LIMIT = 64 * 1024;
 const OPCODE_TEXT = 0x1;
 const OPCODE_BINARY = 0x2;
 
@@ -58,6 +60,10 @@ function messageFrame(message: OutboundMessage): Buffer {
     message.websocketBytes = bytes;
   }
   return bytes;
+}
+
+function itemFrame(item: QueuedItem): Buffer {
+  return item.kind === 'packet' ? packetFrame(item.packet) : messageFrame(item.message);
 }
 
 const packetFrames = new Map<string, Buffer>();
@@ -149,17 +155,39 @@ export class WebSocketTransport implements Transport {
     const internals = this.ws as unknown as WsInternals;
     const socket = internals._socket;
     // Fast path: frames built once per message, written straight to the socket, all the items of
-    // one flush in one writev. Only while ws itself has nothing queued (no compression under way),
+    // one flush in one write. Only while ws itself has nothing queued (no compression under way),
     // so frames never overtake each other.
     const direct =
       internals._sender._state === 0 &&
       internals._sender._queue.length === 0 &&
       internals._extensions['permessage-deflate'] === undefined;
+    if (direct) {
+      // One write per flush: a lone frame as is, several joined into one buffer (cheaper than a
+      // writev of many small chunks).
+      if (items.length === 1) {
+        socket.write(itemFrame(items[0]!));
+        return;
+      }
+      const frames: Buffer[] = [];
+      let total = 0;
+      for (const item of items) {
+        const bytes = itemFrame(item);
+        frames.push(bytes);
+        total += bytes.length;
+      }
+      if (total <= CONCAT_LIMIT) {
+        socket.write(Buffer.concat(frames, total));
+      } else {
+        // Big frames are not copied again: one corked writev instead.
+        socket.cork();
+        for (const bytes of frames) socket.write(bytes);
+        socket.uncork();
+      }
+      return;
+    }
     socket.cork();
     for (const item of items) {
-      if (direct) {
-        socket.write(item.kind === 'packet' ? packetFrame(item.packet) : messageFrame(item.message));
-      } else if (item.kind === 'packet') {
+      if (item.kind === 'packet') {
         this.ws.send(encodePacketWs(item.packet));
       } else {
         const data = item.message.websocketFrame;
