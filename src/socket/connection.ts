@@ -159,7 +159,8 @@ export class Connection implements SessionHandler, SocketClient {
   }
 
   addSocket(socket: AnySocket): void {
-    this.sockets.push(socket);
+    // Exact-size lists: a pushed-to empty array would reserve room for 17.
+    this.sockets = this.sockets.length === 0 ? [socket] : [...this.sockets, socket];
     if (this.connectTimer) {
       clearTimeout(this.connectTimer);
       this.connectTimer = undefined;

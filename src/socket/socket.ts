@@ -86,8 +86,7 @@ export class Socket<
   /** When the socket connected (ms since the epoch); the handshake object is built on first use. */
   private readonly issued = Date.now();
   private handshakeCache: Handshake | undefined;
-  /** Free storage for the application; visible to `fetchSockets`. */
-  data: SocketData = {} as SocketData;
+  private dataValue: SocketData | undefined;
   /** Whether the socket is connected to its namespace. */
   connected = false;
   /** Always false: parley does not implement connection state recovery. */
@@ -110,6 +109,16 @@ export class Socket<
     this.client = client;
     this.id = randomId();
     this.auth = auth;
+  }
+
+  /** Free storage for the application; visible to `fetchSockets`. Created on first use. */
+  get data(): SocketData {
+    this.dataValue ??= {} as SocketData;
+    return this.dataValue;
+  }
+
+  set data(value: SocketData) {
+    this.dataValue = value;
   }
 
   /** What the server knows of the request that connected the socket (built on first use). */
