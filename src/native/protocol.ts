@@ -14,6 +14,8 @@
  * that was refused (the connection stays open).
  */
 
+import { extractBinary, insertBinary } from '../engine/placeholders.js';
+
 /** A decoded client frame. */
 export type PlainFrame =
   | { kind: 'event'; name: string; args: unknown[]; id?: number }
@@ -140,50 +142,11 @@ export function attachBinaryFrames(
   pending: PendingFrame,
   buffers: readonly Buffer[],
 ): PlainResult<PlainFrame> {
-  let missing = false;
-  const replace = (value: unknown, depth: number): unknown => {
-    if (value === null || typeof value !== 'object' || depth > 64) return value;
-    if (Array.isArray(value)) return value.map((item) => replace(item, depth + 1));
-    const record = value as Record<string, unknown>;
-    if (record._placeholder === true && typeof record.num === 'number') {
-      const buffer = Number.isInteger(record.num) ? buffers[record.num] : undefined;
-      if (buffer === undefined) missing = true;
-      return buffer;
-    }
-    const out: Record<string, unknown> = {};
-    for (const key in record) if (Object.hasOwn(record, key)) out[key] = replace(record[key], depth + 1);
-    return out;
-  };
-  const args = replace(pending.frame.args, 0) as unknown[];
-  if (missing)
+  const rebuilt = insertBinary(pending.frame.args, buffers);
+  if (rebuilt === undefined) {
     return refuse('missing_attachments', 'a placeholder refers to a binary frame that was not sent');
-  return { ok: true, value: { ...pending.frame, args } };
-}
-
-function isBinary(value: unknown): value is ArrayBuffer | ArrayBufferView {
-  return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
-}
-
-function toBuffer(value: ArrayBuffer | ArrayBufferView): Buffer {
-  if (Buffer.isBuffer(value)) return value;
-  if (value instanceof ArrayBuffer) return Buffer.from(value);
-  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-}
-
-function extractBinary(value: unknown, buffers: Buffer[], depth: number): unknown {
-  if (value === null || typeof value !== 'object' || depth > 64) return value;
-  if (isBinary(value)) {
-    buffers.push(toBuffer(value));
-    return { _placeholder: true, num: buffers.length - 1 };
   }
-  if (Array.isArray(value)) return value.map((item) => extractBinary(item, buffers, depth + 1));
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
-  const out: Record<string, unknown> = {};
-  for (const key in value) {
-    if (Object.hasOwn(value, key))
-      out[key] = extractBinary((value as Record<string, unknown>)[key], buffers, depth + 1);
-  }
-  return out;
+  return { ok: true, value: { ...pending.frame, args: rebuilt.value as unknown[] } };
 }
 
 /**
@@ -192,7 +155,7 @@ function extractBinary(value: unknown, buffers: Buffer[], depth: number): unknow
  */
 export function encodeFrame(frame: PlainFrame): [string, ...Buffer[]] {
   const buffers: Buffer[] = [];
-  const args = extractBinary(frame.args, buffers, 0) as unknown[];
+  const args = extractBinary(frame.args, buffers) as unknown[];
   const envelope: Record<string, unknown> =
     frame.kind === 'event' ? { event: frame.name } : { ack: frame.id };
   if (args.length === 1) envelope.data = args[0];

@@ -7,6 +7,8 @@
  * how many attachments a header announced and `attachBinary` rebuilds the packet once they are in.
  */
 
+import { extractBinary, hasBinary, insertBinary } from '../engine/placeholders.js';
+
 /** Numeric packet types on the wire. */
 export const PacketType = {
   CONNECT: 0,
@@ -71,53 +73,12 @@ export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
   'removeListener',
 ]);
 
+export { hasBinary };
+
 const MAX_ACK_ID = Number.MAX_SAFE_INTEGER;
 
 function fail(code: DecodeErrorCode, message: string): { ok: false; error: DecodeError } {
   return { ok: false, error: { code, message } };
-}
-
-function isBinary(value: unknown): value is Buffer | ArrayBuffer | ArrayBufferView {
-  return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
-}
-
-/** True when the value holds a Buffer, ArrayBuffer or typed array anywhere inside (cycles are not followed). */
-export function hasBinary(value: unknown, depth = 0): boolean {
-  if (value === null || typeof value !== 'object' || depth > 64) return false;
-  if (isBinary(value)) return true;
-  if (Array.isArray(value)) {
-    for (const item of value) if (hasBinary(item, depth + 1)) return true;
-    return false;
-  }
-  const withToJSON = value as { toJSON?: unknown };
-  if (typeof withToJSON.toJSON === 'function') return false;
-  for (const key in value) {
-    if (Object.hasOwn(value, key) && hasBinary((value as Record<string, unknown>)[key], depth + 1)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-function toBuffer(value: Buffer | ArrayBuffer | ArrayBufferView): Buffer {
-  if (Buffer.isBuffer(value)) return value;
-  if (value instanceof ArrayBuffer) return Buffer.from(value);
-  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-}
-
-function extractBinary(value: unknown, buffers: Buffer[]): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (isBinary(value)) {
-    buffers.push(toBuffer(value));
-    return { _placeholder: true, num: buffers.length - 1 };
-  }
-  if (Array.isArray(value)) return value.map((item) => extractBinary(item, buffers));
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
-  const out: Record<string, unknown> = {};
-  for (const key in value) {
-    if (Object.hasOwn(value, key)) out[key] = extractBinary((value as Record<string, unknown>)[key], buffers);
-  }
-  return out;
 }
 
 /**
@@ -294,21 +255,8 @@ export function attachBinary<P extends Packet & { type: 'event' | 'ack' }>(
   packet: P,
   attachments: readonly Buffer[],
 ): Result<P> {
-  let missing = false;
-  const replace = (value: unknown, depth: number): unknown => {
-    if (value === null || typeof value !== 'object' || depth > 64) return value;
-    if (Array.isArray(value)) return value.map((item) => replace(item, depth + 1));
-    const record = value as Record<string, unknown>;
-    if (record._placeholder === true && typeof record.num === 'number') {
-      const buffer = Number.isInteger(record.num) ? attachments[record.num] : undefined;
-      if (buffer === undefined) missing = true;
-      return buffer;
-    }
-    const out: Record<string, unknown> = {};
-    for (const key in record) if (Object.hasOwn(record, key)) out[key] = replace(record[key], depth + 1);
-    return out;
-  };
-  const data = replace(packet.data, 0) as unknown[];
-  if (missing) return fail('missing attachments', 'a placeholder refers to a missing attachment');
-  return { ok: true, value: { ...packet, data } };
+  const rebuilt = insertBinary(packet.data, attachments);
+  if (rebuilt === undefined)
+    return fail('missing attachments', 'a placeholder refers to a missing attachment');
+  return { ok: true, value: { ...packet, data: rebuilt.value as unknown[] } };
 }
