@@ -23,7 +23,7 @@ export class PollingTransport implements Transport {
   private postInFlight = false;
   private closed = false;
 
-  constructor(private readonly maxPayload: number) {}
+  constructor(readonly maxPayload: number) {}
 
   get writable(): boolean {
     return this.pending !== undefined;
@@ -91,13 +91,16 @@ export class PollingTransport implements Transport {
       this.listener.onError('transport error', new Error('overlapping GET requests'));
       return;
     }
-    const entry: PendingGet = { res, headers };
-    this.pending = entry;
+    this.pending = { res, headers };
     // The client went away: forget the GET; the heartbeat decides whether the session lives.
-    res.once('close', () => {
-      if (this.pending === entry) this.pending = undefined;
-    });
+    (res as Tagged<ServerResponse>)[kTransport] = this;
+    res.once('close', onGetClosed);
     this.listener.onWritable();
+  }
+
+  /** A held GET's response closed (answered, or the client went away). */
+  forgetGet(res: ServerResponse): void {
+    if (this.pending?.res === res) this.pending = undefined;
   }
 
   private onPost(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders): void {
@@ -107,51 +110,97 @@ export class PollingTransport implements Transport {
       this.listener.onError('transport error', new Error('overlapping POST requests'));
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = (): void => {
-      this.postInFlight = false;
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('close', cleanup);
-    };
-    const tooLarge = (): void => {
-      cleanup();
-      if (!res.headersSent) {
-        res.writeHead(413, { ...headers, Connection: 'close', 'Content-Length': 0 });
-        res.end();
-      }
-      req.resume();
-      // Like engine.io, the session stays: the refused client closes it (its close packet).
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > this.maxPayload) tooLarge();
-      else chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      cleanup();
-      const decoded = decodePayload(Buffer.concat(chunks).toString('utf8'));
-      if (!decoded.ok) {
-        writeHttpError(res, { code: 'BAD_REQUEST' }, headers);
-        this.listener.onError('parse error', new Error(decoded.error));
-        return;
-      }
-      res.writeHead(200, { ...headers, 'Content-Type': 'text/html', 'Content-Length': 2 });
-      res.end('ok');
-      for (const packet of decoded.value) {
-        if (this.closed) break;
-        this.listener.onPacket(packet);
-      }
-    };
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.maxPayload) {
-      tooLarge();
+      this.refuseTooLarge(req, res, headers);
       return;
     }
     this.postInFlight = true;
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('close', cleanup);
+    // The body's state rides on the request, read by module-level listeners: no closures per POST.
+    (req as Tagged<IncomingMessage>)[kBody] = { transport: this, res, headers, chunks: [], size: 0 };
+    req.on('data', onBodyData);
+    req.on('end', onBodyEnd);
+    req.on('close', onBodyClosed);
   }
+
+  /** Answers 413 to a body over maxPayload. */
+  refuseTooLarge(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders): void {
+    if (!res.headersSent) {
+      res.writeHead(413, { ...headers, Connection: 'close', 'Content-Length': 0 });
+      res.end();
+    }
+    req.resume();
+    // Like engine.io, the session stays: the refused client closes it (its close packet).
+  }
+
+  /** A whole POST body arrived: answer `ok`, then hand its packets over. */
+  receiveBody(body: string, res: ServerResponse, headers: OutgoingHttpHeaders): void {
+    const decoded = decodePayload(body);
+    if (!decoded.ok) {
+      writeHttpError(res, { code: 'BAD_REQUEST' }, headers);
+      this.listener.onError('parse error', new Error(decoded.error));
+      return;
+    }
+    res.writeHead(200, { ...headers, 'Content-Type': 'text/html', 'Content-Length': 2 });
+    res.end('ok');
+    for (const packet of decoded.value) {
+      if (this.closed) break;
+      this.listener.onPacket(packet);
+    }
+  }
+
+  /** The POST is over, read or not. */
+  endPost(): void {
+    this.postInFlight = false;
+  }
+}
+
+const kTransport = Symbol('parley.pollingTransport');
+const kBody = Symbol('parley.postBody');
+
+interface PostBody {
+  readonly transport: PollingTransport;
+  readonly res: ServerResponse;
+  readonly headers: OutgoingHttpHeaders;
+  readonly chunks: Buffer[];
+  size: number;
+}
+
+type Tagged<T> = T & { [kTransport]?: PollingTransport; [kBody]?: PostBody };
+
+function onGetClosed(this: Tagged<ServerResponse>): void {
+  this[kTransport]?.forgetGet(this);
+}
+
+function stopReading(req: Tagged<IncomingMessage>): PostBody | undefined {
+  const body = req[kBody];
+  req[kBody] = undefined;
+  req.off('data', onBodyData);
+  req.off('end', onBodyEnd);
+  req.off('close', onBodyClosed);
+  body?.transport.endPost();
+  return body;
+}
+
+function onBodyData(this: Tagged<IncomingMessage>, chunk: Buffer): void {
+  const body = this[kBody];
+  if (body === undefined) return;
+  body.size += chunk.length;
+  if (body.size > body.transport.maxPayload) {
+    stopReading(this);
+    body.transport.refuseTooLarge(this, body.res, body.headers);
+  } else {
+    body.chunks.push(chunk);
+  }
+}
+
+function onBodyEnd(this: Tagged<IncomingMessage>): void {
+  const body = stopReading(this);
+  if (body === undefined) return;
+  const bytes = body.chunks.length === 1 ? body.chunks[0]! : Buffer.concat(body.chunks);
+  body.transport.receiveBody(bytes.toString('utf8'), body.res, body.headers);
+}
+
+function onBodyClosed(this: Tagged<IncomingMessage>): void {
+  stopReading(this);
 }
