@@ -21,6 +21,19 @@ export interface AttachHooks {
 }
 
 const CLOSING: EngineError = Object.freeze({ code: 'BAD_REQUEST', message: 'Server is closing' });
+/** Response headers when CORS is off: shared, never mutated. */
+const NO_HEADERS: OutgoingHttpHeaders = Object.freeze({});
+
+/** Answers a refused request with the error's status and JSON body, discarding any request body. */
+function refuse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  headers: OutgoingHttpHeaders,
+  error: EngineError,
+): void {
+  req.resume();
+  writeHttpError(res, error, headers);
+}
 
 /**
  * An Engine.IO v4 server: the session table, handshakes, long-polling requests and WebSocket
@@ -90,7 +103,7 @@ export class EngineServer {
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
     const cors = this.options.cors;
     if (cors === false) {
-      this.route(req, res, {});
+      this.route(req, res, NO_HEADERS);
       return;
     }
     corsHeaders(cors, req, ({ common, preflight }) => {
@@ -156,35 +169,36 @@ export class EngineServer {
   }
 
   private route(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders): void {
-    const refuse = (error: EngineError): void => {
-      req.resume();
-      writeHttpError(res, error, headers);
-    };
     if (this.closing) {
-      refuse(CLOSING);
+      refuse(req, res, headers, CLOSING);
       return;
     }
     const parsed = parseRequest(req, this.options.transports, false);
     if (!parsed.ok) {
-      refuse(parsed.error);
+      refuse(req, res, headers, parsed.error);
       return;
     }
     const info = parsed.value;
     if (info.sid !== undefined) {
       const session = this.table.get(info.sid);
-      if (session === undefined) refuse({ code: 'SESSION_ID_UNKNOWN' });
+      if (session === undefined) refuse(req, res, headers, { code: 'SESSION_ID_UNKNOWN' });
       else if (info.transport !== 'polling' || !session.handlePolling(req, res, info.method, headers)) {
-        refuse({ code: 'BAD_REQUEST' });
+        refuse(req, res, headers, { code: 'BAD_REQUEST' });
       }
       return;
     }
+    this.handshake(req, res, headers);
+  }
+
+  /** A polling handshake: allowRequest, then a new session and its open packet. */
+  private handshake(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders): void {
     this.checkAllowed(req, (error) => {
       if (error !== undefined) {
-        refuse(error);
+        refuse(req, res, headers, error);
         return;
       }
       if (this.closing) {
-        refuse(CLOSING);
+        refuse(req, res, headers, CLOSING);
         return;
       }
       const id = this.generateId(req);

@@ -71,7 +71,8 @@ export class PollingTransport implements Transport {
     const pending = this.pending;
     if (pending === undefined || items.length === 0) return;
     this.pending = undefined;
-    PollingTransport.respond(pending.res, items.map(encodeItem).join(RECORD_SEPARATOR), pending.headers);
+    const payload = items.length === 1 ? encodeItem(items[0]!) : items.map(encodeItem).join(RECORD_SEPARATOR);
+    PollingTransport.respond(pending.res, payload, pending.headers);
   }
 
   close(): void {
