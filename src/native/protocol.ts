@@ -14,7 +14,7 @@
  * that was refused (the connection stays open).
  */
 
-import { extractBinary, insertBinary } from '../engine/placeholders.js';
+import { extractBinary, insertBinary, RESERVED_EVENTS } from '../engine/payload.js';
 
 /** A decoded client frame. */
 export type PlainFrame =
@@ -45,16 +45,6 @@ export interface PlainError {
 
 /** The result of a decode. */
 export type PlainResult<T> = { ok: true; value: T } | { ok: false; error: PlainError };
-
-/** Event names the server API reserves; a plain client may not send them. */
-const RESERVED = new Set([
-  'connect',
-  'connect_error',
-  'disconnect',
-  'disconnecting',
-  'newListener',
-  'removeListener',
-]);
 
 /** The event a bare JSON value or a bare binary frame becomes (the seed's client sends these). */
 export const DEFAULT_EVENT = 'message';
@@ -112,7 +102,7 @@ export function decodeTextFrame(
     if (typeof name !== 'string' || name.length === 0) {
       return refuse('invalid_envelope', '"event" must be a non-empty string');
     }
-    if (RESERVED.has(name)) return refuse('reserved_event', `"${name}" is a reserved event name`);
+    if (RESERVED_EVENTS.has(name)) return refuse('reserved_event', `"${name}" is a reserved event name`);
     if ('id' in value && !isAckId(value.id))
       return refuse('invalid_envelope', '"id" must be a non-negative integer');
     frame = isAckId(value.id)
