@@ -9,18 +9,7 @@ import {
   encodePacketWs,
   encodePayload,
 } from '../../src/engine/packet.js';
-
-/** mulberry32: a small seeded generator, so failures replay. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/random.js';
 
 const ALPHABET = [
   '0',
@@ -99,7 +88,7 @@ function assertResult(result: { ok: boolean }): void {
 
 describe('engine packet decoders under fuzz', () => {
   test('random strings never make a decoder throw', () => {
-    const next = rng(0xe1ee);
+    const next = seededRandom(0xe1ee);
     for (let i = 0; i < 20_000; i++) {
       const input = randomString(next, 40);
       assertResult(decodePacketWs(input));
@@ -109,7 +98,7 @@ describe('engine packet decoders under fuzz', () => {
   });
 
   test('random buffers and non-string inputs never make a decoder throw', () => {
-    const next = rng(42);
+    const next = seededRandom(42);
     const odd: unknown[] = [undefined, null, 0, {}, [], Symbol('s'), () => 1, new Uint8Array(3)];
     for (const value of odd) {
       assertResult(decodePacketWs(value as string));
@@ -124,7 +113,7 @@ describe('engine packet decoders under fuzz', () => {
   });
 
   test('valid payloads round-trip and their mutations never throw', () => {
-    const next = rng(7);
+    const next = seededRandom(7);
     for (let i = 0; i < 5_000; i++) {
       const list = Array.from({ length: 1 + Math.floor(next() * 5) }, () => randomPacket(next));
       const payload = encodePayload(list);

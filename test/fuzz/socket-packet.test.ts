@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { attachBinary, decodePacket, encodePacket, type Packet } from '../../src/socket/packet.js';
-
-/** A small seeded PRNG (mulberry32) so a failure can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/random.js';
 
 const ALPHABET = '0123456789-/,[]{}":_placeholdernum truefalse\\\u00e9\u{1F600}';
 
@@ -47,7 +36,7 @@ const SEEDS: Packet[] = [
 ];
 
 test('the decoder never throws on 20,000 random and mutated inputs (seed 1337)', () => {
-  const next = random(1337);
+  const next = seededRandom(1337);
   let decoded = 0;
   for (let i = 0; i < 20_000; i++) {
     const seed = SEEDS[i % SEEDS.length]!;
@@ -68,7 +57,7 @@ test('the decoder never throws on 20,000 random and mutated inputs (seed 1337)',
 });
 
 test('every decoded packet re-encodes to a string that decodes to the same packet', () => {
-  const next = random(42);
+  const next = seededRandom(42);
   for (let i = 0; i < 5_000; i++) {
     const input = mutate(next, encodePacket(SEEDS[i % SEEDS.length]!)[0]);
     const first = decodePacket(input);

@@ -14,6 +14,7 @@ import {
   type PlainErrorCode,
   type PlainFrame,
 } from '../../src/native/protocol.js';
+import { seededRandom } from '../support/random.js';
 
 const ALL_CODES: readonly PlainErrorCode[] = [
   'invalid_json',
@@ -94,7 +95,12 @@ describe('round trips', () => {
     const a = Buffer.from([1, 2, 3]);
     const b = new Uint8Array([4, 5]);
     const c = new Uint8Array([9, 9, 6, 7, 9]).subarray(2, 4);
-    const frame: PlainFrame = { kind: 'event', name: 'files', args: [a, { nested: [b, { deep: c }] }], id: 1 };
+    const frame: PlainFrame = {
+      kind: 'event',
+      name: 'files',
+      args: [a, { nested: [b, { deep: c }] }],
+      id: 1,
+    };
     const [text, ...buffers] = encodeFrame(frame);
     assert.deepEqual(JSON.parse(text), {
       event: 'files',
@@ -237,25 +243,16 @@ describe('refusals', () => {
   test('every error code encodes as an "error" event frame', () => {
     for (const code of ALL_CODES) {
       const message = `about ${code} "quoted" ✓`;
-      assert.deepEqual(JSON.parse(encodeError({ code, message })), { event: 'error', data: { code, message } });
+      assert.deepEqual(JSON.parse(encodeError({ code, message })), {
+        event: 'error',
+        data: { code, message },
+      });
     }
   });
 });
 
 // ---------------------------------------------------------------------------------------------------
 // fuzz
-
-/** mulberry32: a small deterministic PRNG, so a failure replays with the same seed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomValue(rand: () => number, depth: number): unknown {
   const pick = Math.floor(rand() * (depth > 3 ? 6 : 9));
@@ -294,14 +291,18 @@ function randomText(rand: () => number): string {
   // A few random characters spliced in.
   const chars = [...json];
   for (let i = 0; i < 3; i++) {
-    chars.splice(Math.floor(rand() * (chars.length + 1)), 0, String.fromCharCode(Math.floor(rand() * 0x3000)));
+    chars.splice(
+      Math.floor(rand() * (chars.length + 1)),
+      0,
+      String.fromCharCode(Math.floor(rand() * 0x3000)),
+    );
   }
   return chars.join('');
 }
 
 test('fuzz: decoders never throw and always return a well-formed result', () => {
   const seed = 20240601;
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   let accepted = 0;
   let refused = 0;
   for (let i = 0; i < 5000; i++) {
@@ -343,9 +344,11 @@ test('fuzz: decoders never throw and always return a well-formed result', () => 
 });
 
 test('fuzz: random bytes as text never make the decoder throw', () => {
-  const rand = prng(7);
+  const rand = seededRandom(7);
   for (let i = 0; i < 2000; i++) {
-    const bytes = Buffer.from(Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256)));
+    const bytes = Buffer.from(
+      Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256)),
+    );
     assert.doesNotThrow(() => decodeTextFrame(bytes.toString('utf8')));
     assert.doesNotThrow(() => decodeBinaryFrame(bytes));
   }
