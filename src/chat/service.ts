@@ -71,10 +71,13 @@ function displayName(socket: ChatSocket): string {
   return `guest-${guestCount}`;
 }
 
+/** What a request is answered with: success with its fields, or a typed refusal. */
+type ChatReply = { readonly ok: true } | { readonly ok: false; readonly error: ChatError };
+
 /** Answers a request: through the ack when there is one; a refusal without ack becomes an `error` event. */
-function reply(socket: ChatSocket, ack: unknown, result: { ok: boolean; error?: ChatError }): void {
+function reply<R extends ChatReply>(socket: ChatSocket, ack: unknown, result: R): void {
   if (typeof ack === 'function') (ack as Ack)(result);
-  else if (!result.ok && result.error) socket.emit('error', result.error);
+  else if (!result.ok) socket.emit('error', result.error);
 }
 
 function refusal(code: ChatErrorCode, message: string): { ok: false; error: ChatError } {
@@ -147,7 +150,7 @@ export function attachChat(nsp: Namespace, options: ChatServiceOptions): () => v
       const stored = store.append({ room, from: socket.data.name, content, type });
       if (!stored.ok) return reply(socket, ack, stored);
       chat.to(room).emit('message', stored.value);
-      reply(socket, ack, { ok: true, id: stored.value.id } as { ok: boolean });
+      reply(socket, ack, { ok: true, id: stored.value.id });
     });
 
     socket.on('join', async (payload: unknown, ack?: unknown) => {
@@ -155,9 +158,7 @@ export function attachChat(nsp: Namespace, options: ChatServiceOptions): () => v
       if (!parsed.ok) return reply(socket, ack, parsed);
       const { room } = parsed.value;
       socket.join(room);
-      reply(socket, ack, { ok: true, room, members: await members(room), history: historyOf(room) } as {
-        ok: boolean;
-      });
+      reply(socket, ack, { ok: true, room, members: await members(room), history: historyOf(room) });
       await announcePresence(room);
     });
 
@@ -169,7 +170,7 @@ export function attachChat(nsp: Namespace, options: ChatServiceOptions): () => v
         return reply(socket, ack, refusal('not_in_room', `you are not in room "${room}"`));
       }
       socket.leave(room);
-      reply(socket, ack, { ok: true, room, members: await members(room), history: [] } as { ok: boolean });
+      reply(socket, ack, { ok: true, room, members: await members(room), history: [] });
       await announcePresence(room);
     });
 
@@ -188,9 +189,7 @@ export function attachChat(nsp: Namespace, options: ChatServiceOptions): () => v
           ? store.history(room, before === undefined ? { limit } : { before, limit })
           : store.since([room], after, limit);
       if (!page.ok) return reply(socket, ack, page);
-      reply(socket, ack, { ok: true, room, messages: page.value.messages, hasMore: page.value.hasMore } as {
-        ok: boolean;
-      });
+      reply(socket, ack, { ok: true, room, messages: page.value.messages, hasMore: page.value.hasMore });
     });
 
     socket.on('typing', (payload: unknown, ack?: unknown) => {
