@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import type { ConnectError, Socket } from '../../src/index.js';
+import type { ConnectError, Server, Socket } from '../../src/index.js';
 import {
   cleanup,
   connectPlain,
@@ -150,15 +150,21 @@ test('a dynamic namespace matching ?nsp= is created for the plain client', async
   assert.equal(reason, 'transport close');
 });
 
-test('frames sent while the middlewares run are delivered after the connection event, in order', async () => {
-  const server = await startServer();
+/** Holds every connection in the middlewares until the returned function is called. */
+function holdMiddlewares(io: Server): () => void {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => {
     release = resolve;
   });
-  server.io.use((_socket, next) => {
+  io.use((_socket, next) => {
     gate.then(() => next());
   });
+  return release;
+}
+
+test('frames sent while the middlewares run are delivered after the connection event, in order', async () => {
+  const server = await startServer();
+  const release = holdMiddlewares(server.io);
   const received: unknown[] = [];
   const all = new Promise<void>((resolve) => {
     server.io.on('connection', (socket: Socket) => {
@@ -184,13 +190,7 @@ test('frames sent while the middlewares run are delivered after the connection e
 
 test('more than 100 frames before acceptance: the extra ones are refused with an error frame', async () => {
   const server = await startServer();
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  server.io.use((_socket, next) => {
-    gate.then(() => next());
-  });
+  const release = holdMiddlewares(server.io);
   const received: unknown[] = [];
   const last = new Promise<void>((resolve) => {
     server.io.on('connection', (socket: Socket) =>
