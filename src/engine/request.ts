@@ -46,6 +46,63 @@ export function matchesPath(url: string | undefined, basePath: string): boolean 
 // Same rule as node's header validation: tab, visible ASCII and obs-text.
 const INVALID_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
+interface EngineParams {
+  transport: string | null;
+  EIO: string | null;
+  sid: string | null;
+  b64: string | null;
+}
+
+/**
+ * The four parameters the engine routes on, read without building a URLSearchParams (every
+ * polling request pays this). Queries with escapes (`%`, `+`) go through URLSearchParams, so
+ * decoding is exactly WHATWG's; the first occurrence of a name wins, as with `get`.
+ */
+function engineParams(search: string): EngineParams {
+  if (search.includes('%') || search.includes('+')) {
+    const query = new URLSearchParams(search);
+    return { transport: query.get('transport'), EIO: query.get('EIO'), sid: query.get('sid'), b64: query.get('b64') };
+  }
+  const out: EngineParams = { transport: null, EIO: null, sid: null, b64: null };
+  let start = 0;
+  while (start <= search.length) {
+    let end = search.indexOf('&', start);
+    if (end === -1) end = search.length;
+    if (end > start) {
+      const eq = search.indexOf('=', start);
+      const split = eq === -1 || eq > end ? end : eq;
+      const name = search.slice(start, split);
+      if (name === 'transport' || name === 'EIO' || name === 'sid' || name === 'b64') {
+        if (out[name] === null) out[name] = split === end ? '' : search.slice(split + 1, end);
+      }
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+class ParsedRequestInfo implements RequestInfo {
+  readonly eio = 4 as const;
+  private parsedQuery: URLSearchParams | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly pathname: string,
+    readonly transport: TransportName,
+    readonly sid: string | undefined,
+    readonly isUpgrade: boolean,
+    readonly b64: boolean,
+    readonly origin: string | undefined,
+    private readonly search: string,
+  ) {}
+
+  /** Built on first use: routing does not need it. */
+  get query(): URLSearchParams {
+    this.parsedQuery ??= new URLSearchParams(this.search);
+    return this.parsedQuery;
+  }
+}
+
 /**
  * Parses the request into a {@link RequestInfo}, or the refusal it deserves without looking at
  * sessions (unknown sid and transport mismatches are the server's to decide).
@@ -56,8 +113,8 @@ export function parseRequest(
   isUpgrade: boolean,
 ): ParsedRequest {
   const { pathname, search } = splitUrl(req.url);
-  const query = new URLSearchParams(search);
-  const transport = query.get('transport');
+  const params = engineParams(search);
+  const transport = params.transport;
   if (
     transport === null ||
     !TRANSPORTS.includes(transport as TransportName) ||
@@ -65,12 +122,12 @@ export function parseRequest(
   ) {
     return { ok: false, error: { code: 'TRANSPORT_UNKNOWN' } };
   }
-  if (query.get('EIO') !== '4') return { ok: false, error: { code: 'UNSUPPORTED_PROTOCOL_VERSION' } };
+  if (params.EIO !== '4') return { ok: false, error: { code: 'UNSUPPORTED_PROTOCOL_VERSION' } };
   const origin = req.headers.origin;
   if (origin !== undefined && INVALID_HEADER_CHAR.test(origin)) {
     return { ok: false, error: { code: 'BAD_REQUEST' } };
   }
-  const sid = query.get('sid') || undefined;
+  const sid = params.sid || undefined;
   const method = (req.method ?? 'GET').toUpperCase();
   if (sid === undefined) {
     if (method !== 'GET') return { ok: false, error: { code: 'BAD_HANDSHAKE_METHOD' } };
@@ -79,19 +136,18 @@ export function parseRequest(
   } else if (isUpgrade && transport !== 'websocket') {
     return { ok: false, error: { code: 'BAD_REQUEST' } };
   }
-  const b64 = query.get('b64');
+  const b64 = params.b64;
   return {
     ok: true,
-    value: {
+    value: new ParsedRequestInfo(
       method,
       pathname,
-      transport: transport as TransportName,
+      transport as TransportName,
       sid,
-      eio: 4,
       isUpgrade,
-      b64: b64 !== null && b64 !== '0' && b64 !== 'false',
+      b64 !== null && b64 !== '0' && b64 !== 'false',
       origin,
-      query,
-    },
+      search,
+    ),
   };
 }

@@ -66,7 +66,6 @@ function scheduleFlush(session: Session): void {
 export class Session implements EngineSession, TransportListener, HeartbeatSubject {
   readonly id: string;
   readonly request: HandshakeRequest;
-  readonly remoteAddress: string;
 
   private current: Transport;
   private stateValue: SessionState = 'open';
@@ -94,9 +93,13 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   ) {
     this.id = id;
     this.request = summarizeRequest(request);
-    this.remoteAddress = this.request.socket.remoteAddress;
     this.current = transport;
     transport.setListener(this.listener);
+  }
+
+  /** The client's address, read from the handshake request. */
+  get remoteAddress(): string {
+    return this.request.socket.remoteAddress;
   }
 
   get transport(): TransportName {

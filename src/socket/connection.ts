@@ -13,10 +13,13 @@ import { attachBinary, decodePacket, type Packet } from './packet.js';
 import { type DisconnectReason, socketReasonFor } from './reasons.js';
 import { type AnySocket, buildHandshake, ConnectionInfo, type SocketClient } from './client.js';
 import type { Handshake } from './socket.js';
+import type { ConnectDeadlineSubject, ConnectDeadlines } from './connect-deadlines.js';
 
 /** What a connection needs of the server: namespace lookup and a few options. */
 export interface ConnectionHost {
   readonly connectTimeout: number;
+  /** The connectTimeout of all connections, on one timer. */
+  readonly connectDeadlines: ConnectDeadlines;
   readonly maxAttachments: number;
   /** Finds (or creates, for dynamic namespaces) the namespace `name`; undefined when it does not exist. */
   resolveNamespace(
@@ -39,7 +42,7 @@ interface PendingBinary {
  * One Engine.IO session seen from Socket.IO: decodes packets (owning binary reassembly), routes
  * them to the socket of their namespace, and writes encoded packets back.
  */
-export class Connection implements SessionHandler, SocketClient {
+export class Connection implements SessionHandler, SocketClient, ConnectDeadlineSubject {
   /** The wire format of this client (Socket.IO over Engine.IO). */
   readonly format: WireFormat = socketIoFormat;
   /** Whether the underlying session has closed. */
@@ -48,7 +51,8 @@ export class Connection implements SessionHandler, SocketClient {
   /** This client's sockets, one per namespace: a short list (most clients use one namespace). */
   private sockets: AnySocket[] = [];
   private pendingBinary: PendingBinary | undefined;
-  private connectTimer: NodeJS.Timeout | undefined;
+  /** Set by the host's ConnectDeadlines while no namespace is connected yet. */
+  connectDue = 0;
   private closeReason: DisconnectReason | undefined;
   private infoCache: ConnectionInfo | undefined;
 
@@ -57,10 +61,11 @@ export class Connection implements SessionHandler, SocketClient {
     readonly session: EngineSession,
   ) {
     // The spec wants a CONNECT first; a session that never sends one is closed after connectTimeout.
-    this.connectTimer = setTimeout(() => {
-      this.connectTimer = undefined;
-      if (this.sockets.length === 0) this.session.close();
-    }, host.connectTimeout);
+    host.connectDeadlines.add(this);
+  }
+
+  connectTimedOut(): void {
+    if (this.sockets.length === 0) this.session.close();
   }
 
   /** The HTTP request that opened the session. */
@@ -125,7 +130,7 @@ export class Connection implements SessionHandler, SocketClient {
   onClose(reason: EngineCloseReason, cause?: Error): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.host.connectDeadlines.remove(this);
     this.pendingBinary = undefined;
     const socketReason = this.closeReason ?? socketReasonFor(reason, false);
     for (const socket of this.sockets.slice()) socket.onClose(socketReason, cause);
@@ -161,10 +166,7 @@ export class Connection implements SessionHandler, SocketClient {
   addSocket(socket: AnySocket): void {
     // Exact-size lists: a pushed-to empty array would reserve room for 17.
     this.sockets = this.sockets.length === 0 ? [socket] : [...this.sockets, socket];
-    if (this.connectTimer) {
-      clearTimeout(this.connectTimer);
-      this.connectTimer = undefined;
-    }
+    if (this.sockets.length === 1) this.host.connectDeadlines.remove(this);
   }
 
   removeSocket(socket: AnySocket): void {

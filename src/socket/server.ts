@@ -8,6 +8,7 @@ import type { EngineSession, SessionHandler } from '../engine/types.js';
 import { type PlainWebSocketOptions, PlainWebSocketServer } from '../native/server.js';
 import { type AdapterConstructor, InMemoryAdapter, type Room } from './adapter.js';
 import type { SecondArg } from './broadcast.js';
+import { ConnectDeadlines } from './connect-deadlines.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { type Middleware, Namespace } from './namespace.js';
 import { type NamespaceMatcher, ParentNamespace } from './parent-namespace.js';
@@ -115,6 +116,7 @@ export class Server<
     const { connectTimeout, maxAttachments = SERVER_DEFAULTS.maxAttachments } = this.options;
     this.connectionHost = {
       connectTimeout,
+      connectDeadlines: new ConnectDeadlines(connectTimeout),
       maxAttachments,
       resolveNamespace: (name, auth, done) => this.resolveNamespace(name, auth, done),
     };
@@ -255,6 +257,7 @@ export class Server<
   async close(callback?: (err?: Error) => void): Promise<void> {
     this.plain?.close();
     await this.engine.close();
+    this.connectionHost.connectDeadlines.clear();
     for (const nsp of this.namespaces.values()) await nsp.adapter.close();
     const http = this.httpServer;
     let error: Error | undefined;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { afterEach, test } from 'node:test';
 import type { Socket as ServerSocket } from 'socket.io';
+import { WebSocket } from 'ws';
 import {
   cleanup,
   connectClient,
@@ -13,6 +14,7 @@ import {
   makeClient,
   startServer,
   waitFor,
+  waitUntil,
   whenConnected,
   whenUpgraded,
 } from '../support/fixtures.js';
@@ -39,6 +41,28 @@ forEachTransport((setup) => {
     assert.equal(socket.handshake.query.transport, initialTransport);
     assert.equal(socket.handshake.headers['x-parley-test'], 'hello');
     assert.equal(socket.handshake.address, '127.0.0.1');
+  });
+
+  test('the peer address is known in the disconnect handler, though nothing read it before', async () => {
+    const { io, url } = await startServer();
+    const connections: ServerSocket[] = [];
+    io.on('connection', (s) => connections.push(s));
+    const addressOnDisconnect = (socket: ServerSocket): Promise<[string, string]> =>
+      new Promise((resolve) => {
+        socket.on('disconnect', () => resolve([socket.handshake.address, socket.conn.remoteAddress]));
+      });
+    // The client leaves.
+    const leaving = await connectClient(url, { setup });
+    await waitUntil(() => connections.length === 1, 'first connection');
+    const left = addressOnDisconnect(connections[0]!);
+    leaving.disconnect();
+    assert.deepEqual(await left, ['127.0.0.1', '127.0.0.1']);
+    // The server closes the connection.
+    await connectClient(url, { setup });
+    await waitUntil(() => connections.length === 2, 'second connection');
+    const cut = addressOnDisconnect(connections[1]!);
+    connections[1]!.disconnect(true);
+    assert.deepEqual(await cut, ['127.0.0.1', '127.0.0.1']);
   });
 
   test('auth given as a function is evaluated by the client and delivered to the server', async () => {
@@ -157,4 +181,20 @@ forEachTransport((setup) => {
     assert.equal(connections, 1);
     assert.ok(seen.includes('no') && seen.includes('yes'));
   });
+});
+
+test('the peer address survives a websocket client that drops its TCP connection without a word', async () => {
+  const { io, url } = await startServer();
+  const connection = waitFor<ServerSocket>(io, 'connection');
+  const raw = new WebSocket(`${url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
+  raw.on('message', (data) => {
+    if (String(data).startsWith('0')) raw.send('40');
+  });
+  const socket = await connection;
+  const address = new Promise<[string, string]>((resolve) => {
+    socket.on('disconnect', () => resolve([socket.handshake.address, socket.conn.remoteAddress]));
+  });
+  // No close frame, no Engine.IO close packet: the server only sees the TCP connection end.
+  raw.terminate();
+  assert.deepEqual(await address, ['127.0.0.1', '127.0.0.1']);
 });

@@ -142,12 +142,12 @@ export class PollingTransport implements Transport {
       this.listener.onError('parse error', new Error(decoded.error));
       return;
     }
-    res.writeHead(200, { ...headers, 'Content-Type': 'text/html', 'Content-Length': 2 });
-    res.end('ok');
     for (const packet of decoded.value) {
       if (this.closed) break;
       this.listener.onPacket(packet);
     }
+    res.writeHead(200, { ...headers, 'Content-Type': 'text/html', 'Content-Length': 2 });
+    res.end('ok');
   }
 
   /** The POST is over, read or not. */

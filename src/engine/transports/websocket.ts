@@ -147,7 +147,7 @@ export class WebSocketTransport implements Transport {
 
   /** Sends one control packet as a text frame. */
   sendPacket(packet: EnginePacket): void {
-    if (this.writable) this.ws.send(encodePacketWs(packet));
+    this.write([{ kind: 'packet', packet }]);
   }
 
   write(items: readonly QueuedItem[]): void {
@@ -245,6 +245,9 @@ export class WebSocketAcceptor {
     done: (transport: WebSocketTransport) => void,
   ): void {
     if (headers.length > 0) this.extraHeaders.set(req, headers);
+    // ws answers 101 and hands the socket over synchronously; corked, the 101 and the first
+    // frames `done` writes (the open packet) leave in one system call.
+    socket.cork();
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.extraHeaders.delete(req);
       this.open.add(ws);
@@ -252,6 +255,7 @@ export class WebSocketAcceptor {
       ws.on('close', onAcceptedClose);
       done(new WebSocketTransport(ws));
     });
+    socket.uncork();
   }
 
   /** Waits for every WebSocket to close, terminating those still open after `timeoutMs`. */
