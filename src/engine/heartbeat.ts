@@ -19,6 +19,14 @@ export interface HeartbeatSubject {
 const SWEEPS = 10;
 const MIN_TICK_MS = 5;
 
+/**
+ * A deadline in whole milliseconds: an integer field stays a small integer inside the session
+ * object, where a fractional one would be a separate heap number per session.
+ */
+function due(delayMs: number, now = performance.now()): number {
+  return Math.ceil(now + delayMs);
+}
+
 export class HeartbeatSweep {
   private readonly subjects = new Set<HeartbeatSubject>();
   private timer: NodeJS.Timeout | undefined;
@@ -34,7 +42,7 @@ export class HeartbeatSweep {
   /** Starts the heartbeat of a session: its first ping is due pingInterval from now. */
   add(subject: HeartbeatSubject): void {
     subject.awaitingPong = false;
-    subject.heartbeatDue = performance.now() + this.pingInterval;
+    subject.heartbeatDue = due(this.pingInterval);
     this.subjects.add(subject);
     if (this.timer === undefined) {
       this.timer = setInterval(() => this.sweep(), this.tickMs);
@@ -46,7 +54,7 @@ export class HeartbeatSweep {
   pong(subject: HeartbeatSubject): void {
     if (!subject.awaitingPong) return;
     subject.awaitingPong = false;
-    subject.heartbeatDue = performance.now() + this.pingInterval;
+    subject.heartbeatDue = due(this.pingInterval);
   }
 
   remove(subject: HeartbeatSubject): void {
@@ -66,7 +74,7 @@ export class HeartbeatSweep {
         subject.pingTimedOut();
       } else {
         subject.awaitingPong = true;
-        subject.heartbeatDue = now + this.pingTimeout;
+        subject.heartbeatDue = due(this.pingTimeout, now);
         subject.sendPing();
       }
     }

@@ -70,7 +70,8 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   private current: Transport;
   private stateValue: SessionState = 'open';
   private handler: SessionHandler | undefined;
-  private buffer: QueuedItem[] = [];
+  /** What waits for the transport; undefined when nothing does (no empty array kept per session). */
+  private buffer: QueuedItem[] | undefined;
   private bufferedBytes = 0;
   private flushScheduled = false;
   /** Heartbeat state, swept by the server's one HeartbeatSweep. */
@@ -82,9 +83,6 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   private upgradeTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
 
-  /** The session is its transport's listener: no closures per session. */
-  private readonly listener: TransportListener = this;
-
   constructor(
     private readonly host: SessionHost,
     id: string,
@@ -94,7 +92,8 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     this.id = id;
     this.request = summarizeRequest(request);
     this.current = transport;
-    transport.setListener(this.listener);
+    // The session is its transport's listener: no closures per session.
+    transport.setListener(this);
   }
 
   /** The client's address, read from the handshake request. */
@@ -155,11 +154,11 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     for (const raw of list) {
       const message = toOutbound(raw);
       if (compress) {
-        this.buffer.push({ kind: 'message', message, compress });
+        this.enqueue({ kind: 'message', message, compress });
       } else {
         // Uncompressed entries are shared by every session a broadcast reaches: no allocation each.
         message.queueEntry ??= { kind: 'message', message, compress: false };
-        this.buffer.push(message.queueEntry);
+        this.enqueue(message.queueEntry);
       }
     }
     this.bufferedBytes += size;
@@ -234,7 +233,7 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     this.upgrading = false;
     const polling = this.current;
     this.current = probe;
-    probe.setListener(this.listener);
+    probe.setListener(this);
     polling.close();
     this.handler?.onUpgrade?.(probe.name);
     if (this.stateValue === 'closing') this.tryFinishClosing();
@@ -254,11 +253,11 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
 
   private tryFinishClosing(): void {
     if (this.stateValue !== 'closing' || this.upgrading) return;
-    if (this.current.name === 'polling' && this.current.writable && this.buffer.length > 0) {
+    const items = this.buffer;
+    if (this.current.name === 'polling' && this.current.writable && items !== undefined) {
       // Like engine.io: what is buffered goes first, the close packet in a later response, so a
       // client handles the last messages (e.g. DISCONNECT packets) before it sees the close.
-      const items = this.buffer;
-      this.buffer = [];
+      this.buffer = undefined;
       this.bufferedBytes = 0;
       this.current.write(items);
       return;
@@ -299,8 +298,13 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     }
   }
 
+  private enqueue(item: QueuedItem): void {
+    if (this.buffer === undefined) this.buffer = [item];
+    else this.buffer.push(item);
+  }
+
   private enqueuePacket(packet: EnginePacket): void {
-    this.buffer.push({ kind: 'packet', packet });
+    this.enqueue({ kind: 'packet', packet });
     this.bufferedBytes += packetSize(packet);
     this.scheduleFlush();
   }
@@ -318,10 +322,10 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   }
 
   private flush(): void {
-    if (this.stateValue !== 'open' || this.upgrading || this.buffer.length === 0) return;
-    if (!this.current.writable) return;
     const items = this.buffer;
-    this.buffer = [];
+    if (this.stateValue !== 'open' || this.upgrading || items === undefined) return;
+    if (!this.current.writable) return;
+    this.buffer = undefined;
     this.bufferedBytes = 0;
     this.current.write(items);
   }
@@ -367,8 +371,8 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     this.probe = undefined;
     this.upgrading = false;
     probe?.destroy();
-    const items = flush ? this.buffer : [];
-    this.buffer = [];
+    const items = (flush ? this.buffer : undefined) ?? [];
+    this.buffer = undefined;
     this.bufferedBytes = 0;
     // A failed transport gets nothing more. A silent peer still gets a close packet where one can
     // go (a held GET), as engine.io does, so a polling client sees 'transport close'.

@@ -25,28 +25,88 @@ const HANDSHAKE_ONLY_HEADERS = new Set([
   'sec-websocket-accept',
 ]);
 
-/** The request headers without those of the WebSocket handshake (memory kept per connection). */
+// Some header values are the same for most clients (host, user-agent, accept-language...), yet
+// each request brings its own copy of each string. Those are kept through this table, bounded in
+// entries and value length so clients cannot grow it. Only headers that describe the client
+// software are shared: never cookies, credentials or addresses.
+const SHARED_HEADERS = new Set([
+  'host',
+  'user-agent',
+  'accept',
+  'accept-language',
+  'accept-encoding',
+  'origin',
+  'upgrade',
+  'connection',
+  'cache-control',
+  'pragma',
+  'dnt',
+  'sec-fetch-dest',
+  'sec-fetch-mode',
+  'sec-fetch-site',
+  'sec-ch-ua',
+  'sec-ch-ua-mobile',
+  'sec-ch-ua-platform',
+]);
+const SHARED_VALUES = new Map<string, string>();
+const SHARED_VALUES_MAX = 1024;
+const SHARED_VALUE_MAX_LENGTH = 512;
+
+function shared(value: string): string {
+  if (value.length > SHARED_VALUE_MAX_LENGTH) return value;
+  const known = SHARED_VALUES.get(value);
+  if (known !== undefined) return known;
+  if (SHARED_VALUES.size < SHARED_VALUES_MAX) SHARED_VALUES.set(value, value);
+  return value;
+}
+
+/**
+ * The request headers as kept per connection: without those of the WebSocket handshake (nothing
+ * reads them afterwards), common values shared.
+ */
 function applicationHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  if (headers['sec-websocket-key'] === undefined) return headers;
   const kept: IncomingHttpHeaders = {};
-  for (const name in headers) if (!HANDSHAKE_ONLY_HEADERS.has(name)) kept[name] = headers[name];
+  for (const name in headers) {
+    if (HANDSHAKE_ONLY_HEADERS.has(name)) continue;
+    const value = headers[name];
+    kept[name] = typeof value === 'string' && SHARED_HEADERS.has(name) ? shared(value) : value;
+  }
   return kept;
+}
+
+/**
+ * The summary as one object: `socket` and `connection` are the summary itself (it has their two
+ * fields), so a session keeps one object and its headers, not three.
+ */
+class RequestSummary implements HandshakeRequest {
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly httpVersion: string,
+    readonly headers: IncomingHttpHeaders,
+    readonly remoteAddress: string,
+    readonly encrypted: boolean,
+  ) {}
+
+  get socket(): { readonly remoteAddress: string; readonly encrypted: boolean } {
+    return this;
+  }
+
+  get connection(): { readonly remoteAddress: string; readonly encrypted: boolean } {
+    return this;
+  }
 }
 
 /** Keeps what a session needs of the request that opened it. */
 export function summarizeRequest(req: IncomingMessage): HandshakeRequest {
-  const socket = {
-    remoteAddress: req.socket.remoteAddress ?? '',
-    encrypted: Boolean((req.socket as { encrypted?: boolean }).encrypted),
-  };
-  return {
-    method: req.method ?? 'GET',
-    url: req.url ?? '/',
-    httpVersion: req.httpVersion,
-    headers: applicationHeaders(req.headers),
-    socket,
-    connection: socket,
-  };
+  return new RequestSummary(
+    shared(req.method ?? 'GET'),
+    req.url ?? '/',
+    shared(req.httpVersion),
+    applicationHeaders(req.headers),
+    req.socket.remoteAddress ?? '',
+    Boolean((req.socket as { encrypted?: boolean }).encrypted),
+  );
 }
 
 /**

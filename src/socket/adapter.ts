@@ -146,14 +146,80 @@ export interface Adapter {
   serverSideEmit(args: readonly unknown[]): void;
 }
 
+/**
+ * The rooms of a namespace as socket.io shows them (`adapter.rooms`): every room with its members,
+ * including the room named by each socket's id. Only joined rooms are stored (in the Map itself);
+ * a socket's own room is derived from `sids` (the socket is in it while its id is among its
+ * rooms), which saves a one-member Set and a map entry per socket. Reads (get, has, size,
+ * iteration) see both; a derived room is a fresh Set on each read.
+ */
+class RoomTable extends Map<Room, Set<SocketId>> {
+  constructor(private readonly sids: ReadonlyMap<SocketId, ReadonlySet<Room>>) {
+    super();
+  }
+
+  /** Whether `room` is the id of a socket that is in its own room. */
+  private isOwnRoom(room: Room): boolean {
+    return this.sids.get(room)?.has(room) === true;
+  }
+
+  /** The joined members of a room, without the derived own-room member. */
+  joined(room: Room): Set<SocketId> | undefined {
+    return super.get(room);
+  }
+
+  override get(room: Room): Set<SocketId> | undefined {
+    const joined = super.get(room);
+    if (!this.isOwnRoom(room)) return joined;
+    return joined === undefined ? new Set([room]) : new Set([room, ...joined]);
+  }
+
+  override has(room: Room): boolean {
+    return super.has(room) || this.isOwnRoom(room);
+  }
+
+  override get size(): number {
+    let size = super.size;
+    for (const [id, rooms] of this.sids) if (rooms.has(id) && !super.has(id)) size++;
+    return size;
+  }
+
+  override *entries(): MapIterator<[Room, Set<SocketId>]> {
+    for (const room of super.keys()) yield [room, this.get(room)!];
+    for (const [id, rooms] of this.sids) if (rooms.has(id) && !super.has(id)) yield [id, new Set([id])];
+  }
+
+  override *keys(): MapIterator<Room> {
+    for (const [room] of this.entries()) yield room;
+  }
+
+  override *values(): MapIterator<Set<SocketId>> {
+    for (const [, members] of this.entries()) yield members;
+  }
+
+  override [Symbol.iterator](): MapIterator<[Room, Set<SocketId>]> {
+    return this.entries();
+  }
+
+  override forEach(
+    callback: (members: Set<SocketId>, room: Room, map: Map<Room, Set<SocketId>>) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const [room, members] of this.entries()) callback.call(thisArg, members, room, this);
+  }
+}
+
 /** Single-process adapter: rooms in two maps, broadcasts encoded once and handed to each recipient. */
 export class InMemoryAdapter implements Adapter {
-  readonly rooms = new Map<Room, Set<SocketId>>();
   readonly sids = new Map<SocketId, Set<Room>>();
+  readonly rooms: Map<Room, Set<SocketId>>;
+  private readonly roomTable: RoomTable;
   protected readonly host: AdapterHost;
 
   constructor(host: AdapterHost) {
     this.host = host;
+    this.roomTable = new RoomTable(this.sids);
+    this.rooms = this.roomTable;
   }
 
   init(): void {}
@@ -168,10 +234,12 @@ export class InMemoryAdapter implements Adapter {
     }
     for (const room of rooms) {
       joined.add(room);
-      let members = this.rooms.get(room);
+      // A socket's own room is derived from `sids` (see RoomTable).
+      if (room === id) continue;
+      let members = this.roomTable.joined(room);
       if (!members) {
         members = new Set();
-        this.rooms.set(room, members);
+        this.roomTable.set(room, members);
       }
       members.add(id);
     }
@@ -179,24 +247,29 @@ export class InMemoryAdapter implements Adapter {
 
   del(id: SocketId, room: Room): void {
     this.sids.get(id)?.delete(room);
-    const members = this.rooms.get(room);
-    if (members) {
-      members.delete(id);
-      if (members.size === 0) this.rooms.delete(room);
-    }
+    if (room !== id) this.leaveJoined(id, room);
   }
 
   delAll(id: SocketId): void {
     const joined = this.sids.get(id);
     if (!joined) return;
-    for (const room of joined) {
-      const members = this.rooms.get(room);
-      if (members) {
-        members.delete(id);
-        if (members.size === 0) this.rooms.delete(room);
-      }
-    }
+    for (const room of joined) if (room !== id) this.leaveJoined(id, room);
     this.sids.delete(id);
+  }
+
+  private leaveJoined(id: SocketId, room: Room): void {
+    const members = this.roomTable.joined(room);
+    if (members) {
+      members.delete(id);
+      if (members.size === 0) this.roomTable.delete(room);
+    }
+  }
+
+  /** Calls `visit` with each member of a room: the joined ones, and the socket whose own room it is. */
+  private forEachMember(room: Room, visit: (id: SocketId) => void): void {
+    if (this.sids.get(room)?.has(room)) visit(room);
+    const members = this.roomTable.joined(room);
+    if (members) for (const id of members) visit(id);
   }
 
   broadcast(packet: Packet, options: BroadcastOptions): void {
@@ -277,30 +350,28 @@ export class InMemoryAdapter implements Adapter {
       }
       return;
     }
-    const single = options.rooms.size === 1;
-    const seen = single ? undefined : new Set<SocketId>();
-    for (const room of options.rooms) {
-      const members = this.rooms.get(room);
-      if (!members) continue;
-      for (const id of members) {
-        if (seen) {
-          if (seen.has(id)) continue;
-          seen.add(id);
-        }
-        if (except?.has(id)) continue;
-        const recipient = this.host.recipient(id);
-        if (recipient) visit(recipient);
+    // One room: a socket appears once in it (a joined room never lists its own-room socket).
+    const seen = options.rooms.size === 1 ? undefined : new Set<SocketId>();
+    const host = this.host;
+    const reach = (id: SocketId): void => {
+      if (seen) {
+        if (seen.has(id)) return;
+        seen.add(id);
       }
-    }
+      if (except?.has(id)) return;
+      const recipient = host.recipient(id);
+      if (recipient) visit(recipient);
+    };
+    for (const room of options.rooms) this.forEachMember(room, reach);
   }
 
   private excludedIds(except: ReadonlySet<Room> | undefined): Set<SocketId> | undefined {
     if (!except || except.size === 0) return undefined;
     const ids = new Set<SocketId>();
-    for (const room of except) {
-      const members = this.rooms.get(room);
-      if (members) for (const id of members) ids.add(id);
-    }
+    const add = (id: SocketId): void => {
+      ids.add(id);
+    };
+    for (const room of except) this.forEachMember(room, add);
     return ids;
   }
 }

@@ -85,6 +85,9 @@ export interface SocketClient {
   closeFromServer(): void;
 }
 
+/** The auth of a CONNECT without payload, shared; each handshake gets its own empty object. */
+export const NO_AUTH: Record<string, unknown> = Object.freeze({});
+
 /** The handshake socket.io exposes, built from the request that opened the connection. */
 export function buildHandshake(
   req: HandshakeRequest,
@@ -110,6 +113,6 @@ export function buildHandshake(
     issued: now.getTime(),
     url,
     query,
-    auth,
+    auth: auth === NO_AUTH ? {} : auth,
   };
 }

@@ -25,7 +25,8 @@ export class ConnectDeadlines {
   }
 
   add(subject: ConnectDeadlineSubject): void {
-    subject.connectDue = performance.now() + this.timeoutMs;
+    // Whole milliseconds: an integer stays inside the connection object (no heap number each).
+    subject.connectDue = Math.ceil(performance.now() + this.timeoutMs);
     this.pending.add(subject);
     if (this.timer === undefined) this.arm(this.timeoutMs);
   }

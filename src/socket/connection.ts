@@ -11,7 +11,7 @@ import { EncodedPacket, socketIoFormat } from './adapter.js';
 import type { ConnectError } from './namespace.js';
 import { attachBinary, decodePacket, type Packet } from './packet.js';
 import { type DisconnectReason, socketReasonFor } from './reasons.js';
-import { type AnySocket, buildHandshake, ConnectionInfo, type SocketClient } from './client.js';
+import { type AnySocket, buildHandshake, ConnectionInfo, NO_AUTH, type SocketClient } from './client.js';
 import type { Handshake } from './socket.js';
 import type { ConnectDeadlineSubject, ConnectDeadlines } from './connect-deadlines.js';
 
@@ -44,7 +44,9 @@ interface PendingBinary {
  */
 export class Connection implements SessionHandler, SocketClient, ConnectDeadlineSubject {
   /** The wire format of this client (Socket.IO over Engine.IO). */
-  readonly format: WireFormat = socketIoFormat;
+  get format(): WireFormat {
+    return socketIoFormat;
+  }
   /** Whether the underlying session has closed. */
   closed = false;
 
@@ -164,8 +166,8 @@ export class Connection implements SessionHandler, SocketClient, ConnectDeadline
   }
 
   addSocket(socket: AnySocket): void {
-    // Exact-size lists: a pushed-to empty array would reserve room for 17.
-    this.sockets = this.sockets.length === 0 ? [socket] : [...this.sockets, socket];
+    // Exact-size lists (concat): push or spread would reserve room for ~17.
+    this.sockets = this.sockets.length === 0 ? [socket] : this.sockets.concat([socket]);
     if (this.sockets.length === 1) this.host.connectDeadlines.remove(this);
   }
 
@@ -203,7 +205,8 @@ export class Connection implements SessionHandler, SocketClient, ConnectDeadline
           );
           return;
         }
-        nsp.addClient(this, packet.data ?? {});
+        // No auth payload (the usual `40`): the socket keeps a shared empty one, not an object each.
+        nsp.addClient(this, packet.data ?? NO_AUTH);
       });
       return;
     }

@@ -10,35 +10,44 @@ type Listener = (...args: never[]) => unknown;
 export class TypedEmitter<Listen extends EventsMap> {
   // Listeners as a flat list of [event, listeners, event, listeners, ...]: a socket has a handful
   // of events, a linear scan finds one as fast as a hash, and the list costs far less memory per
-  // socket than a Map or a dictionary-mode object.
-  private entries: (string | symbol | Listener[])[] | undefined;
+  // socket than a Map or a dictionary-mode object. Both levels are exact-size and never mutated:
+  // a change builds new arrays with slice/concat (arrays grown by push or built by spread reserve
+  // room for ~16 more entries), and an emit can walk its list while listeners come and go.
+  private entries: readonly (string | symbol | readonly Listener[])[] | undefined;
 
-  private listFor(event: string | symbol): Listener[] | undefined {
+  private indexOf(event: string | symbol): number {
     const entries = this.entries;
-    if (entries === undefined) return undefined;
+    if (entries === undefined) return -1;
     for (let i = 0; i < entries.length; i += 2) {
-      if (entries[i] === event) return entries[i + 1] as Listener[];
+      if (entries[i] === event) return i;
     }
-    return undefined;
+    return -1;
   }
 
-  private dropEvent(event: string | symbol): void {
-    const entries = this.entries;
-    if (entries === undefined) return;
-    for (let i = 0; i < entries.length; i += 2) {
-      if (entries[i] === event) {
-        entries.splice(i, 2);
-        return;
-      }
+  private listFor(event: string | symbol): readonly Listener[] | undefined {
+    const i = this.indexOf(event);
+    return i === -1 ? undefined : (this.entries![i + 1] as readonly Listener[]);
+  }
+
+  /** Replaces the listeners of an event (none: the event is dropped). */
+  private setList(event: string | symbol, list: readonly Listener[]): void {
+    const entries = this.entries ?? [];
+    const i = this.indexOf(event);
+    if (i === -1) {
+      if (list.length > 0) this.entries = entries.concat([event, list]);
+    } else if (list.length > 0) {
+      const copy = entries.slice();
+      copy[i + 1] = list;
+      this.entries = copy;
+    } else {
+      this.entries = entries.length === 2 ? undefined : entries.slice(0, i).concat(entries.slice(i + 2));
     }
   }
 
   /** Adds a listener. */
   on<Ev extends keyof Listen & (string | symbol)>(event: Ev, listener: Listen[Ev]): this {
     const list = this.listFor(event);
-    if (list) list.push(listener);
-    else if (this.entries) this.entries.push(event, [listener]);
-    else this.entries = [event, [listener]];
+    this.setList(event, list ? list.concat([listener]) : [listener]);
     return this;
   }
 
@@ -59,17 +68,16 @@ export class TypedEmitter<Listen extends EventsMap> {
 
   /** Removes a listener (or every listener of the event when none is given). */
   off<Ev extends keyof Listen & (string | symbol)>(event: Ev, listener?: Listen[Ev]): this {
-    if (listener === undefined) {
-      this.dropEvent(event);
-      return this;
-    }
     const list = this.listFor(event);
     if (!list) return this;
+    if (listener === undefined) {
+      this.setList(event, []);
+      return this;
+    }
     const index = list.findIndex(
       (l) => l === listener || (l as Listener & { original?: Listener }).original === listener,
     );
-    if (index !== -1) list.splice(index, 1);
-    if (list.length === 0) this.dropEvent(event);
+    if (index !== -1) this.setList(event, list.slice(0, index).concat(list.slice(index + 1)));
     return this;
   }
 
@@ -81,7 +89,7 @@ export class TypedEmitter<Listen extends EventsMap> {
   /** Removes every listener of one event, or of all events. */
   removeAllListeners(event?: keyof Listen & (string | symbol)): this {
     if (event === undefined) this.entries = undefined;
-    else this.dropEvent(event);
+    else this.setList(event, []);
     return this;
   }
 
@@ -108,7 +116,8 @@ export class TypedEmitter<Listen extends EventsMap> {
       }
       return true;
     }
-    for (const listener of list.slice()) {
+    // The list is never mutated: listeners added or removed meanwhile do not disturb this walk.
+    for (const listener of list) {
       try {
         (listener as (...a: unknown[]) => unknown)(...args);
       } catch (err) {

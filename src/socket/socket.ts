@@ -89,8 +89,6 @@ export class Socket<
   private dataValue: SocketData | undefined;
   /** Whether the socket is connected to its namespace. */
   connected = false;
-  /** Always false: parley does not implement connection state recovery. */
-  readonly recovered = false;
 
   /** Acks awaited from the client, created on the first one. */
   private pendingAcks: Map<number, PendingAck> | undefined;
@@ -109,6 +107,11 @@ export class Socket<
     this.client = client;
     this.id = randomId();
     this.auth = auth;
+  }
+
+  /** Always false: parley does not implement connection state recovery. */
+  get recovered(): boolean {
+    return false;
   }
 
   /** Free storage for the application; visible to `fetchSockets`. Created on first use. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
 import { parseRequest } from '../../src/engine/request.js';
+import { summarizeRequest } from '../../src/engine/types.js';
 import { seededRandom } from '../support/random.js';
 
 /** parseRequest reads only url, method and headers.origin of the request. */
@@ -96,5 +97,60 @@ describe('engine request parsing', () => {
         assert.equal(parsed.value.b64, b64 !== null && b64 !== '0' && b64 !== 'false', search);
       }
     }
+  });
+});
+
+describe('handshake request summary', () => {
+  function upgradeRequest(headers: Record<string, string | string[]>): IncomingMessage {
+    return {
+      method: 'GET',
+      url: '/socket.io/?EIO=4&transport=websocket',
+      httpVersion: '1.1',
+      headers,
+      socket: { remoteAddress: '10.0.0.7', encrypted: true },
+    } as unknown as IncomingMessage;
+  }
+
+  test('keeps method, url, version, address and every header but the WebSocket handshake ones', () => {
+    const summary = summarizeRequest(
+      upgradeRequest({
+        host: 'chat.example:8000',
+        'user-agent': 'test-agent/1.0',
+        cookie: 'io=abc; theme=dark',
+        authorization: 'Bearer secret',
+        upgrade: 'websocket',
+        connection: 'Upgrade',
+        'x-forwarded-for': '1.2.3.4',
+        'set-cookie': ['a=1', 'b=2'],
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'sec-websocket-version': '13',
+        'sec-websocket-extensions': 'permessage-deflate',
+      }),
+    );
+    assert.equal(summary.method, 'GET');
+    assert.equal(summary.url, '/socket.io/?EIO=4&transport=websocket');
+    assert.equal(summary.httpVersion, '1.1');
+    assert.equal(summary.socket.remoteAddress, '10.0.0.7');
+    assert.equal(summary.socket.encrypted, true);
+    assert.equal(summary.connection.remoteAddress, '10.0.0.7');
+    assert.deepEqual(summary.headers, {
+      host: 'chat.example:8000',
+      'user-agent': 'test-agent/1.0',
+      cookie: 'io=abc; theme=dark',
+      authorization: 'Bearer secret',
+      upgrade: 'websocket',
+      connection: 'Upgrade',
+      'x-forwarded-for': '1.2.3.4',
+      'set-cookie': ['a=1', 'b=2'],
+    });
+  });
+
+  test('values shared between connections still read as each request sent them', () => {
+    const agents = ['agent-a', 'agent-b', 'agent-a', 'x'.repeat(2000)];
+    const summaries = agents.map((agent) => summarizeRequest(upgradeRequest({ host: 'h', 'user-agent': agent })));
+    assert.deepEqual(
+      summaries.map((s) => s.headers['user-agent']),
+      agents,
+    );
   });
 });

@@ -124,6 +124,65 @@ describe('in-memory adapter', () => {
     assert.equal(adapter.sids.has('s1'), false);
   });
 
+  test("adapter.rooms shows each socket's own room beside the joined ones, as socket.io does", () => {
+    const { adapter } = setup(3);
+    adapter.addAll('s0', ['lobby']);
+    adapter.addAll('s1', ['lobby']);
+    assert.deepEqual(adapter.rooms.get('s0'), new Set(['s0']));
+    assert.equal(adapter.rooms.has('s2'), true);
+    assert.equal(adapter.rooms.has('nobody'), false);
+    assert.equal(adapter.rooms.get('nobody'), undefined);
+    assert.equal(adapter.rooms.size, 4);
+    assert.deepEqual(
+      new Map(adapter.rooms),
+      new Map([
+        ['lobby', new Set(['s0', 's1'])],
+        ['s0', new Set(['s0'])],
+        ['s1', new Set(['s1'])],
+        ['s2', new Set(['s2'])],
+      ]),
+    );
+    assert.deepEqual([...adapter.rooms.keys()].sort(), ['lobby', 's0', 's1', 's2']);
+    const seen: string[] = [];
+    adapter.rooms.forEach((members, room) => {
+      seen.push(`${room}:${members.size}`);
+    });
+    assert.deepEqual(seen.sort(), ['lobby:2', 's0:1', 's1:1', 's2:1']);
+    assert.deepEqual(adapter.sids.get('s0'), new Set(['s0', 'lobby']));
+    adapter.delAll('s2');
+    assert.equal(adapter.rooms.has('s2'), false);
+    assert.equal(adapter.rooms.size, 3);
+  });
+
+  test("a socket that leaves its own room is no longer reached through it, until it joins again", () => {
+    const { adapter, sockets } = setup(2);
+    adapter.del('s0', 's0');
+    assert.equal(adapter.rooms.has('s0'), false);
+    adapter.broadcast(hello, { rooms: new Set(['s0']) });
+    assert.equal(sockets[0]!.received.length, 0);
+    adapter.addAll('s0', ['s0']);
+    adapter.broadcast(hello, { rooms: new Set(['s0']) });
+    assert.equal(sockets[0]!.received.length, 1);
+  });
+
+  test("a room named after another socket's id holds both, and a broadcast reaches each once", () => {
+    const { adapter, sockets } = setup(3);
+    adapter.addAll('s0', ['s1']);
+    assert.deepEqual(adapter.rooms.get('s1'), new Set(['s1', 's0']));
+    adapter.broadcast(hello, { rooms: new Set(['s1', 's0']) });
+    assert.deepEqual(
+      sockets.map((s) => s.received.length),
+      [1, 1, 0],
+    );
+    adapter.broadcast(hello, { rooms: new Set(), except: new Set(['s1']) });
+    assert.deepEqual(
+      sockets.map((s) => s.received.length),
+      [1, 1, 1],
+    );
+    adapter.del('s0', 's1');
+    assert.deepEqual(adapter.rooms.get('s1'), new Set(['s1']));
+  });
+
   test('broadcastWithAck shares one ack id, reports the recipient count and cancels unanswered acks', () => {
     const { adapter, sockets } = setup(3);
     adapter.addAll('s0', ['r']);

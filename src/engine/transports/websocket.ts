@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { OutboundMessage } from '../message.js';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { PerMessageDeflateOptions } from '../options.js';
+import { ignoreSocketError } from '../errors.js';
 import { decodePacketWs, type EnginePacket, encodePacketWs } from '../packet.js';
 import { IGNORE, type QueuedItem, type Transport, type TransportListener } from './transport.js';
 
@@ -86,6 +87,7 @@ function toBuffer(data: RawData): Buffer {
 }
 
 const kTransport = Symbol('parley.transport');
+const kAcceptor = Symbol('parley.acceptor');
 
 function transportOf(ws: WebSocket): WebSocketTransport | undefined {
   return (ws as WebSocket & { [kTransport]?: WebSocketTransport })[kTransport];
@@ -99,7 +101,9 @@ function onWsError(this: WebSocket, err: Error): void {
   transportOf(this)?.failed(err);
 }
 
+/** The one 'close' listener of an accepted WebSocket: the acceptor forgets it, its transport closes. */
 function onWsClose(this: WebSocket): void {
+  (this as WebSocket & { [kAcceptor]?: WebSocketAcceptor })[kAcceptor]?.open.delete(this);
   transportOf(this)?.closed();
 }
 
@@ -113,7 +117,7 @@ export class WebSocketTransport implements Transport {
     (ws as WebSocket & { [kTransport]?: WebSocketTransport })[kTransport] = this;
     ws.on('message', onWsMessage);
     ws.on('error', onWsError);
-    ws.on('close', onWsClose);
+    // 'close' is listened to by the acceptor (onWsClose), for the acceptor and the transport.
   }
 
   /** A frame arrived. */
@@ -208,11 +212,6 @@ export class WebSocketTransport implements Transport {
   }
 }
 
-const kAcceptor = Symbol('parley.acceptor');
-
-function onAcceptedClose(this: WebSocket): void {
-  (this as WebSocket & { [kAcceptor]?: WebSocketAcceptor })[kAcceptor]?.open.delete(this);
-}
 
 /** Completes WebSocket handshakes for the engine (`ws` in noServer mode). */
 export class WebSocketAcceptor {
@@ -252,7 +251,9 @@ export class WebSocketAcceptor {
       this.extraHeaders.delete(req);
       this.open.add(ws);
       (ws as WebSocket & { [kAcceptor]?: WebSocketAcceptor })[kAcceptor] = this;
-      ws.on('close', onAcceptedClose);
+      ws.on('close', onWsClose);
+      // ws guards the socket with its own 'error' listener now: drop the one set before the upgrade.
+      socket.removeListener('error', ignoreSocketError);
       done(new WebSocketTransport(ws));
     });
     socket.uncork();
