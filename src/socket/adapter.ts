@@ -146,21 +146,100 @@ export interface Adapter {
   serverSideEmit(args: readonly unknown[]): void;
 }
 
+/** A socket that is in its own room and no other. */
+const OWN_ONLY: unique symbol = Symbol('parley.ownRoomOnly');
+
+/**
+ * The rooms of one socket, stored compactly: most sockets are in their own room and at most one
+ * other, which needs no Set. OWN_ONLY: {id}; a room name r: {id, r}; otherwise a Set of them all.
+ */
+type Membership = typeof OWN_ONLY | Room | Set<Room>;
+
+function expand(id: SocketId, membership: Membership): Set<Room> {
+  if (membership === OWN_ONLY) return new Set([id]);
+  if (typeof membership === 'string') return new Set([id, membership]);
+  return membership;
+}
+
+function withRoom(id: SocketId, membership: Membership | undefined, room: Room): Membership {
+  if (membership === undefined) return room === id ? OWN_ONLY : new Set([room]);
+  if (membership === OWN_ONLY) return room === id ? OWN_ONLY : room;
+  if (typeof membership === 'string') {
+    return room === id || room === membership ? membership : new Set([id, membership, room]);
+  }
+  membership.add(room);
+  return membership;
+}
+
+function withoutRoom(id: SocketId, membership: Membership, room: Room): Membership {
+  if (membership === OWN_ONLY) return room === id ? new Set() : OWN_ONLY;
+  if (typeof membership === 'string') {
+    if (room === id) return new Set([membership]);
+    return room === membership ? OWN_ONLY : membership;
+  }
+  membership.delete(room);
+  return membership;
+}
+
+/**
+ * The rooms of each socket as socket.io shows them (`adapter.sids`: id → Set of rooms). The Map
+ * holds compact memberships (see Membership); reads expand them, a compact one into a fresh Set.
+ */
+class SidTable extends Map<SocketId, Set<Room>> {
+  membership(id: SocketId): Membership | undefined {
+    return super.get(id) as Membership | undefined;
+  }
+
+  store(id: SocketId, membership: Membership): void {
+    super.set(id, membership as Set<Room>);
+  }
+
+  /** Whether the socket `id` is in its own room. */
+  inOwnRoom(id: SocketId): boolean {
+    const membership = this.membership(id);
+    if (membership === undefined) return false;
+    return membership === OWN_ONLY || typeof membership === 'string' || membership.has(id);
+  }
+
+  /** The ids of the sockets in their own room. */
+  *ownRoomIds(): Generator<SocketId> {
+    for (const id of super.keys()) if (this.inOwnRoom(id)) yield id;
+  }
+
+  override get(id: SocketId): Set<Room> | undefined {
+    const membership = this.membership(id);
+    return membership === undefined ? undefined : expand(id, membership);
+  }
+
+  override *entries(): MapIterator<[SocketId, Set<Room>]> {
+    for (const id of super.keys()) yield [id, this.get(id)!];
+  }
+
+  override *values(): MapIterator<Set<Room>> {
+    for (const id of super.keys()) yield this.get(id)!;
+  }
+
+  override [Symbol.iterator](): MapIterator<[SocketId, Set<Room>]> {
+    return this.entries();
+  }
+
+  override forEach(
+    callback: (rooms: Set<Room>, id: SocketId, map: Map<SocketId, Set<Room>>) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const [id, rooms] of this.entries()) callback.call(thisArg, rooms, id, this);
+  }
+}
+
 /**
  * The rooms of a namespace as socket.io shows them (`adapter.rooms`): every room with its members,
  * including the room named by each socket's id. Only joined rooms are stored (in the Map itself);
- * a socket's own room is derived from `sids` (the socket is in it while its id is among its
- * rooms), which saves a one-member Set and a map entry per socket. Reads (get, has, size,
- * iteration) see both; a derived room is a fresh Set on each read.
+ * a socket's own room is derived from its membership, which saves a one-member Set and a map
+ * entry per socket. Reads (get, has, size, iteration) see both; a derived room is a fresh Set.
  */
 class RoomTable extends Map<Room, Set<SocketId>> {
-  constructor(private readonly sids: ReadonlyMap<SocketId, ReadonlySet<Room>>) {
+  constructor(private readonly sids: SidTable) {
     super();
-  }
-
-  /** Whether `room` is the id of a socket that is in its own room. */
-  private isOwnRoom(room: Room): boolean {
-    return this.sids.get(room)?.has(room) === true;
   }
 
   /** The joined members of a room, without the derived own-room member. */
@@ -170,23 +249,24 @@ class RoomTable extends Map<Room, Set<SocketId>> {
 
   override get(room: Room): Set<SocketId> | undefined {
     const joined = super.get(room);
-    if (!this.isOwnRoom(room)) return joined;
+    if (!this.sids.inOwnRoom(room)) return joined;
     return joined === undefined ? new Set([room]) : new Set([room, ...joined]);
   }
 
   override has(room: Room): boolean {
-    return super.has(room) || this.isOwnRoom(room);
+    return super.has(room) || this.sids.inOwnRoom(room);
   }
 
+  /** Counts the derived rooms: O(sockets). */
   override get size(): number {
     let size = super.size;
-    for (const [id, rooms] of this.sids) if (rooms.has(id) && !super.has(id)) size++;
+    for (const id of this.sids.ownRoomIds()) if (!super.has(id)) size++;
     return size;
   }
 
   override *entries(): MapIterator<[Room, Set<SocketId>]> {
     for (const room of super.keys()) yield [room, this.get(room)!];
-    for (const [id, rooms] of this.sids) if (rooms.has(id) && !super.has(id)) yield [id, new Set([id])];
+    for (const id of this.sids.ownRoomIds()) if (!super.has(id)) yield [id, new Set([id])];
   }
 
   override *keys(): MapIterator<Room> {
@@ -211,14 +291,15 @@ class RoomTable extends Map<Room, Set<SocketId>> {
 
 /** Single-process adapter: rooms in two maps, broadcasts encoded once and handed to each recipient. */
 export class InMemoryAdapter implements Adapter {
-  readonly sids = new Map<SocketId, Set<Room>>();
+  readonly sids: Map<SocketId, Set<Room>>;
   readonly rooms: Map<Room, Set<SocketId>>;
-  private readonly roomTable: RoomTable;
+  private readonly sidTable = new SidTable();
+  private readonly roomTable = new RoomTable(this.sidTable);
   protected readonly host: AdapterHost;
 
   constructor(host: AdapterHost) {
     this.host = host;
-    this.roomTable = new RoomTable(this.sids);
+    this.sids = this.sidTable;
     this.rooms = this.roomTable;
   }
 
@@ -227,14 +308,10 @@ export class InMemoryAdapter implements Adapter {
   close(): void {}
 
   addAll(id: SocketId, rooms: Iterable<Room>): void {
-    let joined = this.sids.get(id);
-    if (!joined) {
-      joined = new Set();
-      this.sids.set(id, joined);
-    }
+    let membership = this.sidTable.membership(id);
     for (const room of rooms) {
-      joined.add(room);
-      // A socket's own room is derived from `sids` (see RoomTable).
+      membership = withRoom(id, membership, room);
+      // A socket's own room is derived from its membership (see RoomTable).
       if (room === id) continue;
       let members = this.roomTable.joined(room);
       if (!members) {
@@ -243,18 +320,20 @@ export class InMemoryAdapter implements Adapter {
       }
       members.add(id);
     }
+    this.sidTable.store(id, membership ?? new Set());
   }
 
   del(id: SocketId, room: Room): void {
-    this.sids.get(id)?.delete(room);
+    const membership = this.sidTable.membership(id);
+    if (membership !== undefined) this.sidTable.store(id, withoutRoom(id, membership, room));
     if (room !== id) this.leaveJoined(id, room);
   }
 
   delAll(id: SocketId): void {
-    const joined = this.sids.get(id);
-    if (!joined) return;
-    for (const room of joined) if (room !== id) this.leaveJoined(id, room);
-    this.sids.delete(id);
+    const membership = this.sidTable.membership(id);
+    if (membership === undefined) return;
+    for (const room of expand(id, membership)) if (room !== id) this.leaveJoined(id, room);
+    this.sidTable.delete(id);
   }
 
   private leaveJoined(id: SocketId, room: Room): void {
@@ -267,7 +346,7 @@ export class InMemoryAdapter implements Adapter {
 
   /** Calls `visit` with each member of a room: the joined ones, and the socket whose own room it is. */
   private forEachMember(room: Room, visit: (id: SocketId) => void): void {
-    if (this.sids.get(room)?.has(room)) visit(room);
+    if (this.sidTable.inOwnRoom(room)) visit(room);
     const members = this.roomTable.joined(room);
     if (members) for (const id of members) visit(id);
   }

@@ -54,8 +54,20 @@ export type PacketMiddleware = (event: unknown[], next: (err?: Error) => void) =
 /** A listener of every incoming (or outgoing) event. */
 export type AnyListener = (event: string, ...args: unknown[]) => void;
 
+/**
+ * Connection times are kept relative to this: ms since the epoch do not fit a small integer and
+ * would take a heap number per socket; ms since the module loaded do (for ~24 days).
+ */
+const ISSUED_BASE = Date.now();
+
 /** The flags of an emit that sets none; replaced, never mutated. */
 const NO_FLAGS: BroadcastFlags = Object.freeze({});
+
+interface SocketHooks {
+  use?: PacketMiddleware[];
+  any?: AnyListener[];
+  anyOutgoing?: AnyListener[];
+}
 
 interface PendingAck {
   callback: (err: Error | null, args: unknown[]) => void;
@@ -84,7 +96,7 @@ export class Socket<
   /** The auth payload of the CONNECT packet. */
   private readonly auth: Record<string, unknown>;
   /** When the socket connected (ms since the epoch); the handshake object is built on first use. */
-  private readonly issued = Date.now();
+  private readonly issuedSinceStart = Date.now() - ISSUED_BASE;
   private handshakeCache: Handshake | undefined;
   private dataValue: SocketData | undefined;
   /** Whether the socket is connected to its namespace. */
@@ -93,9 +105,8 @@ export class Socket<
   /** Acks awaited from the client, created on the first one. */
   private pendingAcks: Map<number, PendingAck> | undefined;
   private nextFlags: BroadcastFlags = NO_FLAGS;
-  private packetMiddlewares: PacketMiddleware[] | undefined;
-  private anyListeners: AnyListener[] | undefined;
-  private anyOutgoingListeners: AnyListener[] | undefined;
+  /** Packet middlewares and catch-all listeners: few sockets have any, so one field holds them. */
+  private hooks: SocketHooks | undefined;
 
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
@@ -126,7 +137,7 @@ export class Socket<
 
   /** What the server knows of the request that connected the socket (built on first use). */
   get handshake(): Handshake {
-    this.handshakeCache ??= this.client.buildHandshake(this.auth, this.issued);
+    this.handshakeCache ??= this.client.buildHandshake(this.auth, ISSUED_BASE + this.issuedSinceStart);
     return this.handshakeCache;
   }
 
@@ -173,7 +184,8 @@ export class Socket<
       id = this.nsp.nextAckId();
       this.registerAck(id, last as (...a: unknown[]) => void, flags.timeout);
     }
-    if (this.anyOutgoingListeners) this.callAny(this.anyOutgoingListeners, data);
+    const anyOutgoing = this.hooks?.anyOutgoing;
+    if (anyOutgoing) this.callAny(anyOutgoing, data);
     const packet: Packet =
       id === undefined
         ? { type: 'event', nsp: this.nsp.name, data }
@@ -288,69 +300,80 @@ export class Socket<
 
   // ---- middlewares and catch-all listeners ----------------------------------------------------
 
+  private ensureHooks(): SocketHooks {
+    this.hooks ??= {};
+    return this.hooks;
+  }
+
   /** Adds a packet middleware. */
   use(fn: PacketMiddleware): this {
-    this.packetMiddlewares ??= [];
-    this.packetMiddlewares.push(fn);
+    const hooks = this.ensureHooks();
+    hooks.use ??= [];
+    hooks.use.push(fn);
     return this;
   }
 
   /** Adds a listener of every incoming event. */
   onAny(listener: AnyListener): this {
-    this.anyListeners ??= [];
-    this.anyListeners.push(listener);
+    const hooks = this.ensureHooks();
+    hooks.any ??= [];
+    hooks.any.push(listener);
     return this;
   }
 
   /** Adds a listener of every incoming event, before the others. */
   prependAny(listener: AnyListener): this {
-    this.anyListeners ??= [];
-    this.anyListeners.unshift(listener);
+    const hooks = this.ensureHooks();
+    hooks.any ??= [];
+    hooks.any.unshift(listener);
     return this;
   }
 
   /** Removes a catch-all listener, or all of them. */
   offAny(listener?: AnyListener): this {
-    this.anyListeners = removeListener(this.anyListeners, listener);
+    if (this.hooks) this.hooks.any = removeListener(this.hooks.any, listener);
     return this;
   }
 
   /** The catch-all listeners. */
   listenersAny(): AnyListener[] {
-    return this.anyListeners?.slice() ?? [];
+    return this.hooks?.any?.slice() ?? [];
   }
 
   /** Adds a listener of every outgoing event. */
   onAnyOutgoing(listener: AnyListener): this {
-    this.anyOutgoingListeners ??= [];
-    this.anyOutgoingListeners.push(listener);
+    const hooks = this.ensureHooks();
+    hooks.anyOutgoing ??= [];
+    hooks.anyOutgoing.push(listener);
     return this;
   }
 
   /** Adds a listener of every outgoing event, before the others. */
   prependAnyOutgoing(listener: AnyListener): this {
-    this.anyOutgoingListeners ??= [];
-    this.anyOutgoingListeners.unshift(listener);
+    const hooks = this.ensureHooks();
+    hooks.anyOutgoing ??= [];
+    hooks.anyOutgoing.unshift(listener);
     return this;
   }
 
   /** Removes an outgoing catch-all listener, or all of them. */
   offAnyOutgoing(listener?: AnyListener): this {
-    this.anyOutgoingListeners = removeListener(this.anyOutgoingListeners, listener);
+    if (this.hooks) this.hooks.anyOutgoing = removeListener(this.hooks.anyOutgoing, listener);
     return this;
   }
 
   /** The outgoing catch-all listeners. */
   listenersAnyOutgoing(): AnyListener[] {
-    return this.anyOutgoingListeners?.slice() ?? [];
+    return this.hooks?.anyOutgoing?.slice() ?? [];
   }
 
   // ---- seams used by the namespace, the connection and the adapter ----------------------------
 
   /** Hands this socket a packet encoded once for a whole broadcast. */
   deliver(encoded: EncodedPacket, flags: BroadcastFlags): void {
-    if (this.anyOutgoingListeners && encoded.packet.type === 'event') {
-      this.callAny(this.anyOutgoingListeners, encoded.packet.data);
+    const anyOutgoing = this.hooks?.anyOutgoing;
+    if (anyOutgoing && encoded.packet.type === 'event') {
+      this.callAny(anyOutgoing, encoded.packet.data);
     }
     this.client.write(encoded, flags, true);
   }
@@ -435,8 +458,9 @@ export class Socket<
   private onEvent(data: unknown[], id: number | undefined): void {
     // `data` is the decoded packet's own array, used by nobody else: it is extended in place.
     if (id !== undefined) data.push(this.ackFunction(id));
-    if (this.anyListeners) this.callAny(this.anyListeners, data);
-    const middlewares = this.packetMiddlewares;
+    const hooks = this.hooks;
+    if (hooks?.any) this.callAny(hooks.any, data);
+    const middlewares = hooks?.use;
     if (!middlewares || middlewares.length === 0) {
       this.dispatch(data);
       return;

@@ -12,6 +12,7 @@ import {
   type WireFormat,
 } from '../../src/socket/adapter.js';
 import type { Packet } from '../../src/socket/packet.js';
+import { seededRandom } from '../support/random.js';
 
 /** A recipient that records what it is handed, encoded in a counting wire format. */
 class RecordingSocket implements LocalSocket {
@@ -181,6 +182,65 @@ describe('in-memory adapter', () => {
     );
     adapter.del('s0', 's1');
     assert.deepEqual(adapter.rooms.get('s1'), new Set(['s1']));
+  });
+
+  test('random joins and leaves: rooms, sids and broadcasts match a plain two-map model', () => {
+    const random = seededRandom(0xada7);
+    const { adapter, sockets } = setup(6);
+    // The model: what socket.io's in-memory adapter stores, two maps of Sets.
+    const rooms = new Map<string, Set<string>>();
+    const sids = new Map<string, Set<string>>();
+    const join = (id: string, room: string): void => {
+      if (!sids.has(id)) sids.set(id, new Set());
+      sids.get(id)!.add(room);
+      if (!rooms.has(room)) rooms.set(room, new Set());
+      rooms.get(room)!.add(id);
+    };
+    const leave = (id: string, room: string): void => {
+      sids.get(id)?.delete(room);
+      rooms.get(room)?.delete(id);
+      if (rooms.get(room)?.size === 0) rooms.delete(room);
+    };
+    for (const socket of sockets) join(socket.id, socket.id);
+    const ids = sockets.map((s) => s.id);
+    const names = [...ids, 'a', 'b', 'c'];
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    const sorted = <T>(map: Map<string, Set<T>>) =>
+      [...map].map(([k, v]) => [k, [...v].sort()] as const).sort((x, y) => (x[0] < y[0] ? -1 : 1));
+    for (let step = 0; step < 3000; step++) {
+      const id = pick(ids);
+      const room = pick(names);
+      const action = random();
+      if (action < 0.45) {
+        adapter.addAll(id, [room]);
+        join(id, room);
+      } else if (action < 0.9) {
+        adapter.del(id, room);
+        leave(id, room);
+      } else if (action < 0.95) {
+        adapter.delAll(id);
+        for (const r of sids.get(id) ?? []) leave(id, r);
+        sids.delete(id);
+      } else {
+        const targets = new Set([pick(names), pick(names)]);
+        for (const socket of sockets) socket.received.length = 0;
+        adapter.broadcast(hello, { rooms: targets });
+        const reached = new Set([...targets].flatMap((r) => [...(rooms.get(r) ?? [])]));
+        assert.deepEqual(
+          sockets.filter((s) => s.received.length > 0).map((s) => s.id),
+          ids.filter((i) => reached.has(i)),
+          `step ${step}`,
+        );
+        assert.ok(sockets.every((s) => s.received.length <= 1), 'each socket reached once');
+      }
+      assert.deepEqual(sorted(adapter.rooms), sorted(rooms), `rooms at step ${step}`);
+      assert.deepEqual(sorted(adapter.sids), sorted(sids), `sids at step ${step}`);
+      assert.equal(adapter.rooms.size, rooms.size);
+      for (const r of names) {
+        assert.equal(adapter.rooms.has(r), rooms.has(r));
+        assert.deepEqual([...(adapter.rooms.get(r) ?? [])].sort(), [...(rooms.get(r) ?? [])].sort());
+      }
+    }
   });
 
   test('broadcastWithAck shares one ack id, reports the recipient count and cancels unanswered acks', () => {

@@ -17,7 +17,9 @@ function encodeItem(item: QueuedItem): string {
  * from the client. At most one of each may be in flight.
  */
 export class PollingTransport implements Transport {
-  readonly name = 'polling' as const;
+  get name(): 'polling' {
+    return 'polling';
+  }
   private listener: TransportListener = IGNORE;
   private pending: PendingGet | undefined;
   private postInFlight = false;

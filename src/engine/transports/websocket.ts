@@ -109,7 +109,9 @@ function onWsClose(this: WebSocket): void {
 
 /** One WebSocket carrying a session (or probing to become its transport). */
 export class WebSocketTransport implements Transport {
-  readonly name = 'websocket' as const;
+  get name(): 'websocket' {
+    return 'websocket';
+  }
   private listener: TransportListener = IGNORE;
 
   constructor(private readonly ws: WebSocket) {
