@@ -146,6 +146,34 @@ export interface Adapter {
   serverSideEmit(args: readonly unknown[]): void;
 }
 
+/**
+ * A Map whose iteration goes through `entries()`, which a subclass overrides to derive entries it
+ * does not store. `storedKeys()` walks what is stored.
+ */
+abstract class DerivedMap<K, V> extends Map<K, V> {
+  abstract override entries(): MapIterator<[K, V]>;
+
+  protected storedKeys(): MapIterator<K> {
+    return Map.prototype.keys.call(this) as MapIterator<K>;
+  }
+
+  override *keys(): MapIterator<K> {
+    for (const [key] of this.entries()) yield key;
+  }
+
+  override *values(): MapIterator<V> {
+    for (const [, value] of this.entries()) yield value;
+  }
+
+  override [Symbol.iterator](): MapIterator<[K, V]> {
+    return this.entries();
+  }
+
+  override forEach(callback: (value: V, key: K, map: Map<K, V>) => void, thisArg?: unknown): void {
+    for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this);
+  }
+}
+
 /** A socket that is in its own room and no other. */
 const OWN_ONLY: unique symbol = Symbol('parley.ownRoomOnly');
 
@@ -185,7 +213,7 @@ function withoutRoom(id: SocketId, membership: Membership, room: Room): Membersh
  * The rooms of each socket as socket.io shows them (`adapter.sids`: id → Set of rooms). The Map
  * holds compact memberships (see Membership); reads expand them, a compact one into a fresh Set.
  */
-class SidTable extends Map<SocketId, Set<Room>> {
+class SidTable extends DerivedMap<SocketId, Set<Room>> {
   membership(id: SocketId): Membership | undefined {
     return super.get(id) as Membership | undefined;
   }
@@ -203,7 +231,7 @@ class SidTable extends Map<SocketId, Set<Room>> {
 
   /** The ids of the sockets in their own room. */
   *ownRoomIds(): Generator<SocketId> {
-    for (const id of super.keys()) if (this.inOwnRoom(id)) yield id;
+    for (const id of this.storedKeys()) if (this.inOwnRoom(id)) yield id;
   }
 
   override get(id: SocketId): Set<Room> | undefined {
@@ -212,22 +240,7 @@ class SidTable extends Map<SocketId, Set<Room>> {
   }
 
   override *entries(): MapIterator<[SocketId, Set<Room>]> {
-    for (const id of super.keys()) yield [id, this.get(id)!];
-  }
-
-  override *values(): MapIterator<Set<Room>> {
-    for (const id of super.keys()) yield this.get(id)!;
-  }
-
-  override [Symbol.iterator](): MapIterator<[SocketId, Set<Room>]> {
-    return this.entries();
-  }
-
-  override forEach(
-    callback: (rooms: Set<Room>, id: SocketId, map: Map<SocketId, Set<Room>>) => void,
-    thisArg?: unknown,
-  ): void {
-    for (const [id, rooms] of this.entries()) callback.call(thisArg, rooms, id, this);
+    for (const id of this.storedKeys()) yield [id, this.get(id)!];
   }
 }
 
@@ -237,7 +250,7 @@ class SidTable extends Map<SocketId, Set<Room>> {
  * a socket's own room is derived from its membership, which saves a one-member Set and a map
  * entry per socket. Reads (get, has, size, iteration) see both; a derived room is a fresh Set.
  */
-class RoomTable extends Map<Room, Set<SocketId>> {
+class RoomTable extends DerivedMap<Room, Set<SocketId>> {
   constructor(private readonly sids: SidTable) {
     super();
   }
@@ -265,27 +278,8 @@ class RoomTable extends Map<Room, Set<SocketId>> {
   }
 
   override *entries(): MapIterator<[Room, Set<SocketId>]> {
-    for (const room of super.keys()) yield [room, this.get(room)!];
+    for (const room of this.storedKeys()) yield [room, this.get(room)!];
     for (const id of this.sids.ownRoomIds()) if (!super.has(id)) yield [id, new Set([id])];
-  }
-
-  override *keys(): MapIterator<Room> {
-    for (const [room] of this.entries()) yield room;
-  }
-
-  override *values(): MapIterator<Set<SocketId>> {
-    for (const [, members] of this.entries()) yield members;
-  }
-
-  override [Symbol.iterator](): MapIterator<[Room, Set<SocketId>]> {
-    return this.entries();
-  }
-
-  override forEach(
-    callback: (members: Set<SocketId>, room: Room, map: Map<Room, Set<SocketId>>) => void,
-    thisArg?: unknown,
-  ): void {
-    for (const [room, members] of this.entries()) callback.call(thisArg, members, room, this);
   }
 }
 
