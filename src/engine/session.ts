@@ -73,6 +73,12 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   /** What waits for the transport; undefined when nothing does (no empty array kept per session). */
   private buffer: QueuedItem[] | undefined;
   private bufferedBytes = 0;
+  /**
+   * The transport's backlog when last read (-1: unknown). It only shrinks until this session
+   * writes again (and is read again after each write), so while queue + it + a new message fit,
+   * the message fits: a broadcast need not reach into every recipient's socket to check.
+   */
+  private transportBacklog = -1;
   private flushScheduled = false;
   /** Heartbeat state, swept by the server's one HeartbeatSweep. */
   heartbeatDue = 0;
@@ -143,7 +149,13 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
             : message.byteLength;
     }
     const limit = this.host.options.maxBufferedBytes;
-    const over = this.bufferedAmount + size > limit;
+    let over = false;
+    const known = this.transportBacklog;
+    if (known < 0 || this.bufferedBytes + known + size > limit) {
+      const backlog = this.current.bufferedAmount;
+      this.transportBacklog = backlog;
+      over = this.bufferedBytes + backlog + size > limit;
+    }
     if (options?.volatile === true) {
       if (over || this.upgrading || !this.current.writable) return 'dropped';
     } else if (over) {
@@ -233,6 +245,7 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     this.upgrading = false;
     const polling = this.current;
     this.current = probe;
+    this.transportBacklog = -1;
     probe.setListener(this);
     polling.close();
     this.handler?.onUpgrade?.(probe.name);
@@ -328,6 +341,7 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     this.buffer = undefined;
     this.bufferedBytes = 0;
     this.current.write(items);
+    this.transportBacklog = this.current.bufferedAmount;
   }
 
   // ---- HeartbeatSubject ------------------------------------------------------------------------

@@ -93,4 +93,31 @@ describe('engine bounded send buffer', () => {
     }
     await assertNoSessions(g);
   });
+  test('websocket: coalesced sends (broadcasts) are held to the same bound, backlog included', async () => {
+    const g = await startEngine({ maxBufferedBytes: 1_000_000, pingInterval: 5000, pingTimeout: 5000 });
+    try {
+      const { client, open } = await wsHandshake(g);
+      const record = await g.session(open.sid);
+      client.ws.pause();
+      const chunk = Buffer.alloc(50_000);
+      const session = record.session as Session;
+      let sent = 0;
+      // Several coalesced sends per turn, then the turn's flush moves them to the socket.
+      while (sent < 400 && session.bufferedAmount + 3 * chunk.length <= 1_000_000) {
+        for (let i = 0; i < 3; i++) assert.equal(session.send(chunk, { coalesce: true }), 'sent');
+        sent += 3;
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.ok(session.bufferedAmount + 3 * chunk.length > 1_000_000, 'the socket backed up');
+      let result = session.send(chunk, { coalesce: true });
+      for (let i = 0; i < 3 && result === 'sent'; i++) result = session.send(chunk, { coalesce: true });
+      assert.equal(result, 'closed');
+      assert.ok(session.bufferedAmount <= 1_000_000 || session.state === 'closed');
+      assert.equal((await record.closed).reason, 'send buffer full');
+      client.terminate();
+    } finally {
+      await g.close();
+    }
+    await assertNoSessions(g);
+  });
 });

@@ -145,6 +145,35 @@ forEachTransport((setup) => {
     assert.deepEqual(rec.received[3], []);
   });
 
+  test('broadcasts of one turn reach each client whole and in order, whichever subset it gets', async () => {
+    const g = await group(setup);
+    g.sockets[0]?.join(['a', 'b']);
+    g.sockets[1]?.join('a');
+    g.sockets[2]?.join('a');
+    g.sockets[3]?.join('c');
+    const rec = record(g, 'seq');
+    // One synchronous burst: the clients' queues fill in the same turn and are flushed together.
+    for (let round = 0; round < 3; round++) {
+      g.io.emit('seq', `all-${round}`);
+      g.io.to('a').emit('seq', `a-${round}`);
+      g.io.to('b').emit('seq', `b-${round}`, 'x'.repeat(200 * round));
+      g.io.to('c').emit('seq', `c-${round}`);
+    }
+    await rec.settle();
+    const expected = (rooms: string[]) =>
+      [0, 1, 2].flatMap((round) => [
+        [`all-${round}`],
+        ...(rooms.includes('a') ? [[`a-${round}`]] : []),
+        ...(rooms.includes('b') ? [[`b-${round}`, 'x'.repeat(200 * round)]] : []),
+        ...(rooms.includes('c') ? [[`c-${round}`]] : []),
+      ]);
+    assert.deepEqual(rec.received[0], expected(['a', 'b']));
+    assert.deepEqual(rec.received[1], expected(['a']));
+    assert.deepEqual(rec.received[2], expected(['a']));
+    // Same number of packets as clients 1 and 2, other packets.
+    assert.deepEqual(rec.received[3], expected(['c']));
+  });
+
   test('socket.leave stops room broadcasts; socket.rooms reflects joins and leaves', async () => {
     const g = await group(setup, 2);
     const [s0, s1] = g.sockets as [ServerSocket, ServerSocket];

@@ -67,6 +67,16 @@ function itemFrame(item: QueuedItem): Buffer {
   return item.kind === 'packet' ? packetFrame(item.packet) : messageFrame(item.message);
 }
 
+/** The last items joined into one buffer, and that buffer (frames never change once built). */
+let lastJoined: { items: readonly QueuedItem[]; bytes: Buffer } = { items: [], bytes: Buffer.alloc(0) };
+
+/** Whether two flushes hold the very same queue entries (shared entries: see Session.send). */
+function sameItems(a: readonly QueuedItem[], b: readonly QueuedItem[]): boolean {
+  if (a.length !== b.length || a.length === 0) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 const packetFrames = new Map<string, Buffer>();
 
 /** Control packets (ping, noop, close...) are few and fixed: their frames are cached by text. */
@@ -174,6 +184,12 @@ export class WebSocketTransport implements Transport {
         socket.write(itemFrame(items[0]!));
         return;
       }
+      // The sessions a flush pass reaches usually hold the same broadcasts in the same order (the
+      // same queue entries): they share one joined buffer instead of joining their own copy.
+      if (sameItems(items, lastJoined.items)) {
+        socket.write(lastJoined.bytes);
+        return;
+      }
       const frames: Buffer[] = [];
       let total = 0;
       for (const item of items) {
@@ -182,7 +198,9 @@ export class WebSocketTransport implements Transport {
         total += bytes.length;
       }
       if (total <= CONCAT_LIMIT) {
-        socket.write(Buffer.concat(frames, total));
+        const bytes = Buffer.concat(frames, total);
+        lastJoined = { items, bytes };
+        socket.write(bytes);
       } else {
         // Big frames are not copied again: one corked writev instead.
         socket.cork();
