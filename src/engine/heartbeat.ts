@@ -6,7 +6,10 @@
 
 /** What the sweep needs of a session. */
 export interface HeartbeatSubject {
-  /** Time (ms, monotonic) of the next ping, or of the pong deadline while one is awaited. */
+  /**
+   * Time (ms, monotonic) of the next ping, or of the pong deadline while one is awaited; -1 while
+   * out of the heartbeat (not started yet, or closing).
+   */
   heartbeatDue: number;
   awaitingPong: boolean;
   /** Sends a ping packet. */
@@ -28,13 +31,17 @@ function due(delayMs: number, now = performance.now()): number {
 }
 
 export class HeartbeatSweep {
-  private readonly subjects = new Set<HeartbeatSubject>();
   private timer: NodeJS.Timeout | undefined;
   private readonly tickMs: number;
 
+  /**
+   * `subjects` walks the server's sessions (its session table): the sweep keeps no collection of
+   * its own, a session out of the heartbeat is marked (heartbeatDue = -1) and skipped.
+   */
   constructor(
     private readonly pingInterval: number,
     private readonly pingTimeout: number,
+    private readonly subjects: () => Iterable<HeartbeatSubject>,
   ) {
     this.tickMs = Math.max(MIN_TICK_MS, Math.floor(Math.min(pingInterval, pingTimeout) / SWEEPS));
   }
@@ -43,7 +50,6 @@ export class HeartbeatSweep {
   add(subject: HeartbeatSubject): void {
     subject.awaitingPong = false;
     subject.heartbeatDue = due(this.pingInterval);
-    this.subjects.add(subject);
     if (this.timer === undefined) {
       this.timer = setInterval(() => this.sweep(), this.tickMs);
       this.timer.unref();
@@ -52,22 +58,22 @@ export class HeartbeatSweep {
 
   /** A pong arrived: the next ping is due pingInterval from now. */
   pong(subject: HeartbeatSubject): void {
-    if (!subject.awaitingPong) return;
+    if (!subject.awaitingPong || subject.heartbeatDue < 0) return;
     subject.awaitingPong = false;
     subject.heartbeatDue = due(this.pingInterval);
   }
 
+  /** Takes a session out of the heartbeat. */
   remove(subject: HeartbeatSubject): void {
-    this.subjects.delete(subject);
-    if (this.subjects.size === 0 && this.timer !== undefined) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
+    subject.heartbeatDue = -1;
   }
 
   private sweep(): void {
     const now = performance.now();
-    for (const subject of this.subjects) {
+    let active = 0;
+    for (const subject of this.subjects()) {
+      if (subject.heartbeatDue < 0) continue;
+      active++;
       if (now < subject.heartbeatDue) continue;
       if (subject.awaitingPong) {
         this.remove(subject);
@@ -77,6 +83,11 @@ export class HeartbeatSweep {
         subject.heartbeatDue = due(this.pingTimeout, now);
         subject.sendPing();
       }
+    }
+    // Nobody left to ping: stop until the next session starts.
+    if (active === 0 && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
     }
   }
 }

@@ -55,7 +55,9 @@ export class EngineServer {
     this.acceptor = new WebSocketAcceptor(this.options);
     this.host = {
       options: this.options,
-      heartbeat: new HeartbeatSweep(this.options.pingInterval, this.options.pingTimeout),
+      heartbeat: new HeartbeatSweep(this.options.pingInterval, this.options.pingTimeout, () =>
+        this.table.values(),
+      ),
       remove: (session) => {
         if (this.table.get(session.id) === session) this.table.delete(session.id);
       },

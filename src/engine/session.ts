@@ -81,7 +81,7 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   private transportBacklog = -1;
   private flushScheduled = false;
   /** Heartbeat state, swept by the server's one HeartbeatSweep. */
-  heartbeatDue = 0;
+  heartbeatDue = -1;
   awaitingPong = false;
   private probe: WebSocketTransport | undefined;
   /** The probe answered `3probe`: messages are held for the new transport. */
