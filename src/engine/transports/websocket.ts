@@ -267,16 +267,19 @@ export class WebSocketAcceptor {
     // ws answers 101 and hands the socket over synchronously; corked, the 101 and the first
     // frames `done` writes (the open packet) leave in one system call.
     socket.cork();
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      this.extraHeaders.delete(req);
-      this.open.add(ws);
-      (ws as WebSocket & { [kAcceptor]?: WebSocketAcceptor })[kAcceptor] = this;
-      ws.on('close', onWsClose);
-      // ws guards the socket with its own 'error' listener now: drop the one set before the upgrade.
-      socket.removeListener('error', ignoreSocketError);
-      done(new WebSocketTransport(ws));
-    });
-    socket.uncork();
+    try {
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        this.extraHeaders.delete(req);
+        this.open.add(ws);
+        (ws as WebSocket & { [kAcceptor]?: WebSocketAcceptor })[kAcceptor] = this;
+        ws.on('close', onWsClose);
+        // ws guards the socket with its own 'error' listener now: drop the one set before the upgrade.
+        socket.removeListener('error', ignoreSocketError);
+        done(new WebSocketTransport(ws));
+      });
+    } finally {
+      socket.uncork();
+    }
   }
 
   /** Waits for every WebSocket to close, terminating those still open after `timeoutMs`. */
