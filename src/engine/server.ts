@@ -9,6 +9,7 @@ import { type EnginePacket, encodePacketPolling } from './packet.js';
 import { matchesPath, parseRequest } from './request.js';
 import { Session, type SessionHost } from './session.js';
 import { PollingTransport } from './transports/polling.js';
+import { NO_HEADERS } from './transports/transport.js';
 import { WebSocketAcceptor } from './transports/websocket.js';
 import type { EngineHandler, EngineSession, TransportName } from './types.js';
 
@@ -21,8 +22,6 @@ export interface AttachHooks {
 }
 
 const CLOSING: EngineError = Object.freeze({ code: 'BAD_REQUEST', message: 'Server is closing' });
-/** Response headers when CORS is off: shared, never mutated. */
-const NO_HEADERS: OutgoingHttpHeaders = Object.freeze({});
 
 /** Answers a refused request with the error's status and JSON body, discarding any request body. */
 function refuse(

@@ -1,7 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { writeHttpError } from '../errors.js';
 import { decodePayload, encodePacketPolling, RECORD_SEPARATOR } from '../packet.js';
-import { IGNORE, type QueuedItem, type Transport, type TransportListener } from './transport.js';
+import { IGNORE, NO_HEADERS, type QueuedItem, type Transport, type TransportListener } from './transport.js';
 
 interface PendingGet {
   readonly res: ServerResponse;
@@ -149,7 +149,7 @@ export class PollingTransport implements Transport {
       if (this.closed) break;
       this.listener.onPacket(packet);
     }
-    res.writeHead(200, { ...headers, 'Content-Type': 'text/html', 'Content-Length': 2 });
+    res.writeHead(200, headers === NO_HEADERS ? OK_HEADERS : { ...headers, ...OK_HEADERS });
     res.end('ok');
   }
 
@@ -158,6 +158,9 @@ export class PollingTransport implements Transport {
     this.postInFlight = false;
   }
 }
+
+/** The headers of a POST's `ok`, one frozen object when there are no CORS headers to add. */
+const OK_HEADERS: OutgoingHttpHeaders = Object.freeze({ 'Content-Type': 'text/html', 'Content-Length': 2 });
 
 const kTransport = Symbol('parley.pollingTransport');
 const kBody = Symbol('parley.postBody');

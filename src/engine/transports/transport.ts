@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { OutboundMessage } from '../message.js';
 import type { EnginePacket } from '../packet.js';
 import type { TransportName } from '../types.js';
@@ -47,3 +48,6 @@ export const IGNORE: TransportListener = Object.freeze({
   onClose() {},
   onWritable() {},
 });
+
+/** Response headers when CORS is off: shared, never mutated (transports test for it by identity). */
+export const NO_HEADERS: OutgoingHttpHeaders = Object.freeze({});
