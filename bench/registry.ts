@@ -19,12 +19,13 @@ export interface ServerSpec {
   optIn?: boolean;
 }
 
+// The bench-contract servers run compiled by tsc to build/bench/ (`npm run bench` builds them
+// first), as parley is deployed: through tsx, each would pay tsx's per-function wrappers, which
+// socket.io's published JavaScript does not. The chat servers (variants) still run through tsx.
 export const SERVERS: readonly ServerSpec[] = [
   {
     name: 'parley',
-    // Compiled by tsc, as parley is deployed (`npm run bench` builds it first; `npm run
-    // example:bench` builds and runs the same file). Running it through tsx would charge parley
-    // for tsx's per-function wrappers, which socket.io's published JavaScript does not pay.
+    // `npm run example:bench` builds and runs the same file.
     command: ['node', 'build/bench/examples/bench-server.js'],
     transports: ['websocket', 'polling'],
     description:
@@ -32,20 +33,27 @@ export const SERVERS: readonly ServerSpec[] = [
   },
   {
     name: 'socket.io',
-    command: ['node', '--import', 'tsx', 'bench/servers/socketio.ts'],
+    command: ['node', 'build/bench/bench/servers/socketio.js'],
     transports: ['websocket', 'polling'],
     description: 'official socket.io@4.8 server, default options (bench/servers/socketio.ts)',
   },
   {
     name: 'floor',
-    command: ['node', '--import', 'tsx', 'bench/servers/floor.ts'],
+    command: ['node', 'build/bench/bench/servers/floor.js'],
     transports: ['websocket'],
     description:
       'websocket-only Socket.IO subset on `ws`; each broadcast framed once, the broadcasts of one event-loop iteration written to each socket in one write (bench/servers/floor.ts)',
   },
   {
+    name: 'floor-polling',
+    command: ['node', 'build/bench/bench/servers/floor-polling.js'],
+    transports: ['polling'],
+    description:
+      'long-polling-only Socket.IO subset on node:http (open packet, held GET, POST payloads, `40`, `42` echo; no heartbeat, upgrade or CORS): what Node\'s HTTP server costs per polling message (bench/servers/floor-polling.ts)',
+  },
+  {
     name: 'floor-plain',
-    command: ['node', '--import', 'tsx', 'bench/servers/floor.ts'],
+    command: ['node', 'build/bench/bench/servers/floor.js'],
     env: { FLOOR_COALESCE: '0' },
     transports: ['websocket'],
     description:
