@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -94,6 +95,23 @@ function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.from(data);
+}
+
+/** RFC 6455: the GUID appended to the client's key, and the shape of a valid key (16 bytes, base64). */
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/** base64 SHA-1: `crypto.hash` in one call where node has it (20.12+), createHash before. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64') => string }).hash;
+function sha1Base64(data: string): string {
+  return oneShotHash !== undefined
+    ? oneShotHash('sha1', data, 'base64')
+    : crypto.createHash('sha1').update(data).digest('base64');
+}
+
+/** How ws's own server attaches a socket to a server-side WebSocket (ws 8). */
+interface WsServerSide {
+  setSocket(socket: Duplex, head: Buffer, options: object): void;
 }
 
 const kTransport = Symbol('parley.transport');
@@ -240,7 +258,11 @@ export class WebSocketAcceptor {
   readonly open = new Set<WebSocket>();
   private readonly extraHeaders = new WeakMap<IncomingMessage, readonly string[]>();
 
+  /** Whether permessage-deflate may be negotiated (then offers go through ws). */
+  private readonly deflate: boolean;
+
   constructor(options: { maxPayload: number; perMessageDeflate: boolean | PerMessageDeflateOptions }) {
+    this.deflate = options.perMessageDeflate !== false;
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayload,
@@ -263,23 +285,67 @@ export class WebSocketAcceptor {
     headers: readonly string[],
     done: (transport: WebSocketTransport) => void,
   ): void {
-    if (headers.length > 0) this.extraHeaders.set(req, headers);
-    // ws answers 101 and hands the socket over synchronously; corked, the 101 and the first
-    // frames `done` writes (the open packet) leave in one system call.
+    const adopt = (ws: WebSocket): void => {
+      this.open.add(ws);
+      (ws as WebSocket & { [kAcceptor]?: WebSocketAcceptor })[kAcceptor] = this;
+      ws.on('close', onWsClose);
+      // ws guards the socket with its own 'error' listener now: drop the one set before the upgrade.
+      socket.removeListener('error', ignoreSocketError);
+      done(new WebSocketTransport(ws));
+    };
+    // The 101 and the first frames `done` writes (the open packet) leave in one system call.
     socket.cork();
     try {
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const ws = this.acceptPlain(req, socket, head, headers);
+      if (ws !== undefined) {
+        adopt(ws);
+        return;
+      }
+      // Anything else (subprotocols, extensions, invalid handshakes): ws answers it.
+      if (headers.length > 0) this.extraHeaders.set(req, headers);
+      this.wss.handleUpgrade(req, socket, head, (accepted) => {
         this.extraHeaders.delete(req);
-        this.open.add(ws);
-        (ws as WebSocket & { [kAcceptor]?: WebSocketAcceptor })[kAcceptor] = this;
-        ws.on('close', onWsClose);
-        // ws guards the socket with its own 'error' listener now: drop the one set before the upgrade.
-        socket.removeListener('error', ignoreSocketError);
-        done(new WebSocketTransport(ws));
+        adopt(accepted);
       });
     } finally {
       socket.uncork();
     }
+  }
+
+  /**
+   * The common handshake (RFC 6455 section 4.2: GET, `Upgrade: websocket`, a valid key, version
+   * 13, no subprotocol, no extension to negotiate) answered here: one string written, the accept
+   * key hashed in one call. The WebSocket is then built and attached as ws's server builds its own
+   * (`new WebSocket(null)`, `setSocket`, with the server's options). Undefined: leave it to ws.
+   */
+  private acceptPlain(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    headers: readonly string[],
+  ): WebSocket | undefined {
+    const h = req.headers;
+    const key = h['sec-websocket-key'];
+    if (
+      req.method !== 'GET' ||
+      h.upgrade?.toLowerCase() !== 'websocket' ||
+      key === undefined ||
+      !WEBSOCKET_KEY.test(key) ||
+      h['sec-websocket-version'] !== '13' ||
+      h['sec-websocket-protocol'] !== undefined ||
+      (this.deflate && h['sec-websocket-extensions'] !== undefined) ||
+      !socket.readable ||
+      !socket.writable
+    ) {
+      return undefined;
+    }
+    let answer = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${sha1Base64(key + WEBSOCKET_GUID)}\r\n`;
+    for (const line of headers) answer += `${line}\r\n`;
+    socket.write(`${answer}\r\n`);
+    const options = this.wss.options;
+    const ws = new WebSocket(null as unknown as string, undefined, options);
+    (ws as unknown as WsServerSide).setSocket(socket, head, options);
+    return ws;
   }
 
   /** Waits for every WebSocket to close, terminating those still open after `timeoutMs`. */
