@@ -1,4 +1,3 @@
-import * as crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -6,6 +5,7 @@ import type { OutboundMessage } from '../message.js';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { PerMessageDeflateOptions } from '../options.js';
 import { ignoreSocketError } from '../errors.js';
+import { acceptCommonHandshake } from './handshake.js';
 import { decodePacketWs, type EnginePacket, encodePacketWs } from '../packet.js';
 import { IGNORE, type QueuedItem, type Transport, type TransportListener } from './transport.js';
 
@@ -95,23 +95,6 @@ function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.from(data);
-}
-
-/** RFC 6455: the GUID appended to the client's key, and the shape of a valid key (16 bytes, base64). */
-const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
-
-/** base64 SHA-1: `crypto.hash` in one call where node has it (20.12+), createHash before. */
-const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64') => string }).hash;
-function sha1Base64(data: string): string {
-  return oneShotHash !== undefined
-    ? oneShotHash('sha1', data, 'base64')
-    : crypto.createHash('sha1').update(data).digest('base64');
-}
-
-/** How ws's own server attaches a socket to a server-side WebSocket (ws 8). */
-interface WsServerSide {
-  setSocket(socket: Duplex, head: Buffer, options: object): void;
 }
 
 const kTransport = Symbol('parley.transport');
@@ -296,7 +279,7 @@ export class WebSocketAcceptor {
     // The 101 and the first frames `done` writes (the open packet) leave in one system call.
     socket.cork();
     try {
-      const ws = this.acceptPlain(req, socket, head, headers);
+      const ws = acceptCommonHandshake(this.wss, this.deflate, req, socket, head, headers);
       if (ws !== undefined) {
         adopt(ws);
         return;
@@ -310,42 +293,6 @@ export class WebSocketAcceptor {
     } finally {
       socket.uncork();
     }
-  }
-
-  /**
-   * The common handshake (RFC 6455 section 4.2: GET, `Upgrade: websocket`, a valid key, version
-   * 13, no subprotocol, no extension to negotiate) answered here: one string written, the accept
-   * key hashed in one call. The WebSocket is then built and attached as ws's server builds its own
-   * (`new WebSocket(null)`, `setSocket`, with the server's options). Undefined: leave it to ws.
-   */
-  private acceptPlain(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    headers: readonly string[],
-  ): WebSocket | undefined {
-    const h = req.headers;
-    const key = h['sec-websocket-key'];
-    if (
-      req.method !== 'GET' ||
-      h.upgrade?.toLowerCase() !== 'websocket' ||
-      key === undefined ||
-      !WEBSOCKET_KEY.test(key) ||
-      h['sec-websocket-version'] !== '13' ||
-      h['sec-websocket-protocol'] !== undefined ||
-      (this.deflate && h['sec-websocket-extensions'] !== undefined) ||
-      !socket.readable ||
-      !socket.writable
-    ) {
-      return undefined;
-    }
-    let answer = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${sha1Base64(key + WEBSOCKET_GUID)}\r\n`;
-    for (const line of headers) answer += `${line}\r\n`;
-    socket.write(`${answer}\r\n`);
-    const options = this.wss.options;
-    const ws = new WebSocket(null as unknown as string, undefined, options);
-    (ws as unknown as WsServerSide).setSocket(socket, head, options);
-    return ws;
   }
 
   /** Waits for every WebSocket to close, terminating those still open after `timeoutMs`. */

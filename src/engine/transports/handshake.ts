@@ -1,0 +1,62 @@
+import * as crypto from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, type WebSocketServer } from 'ws';
+
+/** RFC 6455: the GUID appended to the client's key, and the shape of a valid key (16 bytes, base64). */
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/** base64 SHA-1: `crypto.hash` in one call where node has it (20.12+), createHash before. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64') => string }).hash;
+function sha1Base64(data: string): string {
+  return oneShotHash !== undefined
+    ? oneShotHash('sha1', data, 'base64')
+    : crypto.createHash('sha1').update(data).digest('base64');
+}
+
+/** How ws's own server attaches a socket to a server-side WebSocket (ws 8). */
+interface WsServerSide {
+  setSocket(socket: Duplex, head: Buffer, options: object): void;
+}
+
+/**
+ * Answers the common WebSocket opening handshake (RFC 6455 section 4.2: GET, `Upgrade:
+ * websocket`, a valid key, version 13, no subprotocol, and no extension to negotiate when
+ * `deflate` is off) with one write and the accept key hashed in one call, then builds the
+ * WebSocket and attaches the socket as ws's own server does (`new WebSocket(null)`, `setSocket`,
+ * with that server's options). `headers` are extra lines for the 101. Returns undefined, having
+ * written nothing, for any other request: `wss.handleUpgrade` answers those (subprotocols,
+ * extension offers, old versions, invalid requests) as ws always has.
+ */
+export function acceptCommonHandshake(
+  wss: WebSocketServer,
+  deflate: boolean,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  headers: readonly string[],
+): WebSocket | undefined {
+  const h = req.headers;
+  const key = h['sec-websocket-key'];
+  if (
+    req.method !== 'GET' ||
+    h.upgrade?.toLowerCase() !== 'websocket' ||
+    key === undefined ||
+    !WEBSOCKET_KEY.test(key) ||
+    h['sec-websocket-version'] !== '13' ||
+    h['sec-websocket-protocol'] !== undefined ||
+    (deflate && h['sec-websocket-extensions'] !== undefined) ||
+    !socket.readable ||
+    !socket.writable
+  ) {
+    return undefined;
+  }
+  let answer = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${sha1Base64(key + WEBSOCKET_GUID)}\r\n`;
+  for (const line of headers) answer += `${line}\r\n`;
+  socket.write(`${answer}\r\n`);
+  const options = wss.options;
+  const ws = new WebSocket(null as unknown as string, undefined, options);
+  (ws as unknown as WsServerSide).setSocket(socket, head, options);
+  return ws;
+}
