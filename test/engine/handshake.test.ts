@@ -1,27 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   assertNoSessions,
-  type Fixture,
+  engineStarter,
   http,
   pollingHandshake,
   q,
-  startEngine,
   WsClient,
   wsHandshake,
   wsUrl,
 } from './support.js';
 
 describe('engine handshake', () => {
-  const fixtures: Fixture[] = [];
-  const start = async (...args: Parameters<typeof startEngine>) => {
-    const f = await startEngine(...args);
-    fixtures.push(f);
-    return f;
-  };
-  after(async () => {
-    for (const f of fixtures) await f.close();
-  });
+  const start = engineStarter();
 
   test('a polling handshake answers 200 with the open packet and its fields', async () => {
     const f = await start({ maxPayload: 5000 });

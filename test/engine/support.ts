@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after } from 'node:test';
 import { WebSocket } from 'ws';
 import type { EngineOptions } from '../../src/engine/options.js';
 import { EngineServer } from '../../src/engine/server.js';
@@ -127,6 +128,22 @@ export async function startEngine(
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
+  };
+}
+
+/**
+ * For one describe block: a `startEngine` whose engines are all closed after the block. Call it in
+ * the describe body (it registers the `after` hook there).
+ */
+export function engineStarter(): (...args: Parameters<typeof startEngine>) => Promise<Fixture> {
+  const fixtures: Fixture[] = [];
+  after(async () => {
+    for (const f of fixtures) await f.close();
+  });
+  return async (...args) => {
+    const f = await startEngine(...args);
+    fixtures.push(f);
+    return f;
   };
 }
 

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { type Fixture, q, startEngine, waitUntil, wsUrl } from './support.js';
+import { engineStarter, q, waitUntil, wsUrl } from './support.js';
 
 /** Sends a raw upgrade request; resolves with the head of the answer and the first frame bytes after it. */
 function rawUpgrade(
@@ -48,15 +48,7 @@ const UPGRADE = {
 };
 
 describe('engine websocket handshake', () => {
-  const fixtures: Fixture[] = [];
-  const start = async (...args: Parameters<typeof startEngine>) => {
-    const f = await startEngine(...args);
-    fixtures.push(f);
-    return f;
-  };
-  after(async () => {
-    for (const f of fixtures) await f.close();
-  });
+  const start = engineStarter();
 
   test('answers 101 with the RFC 6455 accept key, the open packet right behind it', async () => {
     const f = await start();
