@@ -2,7 +2,8 @@ import { randomId } from '../engine/ids.js';
 import type { HandshakeRequest } from '../engine/types.js';
 import type { BroadcastFlags, EncodedPacket, LocalSocket, Room, SocketId } from './adapter.js';
 import { EncodedPacket as Encoded } from './adapter.js';
-import { ackTimeoutError, assertEmittable, type BroadcastOperator } from './broadcast.js';
+import { AwaitedAcks } from './acks.js';
+import { assertEmittable, type BroadcastOperator } from './broadcast.js';
 import type { ConnectionInfo, SocketClient } from './client.js';
 import { TypedEmitter } from './emitter.js';
 import type { Namespace } from './namespace.js';
@@ -69,11 +70,6 @@ interface SocketHooks {
   anyOutgoing?: AnyListener[];
 }
 
-interface PendingAck {
-  callback: (err: Error | null, args: unknown[]) => void;
-  timer: NodeJS.Timeout | undefined;
-}
-
 /**
  * A client's membership of one namespace. Application code emits to it, listens on it and moves it
  * between rooms; the same class serves Socket.IO clients and plain WebSocket clients.
@@ -103,7 +99,7 @@ export class Socket<
   connected = false;
 
   /** Acks awaited from the client, created on the first one. */
-  private pendingAcks: Map<number, PendingAck> | undefined;
+  private pendingAcks: AwaitedAcks | undefined;
   private nextFlags: BroadcastFlags = NO_FLAGS;
   /** Packet middlewares and catch-all listeners: few sockets have any, so one field holds them. */
   private hooks: SocketHooks | undefined;
@@ -182,7 +178,8 @@ export class Socket<
     if (typeof last === 'function') {
       data.pop();
       id = this.nsp.nextAckId();
-      this.registerAck(id, last as (...a: unknown[]) => void, flags.timeout);
+      this.pendingAcks ??= new AwaitedAcks();
+      this.pendingAcks.register(id, last as (...a: unknown[]) => void, flags.timeout);
     }
     const anyOutgoing = this.hooks?.anyOutgoing;
     if (anyOutgoing) this.callAny(anyOutgoing, data);
@@ -380,13 +377,13 @@ export class Socket<
 
   /** Waits for the answer to a packet sent with this ack id (broadcast with ack). */
   expectAck(id: number, callback: (err: Error | null, args: unknown[]) => void): void {
-    this.pendingAcks ??= new Map();
-    this.pendingAcks.set(id, { callback, timer: undefined });
+    this.pendingAcks ??= new AwaitedAcks();
+    this.pendingAcks.expect(id, callback);
   }
 
   /** Forgets an ack id that will not be answered in time. */
   cancelAck(id: number): void {
-    this.pendingAcks?.delete(id);
+    this.pendingAcks?.cancel(id);
   }
 
   /** Completes the namespace connection: joins its own room and tells the client its id. */
@@ -403,7 +400,7 @@ export class Socket<
         this.onEvent(packet.data, packet.id);
         break;
       case 'ack':
-        this.onAck(packet.id, packet.data);
+        this.pendingAcks?.answer(packet.id, packet.data);
         break;
       case 'disconnect':
         this.onClose('client namespace disconnect');
@@ -424,35 +421,8 @@ export class Socket<
     this.connected = false;
     const pending = this.pendingAcks;
     this.pendingAcks = undefined;
-    for (const ack of pending?.values() ?? []) {
-      if (ack.timer) {
-        clearTimeout(ack.timer);
-        ack.callback(new Error('socket has been disconnected'), []);
-      }
-    }
+    pending?.disconnected();
     this.emitEvent('disconnect', [reason, description]);
-  }
-
-  private registerAck(id: number, fn: (...a: unknown[]) => void, timeout: number | undefined): void {
-    this.pendingAcks ??= new Map();
-    const pending = this.pendingAcks;
-    if (timeout === undefined) {
-      pending.set(id, { callback: (_err, args) => fn(...args), timer: undefined });
-      return;
-    }
-    const timer = setTimeout(() => {
-      this.pendingAcks?.delete(id);
-      fn(ackTimeoutError());
-    }, timeout);
-    pending.set(id, { callback: (err, args) => (err ? fn(err) : fn(null, ...args)), timer });
-  }
-
-  private onAck(id: number, args: unknown[]): void {
-    const ack = this.pendingAcks?.get(id);
-    if (!ack) return;
-    this.pendingAcks?.delete(id);
-    if (ack.timer) clearTimeout(ack.timer);
-    ack.callback(null, args);
   }
 
   private onEvent(data: unknown[], id: number | undefined): void {
