@@ -1,10 +1,9 @@
-import { ignoreSocketError } from '../engine/errors.js';
 import { randomId } from '../engine/ids.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { type OutboundMessage, toOutbound } from '../engine/message.js';
-import { acceptCommonHandshake } from '../engine/transports/handshake.js';
+import { completeUpgrade } from '../engine/transports/handshake.js';
 import {
   type EngineCloseReason,
   type HandshakeRequest,
@@ -104,23 +103,12 @@ export class PlainWebSocketServer {
 
   /** Completes the WebSocket handshake of an upgrade request and starts a session. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const start = (ws: WebSocket): void => {
-      // ws guards the socket with its own 'error' listener now: drop the one set before the upgrade.
-      socket.removeListener('error', ignoreSocketError);
+    completeUpgrade(this.wss, req, socket, head, [], (ws) => {
       const session = new Session(ws, summarizeRequest(req), this.options, this.sessions);
       this.sessions.add(session);
       this.startHeartbeat();
       session.handler = this.onConnection(session);
-    };
-    // Corked: the 101 and whatever the application sends on connection leave in one write.
-    socket.cork();
-    try {
-      const ws = acceptCommonHandshake(this.wss, false, req, socket, head, []);
-      if (ws !== undefined) start(ws);
-      else this.wss.handleUpgrade(req, socket, head, start);
-    } finally {
-      socket.uncork();
-    }
+    });
   }
 
   /** Closes every session (reason 'server shutting down'). */

@@ -17,7 +17,6 @@ import type { ConnectDeadlineSubject, ConnectDeadlines } from './connect-deadlin
 
 /** What a connection needs of the server: namespace lookup and a few options. */
 export interface ConnectionHost {
-  readonly connectTimeout: number;
   /** The connectTimeout of all connections, on one timer. */
   readonly connectDeadlines: ConnectDeadlines;
   readonly maxAttachments: number;

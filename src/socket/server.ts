@@ -115,7 +115,6 @@ export class Server<
     this.adapterConstructor = given.adapter ?? InMemoryAdapter;
     const { connectTimeout, maxAttachments = SERVER_DEFAULTS.maxAttachments } = this.options;
     this.connectionHost = {
-      connectTimeout,
       connectDeadlines: new ConnectDeadlines(connectTimeout),
       maxAttachments,
       resolveNamespace: (name, auth, done) => this.resolveNamespace(name, auth, done),

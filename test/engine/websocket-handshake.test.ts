@@ -64,10 +64,15 @@ describe('engine websocket handshake', () => {
     assert.match(rest.subarray(2).toString(), /^0\{"sid":"/);
   });
 
-  test('the cookie option adds Set-Cookie to the 101', async () => {
+  test('the cookie option adds Set-Cookie to the 101, also when ws answers the handshake', async () => {
     const f = await start({ cookie: { name: 'eio', sameSite: 'lax' } });
-    const { head } = await rawUpgrade(f.port, `/engine.io/${q('websocket')}`, UPGRADE);
+    const path = `/engine.io/${q('websocket')}`;
+    const { head } = await rawUpgrade(f.port, path, UPGRADE);
     assert.match(head, /\r\nSet-Cookie: eio=[\w-]+; Path=\/; HttpOnly; SameSite=Lax/);
+    // A subprotocol sends the handshake through ws: the cookie line must still be there.
+    const viaWs = await rawUpgrade(f.port, path, { ...UPGRADE, 'Sec-WebSocket-Protocol': 'chat' });
+    assert.match(viaWs.head, /\r\nSec-WebSocket-Protocol: chat/);
+    assert.match(viaWs.head, /\r\nSet-Cookie: eio=[\w-]+; Path=\/; HttpOnly; SameSite=Lax/);
   });
 
   test('invalid handshakes get ws answers and open no session', async () => {

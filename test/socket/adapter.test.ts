@@ -78,6 +78,11 @@ function setup(count: number) {
 
 const hello: Packet = { type: 'event', nsp: '/', data: ['hello', { n: 1 }] };
 
+/** How many packets each socket was handed, in socket order. */
+function receivedCounts(sockets: readonly RecordingSocket[]): number[] {
+  return sockets.map((s) => s.received.length);
+}
+
 describe('in-memory adapter', () => {
   test('a broadcast to 100 sockets encodes the packet once and hands each the same messages', () => {
     const { adapter, sockets, encodes } = setup(100);
@@ -92,10 +97,7 @@ describe('in-memory adapter', () => {
     adapter.addAll('s0', ['a', 'b']);
     adapter.addAll('s1', ['b']);
     adapter.broadcast(hello, { rooms: new Set(['a', 'b']) });
-    assert.deepEqual(
-      sockets.map((s) => s.received.length),
-      [1, 1, 0],
-    );
+    assert.deepEqual(receivedCounts(sockets), [1, 1, 0]);
   });
 
   test('except removes the members of the excluded rooms', () => {
@@ -103,15 +105,9 @@ describe('in-memory adapter', () => {
     adapter.addAll('s0', ['x']);
     adapter.addAll('s1', ['x', 'muted']);
     adapter.broadcast(hello, { rooms: new Set(['x']), except: new Set(['muted']) });
-    assert.deepEqual(
-      sockets.map((s) => s.received.length),
-      [1, 0, 0],
-    );
+    assert.deepEqual(receivedCounts(sockets), [1, 0, 0]);
     adapter.broadcast(hello, { rooms: new Set(), except: new Set(['s2']) });
-    assert.deepEqual(
-      sockets.map((s) => s.received.length),
-      [2, 1, 0],
-    );
+    assert.deepEqual(receivedCounts(sockets), [2, 1, 0]);
   });
 
   test('leaving the last member deletes the room, delAll forgets the socket', () => {
@@ -155,7 +151,7 @@ describe('in-memory adapter', () => {
     assert.equal(adapter.rooms.size, 3);
   });
 
-  test("a socket that leaves its own room is no longer reached through it, until it joins again", () => {
+  test('a socket that leaves its own room is no longer reached through it, until it joins again', () => {
     const { adapter, sockets } = setup(2);
     adapter.del('s0', 's0');
     assert.equal(adapter.rooms.has('s0'), false);
@@ -171,15 +167,9 @@ describe('in-memory adapter', () => {
     adapter.addAll('s0', ['s1']);
     assert.deepEqual(adapter.rooms.get('s1'), new Set(['s1', 's0']));
     adapter.broadcast(hello, { rooms: new Set(['s1', 's0']) });
-    assert.deepEqual(
-      sockets.map((s) => s.received.length),
-      [1, 1, 0],
-    );
+    assert.deepEqual(receivedCounts(sockets), [1, 1, 0]);
     adapter.broadcast(hello, { rooms: new Set(), except: new Set(['s1']) });
-    assert.deepEqual(
-      sockets.map((s) => s.received.length),
-      [1, 1, 1],
-    );
+    assert.deepEqual(receivedCounts(sockets), [1, 1, 1]);
     adapter.del('s0', 's1');
     assert.deepEqual(adapter.rooms.get('s1'), new Set(['s1']));
   });
@@ -231,7 +221,10 @@ describe('in-memory adapter', () => {
           ids.filter((i) => reached.has(i)),
           `step ${step}`,
         );
-        assert.ok(sockets.every((s) => s.received.length <= 1), 'each socket reached once');
+        assert.ok(
+          sockets.every((s) => s.received.length <= 1),
+          'each socket reached once',
+        );
       }
       assert.deepEqual(sorted(adapter.rooms), sorted(rooms), `rooms at step ${step}`);
       assert.deepEqual(sorted(adapter.sids), sorted(sids), `sids at step ${step}`);

@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type WebSocketServer } from 'ws';
+import { ignoreSocketError } from '../errors.js';
 
 /** RFC 6455: the GUID appended to the client's key, and the shape of a valid key (16 bytes, base64). */
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -20,18 +21,66 @@ interface WsServerSide {
   setSocket(socket: Duplex, head: Buffer, options: object): void;
 }
 
+/** Extra 101 lines of the upgrades ws answers itself, added by the 'headers' listener below. */
+const extraLines = new WeakMap<IncomingMessage, readonly string[]>();
+const withHeadersListener = new WeakSet<WebSocketServer>();
+
+function addExtraLines(lines: string[], req: IncomingMessage): void {
+  const extra = extraLines.get(req);
+  if (extra !== undefined) lines.push(...extra);
+}
+
+/**
+ * Completes a WebSocket upgrade on `wss` (a `noServer` ws server) and hands over the WebSocket.
+ * `headers` are extra lines for the 101 (e.g. Set-Cookie). The socket is corked meanwhile, so the
+ * 101 and what `done` writes at once (an open packet) leave in one system call; once ws guards the
+ * socket with its own 'error' listener, the engine's pre-upgrade guard is dropped.
+ */
+export function completeUpgrade(
+  wss: WebSocketServer,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  headers: readonly string[],
+  done: (ws: WebSocket) => void,
+): void {
+  const adopt = (ws: WebSocket): void => {
+    socket.removeListener('error', ignoreSocketError);
+    done(ws);
+  };
+  socket.cork();
+  try {
+    const ws = acceptCommonHandshake(wss, req, socket, head, headers);
+    if (ws !== undefined) {
+      adopt(ws);
+      return;
+    }
+    // Anything else (subprotocols, extension offers, old versions, invalid requests): ws answers.
+    if (headers.length > 0) {
+      if (!withHeadersListener.has(wss)) {
+        wss.on('headers', addExtraLines);
+        withHeadersListener.add(wss);
+      }
+      extraLines.set(req, headers);
+    }
+    wss.handleUpgrade(req, socket, head, (accepted) => {
+      extraLines.delete(req);
+      adopt(accepted);
+    });
+  } finally {
+    socket.uncork();
+  }
+}
+
 /**
  * Answers the common WebSocket opening handshake (RFC 6455 section 4.2: GET, `Upgrade:
- * websocket`, a valid key, version 13, no subprotocol, and no extension to negotiate when
- * `deflate` is off) with one write and the accept key hashed in one call, then builds the
+ * websocket`, a valid key, version 13, no subprotocol, and no extension to negotiate when the
+ * server may deflate) with one write and the accept key hashed in one call, then builds the
  * WebSocket and attaches the socket as ws's own server does (`new WebSocket(null)`, `setSocket`,
- * with that server's options). `headers` are extra lines for the 101. Returns undefined, having
- * written nothing, for any other request: `wss.handleUpgrade` answers those (subprotocols,
- * extension offers, old versions, invalid requests) as ws always has.
+ * with that server's options). Returns undefined, having written nothing, for any other request.
  */
-export function acceptCommonHandshake(
+function acceptCommonHandshake(
   wss: WebSocketServer,
-  deflate: boolean,
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
@@ -46,7 +95,7 @@ export function acceptCommonHandshake(
     !WEBSOCKET_KEY.test(key) ||
     h['sec-websocket-version'] !== '13' ||
     h['sec-websocket-protocol'] !== undefined ||
-    (deflate && h['sec-websocket-extensions'] !== undefined) ||
+    (wss.options.perMessageDeflate !== false && h['sec-websocket-extensions'] !== undefined) ||
     !socket.readable ||
     !socket.writable
   ) {

@@ -4,8 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { OutboundMessage } from '../message.js';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { PerMessageDeflateOptions } from '../options.js';
-import { ignoreSocketError } from '../errors.js';
-import { acceptCommonHandshake } from './handshake.js';
+import { completeUpgrade } from './handshake.js';
 import { decodePacketWs, type EnginePacket, encodePacketWs } from '../packet.js';
 import { IGNORE, type QueuedItem, type Transport, type TransportListener } from './transport.js';
 
@@ -233,19 +232,13 @@ export class WebSocketTransport implements Transport {
   }
 }
 
-
 /** Completes WebSocket handshakes for the engine (`ws` in noServer mode). */
 export class WebSocketAcceptor {
   private readonly wss: WebSocketServer;
   /** Open WebSockets, for drain(). */
   readonly open = new Set<WebSocket>();
-  private readonly extraHeaders = new WeakMap<IncomingMessage, readonly string[]>();
-
-  /** Whether permessage-deflate may be negotiated (then offers go through ws). */
-  private readonly deflate: boolean;
 
   constructor(options: { maxPayload: number; perMessageDeflate: boolean | PerMessageDeflateOptions }) {
-    this.deflate = options.perMessageDeflate !== false;
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayload,
@@ -253,10 +246,6 @@ export class WebSocketAcceptor {
       // ws's own tracking adds a closure per socket that keeps the handshake request alive;
       // the acceptor tracks its sockets itself.
       clientTracking: false,
-    });
-    this.wss.on('headers', (headers, req) => {
-      const extra = this.extraHeaders.get(req);
-      if (extra !== undefined) headers.push(...extra);
     });
   }
 
@@ -268,31 +257,12 @@ export class WebSocketAcceptor {
     headers: readonly string[],
     done: (transport: WebSocketTransport) => void,
   ): void {
-    const adopt = (ws: WebSocket): void => {
+    completeUpgrade(this.wss, req, socket, head, headers, (ws) => {
       this.open.add(ws);
       (ws as WebSocket & { [kAcceptor]?: WebSocketAcceptor })[kAcceptor] = this;
       ws.on('close', onWsClose);
-      // ws guards the socket with its own 'error' listener now: drop the one set before the upgrade.
-      socket.removeListener('error', ignoreSocketError);
       done(new WebSocketTransport(ws));
-    };
-    // The 101 and the first frames `done` writes (the open packet) leave in one system call.
-    socket.cork();
-    try {
-      const ws = acceptCommonHandshake(this.wss, this.deflate, req, socket, head, headers);
-      if (ws !== undefined) {
-        adopt(ws);
-        return;
-      }
-      // Anything else (subprotocols, extensions, invalid handshakes): ws answers it.
-      if (headers.length > 0) this.extraHeaders.set(req, headers);
-      this.wss.handleUpgrade(req, socket, head, (accepted) => {
-        this.extraHeaders.delete(req);
-        adopt(accepted);
-      });
-    } finally {
-      socket.uncork();
-    }
+    });
   }
 
   /** Waits for every WebSocket to close, terminating those still open after `timeoutMs`. */
