@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { CorsOptions } from './options.js';
 
 /** CORS headers for one request: those for every answer, and those only a preflight answer carries. */
@@ -34,7 +34,7 @@ function staticAllow(
 
 function build(
   options: CorsOptions,
-  req: IncomingMessage,
+  req: { readonly headers: IncomingHttpHeaders },
   allow: string | false,
   vary: boolean,
 ): CorsHeaders {
@@ -64,7 +64,7 @@ function build(
 /** Computes the CORS headers for a request (asynchronously when the origin rule is a function). */
 export function corsHeaders(
   options: CorsOptions,
-  req: IncomingMessage,
+  req: { readonly headers: IncomingHttpHeaders },
   done: (headers: CorsHeaders) => void,
 ): void {
   const origin = req.headers.origin;

@@ -1,4 +1,3 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /** Why the server refused an HTTP request or a WebSocket upgrade. */
@@ -37,22 +36,6 @@ export interface EngineError {
 export function errorBody(error: EngineError): string {
   const info = ENGINE_ERRORS[error.code];
   return JSON.stringify({ code: info.code, message: error.message || info.message });
-}
-
-/** Answers an HTTP request with the refusal's status and JSON body. */
-export function writeHttpError(
-  res: ServerResponse,
-  error: EngineError,
-  headers: OutgoingHttpHeaders = {},
-): void {
-  if (res.headersSent || res.writableEnded) return;
-  const body = errorBody(error);
-  res.writeHead(ENGINE_ERRORS[error.code].status, {
-    ...headers,
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  res.end(body);
 }
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {

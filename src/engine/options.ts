@@ -167,6 +167,14 @@ export interface EngineOptions {
    * @default undefined
    */
   generateId?: (req: IncomingMessage) => string;
+  /**
+   * Whether the engine answers the long-polling requests under its path itself, on connections of
+   * a plain http.Server, instead of through node:http (src/engine/http/owned.ts). Requests outside
+   * its strict HTTP/1.1 subset, and every request outside the path, still go to node:http; it is
+   * off whenever `allowRequest` or `generateId` is set (they take node's IncomingMessage).
+   * @default true
+   */
+  ownHttp: boolean;
 }
 
 /** Options after defaults are applied. */
@@ -193,6 +201,7 @@ export const DEFAULTS = Object.freeze({
   cookie: false,
   perMessageDeflate: false,
   maxBufferedBytes: 10_000_000,
+  ownHttp: true,
 } as const satisfies Omit<EngineOptions, 'allowRequest' | 'generateId'>);
 
 /** Default cookie attributes when `cookie` is enabled. */

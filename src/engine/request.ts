@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { EngineError } from './errors.js';
 import type { TransportName } from './types.js';
 
@@ -108,7 +108,7 @@ class ParsedRequestInfo implements RequestInfo {
  * sessions (unknown sid and transport mismatches are the server's to decide).
  */
 export function parseRequest(
-  req: IncomingMessage,
+  req: { readonly url?: string | undefined; readonly method?: string | undefined; readonly headers: IncomingHttpHeaders },
   transports: readonly TransportName[],
   isUpgrade: boolean,
 ): ParsedRequest {

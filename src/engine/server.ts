@@ -1,8 +1,10 @@
 import type { Server as HttpServer, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { corsHeaders } from './cors.js';
-import { type EngineError, ignoreSocketError, writeHttpError, writeUpgradeError } from './errors.js';
+import { type EngineError, ignoreSocketError, writeUpgradeError } from './errors.js';
 import { HeartbeatSweep } from './heartbeat.js';
+import { type HttpExchange, incomingOf, NodeExchange, type RequestSource, refuse } from './http/exchange.js';
+import { OwnedHttp } from './http/owned.js';
 import { randomId } from './ids.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveOptions } from './options.js';
 import { type EnginePacket, encodePacketPolling } from './packet.js';
@@ -18,21 +20,10 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 /** Lets the layer above take some requests under the engine's path before the engine sees them. */
 export interface AttachHooks {
   /** Called for each upgrade under the path; returning true means the hook handled it. */
-  interceptUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  interceptUpgrade?: (req: RequestSource, socket: Duplex, head: Buffer) => boolean;
 }
 
 const CLOSING: EngineError = Object.freeze({ code: 'BAD_REQUEST', message: 'Server is closing' });
-
-/** Answers a refused request with the error's status and JSON body, discarding any request body. */
-function refuse(
-  req: IncomingMessage,
-  res: ServerResponse,
-  headers: OutgoingHttpHeaders,
-  error: EngineError,
-): void {
-  req.resume();
-  writeHttpError(res, error, headers);
-}
 
 /**
  * An Engine.IO v4 server: the session table, handshakes, long-polling requests and WebSocket
@@ -79,47 +70,66 @@ export class EngineServer {
    * path are left to other listeners.
    */
   attach(httpServer: HttpServer, hooks: AttachHooks = {}): void {
+    const basePath = this.options.basePath;
     const prior = httpServer.listeners('request') as RequestListener[];
     httpServer.removeAllListeners('request');
     httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (matchesPath(req.url, this.options.basePath)) {
-        this.handleRequest(req, res);
+      if (matchesPath(req.url, basePath)) {
+        this.handleRequest(new NodeExchange(req, res));
         return;
       }
       for (const listener of prior) listener.call(httpServer, req, res);
     });
+    const upgrade = (req: RequestSource, socket: Duplex, head: Buffer): void => {
+      if (hooks.interceptUpgrade?.(req, socket, head)) return;
+      this.handleUpgrade(req, socket, head);
+    };
     httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (matchesPath(req.url, this.options.basePath)) {
-        if (hooks.interceptUpgrade?.(req, socket, head)) return;
-        this.handleUpgrade(req, socket, head);
+      if (matchesPath(req.url, basePath)) {
+        upgrade(req, socket, head);
       } else if (httpServer.listenerCount('upgrade') === 1) {
         // Nobody else will answer this upgrade.
         socket.on('error', ignoreSocketError);
         socket.destroy();
       }
     });
+    if (this.answersHttpItself()) {
+      OwnedHttp.takeOver(httpServer, {
+        owns: (url) => matchesPath(url, basePath),
+        handle: (exchange) => this.handleRequest(exchange),
+        upgrade,
+      });
+    }
+  }
+
+  /**
+   * Whether the engine may answer long-polling requests without node:http: polling is on, and no
+   * hook needs node's IncomingMessage (allowRequest, generateId get it, as on engine.io).
+   */
+  private answersHttpItself(): boolean {
+    const o = this.options;
+    return o.ownHttp && o.transports.includes('polling') && o.allowRequest === undefined && o.generateId === undefined;
   }
 
   /** Handles one HTTP request under our path: CORS, handshake, or a session's poll or post. */
-  handleRequest(req: IncomingMessage, res: ServerResponse): void {
+  handleRequest(exchange: HttpExchange): void {
     const cors = this.options.cors;
     if (cors === false) {
-      this.route(req, res, NO_HEADERS);
+      this.route(exchange, NO_HEADERS);
       return;
     }
-    corsHeaders(cors, req, ({ common, preflight }) => {
-      if (req.method === 'OPTIONS') {
-        req.resume();
-        res.writeHead(204, { ...common, ...preflight, 'Content-Length': 0 });
-        res.end();
+    corsHeaders(cors, exchange.request, ({ common, preflight }) => {
+      if (exchange.request.method === 'OPTIONS') {
+        exchange.discardBody();
+        exchange.reply(204, { ...common, ...preflight }, '');
         return;
       }
-      this.route(req, res, common);
+      this.route(exchange, common);
     });
   }
 
   /** Handles one WebSocket upgrade under our path: a WebSocket handshake, or a probe of a polling session. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  handleUpgrade(req: RequestSource, socket: Duplex, head: Buffer): void {
     socket.on('error', ignoreSocketError);
     if (this.closing) {
       writeUpgradeError(socket, CLOSING);
@@ -142,12 +152,13 @@ export class EngineServer {
       }
       return;
     }
-    this.checkAllowed(req, (error) => {
+    const incoming = incomingOf(req);
+    this.checkAllowed(incoming, (error) => {
       if (error !== undefined) {
         writeUpgradeError(socket, error);
         return;
       }
-      const id = this.generateId(req);
+      const id = this.generateId(incoming);
       const cookie = this.cookie(id);
       this.acceptor.accept(req, socket, head, cookie === undefined ? [] : [`Set-Cookie: ${cookie}`], (ws) => {
         if (this.closing) {
@@ -169,45 +180,45 @@ export class EngineServer {
     await this.acceptor.drain(1000);
   }
 
-  private route(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders): void {
+  private route(exchange: HttpExchange, headers: OutgoingHttpHeaders): void {
     if (this.closing) {
-      refuse(req, res, headers, CLOSING);
+      refuse(exchange, CLOSING, headers);
       return;
     }
-    const parsed = parseRequest(req, this.options.transports, false);
+    const parsed = parseRequest(exchange.request, this.options.transports, false);
     if (!parsed.ok) {
-      refuse(req, res, headers, parsed.error);
+      refuse(exchange, parsed.error, headers);
       return;
     }
     const info = parsed.value;
     if (info.sid !== undefined) {
       const session = this.table.get(info.sid);
-      if (session === undefined) refuse(req, res, headers, { code: 'SESSION_ID_UNKNOWN' });
-      else if (info.transport !== 'polling' || !session.handlePolling(req, res, info.method, headers)) {
-        refuse(req, res, headers, { code: 'BAD_REQUEST' });
+      if (session === undefined) refuse(exchange, { code: 'SESSION_ID_UNKNOWN' }, headers);
+      else if (info.transport !== 'polling' || !session.handlePolling(exchange, info.method, headers)) {
+        refuse(exchange, { code: 'BAD_REQUEST' }, headers);
       }
       return;
     }
-    this.handshake(req, res, headers);
+    this.handshake(exchange, headers);
   }
 
   /** A polling handshake: allowRequest, then a new session and its open packet. */
-  private handshake(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders): void {
-    this.checkAllowed(req, (error) => {
+  private handshake(exchange: HttpExchange, headers: OutgoingHttpHeaders): void {
+    this.checkAllowed(exchange.incoming, (error) => {
       if (error !== undefined) {
-        refuse(req, res, headers, error);
+        refuse(exchange, error, headers);
         return;
       }
       if (this.closing) {
-        refuse(req, res, headers, CLOSING);
+        refuse(exchange, CLOSING, headers);
         return;
       }
-      const id = this.generateId(req);
-      const session = new Session(this.host, id, req, new PollingTransport(this.options.maxPayload));
+      const id = this.generateId(exchange.incoming);
+      const session = new Session(this.host, id, exchange.request, new PollingTransport(this.options.maxPayload));
       this.table.set(id, session);
       const cookie = this.cookie(id);
       PollingTransport.respond(
-        res,
+        exchange,
         encodePacketPolling(this.openPacket(id, 'polling')),
         cookie === undefined ? headers : { ...headers, 'Set-Cookie': cookie },
       );
@@ -216,10 +227,15 @@ export class EngineServer {
   }
 
   /** Runs the `allowRequest` hook: `done()` when the request may proceed, `done(error)` when refused. */
-  checkAllowed(req: IncomingMessage, done: (error: EngineError | undefined) => void): void {
+  checkAllowed(req: IncomingMessage | undefined, done: (error: EngineError | undefined) => void): void {
     const allowRequest = this.options.allowRequest;
     if (allowRequest === undefined) {
       done(undefined);
+      return;
+    }
+    if (req === undefined) {
+      // Cannot happen: the engine answers HTTP itself only when allowRequest is unset.
+      done({ code: 'FORBIDDEN' });
       return;
     }
     let called = false;
@@ -236,9 +252,9 @@ export class EngineServer {
     }
   }
 
-  private generateId(req: IncomingMessage): string {
+  private generateId(req: IncomingMessage | undefined): string {
     const custom = this.options.generateId;
-    if (custom !== undefined) return custom(req);
+    if (custom !== undefined && req !== undefined) return custom(req);
     let id: string;
     do id = randomId();
     while (this.table.has(id));

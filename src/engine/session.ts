@@ -1,4 +1,5 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { HttpExchange, RequestSource } from './http/exchange.js';
 import { OutboundMessage, toOutbound } from './message.js';
 import type { ResolvedEngineOptions } from './options.js';
 import type { EnginePacket } from './packet.js';
@@ -92,7 +93,7 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   constructor(
     private readonly host: SessionHost,
     id: string,
-    request: IncomingMessage,
+    request: RequestSource,
     transport: Transport,
   ) {
     this.id = id;
@@ -200,14 +201,9 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   }
 
   /** Hands a long-polling request of this session to its polling transport; false if it is not polling. */
-  handlePolling(
-    req: IncomingMessage,
-    res: ServerResponse,
-    method: string,
-    headers: OutgoingHttpHeaders,
-  ): boolean {
+  handlePolling(exchange: HttpExchange, method: string, headers: OutgoingHttpHeaders): boolean {
     if (this.current.name !== 'polling' || this.stateValue === 'closed') return false;
-    (this.current as PollingTransport).handleRequest(req, res, method, headers);
+    (this.current as PollingTransport).handleRequest(exchange, method, headers);
     return true;
   }
 

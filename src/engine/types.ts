@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RequestSource } from './http/exchange.js';
 import type { OutboundMessage } from './message.js';
 
 /**
@@ -98,7 +99,7 @@ class RequestSummary implements HandshakeRequest {
 }
 
 /** Keeps what a session needs of the request that opened it. */
-export function summarizeRequest(req: IncomingMessage): HandshakeRequest {
+export function summarizeRequest(req: RequestSource): HandshakeRequest {
   return new RequestSummary(
     shared(req.method ?? 'GET'),
     req.url ?? '/',

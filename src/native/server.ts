@@ -1,8 +1,8 @@
 import { randomId } from '../engine/ids.js';
-import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { type OutboundMessage, toOutbound } from '../engine/message.js';
+import type { RequestSource } from '../engine/http/exchange.js';
 import { completeUpgrade } from '../engine/transports/handshake.js';
 import {
   type EngineCloseReason,
@@ -102,7 +102,7 @@ export class PlainWebSocketServer {
   }
 
   /** Completes the WebSocket handshake of an upgrade request and starts a session. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  handleUpgrade(req: RequestSource, socket: Duplex, head: Buffer): void {
     completeUpgrade(this.wss, req, socket, head, [], (ws) => {
       const session = new Session(ws, summarizeRequest(req), this.options, this.sessions);
       this.sessions.add(session);

@@ -1,7 +1,7 @@
-import type { IncomingMessage } from 'node:http';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ignoreSocketError, writeUpgradeError } from '../engine/errors.js';
+import { incomingOf, type RequestSource } from '../engine/http/exchange.js';
 import type { EngineOptions } from '../engine/options.js';
 import { EngineServer } from '../engine/server.js';
 import type { EngineSession, SessionHandler } from '../engine/types.js';
@@ -164,13 +164,13 @@ export class Server<
   /** Takes an upgrade without `EIO` as a plain WebSocket client, after the `allowRequest` hook. */
   private acceptPlain(
     plain: PlainWebSocketServer,
-    req: IncomingMessage,
+    req: RequestSource,
     socket: Duplex,
     head: Buffer,
   ): boolean {
     if (new URL(req.url ?? '/', 'http://localhost').searchParams.has('EIO')) return false;
     socket.on('error', ignoreSocketError);
-    this.engine.checkAllowed(req, (error) => {
+    this.engine.checkAllowed(incomingOf(req), (error) => {
       if (error) writeUpgradeError(socket, error);
       else plain.handleUpgrade(req, socket, head);
     });

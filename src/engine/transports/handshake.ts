@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { RequestSource } from '../http/exchange.js';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type WebSocketServer } from 'ws';
 import { ignoreSocketError } from '../errors.js';
@@ -22,7 +23,7 @@ interface WsServerSide {
 }
 
 /** Extra 101 lines of the upgrades ws answers itself, added by the 'headers' listener below. */
-const extraLines = new WeakMap<IncomingMessage, readonly string[]>();
+const extraLines = new WeakMap<RequestSource, readonly string[]>();
 const withHeadersListener = new WeakSet<WebSocketServer>();
 
 function addExtraLines(lines: string[], req: IncomingMessage): void {
@@ -38,7 +39,7 @@ function addExtraLines(lines: string[], req: IncomingMessage): void {
  */
 export function completeUpgrade(
   wss: WebSocketServer,
-  req: IncomingMessage,
+  req: RequestSource,
   socket: Duplex,
   head: Buffer,
   headers: readonly string[],
@@ -63,7 +64,8 @@ export function completeUpgrade(
       }
       extraLines.set(req, headers);
     }
-    wss.handleUpgrade(req, socket, head, (accepted) => {
+    // ws reads the method, the headers and the socket of the request (all a RequestSource has).
+    wss.handleUpgrade(req as IncomingMessage, socket, head, (accepted) => {
       extraLines.delete(req);
       adopt(accepted);
     });
@@ -81,7 +83,7 @@ export function completeUpgrade(
  */
 function acceptCommonHandshake(
   wss: WebSocketServer,
-  req: IncomingMessage,
+  req: RequestSource,
   socket: Duplex,
   head: Buffer,
   headers: readonly string[],

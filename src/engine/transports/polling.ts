@@ -1,10 +1,10 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { writeHttpError } from '../errors.js';
+import type { OutgoingHttpHeaders } from 'node:http';
+import { type BodySink, type GoneWatcher, type HttpExchange, refuse } from '../http/exchange.js';
 import { decodePayload, encodePacketPolling, RECORD_SEPARATOR } from '../packet.js';
 import { IGNORE, NO_HEADERS, type QueuedItem, type Transport, type TransportListener } from './transport.js';
 
 interface PendingGet {
-  readonly res: ServerResponse;
+  readonly exchange: HttpExchange;
   readonly headers: OutgoingHttpHeaders;
 }
 
@@ -12,11 +12,22 @@ function encodeItem(item: QueuedItem): string {
   return item.kind === 'message' ? item.message.pollingPacket : encodePacketPolling(item.packet);
 }
 
+const BAD_REQUEST = Object.freeze({ code: 'BAD_REQUEST' as const });
+
+/** The headers of a payload answer, one frozen object when there are no CORS headers to add. */
+const PAYLOAD_HEADERS: OutgoingHttpHeaders = Object.freeze({
+  'Content-Type': 'text/plain; charset=UTF-8',
+  'Cache-Control': 'no-store',
+});
+
+/** The headers of a POST's `ok`, likewise. */
+const OK_HEADERS: OutgoingHttpHeaders = Object.freeze({ 'Content-Type': 'text/html' });
+
 /**
  * HTTP long-polling: a GET is held until there is something to send; a POST carries a payload
  * from the client. At most one of each may be in flight.
  */
-export class PollingTransport implements Transport {
+export class PollingTransport implements Transport, GoneWatcher {
   get name(): 'polling' {
     return 'polling';
   }
@@ -40,33 +51,21 @@ export class PollingTransport implements Transport {
   }
 
   /** Routes a request of this session by method. */
-  handleRequest(
-    req: IncomingMessage,
-    res: ServerResponse,
-    method: string,
-    headers: OutgoingHttpHeaders,
-  ): void {
+  handleRequest(exchange: HttpExchange, method: string, headers: OutgoingHttpHeaders): void {
     if (this.closed) {
-      writeHttpError(res, { code: 'BAD_REQUEST' }, headers);
+      refuse(exchange, BAD_REQUEST, headers);
     } else if (method === 'GET') {
-      this.onGet(res, headers);
+      this.onGet(exchange, headers);
     } else if (method === 'POST') {
-      this.onPost(req, res, headers);
+      this.onPost(exchange, headers);
     } else {
-      writeHttpError(res, { code: 'BAD_REQUEST' }, headers);
+      refuse(exchange, BAD_REQUEST, headers);
     }
   }
 
-  /** Answers `res` at once with a payload, outside of the pending-GET cycle (the handshake). */
-  static respond(res: ServerResponse, payload: string, headers: OutgoingHttpHeaders): void {
-    if (res.writableEnded || res.destroyed) return;
-    res.writeHead(200, {
-      ...headers,
-      'Content-Type': 'text/plain; charset=UTF-8',
-      'Content-Length': Buffer.byteLength(payload),
-      'Cache-Control': 'no-store',
-    });
-    res.end(payload);
+  /** Answers at once with a payload, outside of the pending-GET cycle (the handshake). */
+  static respond(exchange: HttpExchange, payload: string, headers: OutgoingHttpHeaders): void {
+    exchange.reply(200, headers === NO_HEADERS ? PAYLOAD_HEADERS : { ...headers, ...PAYLOAD_HEADERS }, payload);
   }
 
   write(items: readonly QueuedItem[]): void {
@@ -74,7 +73,7 @@ export class PollingTransport implements Transport {
     if (pending === undefined || items.length === 0) return;
     this.pending = undefined;
     const payload = items.length === 1 ? encodeItem(items[0]!) : items.map(encodeItem).join(RECORD_SEPARATOR);
-    PollingTransport.respond(pending.res, payload, pending.headers);
+    PollingTransport.respond(pending.exchange, payload, pending.headers);
   }
 
   close(): void {
@@ -87,61 +86,44 @@ export class PollingTransport implements Transport {
     this.close();
   }
 
-  private onGet(res: ServerResponse, headers: OutgoingHttpHeaders): void {
+  /** A held GET's connection went away: forget it; the heartbeat decides whether the session lives. */
+  onGone(exchange: HttpExchange): void {
+    if (this.pending?.exchange === exchange) this.pending = undefined;
+  }
+
+  private onGet(exchange: HttpExchange, headers: OutgoingHttpHeaders): void {
     if (this.pending !== undefined) {
       // Two concurrent GETs break ordering: refuse this one and let the session close.
-      writeHttpError(res, { code: 'BAD_REQUEST' }, headers);
+      refuse(exchange, BAD_REQUEST, headers);
       this.listener.onError('transport error', new Error('overlapping GET requests'));
       return;
     }
-    this.pending = { res, headers };
-    // The client went away: forget the GET; the heartbeat decides whether the session lives.
-    (res as Tagged<ServerResponse>)[kTransport] = this;
-    // 'close' comes once per response: `on` spares the wrapper `once` would allocate per GET.
-    res.on('close', onGetClosed);
+    this.pending = { exchange, headers };
+    exchange.watchGone(this);
     this.listener.onWritable();
   }
 
-  /** A held GET's response closed (answered, or the client went away). */
-  forgetGet(res: ServerResponse): void {
-    if (this.pending?.res === res) this.pending = undefined;
-  }
-
-  private onPost(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders): void {
+  private onPost(exchange: HttpExchange, headers: OutgoingHttpHeaders): void {
     if (this.postInFlight) {
-      writeHttpError(res, { code: 'BAD_REQUEST' }, headers);
-      req.resume();
+      refuse(exchange, BAD_REQUEST, headers);
       this.listener.onError('transport error', new Error('overlapping POST requests'));
       return;
     }
-    const declared = Number(req.headers['content-length']);
+    const declared = Number(exchange.request.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.maxPayload) {
-      this.refuseTooLarge(req, res, headers);
+      refuseTooLarge(exchange, headers);
       return;
     }
     this.postInFlight = true;
-    // The body's state rides on the request, read by module-level listeners: no closures per POST.
-    (req as Tagged<IncomingMessage>)[kBody] = { transport: this, res, headers, chunks: [], size: 0 };
-    req.on('data', onBodyData);
-    req.on('end', onBodyEnd);
-    req.on('close', onBodyClosed);
+    exchange.readBody(this.maxPayload, new PostReader(this, exchange, headers));
   }
 
-  /** Answers 413 to a body over maxPayload. */
-  refuseTooLarge(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders): void {
-    if (!res.headersSent) {
-      res.writeHead(413, { ...headers, Connection: 'close', 'Content-Length': 0 });
-      res.end();
-    }
-    req.resume();
-    // Like engine.io, the session stays: the refused client closes it (its close packet).
-  }
-
-  /** A whole POST body arrived: answer `ok`, then hand its packets over. */
-  receiveBody(body: string, res: ServerResponse, headers: OutgoingHttpHeaders): void {
+  /** A whole POST body arrived: its packets are handed over, then `ok` answers it. */
+  receiveBody(body: string, exchange: HttpExchange, headers: OutgoingHttpHeaders): void {
+    this.postInFlight = false;
     const decoded = decodePayload(body);
     if (!decoded.ok) {
-      writeHttpError(res, { code: 'BAD_REQUEST' }, headers);
+      refuse(exchange, BAD_REQUEST, headers);
       this.listener.onError('parse error', new Error(decoded.error));
       return;
     }
@@ -149,65 +131,42 @@ export class PollingTransport implements Transport {
       if (this.closed) break;
       this.listener.onPacket(packet);
     }
-    res.writeHead(200, headers === NO_HEADERS ? OK_HEADERS : { ...headers, ...OK_HEADERS });
-    res.end('ok');
+    exchange.reply(200, headers === NO_HEADERS ? OK_HEADERS : { ...headers, ...OK_HEADERS }, 'ok');
   }
 
-  /** The POST is over, read or not. */
+  /** The POST ended without a body to hand over. */
   endPost(): void {
     this.postInFlight = false;
   }
 }
 
-/** The headers of a POST's `ok`, one frozen object when there are no CORS headers to add. */
-const OK_HEADERS: OutgoingHttpHeaders = Object.freeze({ 'Content-Type': 'text/html', 'Content-Length': 2 });
-
-const kTransport = Symbol('parley.pollingTransport');
-const kBody = Symbol('parley.postBody');
-
-interface PostBody {
-  readonly transport: PollingTransport;
-  readonly res: ServerResponse;
-  readonly headers: OutgoingHttpHeaders;
-  readonly chunks: Buffer[];
-  size: number;
+/**
+ * Answers 413 to a body over maxPayload and closes the connection (the rest of the body is not
+ * read). Like engine.io, the session stays: the refused client closes it (its close packet).
+ */
+function refuseTooLarge(exchange: HttpExchange, headers: OutgoingHttpHeaders): void {
+  exchange.discardBody();
+  exchange.reply(413, headers, '', true);
 }
 
-type Tagged<T> = T & { [kTransport]?: PollingTransport; [kBody]?: PostBody };
+/** One POST body being read: one object per POST, no closures. */
+class PostReader implements BodySink {
+  constructor(
+    private readonly transport: PollingTransport,
+    private readonly exchange: HttpExchange,
+    private readonly headers: OutgoingHttpHeaders,
+  ) {}
 
-function onGetClosed(this: Tagged<ServerResponse>): void {
-  this[kTransport]?.forgetGet(this);
-}
-
-function stopReading(req: Tagged<IncomingMessage>): PostBody | undefined {
-  const body = req[kBody];
-  if (body === undefined) return undefined;
-  req[kBody] = undefined;
-  // The listeners stay: each request is a new IncomingMessage, and with the body state gone they
-  // do nothing; removing three listeners per POST cost more than they ever will.
-  body.transport.endPost();
-  return body;
-}
-
-function onBodyData(this: Tagged<IncomingMessage>, chunk: Buffer): void {
-  const body = this[kBody];
-  if (body === undefined) return;
-  body.size += chunk.length;
-  if (body.size > body.transport.maxPayload) {
-    stopReading(this);
-    body.transport.refuseTooLarge(this, body.res, body.headers);
-  } else {
-    body.chunks.push(chunk);
+  onBody(body: Buffer): void {
+    this.transport.receiveBody(body.toString('utf8'), this.exchange, this.headers);
   }
-}
 
-function onBodyEnd(this: Tagged<IncomingMessage>): void {
-  const body = stopReading(this);
-  if (body === undefined) return;
-  const bytes = body.chunks.length === 1 ? body.chunks[0]! : Buffer.concat(body.chunks);
-  body.transport.receiveBody(bytes.toString('utf8'), body.res, body.headers);
-}
+  onTooLarge(): void {
+    this.transport.endPost();
+    refuseTooLarge(this.exchange, this.headers);
+  }
 
-function onBodyClosed(this: Tagged<IncomingMessage>): void {
-  stopReading(this);
+  onAborted(): void {
+    this.transport.endPost();
+  }
 }

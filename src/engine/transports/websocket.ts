@@ -1,9 +1,9 @@
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { OutboundMessage } from '../message.js';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { PerMessageDeflateOptions } from '../options.js';
+import type { RequestSource } from '../http/exchange.js';
 import { completeUpgrade } from './handshake.js';
 import { decodePacketWs, type EnginePacket, encodePacketWs } from '../packet.js';
 import { IGNORE, type QueuedItem, type Transport, type TransportListener } from './transport.js';
@@ -251,7 +251,7 @@ export class WebSocketAcceptor {
 
   /** Completes the upgrade (adding `headers` lines to the 101 answer) and hands over the transport. */
   accept(
-    req: IncomingMessage,
+    req: RequestSource,
     socket: Duplex,
     head: Buffer,
     headers: readonly string[],

@@ -1,0 +1,550 @@
+import http, { type Server as HttpServer, type OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import type { BodySink, GoneWatcher, HttpExchange, RequestSource } from './exchange.js';
+import { parseRequestHead, type RequestHead } from './head.js';
+
+/**
+ * The engine's own HTTP/1.1 path. Long-polling costs two HTTP requests per message, and node:http's
+ * JavaScript layer (IncomingMessage, ServerResponse, their streams and events) is most of what a
+ * polling message costs. On a plain http.Server the engine takes each new connection itself and
+ * answers the requests under its path that fit a strict subset ({@link parseRequestHead}): a
+ * string scan of the head, one write per answer. The first request outside the subset or the path
+ * (a page, an upgrade, a chunked body, anything malformed) hands the connection with its unread
+ * bytes to node:http, which then serves it as if it had had it from the start.
+ */
+
+/** What the owner of the path provides. */
+export interface OwnedHttpHandler {
+  /** Whether a request target lies under the engine's path. */
+  owns(url: string): boolean;
+  /** Handles one request under the path. */
+  handle(exchange: HttpExchange): void;
+  /** Handles an upgrade under the path, as node:http's 'upgrade' event would have. */
+  upgrade(req: RequestSource, socket: Socket, head: Buffer): void;
+}
+
+type ConnectionListener = (this: HttpServer, socket: Socket) => void;
+
+const SWEEP_MS = 1000;
+const kConnection = Symbol('parley.ownedConnection');
+type TaggedSocket = Socket & { [kConnection]?: OwnedConnection };
+
+/** The connections of one http.Server that the engine answers itself. */
+export class OwnedHttp {
+  readonly connections = new Set<OwnedConnection>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    readonly server: HttpServer,
+    private readonly nodeListener: ConnectionListener,
+    readonly handler: OwnedHttpHandler,
+  ) {}
+
+  /**
+   * Takes over new connections of `server`, or returns undefined when it is not a plain
+   * http.Server whose connections node:http's own listener takes (TLS servers, for instance).
+   */
+  static takeOver(server: HttpServer, handler: OwnedHttpHandler): OwnedHttp | undefined {
+    const nodeListener = (http as unknown as { _connectionListener?: ConnectionListener })._connectionListener;
+    if (typeof nodeListener !== 'function' || !server.listeners('connection').includes(nodeListener)) {
+      return undefined;
+    }
+    const owned = new OwnedHttp(server, nodeListener, handler);
+    const accept = function (this: HttpServer, socket: Socket): void {
+      owned.accept(socket);
+    };
+    // Same place in the listener order as node's listener had; other listeners stay as they are.
+    const listeners = server.rawListeners('connection') as ConnectionListener[];
+    server.removeAllListeners('connection');
+    for (const listener of listeners) server.on('connection', listener === nodeListener ? accept : listener);
+    // server.close() closes node's idle connections through these; ours follow along.
+    const closeIdle = server.closeIdleConnections;
+    server.closeIdleConnections = function (this: HttpServer): void {
+      closeIdle.call(this);
+      owned.closeIdle();
+    };
+    const closeAll = server.closeAllConnections;
+    server.closeAllConnections = function (this: HttpServer): void {
+      closeAll.call(this);
+      owned.closeAll();
+    };
+    return owned;
+  }
+
+  /** The largest request head node:http accepts on this server. */
+  get maxHeaderSize(): number {
+    return (this.server as { maxHeaderSize?: number }).maxHeaderSize ?? http.maxHeaderSize;
+  }
+
+  accept(socket: Socket): void {
+    const connection = new OwnedConnection(this, socket);
+    (socket as TaggedSocket)[kConnection] = connection;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
+    this.connections.add(connection);
+    this.sweepTimer ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
+  }
+
+  /** Gives the socket to node:http, with `unread` as if it had just arrived. */
+  handOff(connection: OwnedConnection, unread: Buffer | undefined): void {
+    const socket = this.release(connection);
+    this.nodeListener.call(this.server, socket);
+    if (unread !== undefined) socket.unshift(unread);
+    if (socket.isPaused()) socket.resume();
+  }
+
+  /** Hands an upgrade request's socket to the engine, as node:http does on 'upgrade'. */
+  upgrade(connection: OwnedConnection, req: RequestSource, head: Buffer): void {
+    const socket = this.release(connection);
+    // Neither paused nor flowing, as node leaves an upgraded socket: bytes wait in the stream
+    // until the new owner reads them.
+    (socket as { readableFlowing: boolean | null }).readableFlowing = null;
+    this.handler.upgrade(req, socket, head);
+  }
+
+  /** Takes the connection's listeners off its socket. */
+  private release(connection: OwnedConnection): Socket {
+    const socket = connection.socket as TaggedSocket;
+    this.forget(connection);
+    socket[kConnection] = undefined;
+    socket.removeListener('data', onSocketData);
+    socket.removeListener('end', onSocketEnd);
+    socket.removeListener('close', onSocketClose);
+    socket.removeListener('error', onSocketError);
+    return socket;
+  }
+
+  forget(connection: OwnedConnection): void {
+    this.connections.delete(connection);
+  }
+
+  closeIdle(): void {
+    for (const connection of [...this.connections]) if (connection.idle) connection.socket.destroy();
+  }
+
+  closeAll(): void {
+    for (const connection of [...this.connections]) connection.socket.destroy();
+  }
+
+  /** Closes connections past their deadline: idle keep-alive, or a head or body that stalls. */
+  private sweep(): void {
+    if (this.connections.size === 0) {
+      // Stopped here rather than when the last connection goes: connections come and go often.
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+      return;
+    }
+    const now = Date.now();
+    for (const connection of [...this.connections]) {
+      if (connection.deadline !== 0 && now >= connection.deadline) connection.expire();
+    }
+  }
+}
+
+function onSocketData(this: TaggedSocket, chunk: Buffer): void {
+  this[kConnection]?.onData(chunk);
+}
+
+function onSocketEnd(this: TaggedSocket): void {
+  this[kConnection]?.onEnd();
+}
+
+function onSocketClose(this: TaggedSocket): void {
+  this[kConnection]?.onClose();
+}
+
+// 'close' follows every error; the connection is cleaned up there.
+function onSocketError(): void {}
+
+interface BodyReader {
+  readonly sink: BodySink;
+  readonly chunks: Buffer[];
+  remaining: number;
+}
+
+/** A deadline `ms` from now, or 0 (none) when the server's timeout is off. */
+function deadlineIn(ms: number): number {
+  return ms > 0 ? Date.now() + ms : 0;
+}
+
+/** One connection the engine answers itself: one request at a time, in order. */
+export class OwnedConnection {
+  /** Bytes received and not yet consumed: the next head, or a pipelined request. */
+  private unread: Buffer | undefined;
+  /** The request handed to the engine and not answered yet. */
+  private current: OwnedExchange | undefined;
+  private body: BodyReader | undefined;
+  /** Bytes of a body nobody reads, still to be dropped. */
+  private skip = 0;
+  private processing = false;
+  private closed = false;
+  /** When the sweep closes this connection (0: never); see {@link OwnedHttp.sweep}. */
+  deadline: number;
+
+  constructor(
+    private readonly owner: OwnedHttp,
+    readonly socket: Socket,
+  ) {
+    this.deadline = deadlineIn(owner.server.headersTimeout);
+  }
+
+  /** Between requests, nothing pending: closing it loses nothing. */
+  get idle(): boolean {
+    return this.current === undefined && this.unread === undefined;
+  }
+
+  /** The Keep-Alive header's timeout, in whole seconds (0: no header). */
+  get keepAliveSeconds(): number {
+    return Math.floor(this.owner.server.keepAliveTimeout / 1000);
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.closed) return;
+    let data: Buffer | undefined = chunk;
+    if (this.skip > 0) {
+      data = this.dropSkipped(chunk);
+      if (data === undefined) return;
+    }
+    if (this.body !== undefined) {
+      const rest = this.feedBody(data);
+      if (rest !== undefined) this.keepUnread(rest);
+      if (this.body.remaining === 0) this.finishBody();
+    } else {
+      this.keepUnread(data);
+    }
+    if (this.current === undefined) {
+      this.process();
+    } else if (this.unread !== undefined) {
+      // A pipelined request (or a body nobody asked for yet) waits: stop reading until then.
+      this.socket.pause();
+    }
+  }
+
+  /** The client finished sending: as node:http does by default, an unanswered request is abandoned. */
+  onEnd(): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.socket.end();
+    }
+    this.abandon();
+  }
+
+  onClose(): void {
+    this.closed = true;
+    this.owner.forget(this);
+    this.abandon();
+  }
+
+  private abandon(): void {
+    const current = this.current;
+    this.current = undefined;
+    const body = this.body;
+    this.body = undefined;
+    body?.sink.onAborted();
+    current?.gone();
+  }
+
+  /** Called by the sweep when {@link deadline} passed. */
+  expire(): void {
+    if (this.closed) return;
+    if (this.idle) {
+      this.socket.destroy();
+      return;
+    }
+    // A head or a body that does not arrive in time, answered as node:http does.
+    this.closed = true;
+    const socket = this.socket;
+    socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () =>
+      socket.destroy(),
+    );
+  }
+
+  /** Parses and dispatches the requests in {@link unread}, one at a time. */
+  private process(): void {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (!this.closed && this.current === undefined && this.unread !== undefined) {
+        const parsed = parseRequestHead(this.unread, this.owner.maxHeaderSize, this.owner.handler.owns);
+        if (parsed.kind === 'incomplete') {
+          if (this.deadline === 0) this.deadline = deadlineIn(this.owner.server.headersTimeout);
+          return;
+        }
+        if (parsed.kind === 'foreign') {
+          this.closed = true;
+          const unread = this.unread;
+          this.unread = undefined;
+          this.owner.handOff(this, unread);
+          return;
+        }
+        const head = parsed.head;
+        this.unread = head.length === this.unread.length ? undefined : this.unread.subarray(head.length);
+        if (head.upgrade) {
+          this.closed = true;
+          const rest = this.unread ?? EMPTY;
+          this.unread = undefined;
+          this.owner.upgrade(this, new OwnedRequest(head.method, head.url, head.headers, this.socket), rest);
+          return;
+        }
+        // A body has the request timeout; a held GET has none (the session's heartbeat answers it).
+        this.deadline = head.contentLength > 0 ? deadlineIn(this.owner.server.requestTimeout) : 0;
+        const exchange = new OwnedExchange(this, head);
+        this.current = exchange;
+        this.owner.handler.handle(exchange);
+      }
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  /** Starts reading the body of the current request. */
+  readBody(exchange: OwnedExchange, limit: number, sink: BodySink): void {
+    if (exchange !== this.current || exchange.bodyState !== 'unread' || this.closed) return;
+    const length = exchange.head.contentLength;
+    if (length > limit) {
+      exchange.bodyState = 'done';
+      this.skipBody(length);
+      sink.onTooLarge();
+      return;
+    }
+    exchange.bodyState = 'reading';
+    const body: BodyReader = { sink, chunks: [], remaining: length };
+    this.body = body;
+    const unread = this.unread;
+    this.unread = undefined;
+    if (unread !== undefined) this.unread = this.feedBody(unread);
+    if (body.remaining === 0) this.finishBody();
+    else if (this.socket.isPaused()) this.socket.resume();
+  }
+
+  /** Drops the body of the current request (read or not). */
+  discardBody(exchange: OwnedExchange): void {
+    if (exchange !== this.current) return;
+    const state = exchange.bodyState;
+    exchange.bodyState = 'done';
+    if (state === 'unread') {
+      this.skipBody(exchange.head.contentLength);
+    } else if (state === 'reading' && this.body !== undefined) {
+      this.skipBody(this.body.remaining);
+      this.body = undefined;
+    }
+  }
+
+  /** Writes the answer of the current request and moves on to the next one. */
+  reply(exchange: OwnedExchange, response: Buffer, closeConnection: boolean): void {
+    if (exchange !== this.current || this.closed) return;
+    this.discardBody(exchange);
+    this.current = undefined;
+    const socket = this.socket;
+    if (closeConnection) {
+      this.closed = true;
+      socket.end(response, () => socket.destroy());
+      return;
+    }
+    socket.write(response);
+    if (socket.isPaused()) socket.resume();
+    if (this.unread === undefined) {
+      this.deadline = deadlineIn(this.owner.server.keepAliveTimeout);
+      return;
+    }
+    // A pipelined request: parse it after this call stack, which may be inside another session's send.
+    this.deadline = 0;
+    if (!this.processing) setImmediate(() => this.process());
+  }
+
+  /** Whether the answer should close the connection: the client asked, or the server is closing. */
+  closesAfter(exchange: OwnedExchange): boolean {
+    return exchange.head.close || !this.owner.server.listening;
+  }
+
+  private keepUnread(data: Buffer): void {
+    this.unread = this.unread === undefined ? data : Buffer.concat([this.unread, data]);
+  }
+
+  private skipBody(length: number): void {
+    let n = length;
+    const unread = this.unread;
+    if (unread !== undefined && n > 0) {
+      const take = Math.min(n, unread.length);
+      this.unread = take === unread.length ? undefined : unread.subarray(take);
+      n -= take;
+    }
+    this.skip += n;
+  }
+
+  private dropSkipped(data: Buffer): Buffer | undefined {
+    const take = Math.min(this.skip, data.length);
+    this.skip -= take;
+    return take === data.length ? undefined : data.subarray(take);
+  }
+
+  /** Takes what belongs to the body from `data`; returns the bytes after it. */
+  private feedBody(data: Buffer): Buffer | undefined {
+    const body = this.body!;
+    const take = Math.min(body.remaining, data.length);
+    if (take > 0) body.chunks.push(take === data.length ? data : data.subarray(0, take));
+    body.remaining -= take;
+    return take === data.length ? undefined : data.subarray(take);
+  }
+
+  private finishBody(): void {
+    const body = this.body;
+    if (body === undefined) return;
+    this.body = undefined;
+    if (this.current !== undefined) this.current.bodyState = 'done';
+    body.sink.onBody(body.chunks.length === 1 ? body.chunks[0]! : Buffer.concat(body.chunks));
+  }
+}
+
+/** The request part an owned exchange shows the engine (what IncomingMessage calls the same). */
+class OwnedRequest implements RequestSource {
+  readonly httpVersion = '1.1';
+
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly headers: RequestHead['headers'],
+    readonly socket: Socket,
+  ) {}
+}
+
+/** One request on an owned connection. */
+export class OwnedExchange implements HttpExchange {
+  readonly request: RequestSource;
+  bodyState: 'unread' | 'reading' | 'done';
+  private answered = false;
+  private closedEarly = false;
+  private watcher: GoneWatcher | undefined;
+
+  constructor(
+    private readonly connection: OwnedConnection,
+    readonly head: RequestHead,
+  ) {
+    this.request = new OwnedRequest(head.method, head.url, head.headers, connection.socket);
+    this.bodyState = head.contentLength === 0 ? 'done' : 'unread';
+  }
+
+  get incoming(): undefined {
+    return undefined;
+  }
+
+  get answerable(): boolean {
+    return !this.answered && !this.closedEarly;
+  }
+
+  reply(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection = false): void {
+    if (!this.answerable) return;
+    this.answered = true;
+    const close = closeConnection || this.connection.closesAfter(this);
+    const response = encodeResponse(status, headers, body, close, this.connection.keepAliveSeconds);
+    // Invalid header values (a CORS or cookie option with a line break) could split the head:
+    // node:http throws there; here the answer is a 500 and the connection closes.
+    if (response === undefined) this.connection.reply(this, SERVER_ERROR, true);
+    else this.connection.reply(this, response, close);
+  }
+
+  readBody(limit: number, sink: BodySink): void {
+    if (this.head.contentLength === 0) {
+      this.bodyState = 'done';
+      sink.onBody(EMPTY);
+      return;
+    }
+    this.connection.readBody(this, limit, sink);
+  }
+
+  discardBody(): void {
+    this.connection.discardBody(this);
+  }
+
+  watchGone(watcher: GoneWatcher): void {
+    this.watcher = watcher;
+  }
+
+  /** The connection closed before the answer. */
+  gone(): void {
+    this.closedEarly = true;
+    const watcher = this.watcher;
+    this.watcher = undefined;
+    if (!this.answered && watcher !== undefined) watcher.onGone(this);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+// ---- answers --------------------------------------------------------------------------------
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** Header lines of frozen (shared) header objects, built once. */
+const frozenLines = new WeakMap<OutgoingHttpHeaders, string | undefined>();
+
+/** The header lines of `headers`, or undefined when a name or value could split the head. */
+function headerLines(headers: OutgoingHttpHeaders): string | undefined {
+  const frozen = Object.isFrozen(headers);
+  if (frozen && frozenLines.has(headers)) return frozenLines.get(headers);
+  let lines = '';
+  let valid = true;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (!HEADER_NAME.test(name)) valid = false;
+    for (const one of Array.isArray(value) ? value : [value]) {
+      const text = String(one);
+      if (INVALID_VALUE.test(text)) valid = false;
+      lines += `${name}: ${text}\r\n`;
+    }
+  }
+  const result = valid ? lines : undefined;
+  if (frozen) frozenLines.set(headers, result);
+  return result;
+}
+
+let dateSecond = -1;
+let dateValue = '';
+
+/** The Date header's value, formatted once per second. */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateValue = new Date(now).toUTCString();
+  }
+  return dateValue;
+}
+
+const SERVER_ERROR = Buffer.from(
+  'HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+  'latin1',
+);
+
+/**
+ * The whole answer in one buffer: the head in latin1 (as node writes headers), the body in UTF-8;
+ * undefined when a header name or value is invalid.
+ */
+export function encodeResponse(
+  status: number,
+  headers: OutgoingHttpHeaders,
+  body: string,
+  close: boolean,
+  keepAliveSeconds: number,
+): Buffer | undefined {
+  const lines = headerLines(headers);
+  if (lines === undefined) return undefined;
+  const bodyLength = Buffer.byteLength(body);
+  const keepAlive = close
+    ? 'Connection: close\r\n'
+    : keepAliveSeconds > 0
+      ? `Connection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n`
+      : 'Connection: keep-alive\r\n';
+  const head =
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\n${lines}` +
+    `Content-Length: ${bodyLength}\r\nDate: ${httpDate()}\r\n${keepAlive}\r\n`;
+  const out = Buffer.allocUnsafe(head.length + bodyLength);
+  out.write(head, 0, 'latin1');
+  if (bodyLength > 0) out.write(body, head.length, 'utf8');
+  return out;
+}
