@@ -1,0 +1,350 @@
+/**
+ * The engine's own HTTP/1.1 path (src/engine/http/owned.ts), driven over raw TCP connections to a
+ * real http.Server: requests under the engine's path are answered without node:http, everything
+ * else (and everything outside the parser's subset) reaches node:http with its bytes intact,
+ * keep-alive, pipelining, timeouts and shutdown behave as node:http's do.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+import { after, describe, test } from 'node:test';
+import type { EngineOptions } from '../../src/engine/options.js';
+import { EngineServer } from '../../src/engine/server.js';
+import type { Session } from '../../src/engine/session.js';
+import type { EngineSession } from '../../src/engine/types.js';
+import { deferred, waitUntil } from './support.js';
+
+interface Response {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** One raw TCP connection that reads HTTP/1.1 responses (Content-Length bodies) in order. */
+class RawConnection {
+  private buffered = Buffer.alloc(0);
+  private wake: (() => void) | undefined;
+  readonly closed: Promise<void>;
+  ended = false;
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, chunk]);
+      this.wake?.();
+    });
+    socket.on('error', () => {});
+    this.closed = new Promise((resolve) =>
+      socket.on('close', () => {
+        this.ended = true;
+        this.wake?.();
+        resolve();
+      }),
+    );
+  }
+
+  static open(port: number): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(new RawConnection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  write(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  /** The next whole response on the connection. */
+  async response(): Promise<Response> {
+    for (;;) {
+      const parsed = this.take();
+      if (parsed !== undefined) return parsed;
+      if (this.ended) throw new Error(`connection closed; unread: ${JSON.stringify(this.buffered.toString())}`);
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+
+  private take(): Response | undefined {
+    const end = this.buffered.indexOf('\r\n\r\n');
+    if (end === -1) return undefined;
+    const lines = this.buffered.toString('latin1', 0, end).split('\r\n');
+    const headers: Record<string, string> = {};
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length = Number(headers['content-length'] ?? 0);
+    if (this.buffered.length < end + 4 + length) return undefined;
+    const body = this.buffered.toString('utf8', end + 4, end + 4 + length);
+    this.buffered = this.buffered.subarray(end + 4 + length);
+    return { status: Number(lines[0]!.split(' ')[1]), headers, body };
+  }
+}
+
+interface OwnedFixture {
+  readonly http: Server;
+  readonly engine: EngineServer;
+  readonly port: number;
+  /** Requests node:http parsed (counted by a listener added after attach). */
+  nodeRequests: number;
+  readonly sessions: EngineSession[];
+}
+
+const fixtures: OwnedFixture[] = [];
+after(async () => {
+  for (const f of fixtures) {
+    await f.engine.close();
+    f.http.closeAllConnections();
+    if (f.http.listening) await new Promise((resolve) => f.http.close(resolve));
+  }
+});
+
+/** An engine at /e/ that echoes messages, on a server whose own handler serves every other path. */
+async function start(options: Partial<EngineOptions> = {}): Promise<OwnedFixture> {
+  const http = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const body = `page ${req.url}`;
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  const sessions: EngineSession[] = [];
+  const engine = new EngineServer(
+    {
+      onSession(session) {
+        sessions.push(session);
+        return { onMessage: (data) => session.send(data), onClose() {} };
+      },
+    },
+    { path: '/e/', pingInterval: 300, pingTimeout: 200, ...options },
+  );
+  engine.attach(http);
+  const fixture = { http, engine, port: 0, nodeRequests: 0, sessions };
+  http.on('request', () => {
+    fixture.nodeRequests++;
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  fixture.port = (http.address() as AddressInfo).port;
+  fixtures.push(fixture);
+  return fixture;
+}
+
+const HANDSHAKE = 'GET /e/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\n\r\n';
+const getOf = (sid: string): string => `GET /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\n\r\n`;
+const postOf = (sid: string, body: string, extra = ''): string =>
+  `POST /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+
+async function handshake(c: RawConnection): Promise<string> {
+  c.write(HANDSHAKE);
+  const answer = await c.response();
+  assert.equal(answer.status, 200, answer.body);
+  return (JSON.parse(answer.body.slice(1)) as { sid: string }).sid;
+}
+
+describe('the engine answers polling HTTP itself', () => {
+  test('a session runs on one keep-alive connection without node:http parsing a request', async () => {
+    const f = await start();
+    const c = await RawConnection.open(f.port);
+    const sid = await handshake(c);
+    c.write(postOf(sid, '4héllo'));
+    const ok = await c.response();
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body, 'ok');
+    c.write(getOf(sid));
+    const echoed = await c.response();
+    assert.equal(echoed.body, '4héllo');
+    assert.equal(echoed.headers['content-type'], 'text/plain; charset=UTF-8');
+    assert.equal(echoed.headers['cache-control'], 'no-store');
+    assert.equal(echoed.headers.connection, 'keep-alive');
+    assert.equal(echoed.headers['keep-alive'], `timeout=${f.http.keepAliveTimeout / 1000}`);
+    assert.ok(!Number.isNaN(Date.parse(echoed.headers.date ?? '')), 'a Date header');
+    assert.equal(f.nodeRequests, 0);
+    c.socket.destroy();
+  });
+
+  test('with ownHttp off the same session is parsed by node:http', async () => {
+    const f = await start({ ownHttp: false });
+    const c = await RawConnection.open(f.port);
+    const sid = await handshake(c);
+    c.write(postOf(sid, '4x'));
+    assert.equal((await c.response()).body, 'ok');
+    assert.equal(f.nodeRequests, 2);
+    c.socket.destroy();
+  });
+
+  test('allowRequest (which takes an IncomingMessage) leaves HTTP to node:http', async () => {
+    const f = await start({ allowRequest: (_req, callback) => callback(null, true) });
+    const c = await RawConnection.open(f.port);
+    await handshake(c);
+    assert.equal(f.nodeRequests, 1);
+    c.socket.destroy();
+  });
+
+  test('pipelined requests are answered in order, a POST waiting behind a held GET', async () => {
+    const f = await start();
+    const c = await RawConnection.open(f.port);
+    const sid = await handshake(c);
+    // The GET is held until the next ping; the POST behind it waits for that answer.
+    c.write(getOf(sid) + postOf(sid, '4after'));
+    const first = await c.response();
+    assert.equal(first.body, '2');
+    const second = await c.response();
+    assert.equal(second.body, 'ok');
+    c.write(getOf(sid));
+    assert.equal((await c.response()).body, '4after');
+    assert.equal(f.nodeRequests, 0);
+    c.socket.destroy();
+  });
+
+  test('a request outside the path hands the connection to node:http with its pipelined bytes', async () => {
+    const f = await start();
+    const c = await RawConnection.open(f.port);
+    const sid = await handshake(c);
+    c.write(`GET /page HTTP/1.1\r\nHost: t\r\n\r\n${postOf(sid, '4via node')}`);
+    const page = await c.response();
+    assert.equal(page.body, 'page /page');
+    assert.equal((await c.response()).body, 'ok');
+    c.write(getOf(sid));
+    assert.equal((await c.response()).body, '4via node');
+    assert.equal(f.nodeRequests, 3);
+    c.socket.destroy();
+  });
+
+  test('a chunked POST is read by node:http and its packets reach the session', async () => {
+    const f = await start();
+    const c = await RawConnection.open(f.port);
+    const sid = await handshake(c);
+    c.write(
+      `POST /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n` +
+        '3\r\n4ch\r\n5\r\nunked\r\n0\r\n\r\n',
+    );
+    assert.equal((await c.response()).body, 'ok');
+    c.write(getOf(sid));
+    assert.equal((await c.response()).body, '4chunked');
+    assert.equal(f.nodeRequests, 2);
+    c.socket.destroy();
+  });
+
+  test('a head and body arriving byte by byte are assembled', async () => {
+    const f = await start();
+    const c = await RawConnection.open(f.port);
+    const sid = await handshake(c);
+    const bytes = Buffer.from(postOf(sid, '4slow\x1e4ly'));
+    for (const byte of bytes) {
+      c.write(Buffer.from([byte]));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal((await c.response()).body, 'ok');
+    c.write(getOf(sid));
+    assert.equal((await c.response()).body, '4slow\x1e4ly');
+    assert.equal(f.nodeRequests, 0);
+    c.socket.destroy();
+  });
+
+  test('a POST declaring more than maxPayload gets 413 and a closed connection; the session stays', async () => {
+    const f = await start({ maxPayload: 100 });
+    const c = await RawConnection.open(f.port);
+    const sid = await handshake(c);
+    c.write(postOf(sid, `4${'x'.repeat(200)}`));
+    const refused = await c.response();
+    assert.equal(refused.status, 413);
+    assert.equal(refused.headers.connection, 'close');
+    await c.closed;
+    const d = await RawConnection.open(f.port);
+    d.write(postOf(sid, '4fits'));
+    assert.equal((await d.response()).body, 'ok');
+    d.write(getOf(sid));
+    assert.equal((await d.response()).body, '4fits');
+    d.socket.destroy();
+  });
+
+  test('a refused request with a body skips the body and keeps the connection in step', async () => {
+    const f = await start();
+    const c = await RawConnection.open(f.port);
+    const sid = await handshake(c);
+    c.write(postOf('unknown-sid', '4ignored') + postOf(sid, '4next'));
+    const refused = await c.response();
+    assert.equal(refused.status, 400);
+    assert.deepEqual(JSON.parse(refused.body), { code: 1, message: 'Session ID unknown' });
+    assert.equal((await c.response()).body, 'ok');
+    c.socket.destroy();
+  });
+
+  test('Connection: close is answered with Connection: close and the connection ends', async () => {
+    const f = await start();
+    const c = await RawConnection.open(f.port);
+    c.write('GET /e/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+    const answer = await c.response();
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers.connection, 'close');
+    await c.closed;
+  });
+
+  test('malformed bytes get node:http’s 400 and the server serves the next client', async () => {
+    const f = await start();
+    const c = await RawConnection.open(f.port);
+    c.write('GET /e/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n');
+    const answer = await c.response();
+    assert.equal(answer.status, 400);
+    await c.closed;
+    const d = await RawConnection.open(f.port);
+    await handshake(d);
+    d.socket.destroy();
+  });
+
+  test('a client gone while its POST body is in flight frees the POST for the next one', async () => {
+    const f = await start();
+    const c = await RawConnection.open(f.port);
+    const sid = await handshake(c);
+    c.write(`POST /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\nContent-Length: 50\r\n\r\n4part`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    c.socket.destroy();
+    await c.closed;
+    const d = await RawConnection.open(f.port);
+    d.write(postOf(sid, '4whole'));
+    assert.equal((await d.response()).body, 'ok');
+    d.socket.destroy();
+  });
+
+  test('an invalid header value from the options answers 500 instead of splitting the head', async () => {
+    const f = await start({ cors: { origin: '*', exposedHeaders: 'x\r\nInjected: 1' } });
+    const c = await RawConnection.open(f.port);
+    c.write(HANDSHAKE);
+    const answer = await c.response();
+    assert.equal(answer.status, 500);
+    assert.equal(answer.headers.injected, undefined);
+    await c.closed;
+  });
+
+  test('a head that stalls past headersTimeout gets 408', async () => {
+    const f = await start();
+    f.http.headersTimeout = 200;
+    const c = await RawConnection.open(f.port);
+    c.write('GET /e/?EIO=4&transport=polling HTTP/1.1\r\nHost:');
+    const answer = await c.response();
+    assert.equal(answer.status, 408);
+    await c.closed;
+  });
+
+  test('an idle keep-alive connection closes after keepAliveTimeout', async () => {
+    const f = await start();
+    f.http.keepAliveTimeout = 100;
+    const c = await RawConnection.open(f.port);
+    await handshake(c);
+    await c.closed;
+    assert.equal(c.ended, true);
+  });
+
+  test('server.close() closes idle owned connections at once', async () => {
+    const f = await start();
+    const c = await RawConnection.open(f.port);
+    const sid = await handshake(c);
+    const held = await RawConnection.open(f.port);
+    held.write(getOf(sid));
+    await waitUntil(() => (f.sessions[0] as Session).writable, 3000, 'GET held');
+    await f.engine.close();
+    assert.equal((await held.response()).body, '1');
+    const closed = deferred<void>();
+    f.http.close(() => closed.resolve());
+    await Promise.all([c.closed, held.closed, closed.promise]);
+  });
+});
