@@ -14,7 +14,7 @@ const MAX = 16 * 1024;
 function head(text: string, owns?: (url: string) => boolean): RequestHead {
   const parsed = parseRequestHead(Buffer.from(text, 'latin1'), MAX, owns);
   assert.equal(parsed.kind, 'head', `expected a head for ${JSON.stringify(text)}`);
-  return (parsed as { head: RequestHead }).head;
+  return parsed as RequestHead;
 }
 
 function kind(text: string, max = MAX): string {
@@ -119,6 +119,8 @@ describe('request heads the engine answers itself', () => {
     ['bare CR inside a value', 'GET /e/ HTTP/1.1\r\nHost: a\rX\r\n\r\n'],
     ['NUL in a value', 'GET /e/ HTTP/1.1\r\nHost: a\0\r\n\r\n'],
     ['control character in the target', 'GET /e/\x01 HTTP/1.1\r\nHost: a\r\n\r\n'],
+    ['tab in the target', 'GET /e/\t HTTP/1.1\r\nHost: a\r\n\r\n'],
+    ['obs-text in the target', 'GET /e/\xe9 HTTP/1.1\r\nHost: a\r\n\r\n'],
     ['Upgrade without Connection: upgrade', 'GET /e/ HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n'],
     ['Connection: upgrade without Upgrade', 'GET /e/ HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n'],
     ['an upgrade by POST', 'POST /e/ HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n'],

@@ -6,6 +6,8 @@ import type { IncomingHttpHeaders } from 'node:http';
  * 'foreign' and goes to node:http untouched, which answers it as it always would.
  */
 export interface RequestHead {
+  /** Tells a head from the other {@link HeadParse} results (the head is its own result). */
+  readonly kind: 'head';
   readonly method: 'GET' | 'POST' | 'OPTIONS';
   /** The request target as sent (what node calls `req.url`). */
   readonly url: string;
@@ -23,7 +25,7 @@ export interface RequestHead {
 
 /** What {@link parseRequestHead} found at the start of a buffer. */
 export type HeadParse =
-  | { readonly kind: 'head'; readonly head: RequestHead }
+  | RequestHead
   /** More bytes are needed (and may come: the limit is not reached). */
   | { readonly kind: 'incomplete' }
   /** Not in the subset: hand the bytes to node:http. */
@@ -34,9 +36,12 @@ const FOREIGN: HeadParse = Object.freeze({ kind: 'foreign' });
 
 const OWNS_ALL = (): boolean => true;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Field values: tab, visible ASCII and obs-text (node's rule); CR and LF only as line ends.
+// Field values: tab, visible ASCII and obs-text (node's rule); CR and LF only as line ends
+// (checked line by line).
 const INVALID_HEAD_CHAR = /[^\t\r\n\x20-\x7e\x80-\xff]/;
 const DIGITS = /^[0-9]{1,15}$/;
+// origin-form only, visible ASCII (a tab or obs-text in the target is node:http's to judge).
+const TARGET = /^\/[\x21-\x7e]*$/;
 const MAX_HEADER_LINES = 2000;
 
 // node:http keeps the first of these when a request repeats them (IncomingMessage#_addHeaderLine).
@@ -61,6 +66,35 @@ const FIRST_WINS = new Set([
   'expires',
 ]);
 
+/** Header names as clients usually spell them, lower-cased once (all valid tokens, none foreign). */
+const KNOWN_NAMES = new Map(
+  [
+    'Host',
+    'Connection',
+    'Content-Length',
+    'Content-Type',
+    'Accept',
+    'Accept-Encoding',
+    'Accept-Language',
+    'User-Agent',
+    'Origin',
+    'Referer',
+    'Cookie',
+    'Cache-Control',
+    'Pragma',
+    'Upgrade',
+    'Sec-WebSocket-Key',
+    'Sec-WebSocket-Version',
+    'Sec-WebSocket-Extensions',
+    'Sec-Fetch-Site',
+    'Sec-Fetch-Mode',
+    'Sec-Fetch-Dest',
+  ].flatMap((name) => [
+    [name, name.toLowerCase()],
+    [name.toLowerCase(), name.toLowerCase()],
+  ]),
+);
+
 /** Headers whose presence puts the request outside the subset. */
 const FOREIGN_HEADERS = new Set(['transfer-encoding', 'expect']);
 
@@ -75,17 +109,40 @@ function addHeader(headers: IncomingHttpHeaders, name: string, value: string): v
   }
 }
 
-/** The field value after `from`, without surrounding spaces and tabs (OWS; `trim` would also eat U+00A0). */
-function trimOws(line: string, from: number): string {
+/** The field value in `line` between `from` and `to`, without surrounding spaces and tabs (OWS; `trim` would also eat U+00A0). */
+function trimOws(line: string, from: number, to: number): string {
   let start = from;
-  let end = line.length;
+  let end = to;
   while (start < end && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
   while (end > start && (line.charCodeAt(end - 1) === 32 || line.charCodeAt(end - 1) === 9)) end--;
   return line.slice(start, end);
 }
 
-function connectionTokens(value: string | undefined): { close: boolean; upgrade: boolean } {
-  if (value === undefined) return { close: false, upgrade: false };
+interface ConnectionTokens {
+  readonly close: boolean;
+  readonly upgrade: boolean;
+}
+
+const NO_TOKENS: ConnectionTokens = Object.freeze({ close: false, upgrade: false });
+const COMMON_CONNECTION: ReadonlyMap<string, ConnectionTokens> = new Map([
+  ['keep-alive', NO_TOKENS],
+  ['Keep-Alive', NO_TOKENS],
+  ['close', Object.freeze({ close: true, upgrade: false })],
+  ['Upgrade', Object.freeze({ close: false, upgrade: true })],
+  ['upgrade', Object.freeze({ close: false, upgrade: true })],
+]);
+
+/** Whether the line from `start` has its first CR and LF only in the CRLF at `next` (or none, when last). */
+function endsCleanly(text: string, start: number, next: number, end: number): boolean {
+  const cr = text.indexOf('\r', start);
+  const lf = text.indexOf('\n', start);
+  return next === end ? cr === -1 && lf === -1 : cr === next && lf === next + 1;
+}
+
+function connectionTokens(value: string | undefined): ConnectionTokens {
+  if (value === undefined) return NO_TOKENS;
+  const common = COMMON_CONNECTION.get(value);
+  if (common !== undefined) return common;
   let close = false;
   let upgrade = false;
   for (const token of value.toLowerCase().split(',')) {
@@ -114,29 +171,35 @@ export function parseRequestHead(
   if (end + 4 > maxHeaderBytes) return FOREIGN;
   const text = window.slice(0, end);
   if (INVALID_HEAD_CHAR.test(text)) return FOREIGN;
-  const lines = text.split('\r\n');
-  if (lines.length > MAX_HEADER_LINES + 1) return FOREIGN;
-  const requestLine = lines[0]!;
-  const sp1 = requestLine.indexOf(' ');
-  const sp2 = requestLine.indexOf(' ', sp1 + 1);
-  if (sp1 === -1 || sp2 === -1 || requestLine.indexOf(' ', sp2 + 1) !== -1) return FOREIGN;
-  const method = requestLine.slice(0, sp1);
+  let lineEnd = text.indexOf('\r\n');
+  if (lineEnd === -1) lineEnd = end;
+  if (!endsCleanly(text, 0, lineEnd, end)) return FOREIGN;
+  const sp1 = text.indexOf(' ');
+  const sp2 = text.indexOf(' ', sp1 + 1);
+  if (sp1 === -1 || sp2 === -1 || sp2 > lineEnd || text.lastIndexOf(' ', lineEnd) !== sp2) return FOREIGN;
+  const method = text.slice(0, sp1);
   if (method !== 'GET' && method !== 'POST' && method !== 'OPTIONS') return FOREIGN;
-  const url = requestLine.slice(sp1 + 1, sp2);
-  if (url.charCodeAt(0) !== 47 /* / */ || requestLine.slice(sp2 + 1) !== 'HTTP/1.1') return FOREIGN;
+  const url = text.slice(sp1 + 1, sp2);
+  if (!TARGET.test(url) || text.slice(sp2 + 1, lineEnd) !== 'HTTP/1.1') return FOREIGN;
   if (!owns(url)) return FOREIGN;
   const headers: IncomingHttpHeaders = {};
   let contentLength: string | undefined;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.includes('\r') || line.includes('\n')) return FOREIGN;
-    const colon = line.indexOf(':');
-    if (colon <= 0) return FOREIGN;
-    const rawName = line.slice(0, colon);
-    if (!TOKEN.test(rawName)) return FOREIGN;
-    const name = rawName.toLowerCase();
-    if (FOREIGN_HEADERS.has(name)) return FOREIGN;
-    const value = trimOws(line, colon + 1);
+  let lines = 0;
+  // Field lines are walked in place: no array of lines, no copy of a line.
+  for (let start = lineEnd + 2; start < end; ) {
+    let next = text.indexOf('\r\n', start);
+    if (next === -1) next = end;
+    if (++lines > MAX_HEADER_LINES || !endsCleanly(text, start, next, end)) return FOREIGN;
+    const colon = text.indexOf(':', start);
+    if (colon <= start || colon > next) return FOREIGN;
+    const rawName = text.slice(start, colon);
+    let name = KNOWN_NAMES.get(rawName);
+    if (name === undefined) {
+      if (!TOKEN.test(rawName)) return FOREIGN;
+      name = rawName.toLowerCase();
+      if (FOREIGN_HEADERS.has(name)) return FOREIGN;
+    }
+    const value = trimOws(text, colon + 1, next);
     if (name === 'content-length') {
       // One declaration only: a second one, even equal, is left to node:http's rules.
       if (contentLength !== undefined || !DIGITS.test(value)) return FOREIGN;
@@ -145,6 +208,7 @@ export function parseRequestHead(
       return FOREIGN;
     }
     addHeader(headers, name, value);
+    start = next + 2;
   }
   if (headers.host === undefined) return FOREIGN;
   const connection = connectionTokens(headers.connection);
@@ -159,14 +223,12 @@ export function parseRequestHead(
   }
   return {
     kind: 'head',
-    head: {
-      method,
-      url,
-      headers,
-      contentLength: contentLength === undefined ? 0 : Number(contentLength),
-      close: connection.close,
-      upgrade,
-      length: end + 4,
-    },
+    method,
+    url,
+    headers,
+    contentLength: contentLength === undefined ? 0 : Number(contentLength),
+    close: connection.close,
+    upgrade,
+    length: end + 4,
   };
 }

@@ -279,7 +279,7 @@ export class OwnedConnection {
           this.owner.handOff(this, unread);
           return;
         }
-        const head = parsed.head;
+        const head = parsed;
         this.unread = head.length === this.unread.length ? undefined : this.unread.subarray(head.length);
         if (head.upgrade) {
           this.closed = true;
@@ -398,7 +398,7 @@ export class OwnedConnection {
   }
 }
 
-/** The request part an owned exchange shows the engine (what IncomingMessage calls the same). */
+/** An upgrade request as the engine reads it (the fields of IncomingMessage it uses). */
 class OwnedRequest implements RequestSource {
   readonly httpVersion = '1.1';
 
@@ -411,8 +411,7 @@ class OwnedRequest implements RequestSource {
 }
 
 /** One request on an owned connection. */
-export class OwnedExchange implements HttpExchange {
-  readonly request: RequestSource;
+export class OwnedExchange implements HttpExchange, RequestSource {
   bodyState: 'unread' | 'reading' | 'done';
   private answered = false;
   private closedEarly = false;
@@ -422,8 +421,32 @@ export class OwnedExchange implements HttpExchange {
     private readonly connection: OwnedConnection,
     readonly head: RequestHead,
   ) {
-    this.request = new OwnedRequest(head.method, head.url, head.headers, connection.socket);
     this.bodyState = head.contentLength === 0 ? 'done' : 'unread';
+  }
+
+  // The exchange is its own request (one object per request, not two).
+  get request(): RequestSource {
+    return this;
+  }
+
+  get method(): string {
+    return this.head.method;
+  }
+
+  get url(): string {
+    return this.head.url;
+  }
+
+  get headers(): RequestHead['headers'] {
+    return this.head.headers;
+  }
+
+  get httpVersion(): string {
+    return '1.1';
+  }
+
+  get socket(): Socket {
+    return this.connection.socket;
   }
 
   get incoming(): undefined {
@@ -532,6 +555,22 @@ export function encodeResponse(
   close: boolean,
   keepAliveSeconds: number,
 ): Buffer | undefined {
+  const date = httpDate();
+  // Short answers with shared headers (every POST's `ok`) are the same bytes all second long.
+  const cacheable = body.length <= CACHED_BODY_MAX && Object.isFrozen(headers);
+  if (cacheable) {
+    const cached = cachedAnswers.get(headers);
+    if (
+      cached !== undefined &&
+      cached.date === date &&
+      cached.status === status &&
+      cached.body === body &&
+      cached.close === close &&
+      cached.keepAliveSeconds === keepAliveSeconds
+    ) {
+      return cached.bytes;
+    }
+  }
   const lines = headerLines(headers);
   if (lines === undefined) return undefined;
   const bodyLength = Buffer.byteLength(body);
@@ -542,9 +581,25 @@ export function encodeResponse(
       : 'Connection: keep-alive\r\n';
   const head =
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\n${lines}` +
-    `Content-Length: ${bodyLength}\r\nDate: ${httpDate()}\r\n${keepAlive}\r\n`;
+    `Content-Length: ${bodyLength}\r\nDate: ${date}\r\n${keepAlive}\r\n`;
   const out = Buffer.allocUnsafe(head.length + bodyLength);
   out.write(head, 0, 'latin1');
   if (bodyLength > 0) out.write(body, head.length, 'utf8');
+  if (cacheable) cachedAnswers.set(headers, { date, status, body, close, keepAliveSeconds, bytes: out });
   return out;
 }
+
+const CACHED_BODY_MAX = 16;
+
+/** The last short answer built per shared headers object; sockets only read the bytes. */
+const cachedAnswers = new WeakMap<
+  OutgoingHttpHeaders,
+  {
+    readonly date: string;
+    readonly status: number;
+    readonly body: string;
+    readonly close: boolean;
+    readonly keepAliveSeconds: number;
+    readonly bytes: Buffer;
+  }
+>();
