@@ -164,9 +164,39 @@ interface BodyReader {
   remaining: number;
 }
 
-/** A deadline `ms` from now, or 0 (none) when the server's timeout is off. */
+// A clock read at most once per second: the Date header has whole seconds, and the sweep checks
+// deadlines once a second, so requests need not read the time themselves.
+let clockMs = 0;
+let clockDate = '';
+let clockTimer: NodeJS.Timeout | undefined;
+
+function clockExpired(): void {
+  clockTimer = undefined;
+}
+
+/** The time at the start of the current second (or later), read once per second. */
+function coarseNow(): number {
+  if (clockTimer === undefined) {
+    clockMs = Date.now();
+    clockDate = new Date(clockMs).toUTCString();
+    clockTimer = setTimeout(clockExpired, 1000 - (clockMs % 1000)).unref();
+  }
+  return clockMs;
+}
+
+/** The Date header's value for now. */
+function httpDate(): string {
+  coarseNow();
+  return clockDate;
+}
+
+/**
+ * A deadline `ms` from now, or 0 (none) when the server's timeout is off. The coarse clock may be
+ * up to a second behind; the deadline is never early (a client told `Keep-Alive: timeout=5` may
+ * reuse the connection until then), at most two seconds late.
+ */
 function deadlineIn(ms: number): number {
-  return ms > 0 ? Date.now() + ms : 0;
+  return ms > 0 ? coarseNow() + 1000 + ms : 0;
 }
 
 /** One connection the engine answers itself: one request at a time, in order. */
@@ -523,20 +553,6 @@ function headerLines(headers: OutgoingHttpHeaders): string | undefined {
   const result = valid ? lines : undefined;
   if (frozen) frozenLines.set(headers, result);
   return result;
-}
-
-let dateSecond = -1;
-let dateValue = '';
-
-/** The Date header's value, formatted once per second. */
-function httpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateValue = new Date(now).toUTCString();
-  }
-  return dateValue;
 }
 
 const SERVER_ERROR = Buffer.from(
