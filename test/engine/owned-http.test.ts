@@ -348,3 +348,35 @@ describe('the engine answers polling HTTP itself', () => {
     await Promise.all([c.closed, held.closed, closed.promise]);
   });
 });
+
+describe('the engine’s HTTP path under abuse', () => {
+  test('a client that pipelines requests without reading the answers is read no further', async () => {
+    const f = await start();
+    let serverSide: Socket | undefined;
+    f.http.on('connection', (socket: Socket) => {
+      serverSide = socket;
+    });
+    const c = await RawConnection.open(f.port);
+    c.socket.pause();
+    // Each refused request (~60 bytes) gets a ~200-byte answer nobody reads.
+    const request = getOf('unknown');
+    const batch = request.repeat(1000);
+    let sent = 0;
+    while (serverSide === undefined || !serverSide.isPaused()) {
+      if (!c.socket.write(batch)) await new Promise((resolve) => c.socket.once('drain', resolve));
+      sent += 1000;
+      assert.ok(sent < 1_000_000, 'the server kept reading');
+    }
+    // What the server holds for the client is bounded by one batch of answers, not by what was sent.
+    assert.ok(serverSide.writableLength < 1_000 * 300, `${serverSide.writableLength} bytes buffered`);
+    c.socket.resume();
+    let answered = 0;
+    while (answered < sent) {
+      const answer = await c.response();
+      assert.equal(answer.status, 400);
+      answered++;
+    }
+    assert.equal(answered, sent);
+    c.socket.destroy();
+  });
+});

@@ -8,9 +8,10 @@ import { parseRequestHead, type RequestHead } from './head.js';
  * JavaScript layer (IncomingMessage, ServerResponse, their streams and events) is most of what a
  * polling message costs. On a plain http.Server the engine takes each new connection itself and
  * answers the requests under its path that fit a strict subset ({@link parseRequestHead}): a
- * string scan of the head, one write per answer. The first request outside the subset or the path
- * (a page, an upgrade, a chunked body, anything malformed) hands the connection with its unread
- * bytes to node:http, which then serves it as if it had had it from the start.
+ * string scan of the head, one write per answer; a WebSocket upgrade under the path goes straight
+ * to the engine. The first request outside the subset or the path (a page, a chunked body,
+ * anything malformed) hands the connection with its unread bytes to node:http, which then serves
+ * it as if it had had it from the start.
  */
 
 /** What the owner of the path provides. */
@@ -46,7 +47,12 @@ export class OwnedHttp {
    */
   static takeOver(server: HttpServer, handler: OwnedHttpHandler): OwnedHttp | undefined {
     const nodeListener = (http as unknown as { _connectionListener?: ConnectionListener })._connectionListener;
-    if (typeof nodeListener !== 'function' || !server.listeners('connection').includes(nodeListener)) {
+    if (
+      typeof nodeListener !== 'function' ||
+      !server.listeners('connection').includes(nodeListener) ||
+      // The parser combines repeated headers as node does by default only.
+      (server as { joinDuplicateHeaders?: boolean }).joinDuplicateHeaders === true
+    ) {
       return undefined;
     }
     const owned = new OwnedHttp(server, nodeListener, handler);
@@ -153,6 +159,10 @@ function onSocketEnd(this: TaggedSocket): void {
 
 function onSocketClose(this: TaggedSocket): void {
   this[kConnection]?.onClose();
+}
+
+function onSocketDrain(this: TaggedSocket): void {
+  this[kConnection]?.onDrain();
 }
 
 // 'close' follows every error; the connection is cleaned up there.
@@ -276,15 +286,23 @@ export class OwnedConnection {
     current?.gone();
   }
 
+  /** The answers written so far have left: go on with the requests read meanwhile. */
+  onDrain(): void {
+    if (this.closed || this.current !== undefined) return;
+    this.socket.resume();
+    this.process();
+  }
+
   /** Called by the sweep when {@link deadline} passed. */
   expire(): void {
-    if (this.closed) return;
-    if (this.idle) {
+    if (this.closed || this.idle) {
+      // Idle, or a 408 that could not be delivered within a second or two.
       this.socket.destroy();
       return;
     }
     // A head or a body that does not arrive in time, answered as node:http does.
     this.closed = true;
+    this.deadline = deadlineIn(1);
     const socket = this.socket;
     socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () =>
       socket.destroy(),
@@ -297,6 +315,13 @@ export class OwnedConnection {
     this.processing = true;
     try {
       while (!this.closed && this.current === undefined && this.unread !== undefined) {
+        if (this.socket.writableNeedDrain) {
+          // A client that sends requests without reading the answers: stop reading until it does.
+          this.socket.pause();
+          this.socket.once('drain', onSocketDrain);
+          this.deadline = deadlineIn(this.owner.server.requestTimeout);
+          return;
+        }
         const parsed = parseRequestHead(this.unread, this.owner.maxHeaderSize, this.owner.handler.owns);
         if (parsed.kind === 'incomplete') {
           if (this.deadline === 0) this.deadline = deadlineIn(this.owner.server.headersTimeout);
@@ -370,6 +395,8 @@ export class OwnedConnection {
     const socket = this.socket;
     if (closeConnection) {
       this.closed = true;
+      // A client that never reads the last answer does not keep the socket past the request timeout.
+      this.deadline = deadlineIn(this.owner.server.requestTimeout);
       socket.end(response, () => socket.destroy());
       return;
     }
