@@ -325,6 +325,24 @@ describe('the engine answers polling HTTP itself', () => {
     await c.closed;
   });
 
+  test('a head started on a kept-alive connection has headersTimeout, not keepAliveTimeout', async () => {
+    const f = await start();
+    f.http.keepAliveTimeout = 100;
+    const c = await RawConnection.open(f.port);
+    await handshake(c);
+    // Half a head, then the rest once the keep-alive deadline (at most ~2.1 s: the deadline is up
+    // to a second late, the sweep runs each second) has certainly passed.
+    c.write(HANDSHAKE.slice(0, 20));
+    const idleClosed = await Promise.race([
+      c.closed.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000)),
+    ]);
+    assert.equal(idleClosed, false, 'closed while the head was arriving');
+    c.write(HANDSHAKE.slice(20));
+    assert.equal((await c.response()).status, 200);
+    c.socket.destroy();
+  });
+
   test('an idle keep-alive connection closes after keepAliveTimeout', async () => {
     const f = await start();
     f.http.keepAliveTimeout = 100;

@@ -252,6 +252,10 @@ export class OwnedConnection {
       if (rest !== undefined) this.keepUnread(rest);
       if (this.body.remaining === 0) this.finishBody();
     } else {
+      // The first bytes of a new head end the keep-alive wait: the head now has headersTimeout.
+      if (this.current === undefined && this.unread === undefined) {
+        this.deadline = deadlineIn(this.owner.server.headersTimeout);
+      }
       this.keepUnread(data);
     }
     if (this.current === undefined) {
