@@ -133,6 +133,13 @@ const getOf = (sid: string): string => `GET /e/?EIO=4&transport=polling&sid=${si
 const postOf = (sid: string, body: string, extra = ''): string =>
   `POST /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 
+/** The POST just written is answered `ok`, and the next GET brings back its echo. */
+async function assertEchoed(c: RawConnection, sid: string, expected: string): Promise<void> {
+  assert.equal((await c.response()).body, 'ok');
+  c.write(getOf(sid));
+  assert.equal((await c.response()).body, expected);
+}
+
 async function handshake(c: RawConnection): Promise<string> {
   c.write(HANDSHAKE);
   const answer = await c.response();
@@ -140,11 +147,18 @@ async function handshake(c: RawConnection): Promise<string> {
   return (JSON.parse(answer.body.slice(1)) as { sid: string }).sid;
 }
 
+/** A fixture, one raw connection, and a session opened on it. */
+async function startWithSession(
+  options: Partial<EngineOptions> = {},
+): Promise<{ f: OwnedFixture; c: RawConnection; sid: string }> {
+  const f = await start(options);
+  const c = await RawConnection.open(f.port);
+  return { f, c, sid: await handshake(c) };
+}
+
 describe('the engine answers polling HTTP itself', () => {
   test('a session runs on one keep-alive connection without node:http parsing a request', async () => {
-    const f = await start();
-    const c = await RawConnection.open(f.port);
-    const sid = await handshake(c);
+    const { f, c, sid } = await startWithSession();
     c.write(postOf(sid, '4héllo'));
     const ok = await c.response();
     assert.equal(ok.status, 200);
@@ -162,9 +176,7 @@ describe('the engine answers polling HTTP itself', () => {
   });
 
   test('with ownHttp off the same session is parsed by node:http', async () => {
-    const f = await start({ ownHttp: false });
-    const c = await RawConnection.open(f.port);
-    const sid = await handshake(c);
+    const { f, c, sid } = await startWithSession({ ownHttp: false });
     c.write(postOf(sid, '4x'));
     assert.equal((await c.response()).body, 'ok');
     assert.equal(f.nodeRequests, 2);
@@ -180,9 +192,7 @@ describe('the engine answers polling HTTP itself', () => {
   });
 
   test('pipelined requests are answered in order, a POST waiting behind a held GET', async () => {
-    const f = await start();
-    const c = await RawConnection.open(f.port);
-    const sid = await handshake(c);
+    const { f, c, sid } = await startWithSession();
     // The GET is held until the next ping; the POST behind it waits for that answer.
     c.write(getOf(sid) + postOf(sid, '4after'));
     const first = await c.response();
@@ -196,54 +206,40 @@ describe('the engine answers polling HTTP itself', () => {
   });
 
   test('a request outside the path hands the connection to node:http with its pipelined bytes', async () => {
-    const f = await start();
-    const c = await RawConnection.open(f.port);
-    const sid = await handshake(c);
+    const { f, c, sid } = await startWithSession();
     c.write(`GET /page HTTP/1.1\r\nHost: t\r\n\r\n${postOf(sid, '4via node')}`);
     const page = await c.response();
     assert.equal(page.body, 'page /page');
-    assert.equal((await c.response()).body, 'ok');
-    c.write(getOf(sid));
-    assert.equal((await c.response()).body, '4via node');
+    await assertEchoed(c, sid, '4via node');
     assert.equal(f.nodeRequests, 3);
     c.socket.destroy();
   });
 
   test('a chunked POST is read by node:http and its packets reach the session', async () => {
-    const f = await start();
-    const c = await RawConnection.open(f.port);
-    const sid = await handshake(c);
+    const { f, c, sid } = await startWithSession();
     c.write(
       `POST /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n` +
         '3\r\n4ch\r\n5\r\nunked\r\n0\r\n\r\n',
     );
-    assert.equal((await c.response()).body, 'ok');
-    c.write(getOf(sid));
-    assert.equal((await c.response()).body, '4chunked');
+    await assertEchoed(c, sid, '4chunked');
     assert.equal(f.nodeRequests, 2);
     c.socket.destroy();
   });
 
   test('a head and body arriving byte by byte are assembled', async () => {
-    const f = await start();
-    const c = await RawConnection.open(f.port);
-    const sid = await handshake(c);
+    const { f, c, sid } = await startWithSession();
     const bytes = Buffer.from(postOf(sid, '4slow\x1e4ly'));
     for (const byte of bytes) {
       c.write(Buffer.from([byte]));
       await new Promise((resolve) => setImmediate(resolve));
     }
-    assert.equal((await c.response()).body, 'ok');
-    c.write(getOf(sid));
-    assert.equal((await c.response()).body, '4slow\x1e4ly');
+    await assertEchoed(c, sid, '4slow\x1e4ly');
     assert.equal(f.nodeRequests, 0);
     c.socket.destroy();
   });
 
   test('a POST declaring more than maxPayload gets 413 and a closed connection; the session stays', async () => {
-    const f = await start({ maxPayload: 100 });
-    const c = await RawConnection.open(f.port);
-    const sid = await handshake(c);
+    const { f, c, sid } = await startWithSession({ maxPayload: 100 });
     c.write(postOf(sid, `4${'x'.repeat(200)}`));
     const refused = await c.response();
     assert.equal(refused.status, 413);
@@ -251,16 +247,12 @@ describe('the engine answers polling HTTP itself', () => {
     await c.closed;
     const d = await RawConnection.open(f.port);
     d.write(postOf(sid, '4fits'));
-    assert.equal((await d.response()).body, 'ok');
-    d.write(getOf(sid));
-    assert.equal((await d.response()).body, '4fits');
+    await assertEchoed(d, sid, '4fits');
     d.socket.destroy();
   });
 
   test('a refused request with a body skips the body and keeps the connection in step', async () => {
-    const f = await start();
-    const c = await RawConnection.open(f.port);
-    const sid = await handshake(c);
+    const { c, sid } = await startWithSession();
     c.write(postOf('unknown-sid', '4ignored') + postOf(sid, '4next'));
     const refused = await c.response();
     assert.equal(refused.status, 400);
@@ -292,9 +284,7 @@ describe('the engine answers polling HTTP itself', () => {
   });
 
   test('a client gone while its POST body is in flight frees the POST for the next one', async () => {
-    const f = await start();
-    const c = await RawConnection.open(f.port);
-    const sid = await handshake(c);
+    const { f, c, sid } = await startWithSession();
     c.write(`POST /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\nContent-Length: 50\r\n\r\n4part`);
     await new Promise((resolve) => setTimeout(resolve, 20));
     c.socket.destroy();
@@ -353,9 +343,7 @@ describe('the engine answers polling HTTP itself', () => {
   });
 
   test('server.close() closes idle owned connections at once', async () => {
-    const f = await start();
-    const c = await RawConnection.open(f.port);
-    const sid = await handshake(c);
+    const { f, c, sid } = await startWithSession();
     const held = await RawConnection.open(f.port);
     held.write(getOf(sid));
     await waitUntil(() => (f.sessions[0] as Session).writable, 3000, 'GET held');
