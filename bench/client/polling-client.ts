@@ -1,17 +1,18 @@
 /**
- * A minimal Engine.IO v4 / Socket.IO v5 long-polling client on node:http with a keep-alive Agent:
- * the open GET, `40` connect, one GET always held for server packets, and POSTs never overlapping
- * (Engine.IO refuses a second POST while one is pending), packets queued meanwhile and sent
- * together, separated by \x1e. It answers pings itself and hands every Socket.IO packet after the
- * connect to `onPacket`.
+ * A minimal Engine.IO v4 / Socket.IO v5 long-polling client speaking raw HTTP/1.1 over node:net
+ * (no node:http client: its cost would be the generator's, and would vary with how each server
+ * frames its answers). Two keep-alive connections per client, one request in flight on each: one
+ * for the GETs (the open request, then a GET always held for server packets), one for POSTs, which
+ * never overlap (Engine.IO refuses a second POST while one is pending); packets queued meanwhile
+ * are sent together, separated by \x1e. It answers pings itself and hands every Socket.IO packet
+ * after the connect to `onPacket`.
  */
-import { type Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 
 const SEP = '\x1e';
 
 export interface PollingClientOptions {
   port: number;
-  agent: Agent;
   host?: string;
   path?: string;
   onPacket?: (text: string) => void;
@@ -23,37 +24,87 @@ interface HttpReply {
   body: string;
 }
 
-function httpRequest(
-  opts: { host: string; port: number; path: string; agent: Agent },
-  method: 'GET' | 'POST',
-  body?: string,
-): Promise<HttpReply> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = {};
+/**
+ * One keep-alive HTTP/1.1 connection with at most one request in flight. Answers must carry a
+ * Content-Length (every Engine.IO server here sends one); `Connection: close` reconnects on the
+ * next request.
+ */
+class RawHttpConnection {
+  private socket: Socket | undefined;
+  private buffered: Buffer | undefined;
+  private pending: { resolve: (reply: HttpReply) => void; reject: (err: Error) => void } | undefined;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+  ) {}
+
+  request(method: 'GET' | 'POST', path: string, body?: string): Promise<HttpReply> {
+    if (this.pending !== undefined) return Promise.reject(new Error('request already in flight'));
+    const socket = this.socket ?? this.open();
+    let head = `${method} ${path} HTTP/1.1\r\nHost: ${this.host}:${this.port}\r\n`;
     if (body !== undefined) {
-      headers['content-type'] = 'text/plain;charset=UTF-8';
-      headers['content-length'] = Buffer.byteLength(body);
+      head += `Content-Type: text/plain;charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
     }
-    const req = request({
-      host: opts.host,
-      port: opts.port,
-      path: opts.path,
-      agent: opts.agent,
-      method,
-      headers,
+    socket.write(body === undefined ? `${head}\r\n` : `${head}\r\n${body}`);
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
     });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString();
-        resolve({ status: res.statusCode ?? 0, body: text });
-      });
-      res.on('error', reject);
+  }
+
+  close(): void {
+    this.socket?.destroy();
+    this.socket = undefined;
+  }
+
+  private open(): Socket {
+    const socket = connect(this.port, this.host);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      if (this.socket === socket) this.socket = undefined;
+      this.buffered = undefined;
+      this.fail(new Error('connection closed'));
     });
-    req.on('error', reject);
-    req.end(body);
-  });
+    this.socket = socket;
+    return socket;
+  }
+
+  private fail(err: Error): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.reject(err);
+  }
+
+  private onData(chunk: Buffer): void {
+    const data = this.buffered === undefined ? chunk : Buffer.concat([this.buffered, chunk]);
+    const end = data.indexOf('\r\n\r\n');
+    if (end === -1) {
+      this.buffered = data;
+      return;
+    }
+    const head = data.toString('latin1', 0, end);
+    const lengthAt = head.search(/\r\ncontent-length:/i);
+    if (lengthAt === -1) {
+      this.buffered = undefined;
+      this.fail(new Error(`answer without Content-Length: ${head.slice(0, head.indexOf('\r\n'))}`));
+      this.close();
+      return;
+    }
+    const length = Number.parseInt(head.slice(lengthAt + 17), 10);
+    if (data.length < end + 4 + length) {
+      this.buffered = data;
+      return;
+    }
+    this.buffered = data.length > end + 4 + length ? data.subarray(end + 4 + length) : undefined;
+    const status = Number(head.slice(9, 12));
+    const body = data.toString('utf8', end + 4, end + 4 + length);
+    if (/\r\nconnection: *close/i.test(head)) this.close();
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.resolve({ status, body });
+  }
 }
 
 export class PollingClient {
@@ -67,8 +118,13 @@ export class PollingClient {
   onPacket: ((text: string) => void) | undefined;
   onClose: ((reason: string) => void) | undefined;
 
+  private readonly gets: RawHttpConnection;
+  private readonly posts: RawHttpConnection;
+
   constructor(private readonly opts: PollingClientOptions) {
     this.host = opts.host ?? '127.0.0.1';
+    this.gets = new RawHttpConnection(this.host, opts.port);
+    this.posts = new RawHttpConnection(this.host, opts.port);
     this.basePath = `${opts.path ?? '/socket.io/'}?EIO=4&transport=polling`;
     this.onPacket = opts.onPacket;
     this.onClose = opts.onClose;
@@ -103,7 +159,7 @@ export class PollingClient {
     if (!this.posting) void this.flush();
   }
 
-  /** Stops polling; the server times the session out (or the process exits first). */
+  /** Stops polling and closes both connections (the server sees the held GET go). */
   close(): void {
     this.finish('client close');
   }
@@ -111,11 +167,13 @@ export class PollingClient {
   private finish(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.gets.close();
+    this.posts.close();
     this.onClose?.(reason);
   }
 
   private req(method: 'GET' | 'POST', path: string, body?: string): Promise<HttpReply> {
-    return httpRequest({ host: this.host, port: this.opts.port, path, agent: this.opts.agent }, method, body);
+    return method === 'GET' ? this.gets.request('GET', path) : this.posts.request('POST', path, body);
   }
 
   private async flush(): Promise<void> {

@@ -2,7 +2,6 @@
  * polling: `clients` long-polling clients; each POSTs an `echo` event (no ack) and gets `echo`
  * back on its held GET, one message in flight per client. Every reply is checked and timed.
  */
-import { Agent } from 'node:http';
 import { PollingClient } from '../client/polling-client.js';
 import { cpuSeconds } from '../proc.js';
 import { LatencyHistogram } from '../stats.js';
@@ -13,7 +12,6 @@ export const polling: LoadFn = async (ctx) => {
   const warmupMs = param(ctx, 'warmupMs');
   const durationMs = param(ctx, 'durationMs');
   const notes: string[] = [];
-  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
   const hist = new LatencyHistogram();
   let running = false;
   let timing = false;
@@ -44,7 +42,7 @@ export const polling: LoadFn = async (ctx) => {
   const worker = async (): Promise<void> => {
     while (next < nClients && Date.now() < deadline) {
       const index = next++;
-      const client = new PollingClient({ port: ctx.port, agent });
+      const client = new PollingClient({ port: ctx.port });
       const peer: Peer = { client, index, seq: 0, sentAt: 0 };
       client.onPacket = (text) => {
         if (text !== `42["echo",${index},${peer.seq}]`) {
@@ -99,7 +97,6 @@ export const polling: LoadFn = async (ctx) => {
   if (wrong > 0) notes.push(`${wrong} unexpected packets`);
   if (closed > 0) notes.push(`${closed} sessions closed by the server`);
   for (const p of peers) p.client.close();
-  agent.destroy();
   const messages = received - received0;
   return {
     metrics: {
