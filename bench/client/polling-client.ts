@@ -121,7 +121,7 @@ export class PollingClient {
   private readonly gets: RawHttpConnection;
   private readonly posts: RawHttpConnection;
 
-  constructor(private readonly opts: PollingClientOptions) {
+  constructor(opts: PollingClientOptions) {
     this.host = opts.host ?? '127.0.0.1';
     this.gets = new RawHttpConnection(this.host, opts.port);
     this.posts = new RawHttpConnection(this.host, opts.port);
