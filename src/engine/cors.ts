@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { RequestSource } from './http/exchange.js';
 import type { CorsOptions } from './options.js';
 
 /** CORS headers for one request: those for every answer, and those only a preflight answer carries. */
@@ -34,7 +35,7 @@ function staticAllow(
 
 function build(
   options: CorsOptions,
-  req: { readonly headers: IncomingHttpHeaders },
+  req: Pick<RequestSource, 'headers'>,
   allow: string | false,
   vary: boolean,
 ): CorsHeaders {
@@ -64,7 +65,7 @@ function build(
 /** Computes the CORS headers for a request (asynchronously when the origin rule is a function). */
 export function corsHeaders(
   options: CorsOptions,
-  req: { readonly headers: IncomingHttpHeaders },
+  req: Pick<RequestSource, 'headers'>,
   done: (headers: CorsHeaders) => void,
 ): void {
   const origin = req.headers.origin;

@@ -1,5 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { EngineError } from './errors.js';
+import type { RequestSource } from './http/exchange.js';
 import type { TransportName } from './types.js';
 
 /** An Engine.IO HTTP request or upgrade, parsed once. */
@@ -108,7 +108,7 @@ class ParsedRequestInfo implements RequestInfo {
  * sessions (unknown sid and transport mismatches are the server's to decide).
  */
 export function parseRequest(
-  req: { readonly url?: string | undefined; readonly method?: string | undefined; readonly headers: IncomingHttpHeaders },
+  req: Pick<RequestSource, 'url' | 'method' | 'headers'>,
   transports: readonly TransportName[],
   isUpgrade: boolean,
 ): ParsedRequest {
