@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import type { EngineOptions } from '../../src/engine/options.js';
@@ -181,6 +182,18 @@ describe('the engine answers polling HTTP itself', () => {
     assert.equal((await c.response()).body, 'ok');
     assert.equal(f.nodeRequests, 2);
     c.socket.destroy();
+  });
+
+  test('a TLS server, or one joining duplicate headers, keeps node:http on its connections', () => {
+    for (const server of [createHttpsServer(), createServer({ joinDuplicateHeaders: true })]) {
+      const before = server.rawListeners('connection');
+      new EngineServer({ onSession: () => ({ onMessage() {}, onClose() {} }) }, { path: '/e/' }).attach(server);
+      assert.deepEqual(server.rawListeners('connection'), before);
+    }
+    const plain = createServer();
+    const before = plain.rawListeners('connection');
+    new EngineServer({ onSession: () => ({ onMessage() {}, onClose() {} }) }, { path: '/e/' }).attach(plain);
+    assert.notDeepEqual(plain.rawListeners('connection'), before);
   });
 
   test('allowRequest (which takes an IncomingMessage) leaves HTTP to node:http', async () => {
