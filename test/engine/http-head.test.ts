@@ -78,6 +78,11 @@ describe('request heads the engine answers itself', () => {
     assert.deepEqual({ ...head(raw).headers }, { ...(await nodeHeaders(raw)) });
   });
 
+  test('a Connection token beside U+00A0 is no token (node does not take it for space)', () => {
+    const h = head('GET /e/ HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, \xa0close\r\n\r\n');
+    assert.equal(h.close, false);
+  });
+
   test('field values keep a trailing U+00A0: only spaces and tabs are trimmed', () => {
     assert.equal(head('GET / HTTP/1.1\r\nHost: a\r\nX: \xa0v\xa0 \r\n\r\n').headers.x, '\xa0v\xa0');
   });
@@ -124,6 +129,9 @@ describe('request heads the engine answers itself', () => {
     ['Upgrade without Connection: upgrade', 'GET /e/ HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n'],
     ['Connection: upgrade without Upgrade', 'GET /e/ HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n'],
     ['an upgrade by POST', 'POST /e/ HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n'],
+    ['a tab after an upgrade token', 'GET /e/ HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\t\r\nUpgrade: websocket\r\n\r\n'],
+    ['two spaces before a Connection value', 'GET /e/ HTTP/1.1\r\nHost: a\r\nConnection:  close\r\n\r\n'],
+    ['a space after a Content-Length value', 'POST /e/ HTTP/1.1\r\nHost: a\r\nContent-Length: 2 \r\n\r\n'],
     ['an upgrade with a body', 'GET /e/ HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 1\r\n\r\n'],
   ];
   for (const [what, text] of foreign) {

@@ -95,6 +95,9 @@ const KNOWN_NAMES = new Map(
   ]),
 );
 
+/** Headers node:http parses the values of itself (connection semantics, body length). */
+const SPECIAL_VALUES = new Set(['connection', 'content-length', 'upgrade', 'proxy-connection']);
+
 /** Headers whose presence puts the request outside the subset. */
 const FOREIGN_HEADERS = new Set(['transfer-encoding', 'expect']);
 
@@ -146,7 +149,8 @@ function connectionTokens(value: string | undefined): ConnectionTokens {
   let close = false;
   let upgrade = false;
   for (const token of value.toLowerCase().split(',')) {
-    const t = token.trim();
+    // Spaces and tabs only: `trim` would also strip U+00A0, which node does not take for space.
+    const t = trimOws(token, 0, token.length);
     if (t === 'close') close = true;
     else if (t === 'upgrade') upgrade = true;
   }
@@ -200,6 +204,12 @@ export function parseRequestHead(
       if (FOREIGN_HEADERS.has(name)) return FOREIGN;
     }
     const value = trimOws(text, colon + 1, next);
+    // node's parser reads these values with its own state machines, whose whitespace handling
+    // differs from plain trimming (a tab after `Upgrade`, say, makes a request no upgrade): only
+    // the plain spelling, at most one space after the colon, is taken here.
+    if (SPECIAL_VALUES.has(name) && value.length !== next - colon - (text.charCodeAt(colon + 1) === 32 ? 2 : 1)) {
+      return FOREIGN;
+    }
     if (name === 'content-length') {
       // One declaration only: a second one, even equal, is left to node:http's rules.
       if (contentLength !== undefined || !DIGITS.test(value)) return FOREIGN;
