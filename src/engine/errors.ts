@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { closingAnswer } from './http/answer.js';
 
 /** Why the server refused an HTTP request or a WebSocket upgrade. */
 export type EngineErrorCode =
@@ -38,12 +39,6 @@ export function errorBody(error: EngineError): string {
   return JSON.stringify({ code: info.code, message: error.message || info.message });
 }
 
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  400: 'Bad Request',
-  403: 'Forbidden',
-  413: 'Payload Too Large',
-};
-
 /** Refuses a WebSocket upgrade: a raw HTTP/1.1 response with the JSON body, then the socket is destroyed. */
 export function writeUpgradeError(socket: Duplex, error: EngineError): void {
   socket.on('error', ignoreSocketError);
@@ -51,15 +46,7 @@ export function writeUpgradeError(socket: Duplex, error: EngineError): void {
     socket.destroy();
     return;
   }
-  const body = errorBody(error);
-  const status = ENGINE_ERRORS[error.code].status;
-  const response =
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n` +
-    'Connection: close\r\n' +
-    'Content-Type: application/json\r\n' +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-    '\r\n' +
-    body;
+  const response = closingAnswer(ENGINE_ERRORS[error.code].status, 'application/json', errorBody(error));
   const timer = setTimeout(() => socket.destroy(), 1000);
   timer.unref();
   socket.end(response, () => {

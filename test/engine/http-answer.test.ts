@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { deadlineIn, encodeResponse } from '../../src/engine/http/answer.js';
+import { closingAnswer, deadlineIn, encodeResponse } from '../../src/engine/http/answer.js';
 
 function text(bytes: Buffer | undefined): string {
   assert.ok(bytes !== undefined, 'an answer');
@@ -66,5 +66,13 @@ describe('answers of the engine’s HTTP path', () => {
     const after = Date.now();
     assert.ok(deadline >= before + 5000, `deadline ${deadline - before} ms ahead`);
     assert.ok(deadline <= after + 7000, `deadline ${deadline - after} ms ahead`);
+  });
+});
+
+describe('closing answers (refusals, 408, 500)', () => {
+  test('status text from node’s table, the content type and body given, Connection: close', () => {
+    const answer = text(closingAnswer(403, 'application/json', '{"code":4}'));
+    assert.match(answer, /^HTTP\/1\.1 403 Forbidden\r\nContent-Type: application\/json\r\nContent-Length: 10\r\nDate: .+ GMT\r\nConnection: close\r\n\r\n\{"code":4\}$/);
+    assert.match(text(closingAnswer(408)), /^HTTP\/1\.1 408 Request Timeout\r\nContent-Length: 0\r\nDate: .+\r\nConnection: close\r\n\r\n$/);
   });
 });

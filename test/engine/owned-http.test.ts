@@ -148,6 +148,15 @@ async function handshake(c: RawConnection): Promise<string> {
   return (JSON.parse(answer.body.slice(1)) as { sid: string }).sid;
 }
 
+/** Sends `bytes` on a new connection; resolves with the one answer once the server has closed it. */
+async function lastAnswer(f: OwnedFixture, bytes: string): Promise<Response> {
+  const c = await RawConnection.open(f.port);
+  c.write(bytes);
+  const answer = await c.response();
+  await c.closed;
+  return answer;
+}
+
 /** A fixture, one raw connection, and a session opened on it. */
 async function startWithSession(
   options: Partial<EngineOptions> = {},
@@ -276,21 +285,15 @@ describe('the engine answers polling HTTP itself', () => {
 
   test('Connection: close is answered with Connection: close and the connection ends', async () => {
     const f = await start();
-    const c = await RawConnection.open(f.port);
-    c.write('GET /e/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
-    const answer = await c.response();
+    const answer = await lastAnswer(f, 'GET /e/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
     assert.equal(answer.status, 200);
     assert.equal(answer.headers.connection, 'close');
-    await c.closed;
   });
 
   test('malformed bytes get node:http’s 400 and the server serves the next client', async () => {
     const f = await start();
-    const c = await RawConnection.open(f.port);
-    c.write('GET /e/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n');
-    const answer = await c.response();
+    const answer = await lastAnswer(f, 'GET /e/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n');
     assert.equal(answer.status, 400);
-    await c.closed;
     const d = await RawConnection.open(f.port);
     await handshake(d);
     d.socket.destroy();
@@ -310,22 +313,16 @@ describe('the engine answers polling HTTP itself', () => {
 
   test('an invalid header value from the options answers 500 instead of splitting the head', async () => {
     const f = await start({ cors: { origin: '*', exposedHeaders: 'x\r\nInjected: 1' } });
-    const c = await RawConnection.open(f.port);
-    c.write(HANDSHAKE);
-    const answer = await c.response();
+    const answer = await lastAnswer(f, HANDSHAKE);
     assert.equal(answer.status, 500);
     assert.equal(answer.headers.injected, undefined);
-    await c.closed;
   });
 
   test('a head that stalls past headersTimeout gets 408', async () => {
     const f = await start();
     f.http.headersTimeout = 200;
-    const c = await RawConnection.open(f.port);
-    c.write('GET /e/?EIO=4&transport=polling HTTP/1.1\r\nHost:');
-    const answer = await c.response();
+    const answer = await lastAnswer(f, 'GET /e/?EIO=4&transport=polling HTTP/1.1\r\nHost:');
     assert.equal(answer.status, 408);
-    await c.closed;
   });
 
   test('a head started on a kept-alive connection has headersTimeout, not keepAliveTimeout', async () => {
@@ -333,13 +330,14 @@ describe('the engine answers polling HTTP itself', () => {
     f.http.keepAliveTimeout = 100;
     const c = await RawConnection.open(f.port);
     await handshake(c);
-    // Half a head, then the rest once the keep-alive deadline (at most ~2.1 s: the deadline is up
-    // to a second late, the sweep runs each second) has certainly passed.
+    // A second connection goes idle after the first: once the sweep has closed it, the first's
+    // keep-alive deadline has passed too, and only the half head it then received keeps it open.
+    const control = await RawConnection.open(f.port);
+    await handshake(control);
     c.write(HANDSHAKE.slice(0, 20));
-    const idleClosed = await Promise.race([
-      c.closed.then(() => true),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000)),
-    ]);
+    await control.closed;
+    await new Promise((resolve) => setImmediate(resolve));
+    const idleClosed = c.ended;
     assert.equal(idleClosed, false, 'closed while the head was arriving');
     c.write(HANDSHAKE.slice(20));
     assert.equal((await c.response()).status, 200);

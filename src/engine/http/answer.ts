@@ -67,12 +67,6 @@ function headerLines(headers: OutgoingHttpHeaders): string | undefined {
   return result;
 }
 
-/** The answer when the application's headers cannot be sent (a value with a line break). */
-export const SERVER_ERROR = Buffer.from(
-  'HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
-  'latin1',
-);
-
 /**
  * The whole answer in one buffer: the head in latin1 (as node writes headers), the body in UTF-8;
  * undefined when a header name or value is invalid.
@@ -102,6 +96,29 @@ export function encodeResponse(
   }
   const lines = headerLines(headers);
   if (lines === undefined) return undefined;
+  const out = build(status, lines, body, close, keepAliveSeconds, date);
+  if (cacheable) cachedAnswers.set(headers, { date, status, body, close, keepAliveSeconds, bytes: out });
+  return out;
+}
+
+/**
+ * A last answer before the connection closes, from the server's own constants (no header of the
+ * application to check): refusals of upgrades, 408, 500.
+ */
+export function closingAnswer(status: number, contentType?: string, body = ''): Buffer {
+  const lines = contentType === undefined ? '' : `Content-Type: ${contentType}\r\n`;
+  return build(status, lines, body, true, 0, httpDate());
+}
+
+/** The answer's bytes from checked header lines. */
+function build(
+  status: number,
+  lines: string,
+  body: string,
+  close: boolean,
+  keepAliveSeconds: number,
+  date: string,
+): Buffer {
   const bodyLength = Buffer.byteLength(body);
   const keepAlive = close
     ? 'Connection: close\r\n'
@@ -114,7 +131,6 @@ export function encodeResponse(
   const out = Buffer.allocUnsafe(head.length + bodyLength);
   out.write(head, 0, 'latin1');
   if (bodyLength > 0) out.write(body, head.length, 'utf8');
-  if (cacheable) cachedAnswers.set(headers, { date, status, body, close, keepAliveSeconds, bytes: out });
   return out;
 }
 

@@ -1,5 +1,5 @@
 import http, { type Server as HttpServer, type OutgoingHttpHeaders } from 'node:http';
-import { deadlineIn, encodeResponse, SERVER_ERROR } from './answer.js';
+import { closingAnswer, deadlineIn, encodeResponse } from './answer.js';
 import type { Socket } from 'node:net';
 import type { BodySink, GoneWatcher, HttpExchange, RequestSource } from './exchange.js';
 import { parseRequestHead, type RequestHead } from './head.js';
@@ -33,7 +33,7 @@ type TaggedSocket = Socket & { [kConnection]?: OwnedConnection };
 
 /** The connections of one http.Server that the engine answers itself. */
 export class OwnedHttp {
-  readonly connections = new Set<OwnedConnection>();
+  private readonly connections = new Set<OwnedConnection>();
   private sweepTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -128,11 +128,11 @@ export class OwnedHttp {
   }
 
   closeIdle(): void {
-    for (const connection of [...this.connections]) if (connection.idle) connection.socket.destroy();
+    for (const connection of this.connections) if (connection.idle) connection.socket.destroy();
   }
 
   closeAll(): void {
-    for (const connection of [...this.connections]) connection.socket.destroy();
+    for (const connection of this.connections) connection.socket.destroy();
   }
 
   /** Closes connections past their deadline: idle keep-alive, or a head or body that stalls. */
@@ -144,7 +144,8 @@ export class OwnedHttp {
       return;
     }
     const now = Date.now();
-    for (const connection of [...this.connections]) {
+    // No copy: a destroyed socket's 'close' (which forgets it) comes on a later tick.
+    for (const connection of this.connections) {
       if (connection.deadline !== 0 && now >= connection.deadline) connection.expire();
     }
   }
@@ -274,9 +275,7 @@ export class OwnedConnection {
     this.closed = true;
     this.deadline = deadlineIn(1);
     const socket = this.socket;
-    socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () =>
-      socket.destroy(),
-    );
+    socket.end(closingAnswer(408), () => socket.destroy());
   }
 
   /** Parses and dispatches the requests in {@link unread}, one at a time. */
@@ -491,7 +490,7 @@ export class OwnedExchange implements HttpExchange, RequestSource {
     const response = encodeResponse(status, headers, body, close, this.connection.keepAliveSeconds);
     // Invalid header values (a CORS or cookie option with a line break) could split the head:
     // node:http throws there; here the answer is a 500 and the connection closes.
-    if (response === undefined) this.connection.reply(this, SERVER_ERROR, true);
+    if (response === undefined) this.connection.reply(this, closingAnswer(500), true);
     else this.connection.reply(this, response, close);
   }
 
