@@ -37,7 +37,7 @@ export {
   type PacketType,
   RECORD_SEPARATOR,
 } from './packet.js';
-export { matchesPath, type ParsedRequest, parseRequest, type RequestInfo } from './request.js';
+export { matchesPath, type ParsedRequest, parseRequest, type RequestInfo, RequestTarget } from './request.js';
 export { EngineServer } from './server.js';
 export { summarizeRequest } from './types.js';
 export type {

@@ -218,8 +218,9 @@ export function resolveOptions(options: Partial<EngineOptions> = {}): ResolvedEn
     Object.entries(options).filter(([, value]) => value !== undefined),
   ) as Partial<EngineOptions>;
   const merged = { ...DEFAULTS, ...defined };
+  // '/' (every path) becomes '' here, so that the path check matches every target, as engine.io's.
   const trimmed = merged.path.replace(/\/+$/, '');
-  const basePath = trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+  const basePath = trimmed === '' || trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
   const cookie =
     merged.cookie === false
       ? false

@@ -2,28 +2,35 @@ import type { Server as HttpServer, IncomingMessage, OutgoingHttpHeaders, Server
 import type { Duplex } from 'node:stream';
 import { corsHeaders } from './cors.js';
 import { type EngineError, ignoreSocketError, writeUpgradeError } from './errors.js';
-import { HeartbeatSweep } from './heartbeat.js';
+import { Heartbeat } from './heartbeat.js';
 import { type HttpExchange, incomingOf, NodeExchange, type RequestSource, refuse } from './http/exchange.js';
 import { OwnedHttp } from './http/owned.js';
 import { randomId } from './ids.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveOptions } from './options.js';
 import { type EnginePacket, encodePacketPolling } from './packet.js';
-import { matchesPath, parseRequest } from './request.js';
+import { matchesPath, parseRequest, RequestTarget } from './request.js';
 import { Session, type SessionHost } from './session.js';
 import { PollingTransport } from './transports/polling.js';
 import { NO_HEADERS } from './transports/transport.js';
-import { WebSocketAcceptor } from './transports/websocket.js';
-import type { EngineHandler, EngineSession, TransportName } from './types.js';
+import { WebSocketAcceptor, type WebSocketTransport } from './transports/websocket.js';
+import { type EngineHandler, type EngineSession, summarizeRequest, type TransportName } from './types.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Lets the layer above take some requests under the engine's path before the engine sees them. */
 export interface AttachHooks {
-  /** Called for each upgrade under the path; returning true means the hook handled it. */
-  interceptUpgrade?: (req: RequestSource, socket: Duplex, head: Buffer) => boolean;
+  /** Called for each upgrade under the path, with its target as the engine read it; returning true means the hook handled it. */
+  interceptUpgrade?: (req: RequestSource, socket: Duplex, head: Buffer, target: RequestTarget) => boolean;
 }
 
 const CLOSING: EngineError = Object.freeze({ code: 'BAD_REQUEST', message: 'Server is closing' });
+/** A request target the engine cannot read (it cannot come from a client that reached our path). */
+const BAD_TARGET: EngineError = Object.freeze({ code: 'BAD_REQUEST', message: 'Bad request target' });
+
+/** Completes nothing: the WebSocket the acceptor just opened is closed at once (a close frame). */
+function closeAtOnce(ws: WebSocketTransport): void {
+  ws.close();
+}
 
 /**
  * An Engine.IO v4 server: the session table, handshakes, long-polling requests and WebSocket
@@ -45,9 +52,7 @@ export class EngineServer {
     this.acceptor = new WebSocketAcceptor(this.options);
     this.host = {
       options: this.options,
-      heartbeat: new HeartbeatSweep(this.options.pingInterval, this.options.pingTimeout, () =>
-        this.table.values(),
-      ),
+      heartbeat: new Heartbeat(this.options.pingInterval, this.options.pingTimeout),
       remove: (session) => {
         if (this.table.get(session.id) === session) this.table.delete(session.id);
       },
@@ -74,19 +79,21 @@ export class EngineServer {
     const prior = httpServer.listeners('request') as RequestListener[];
     httpServer.removeAllListeners('request');
     httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (matchesPath(req.url, basePath)) {
-        this.handleRequest(new NodeExchange(req, res));
+      const target = RequestTarget.parse(req.url);
+      if (target?.isUnder(basePath)) {
+        this.handleRequest(new NodeExchange(req, res), target);
         return;
       }
       for (const listener of prior) listener.call(httpServer, req, res);
     });
-    const upgrade = (req: RequestSource, socket: Duplex, head: Buffer): void => {
-      if (hooks.interceptUpgrade?.(req, socket, head)) return;
-      this.handleUpgrade(req, socket, head);
+    const upgrade = (req: RequestSource, socket: Duplex, head: Buffer, target: RequestTarget): void => {
+      if (hooks.interceptUpgrade?.(req, socket, head, target)) return;
+      this.handleUpgrade(req, socket, head, target);
     };
     httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (matchesPath(req.url, basePath)) {
-        upgrade(req, socket, head);
+      const target = RequestTarget.parse(req.url);
+      if (target?.isUnder(basePath)) {
+        upgrade(req, socket, head, target);
       } else if (httpServer.listenerCount('upgrade') === 1) {
         // Nobody else will answer this upgrade.
         socket.on('error', ignoreSocketError);
@@ -97,7 +104,11 @@ export class EngineServer {
       OwnedHttp.takeOver(httpServer, {
         owns: (url) => matchesPath(url, basePath),
         handle: (exchange) => this.handleRequest(exchange),
-        upgrade,
+        upgrade: (req, socket, head) => {
+          const target = RequestTarget.parse(req.url);
+          if (target === undefined) writeUpgradeError(socket, BAD_TARGET);
+          else upgrade(req, socket, head, target);
+        },
       });
     }
   }
@@ -111,11 +122,14 @@ export class EngineServer {
     return o.ownHttp && o.transports.includes('polling') && o.allowRequest === undefined && o.generateId === undefined;
   }
 
-  /** Handles one HTTP request under our path: CORS, handshake, or a session's poll or post. */
-  handleRequest(exchange: HttpExchange): void {
+  /**
+   * Handles one HTTP request under our path: CORS, handshake, or a session's poll or post. `target`
+   * is the request target as read by the caller (read here when not given).
+   */
+  handleRequest(exchange: HttpExchange, target = RequestTarget.parse(exchange.request.url)): void {
     const cors = this.options.cors;
     if (cors === false) {
-      this.route(exchange, NO_HEADERS);
+      this.route(exchange, NO_HEADERS, target);
       return;
     }
     corsHeaders(cors, exchange.request, ({ common, preflight }) => {
@@ -124,18 +138,30 @@ export class EngineServer {
         exchange.reply(204, { ...common, ...preflight }, '');
         return;
       }
-      this.route(exchange, common);
+      this.route(exchange, common, target);
     });
   }
 
-  /** Handles one WebSocket upgrade under our path: a WebSocket handshake, or a probe of a polling session. */
-  handleUpgrade(req: RequestSource, socket: Duplex, head: Buffer): void {
+  /**
+   * Handles one WebSocket upgrade under our path: a WebSocket handshake, or a probe of a polling
+   * session. `target` is the request target as read by the caller (read here when not given).
+   */
+  handleUpgrade(
+    req: RequestSource,
+    socket: Duplex,
+    head: Buffer,
+    target = RequestTarget.parse(req.url),
+  ): void {
     socket.on('error', ignoreSocketError);
     if (this.closing) {
       writeUpgradeError(socket, CLOSING);
       return;
     }
-    const parsed = parseRequest(req, this.options.transports, true);
+    if (target === undefined) {
+      writeUpgradeError(socket, BAD_TARGET);
+      return;
+    }
+    const parsed = parseRequest(req, target, this.options.transports, true);
     if (!parsed.ok) {
       writeUpgradeError(socket, parsed.error);
       return;
@@ -146,7 +172,10 @@ export class EngineServer {
       if (session === undefined) {
         writeUpgradeError(socket, { code: 'SESSION_ID_UNKNOWN' });
       } else if (!this.options.allowUpgrades || !session.upgradable) {
-        writeUpgradeError(socket, { code: 'BAD_REQUEST' });
+        // A second WebSocket for a session that has one (or is getting one), or that cannot take
+        // one: as engine.io, the handshake completes and the new WebSocket is closed at once, so
+        // the client sees a close, not an HTTP error; the session and its transport go on.
+        this.acceptor.accept(req, socket, head, [], closeAtOnce);
       } else {
         this.acceptor.accept(req, socket, head, [], (probe) => session.attachProbe(probe));
       }
@@ -165,7 +194,7 @@ export class EngineServer {
           ws.destroy();
           return;
         }
-        const session = new Session(this.host, id, req, ws);
+        const session = new Session(this.host, id, summarizeRequest(req, target), ws);
         this.table.set(id, session);
         ws.sendPacket(this.openPacket(id, 'websocket'));
         session.start(this.handler.onSession(session));
@@ -177,15 +206,20 @@ export class EngineServer {
   async close(): Promise<void> {
     this.closing = true;
     for (const session of [...this.table.values()]) session.shutdown();
+    this.host.heartbeat.clear();
     await this.acceptor.drain(1000);
   }
 
-  private route(exchange: HttpExchange, headers: OutgoingHttpHeaders): void {
+  private route(exchange: HttpExchange, headers: OutgoingHttpHeaders, target: RequestTarget | undefined): void {
     if (this.closing) {
       refuse(exchange, CLOSING, headers);
       return;
     }
-    const parsed = parseRequest(exchange.request, this.options.transports, false);
+    if (target === undefined) {
+      refuse(exchange, BAD_TARGET, headers);
+      return;
+    }
+    const parsed = parseRequest(exchange.request, target, this.options.transports, false);
     if (!parsed.ok) {
       refuse(exchange, parsed.error, headers);
       return;
@@ -199,11 +233,11 @@ export class EngineServer {
       }
       return;
     }
-    this.handshake(exchange, headers);
+    this.handshake(exchange, headers, target);
   }
 
   /** A polling handshake: allowRequest, then a new session and its open packet. */
-  private handshake(exchange: HttpExchange, headers: OutgoingHttpHeaders): void {
+  private handshake(exchange: HttpExchange, headers: OutgoingHttpHeaders, target: RequestTarget): void {
     this.checkAllowed(exchange.incoming, (error) => {
       if (error !== undefined) {
         refuse(exchange, error, headers);
@@ -214,7 +248,12 @@ export class EngineServer {
         return;
       }
       const id = this.generateId(exchange.incoming);
-      const session = new Session(this.host, id, exchange.request, new PollingTransport(this.options.maxPayload));
+      const session = new Session(
+        this.host,
+        id,
+        summarizeRequest(exchange.request, target),
+        new PollingTransport(this.options.maxPayload),
+      );
       this.table.set(id, session);
       const cookie = this.cookie(id);
       PollingTransport.respond(

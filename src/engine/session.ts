@@ -1,23 +1,22 @@
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { HttpExchange, RequestSource } from './http/exchange.js';
+import type { HttpExchange } from './http/exchange.js';
 import { OutboundMessage, toOutbound } from './message.js';
 import type { ResolvedEngineOptions } from './options.js';
 import type { EnginePacket } from './packet.js';
 import type { PollingTransport } from './transports/polling.js';
 import type { QueuedItem, Transport, TransportFailure, TransportListener } from './transports/transport.js';
-import type { HeartbeatSubject, HeartbeatSweep } from './heartbeat.js';
+import { type Heartbeat, type HeartbeatSubject, HeartbeatState } from './heartbeat.js';
 import type { WebSocketTransport } from './transports/websocket.js';
-import {
-  type HandshakeRequest,
-  summarizeRequest,
-  type EngineCloseReason,
-  type EngineSession,
-  type Outbound,
-  type SendOptions,
-  type SendResult,
-  type SessionHandler,
-  type SessionState,
-  type TransportName,
+import type {
+  HandshakeRequest,
+  EngineCloseReason,
+  EngineSession,
+  Outbound,
+  SendOptions,
+  SendResult,
+  SessionHandler,
+  SessionState,
+  TransportName,
 } from './types.js';
 
 /** What a session needs of its server. */
@@ -26,7 +25,7 @@ export interface SessionHost {
   /** Forgets a session that has closed. */
   remove(session: Session): void;
   /** The shared heartbeat of the server's sessions. */
-  readonly heartbeat: HeartbeatSweep;
+  readonly heartbeat: Heartbeat;
 }
 
 const NOOP: QueuedItem = Object.freeze({ kind: 'packet', packet: Object.freeze({ type: 'noop' }) });
@@ -81,9 +80,9 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
    */
   private transportBacklog = -1;
   private flushScheduled = false;
-  /** Heartbeat state, swept by the server's one HeartbeatSweep. */
+  /** Heartbeat state, kept by the server's one Heartbeat. */
   heartbeatDue = -1;
-  awaitingPong = false;
+  heartbeatState: HeartbeatState = HeartbeatState.Out;
   private probe: WebSocketTransport | undefined;
   /** The probe answered `3probe`: messages are held for the new transport. */
   private upgrading = false;
@@ -93,11 +92,11 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   constructor(
     private readonly host: SessionHost,
     id: string,
-    request: RequestSource,
+    request: HandshakeRequest,
     transport: Transport,
   ) {
     this.id = id;
-    this.request = summarizeRequest(request);
+    this.request = request;
     this.current = transport;
     // The session is its transport's listener: no closures per session.
     transport.setListener(this);
@@ -260,26 +259,34 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     else this.scheduleFlush();
   }
 
-  private tryFinishClosing(): void {
+  /**
+   * Finishes a server-side close once nothing holds it back. Like engine.io: what is buffered goes
+   * first, the close packet in a later response, so a client handles the last messages (e.g.
+   * DISCONNECT packets) before it sees the close. A GET already held gets the close packet alone
+   * (`1`); a GET that arrives while closing gets `6\x1e1`, a noop then the close, as engine.io
+   * answers a poll that comes after its close was queued.
+   */
+  private tryFinishClosing(getArrived = false): void {
     if (this.stateValue !== 'closing' || this.upgrading) return;
     const items = this.buffer;
-    if (this.current.name === 'polling' && this.current.writable && items !== undefined) {
-      // Like engine.io: what is buffered goes first, the close packet in a later response, so a
-      // client handles the last messages (e.g. DISCONNECT packets) before it sees the close.
-      this.buffer = undefined;
-      this.bufferedBytes = 0;
-      this.current.write(items);
-      return;
+    if (this.current.name === 'polling') {
+      if (!this.current.writable) return;
+      if (items !== undefined) {
+        this.buffer = undefined;
+        this.bufferedBytes = 0;
+        this.current.write(items);
+        return;
+      }
+      if (getArrived) this.current.write([NOOP, CLOSE]);
     }
-    if (this.current.writable || this.current.name === 'websocket')
-      this.finish('forced close', undefined, true);
+    this.finish('forced close', undefined, true);
   }
 
   onWritable(): void {
     if (this.upgrading) {
       this.current.write([NOOP]);
     } else if (this.stateValue === 'closing') {
-      this.tryFinishClosing();
+      this.tryFinishClosing(true);
     } else {
       this.flush();
     }
@@ -287,19 +294,22 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
 
   onPacket(packet: EnginePacket): void {
     if (this.stateValue === 'closing') {
-      if (packet.type === 'close') this.finish('forced close', undefined, false);
+      if (packet.type === 'close') this.closedByPeer('forced close');
       return;
     }
     if (this.stateValue !== 'open') return;
+    if (packet.type === 'pong') {
+      this.host.heartbeat.pong(this);
+      return;
+    }
+    // Traffic while a pong is awaited extends its deadline once, as engine.io does.
+    if (this.heartbeatState >= HeartbeatState.WaitingPong) this.host.heartbeat.activity(this);
     switch (packet.type) {
       case 'message':
         this.handler?.onMessage(packet.data);
         break;
-      case 'pong':
-        this.host.heartbeat.pong(this);
-        break;
       case 'close':
-        this.finish('transport close', undefined, false);
+        this.closedByPeer('transport close');
         break;
       default:
         // open, ping, upgrade and noop mean nothing from a client on an established transport.
@@ -352,7 +362,15 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
 
   private clearHeartbeat(): void {
     this.host.heartbeat.remove(this);
-    this.awaitingPong = false;
+  }
+
+  /**
+   * The client sent a close packet. Over polling a GET it still holds is released with a noop (the
+   * client is the one closing: it needs no close packet back), as engine.io does.
+   */
+  private closedByPeer(reason: EngineCloseReason): void {
+    if (this.current.name === 'polling' && this.current.writable) this.current.write([NOOP]);
+    this.finish(reason, undefined, false);
   }
 
   // ---- TransportListener --------------------------------------------------------------------
@@ -384,14 +402,14 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     const items = (flush ? this.buffer : undefined) ?? [];
     this.buffer = undefined;
     this.bufferedBytes = 0;
-    // A failed transport gets nothing more. A silent peer still gets a close packet where one can
-    // go (a held GET), as engine.io does, so a polling client sees 'transport close'.
-    // A stuck reader ('send buffer full') is cut too: a close frame would wait behind its backlog.
-    const broken = reason === 'ping timeout' || reason === 'transport error' || reason === 'send buffer full';
-    if (reason !== 'transport error' && reason !== 'send buffer full' && this.current.writable) {
-      this.current.write([...items, CLOSE]);
-    }
-    if (broken) this.current.destroy();
+    // A close packet goes wherever one can still go: a held GET (whatever ended the session, as
+    // engine.io closes its polling transport), or a WebSocket that is neither failed nor stuck. A
+    // stuck reader ('send buffer full') is cut at once: a close frame would wait behind its backlog.
+    const websocket = this.current.name === 'websocket';
+    const cut =
+      reason === 'send buffer full' || (websocket && (reason === 'transport error' || reason === 'ping timeout'));
+    if (!cut && this.current.writable) this.current.write(items.length === 0 ? [CLOSE] : [...items, CLOSE]);
+    if (cut) this.current.destroy();
     else this.current.close();
     this.host.remove(this);
     this.handler?.onClose(reason, cause);

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestSource } from './http/exchange.js';
 import type { OutboundMessage } from './message.js';
+import type { RequestTarget } from './request.js';
 
 /**
  * What a session keeps of the HTTP request that opened it. The IncomingMessage itself (streams,
@@ -11,6 +12,8 @@ import type { OutboundMessage } from './message.js';
 export interface HandshakeRequest {
   readonly method: string;
   readonly url: string;
+  /** The request target, parsed once by the engine (path, query parameters). */
+  readonly target: RequestTarget;
   readonly httpVersion: string;
   readonly headers: IncomingHttpHeaders;
   readonly socket: { readonly remoteAddress: string; readonly encrypted: boolean };
@@ -82,12 +85,16 @@ function applicationHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 class RequestSummary implements HandshakeRequest {
   constructor(
     readonly method: string,
-    readonly url: string,
+    readonly target: RequestTarget,
     readonly httpVersion: string,
     readonly headers: IncomingHttpHeaders,
     readonly remoteAddress: string,
     readonly encrypted: boolean,
   ) {}
+
+  get url(): string {
+    return this.target.url;
+  }
 
   get socket(): { readonly remoteAddress: string; readonly encrypted: boolean } {
     return this;
@@ -98,11 +105,11 @@ class RequestSummary implements HandshakeRequest {
   }
 }
 
-/** Keeps what a session needs of the request that opened it. */
-export function summarizeRequest(req: RequestSource): HandshakeRequest {
+/** Keeps what a session needs of the request that opened it, with its target as the engine read it. */
+export function summarizeRequest(req: RequestSource, target: RequestTarget): HandshakeRequest {
   return new RequestSummary(
     shared(req.method ?? 'GET'),
-    req.url ?? '/',
+    target,
     shared(req.httpVersion),
     applicationHeaders(req.headers),
     req.socket.remoteAddress ?? '',

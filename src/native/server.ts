@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { type OutboundMessage, toOutbound } from '../engine/message.js';
 import type { RequestSource } from '../engine/http/exchange.js';
+import type { RequestTarget } from '../engine/request.js';
 import { completeUpgrade } from '../engine/transports/handshake.js';
 import {
   type EngineCloseReason,
@@ -102,9 +103,9 @@ export class PlainWebSocketServer {
   }
 
   /** Completes the WebSocket handshake of an upgrade request and starts a session. */
-  handleUpgrade(req: RequestSource, socket: Duplex, head: Buffer): void {
+  handleUpgrade(req: RequestSource, socket: Duplex, head: Buffer, target: RequestTarget): void {
     completeUpgrade(this.wss, req, socket, head, [], (ws) => {
-      const session = new Session(ws, summarizeRequest(req), this.options, this.sessions);
+      const session = new Session(ws, summarizeRequest(req, target), this.options, this.sessions);
       this.sessions.add(session);
       this.startHeartbeat();
       session.handler = this.onConnection(session);

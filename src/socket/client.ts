@@ -96,13 +96,6 @@ export function buildHandshake(
   issued: number,
 ): Handshake {
   const url = req.url;
-  const query: Record<string, string | string[]> = {};
-  for (const [key, value] of new URL(url, 'http://localhost').searchParams) {
-    const existing = query[key];
-    if (existing === undefined) query[key] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else query[key] = [existing, value];
-  }
   const now = new Date(issued);
   return {
     headers: req.headers,
@@ -112,7 +105,8 @@ export function buildHandshake(
     secure: req.socket.encrypted,
     issued: now.getTime(),
     url,
-    query,
+    // As socket.io: every parameter with its last value.
+    query: req.target.queryObject(),
     auth: auth === NO_AUTH ? {} : auth,
   };
 }

@@ -65,10 +65,10 @@ export class PlainClient implements PlainSessionHandler, SocketClient {
    * are the auth payload, so `?token=...` reaches `socket.handshake.auth.token`.
    */
   static start(session: PlainSession, host: ConnectionHost): PlainClient {
-    const params = new URL(session.request.url ?? '/', 'http://localhost').searchParams;
-    const auth: Record<string, unknown> = {};
-    for (const [key, value] of params) if (key !== 'nsp') auth[key] = value;
-    const nspName = params.get('nsp') ?? '/';
+    const target = session.request.target;
+    const auth: Record<string, unknown> = target.queryObject();
+    delete auth.nsp;
+    const nspName = target.param('nsp') ?? '/';
     const client = new PlainClient(session, nspName.startsWith('/') ? nspName : `/${nspName}`);
     host.resolveNamespace(client.nsp, auth, (nsp) => {
       if (client.closed) return;

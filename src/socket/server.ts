@@ -4,6 +4,7 @@ import { ignoreSocketError, writeUpgradeError } from '../engine/errors.js';
 import { incomingOf, type RequestSource } from '../engine/http/exchange.js';
 import type { EngineOptions } from '../engine/options.js';
 import { EngineServer } from '../engine/server.js';
+import type { RequestTarget } from '../engine/request.js';
 import type { EngineSession, SessionHandler } from '../engine/types.js';
 import { type PlainWebSocketOptions, PlainWebSocketServer } from '../native/server.js';
 import { type AdapterConstructor, InMemoryAdapter, type Room } from './adapter.js';
@@ -141,7 +142,9 @@ export class Server<
     const plain = this.plain;
     this.engine.attach(
       http,
-      plain ? { interceptUpgrade: (req, socket, head) => this.acceptPlain(plain, req, socket, head) } : {},
+      plain
+        ? { interceptUpgrade: (req, socket, head, target) => this.acceptPlain(plain, req, socket, head, target) }
+        : {},
     );
     return this;
   }
@@ -167,12 +170,13 @@ export class Server<
     req: RequestSource,
     socket: Duplex,
     head: Buffer,
+    target: RequestTarget,
   ): boolean {
-    if (new URL(req.url ?? '/', 'http://localhost').searchParams.has('EIO')) return false;
+    if (target.param('EIO') !== null) return false;
     socket.on('error', ignoreSocketError);
     this.engine.checkAllowed(incomingOf(req), (error) => {
       if (error) writeUpgradeError(socket, error);
-      else plain.handleUpgrade(req, socket, head);
+      else plain.handleUpgrade(req, socket, head, target);
     });
     return true;
   }

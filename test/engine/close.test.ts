@@ -51,14 +51,27 @@ describe('engine close', () => {
     record.session.close();
     assert.equal(record.session.state, 'closing');
     assert.equal(record.session.send('c'), 'closed');
-    // As engine.io: the client handles the last messages before it sees the close packet.
+    // As engine.io: the client handles the last messages before it sees the close packet, which
+    // comes behind a noop in the GET that follows.
     assert.deepEqual(packets((await poll(f, open.sid)).body), ['4a', '4b']);
-    assert.deepEqual(packets((await poll(f, open.sid)).body), ['1']);
+    assert.deepEqual(packets((await poll(f, open.sid)).body), ['6', '1']);
     assert.equal((await record.closed).reason, 'forced close');
     await assertNoSessions(f);
   });
 
-  test('polling: close() with a GET held answers it at once', async () => {
+  test('polling: close() with a GET held and nothing buffered answers it with the close packet', async () => {
+    const { open } = await pollingHandshake(f);
+    const record = await f.session(open.sid);
+    const held = poll(f, open.sid);
+    await waitUntil(() => (record.session as Session).writable);
+    record.session.close();
+    assert.deepEqual(packets((await held).body), ['1']);
+    assert.equal((await record.closed).reason, 'forced close');
+    assert.equal((await poll(f, open.sid)).status, 400);
+    await assertNoSessions(f);
+  });
+
+  test('polling: close() right after a send to a held GET: the next GET gets noop and close', async () => {
     const { open } = await pollingHandshake(f);
     const record = await f.session(open.sid);
     const held = poll(f, open.sid);
@@ -66,7 +79,7 @@ describe('engine close', () => {
     record.session.send('x');
     record.session.close();
     assert.deepEqual(packets((await held).body), ['4x']);
-    assert.deepEqual(packets((await poll(f, open.sid)).body), ['1']);
+    assert.deepEqual(packets((await poll(f, open.sid)).body), ['6', '1']);
     assert.equal((await record.closed).reason, 'forced close');
     await assertNoSessions(f);
   });

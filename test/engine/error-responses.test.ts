@@ -94,17 +94,6 @@ describe('engine error responses', () => {
     }
   });
 
-  test('a second websocket for a session already on websocket is refused', async () => {
-    const { open } = await pollingHandshake(f);
-    const first = new WsClient(wsUrl(f, q('websocket', open.sid)));
-    await first.opened;
-    const second = new WsClient(wsUrl(f, q('websocket', open.sid)));
-    assertError(await second.refused, 3, 'Bad request');
-    first.terminate();
-    (await f.session(open.sid)).session.close();
-    await assertNoSessions(f);
-  });
-
   test('a non-polling method on an established session answers code 3 without closing it', async () => {
     const { open } = await pollingHandshake(f);
     assertError(await http(f.base + q('polling', open.sid), { method: 'PUT' }), 3, 'Bad request');

@@ -46,7 +46,7 @@ describe('engine messages', () => {
     assert.equal(answer.headers['content-type'], 'text/plain; charset=UTF-8');
     assert.deepEqual(packets(answer.body), ['4one', 'bAQIDBA==', '4two', '4three']);
     record.session.close();
-    assert.deepEqual(packets((await poll(f, open.sid)).body), ['1']);
+    assert.deepEqual(packets((await poll(f, open.sid)).body), ['6', '1']);
     assert.equal((await record.closed).reason, 'forced close');
     await assertNoSessions(f);
   });

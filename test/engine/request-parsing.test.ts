@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
-import { parseRequest } from '../../src/engine/request.js';
+import { parseRequest as parseWithTarget, RequestTarget } from '../../src/engine/request.js';
 import { summarizeRequest } from '../../src/engine/types.js';
 import { seededRandom } from '../support/random.js';
 
@@ -12,8 +12,21 @@ function request(url: string, method = 'GET', origin?: string): IncomingMessage 
 
 const BOTH = ['polling', 'websocket'] as const;
 
+/** Reads the request's target as the engine does, then checks the request against it. */
+function parseRequest(req: IncomingMessage, transports: readonly ('polling' | 'websocket')[], upgrade: boolean) {
+  const target = RequestTarget.parse(req.url);
+  assert.ok(target, `unreadable target ${req.url}`);
+  return parseWithTarget(req, target, transports, upgrade);
+}
+
+/** The last value of a parameter, as engine.io reads it (`Object.fromEntries(searchParams)`). */
+function last(params: URLSearchParams, name: string): string | null {
+  const all = params.getAll(name);
+  return all.length === 0 ? null : all[all.length - 1]!;
+}
+
 describe('engine request parsing', () => {
-  test('reads transport, EIO, sid and b64 from the query', () => {
+  test('reads transport, EIO and sid from the query; the target keeps path and every parameter', () => {
     const parsed = parseRequest(
       request('/socket.io/?EIO=4&transport=polling&sid=abc_-123&b64=1&t=xyz'),
       BOTH,
@@ -22,16 +35,18 @@ describe('engine request parsing', () => {
     assert.ok(parsed.ok);
     assert.equal(parsed.value.transport, 'polling');
     assert.equal(parsed.value.sid, 'abc_-123');
-    assert.equal(parsed.value.b64, true);
-    assert.equal(parsed.value.pathname, '/socket.io/');
+    assert.equal(parsed.value.target.pathname, '/socket.io/');
     assert.equal(parsed.value.method, 'GET');
-    assert.equal(parsed.value.query.get('t'), 'xyz');
+    assert.equal(parsed.value.target.query.get('t'), 'xyz');
   });
 
-  test('the first occurrence of a repeated parameter wins, as with URLSearchParams', () => {
+  test('the last occurrence of a repeated parameter wins, as in engine.io', () => {
     const parsed = parseRequest(request('/e/?sid=first&EIO=4&sid=second&transport=polling'), BOTH, false);
     assert.ok(parsed.ok);
-    assert.equal(parsed.value.sid, 'first');
+    assert.equal(parsed.value.sid, 'second');
+    const escaped = parseRequest(request('/e/?sid=fir%73t&EIO=4&sid=sec%6Fnd&transport=polling'), BOTH, false);
+    assert.ok(escaped.ok);
+    assert.equal(escaped.value.sid, 'second');
   });
 
   test('escaped names and values are decoded as URLSearchParams decodes them', () => {
@@ -72,7 +87,7 @@ describe('engine request parsing', () => {
     assert.deepEqual(parsed, { ok: false, error: { code: 'BAD_REQUEST' } });
   });
 
-  test('random queries route exactly as URLSearchParams reads them', () => {
+  test('random queries route exactly as URLSearchParams reads them (last value wins)', () => {
     const random = seededRandom(0x5eed);
     const pieces = ['EIO', 'transport', 'sid', 'b64', 'x', '4', '3', 'polling', 'websocket', 'abc', '', '=', '&', '%45', '+', '%', '%zz'];
     for (let i = 0; i < 2000; i++) {
@@ -81,26 +96,24 @@ describe('engine request parsing', () => {
       for (let j = 0; j < n; j++) search += pieces[Math.floor(random() * pieces.length)];
       const reference = new URLSearchParams(search);
       const parsed = parseRequest(request(`/e/?${search}`), BOTH, false);
-      const transport = reference.get('transport');
+      const transport = last(reference, 'transport');
       const expected =
         transport !== 'polling' && transport !== 'websocket'
           ? 'TRANSPORT_UNKNOWN'
-          : reference.get('EIO') !== '4'
+          : last(reference, 'EIO') !== '4'
             ? 'UNSUPPORTED_PROTOCOL_VERSION'
-            : !reference.get('sid') && transport === 'websocket'
+            : !last(reference, 'sid') && transport === 'websocket'
               ? 'BAD_REQUEST'
               : 'ok';
       assert.equal(parsed.ok ? 'ok' : parsed.error.code, expected, search);
-      if (parsed.ok) {
-        assert.equal(parsed.value.sid, reference.get('sid') || undefined, search);
-        const b64 = reference.get('b64');
-        assert.equal(parsed.value.b64, b64 !== null && b64 !== '0' && b64 !== 'false', search);
-      }
+      if (parsed.ok) assert.equal(parsed.value.sid, last(reference, 'sid') || undefined, search);
     }
   });
 });
 
 describe('handshake request summary', () => {
+  const summarize = (req: IncomingMessage) => summarizeRequest(req, RequestTarget.parse(req.url)!);
+
   function upgradeRequest(headers: Record<string, string | string[]>): IncomingMessage {
     return {
       method: 'GET',
@@ -122,7 +135,7 @@ describe('handshake request summary', () => {
       'x-forwarded-for': '1.2.3.4',
       'set-cookie': ['a=1', 'b=2'],
     };
-    const summary = summarizeRequest(
+    const summary = summarize(
       upgradeRequest({
         ...application,
         'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
@@ -141,10 +154,54 @@ describe('handshake request summary', () => {
 
   test('values shared between connections still read as each request sent them', () => {
     const agents = ['agent-a', 'agent-b', 'agent-a', 'x'.repeat(2000)];
-    const summaries = agents.map((agent) => summarizeRequest(upgradeRequest({ host: 'h', 'user-agent': agent })));
+    const summaries = agents.map((agent) => summarize(upgradeRequest({ host: 'h', 'user-agent': agent })));
     assert.deepEqual(
       summaries.map((s) => s.headers['user-agent']),
       agents,
     );
+  });
+});
+
+describe('request targets', () => {
+  test('origin-form targets are read, whatever they hold; other forms are no path of ours', () => {
+    for (const url of ['//', '//[', '/%', '/%zz?%=%&a=%zz', '/?%', '/a?b#c', '/\u0000']) {
+      const target = RequestTarget.parse(url);
+      assert.ok(target, url);
+      assert.equal(target.url, url);
+      assert.doesNotThrow(() => target.query.toString(), url);
+    }
+    for (const url of [undefined, '', '*', 'http://host/socket.io/?EIO=4', 'socket.io/']) {
+      assert.equal(RequestTarget.parse(url), undefined, String(url));
+    }
+  });
+
+  test('path and query are split at the first `?`; a fragment is dropped', () => {
+    const target = RequestTarget.parse('/ws/chat/?name=a?b&x=1#frag')!;
+    assert.equal(target.pathname, '/ws/chat/');
+    assert.equal(target.search, 'name=a?b&x=1');
+    assert.equal(target.param('name'), 'a?b');
+    assert.equal(target.param('frag'), null);
+    assert.equal(RequestTarget.parse('/p#x?y=1')!.pathname, '/p');
+    assert.equal(RequestTarget.parse('/p#x?y=1')!.param('y'), null);
+  });
+
+  test('a path lies under a base path at a segment boundary only', () => {
+    const under = (url: string, base: string) => RequestTarget.parse(url)!.isUnder(base);
+    assert.equal(under('/socket.io/?EIO=4', '/socket.io'), true);
+    assert.equal(under('/socket.io?EIO=4', '/socket.io'), true);
+    assert.equal(under('/socket.io/x', '/socket.io'), true);
+    assert.equal(under('/socket.iox/', '/socket.io'), false);
+    assert.equal(under('/socket', '/socket.io'), false);
+    assert.equal(under('//', ''), true);
+    assert.equal(under('/anything', ''), true);
+  });
+
+  test('queryObject gives each name its last value, `__proto__` as an own key', () => {
+    const query = RequestTarget.parse('/?a=1&a=2&__proto__=x&b=%20')!.queryObject();
+    assert.deepEqual(Object.keys(query), ['a', '__proto__', 'b']);
+    assert.equal(query.a, '2');
+    assert.equal(Object.getPrototypeOf(query), Object.prototype);
+    assert.equal(Object.getOwnPropertyDescriptor(query, '__proto__')?.value, 'x');
+    assert.equal(query.b, ' ');
   });
 });

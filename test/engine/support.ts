@@ -3,13 +3,15 @@
  * HTTP and WebSocket helpers, and waiting helpers (never fixed sleeps).
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after } from 'node:test';
-import { WebSocket } from 'ws';
 import type { EngineOptions } from '../../src/engine/options.js';
 import { EngineServer } from '../../src/engine/server.js';
 import type { EngineCloseReason, EngineSession, SessionHandler } from '../../src/engine/types.js';
+import { type HttpAnswer, http, type OpenPayload, WsClient } from '../support/raw-clients.js';
+
+export { type HttpAnswer, http, type OpenPayload, packets, WsClient } from '../support/raw-clients.js';
 
 /** A promise with its resolver exposed. */
 export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
@@ -154,48 +156,9 @@ export async function assertNoSessions(fixture: Fixture): Promise<void> {
   for (const r of fixture.records) assert.ok(r.closeCount <= 1, 'onClose called at most once');
 }
 
-/** A raw HTTP answer. */
-export interface HttpAnswer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** One HTTP request on a fresh connection (no pooling). */
-export function http(
-  url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
-): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: init.method ?? 'GET', headers: init.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(init.body);
-  });
-}
-
 /** Query string for a request of session `sid` (or a handshake). */
 export function q(transport: 'polling' | 'websocket', sid?: string): string {
   return `?EIO=4&transport=${transport}${sid === undefined ? '' : `&sid=${encodeURIComponent(sid)}`}`;
-}
-
-/** The decoded open packet payload. */
-export interface OpenPayload {
-  sid: string;
-  upgrades: string[];
-  pingInterval: number;
-  pingTimeout: number;
-  maxPayload: number;
 }
 
 /** Opens a polling session; returns the open payload and the raw answer. */
@@ -220,75 +183,6 @@ export function post(fixture: Fixture, sid: string, body: string | Buffer): Prom
   });
 }
 
-/** A `ws` client that queues frames (text as string, binary as Buffer). */
-export class WsClient {
-  readonly ws: WebSocket;
-  readonly frames: (string | Buffer)[] = [];
-  readonly opened: Promise<void>;
-  readonly closed: Promise<{ code: number }>;
-  /** The HTTP answer if the upgrade was refused. */
-  readonly refused: Promise<{ status: number; body: string }>;
-  private readonly waiters: (() => void)[] = [];
-  private taken = 0;
-
-  constructor(url: string) {
-    this.ws = new WebSocket(url);
-    const closed = deferred<{ code: number }>();
-    const refused = deferred<{ status: number; body: string }>();
-    this.closed = closed.promise;
-    this.refused = refused.promise;
-    this.opened = new Promise((resolve, reject) => {
-      this.ws.once('open', () => resolve());
-      this.ws.once('error', reject);
-    });
-    this.opened.catch(() => {});
-    this.ws.on('error', () => {});
-    this.ws.on('unexpected-response', (_req, res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        refused.resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
-        closed.resolve({ code: 0 });
-      });
-    });
-    this.ws.on('message', (data, isBinary) => {
-      const buf = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
-      this.frames.push(isBinary ? buf : buf.toString('utf8'));
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.ws.on('close', (code) => closed.resolve({ code }));
-  }
-
-  /** The next frame not yet taken. */
-  async next(timeoutMs = 3000): Promise<string | Buffer> {
-    await waitUntil(() => this.frames.length > this.taken, timeoutMs, 'websocket frame');
-    return this.frames[this.taken++]!;
-  }
-
-  /** The next frame that is not a ping (pings are answered when `pong` is set). */
-  async nextNonPing(timeoutMs = 3000): Promise<string | Buffer> {
-    for (;;) {
-      const frame = await this.next(timeoutMs);
-      if (frame !== '2') return frame;
-    }
-  }
-
-  send(data: string | Buffer): void {
-    this.ws.send(data);
-  }
-
-  /** Answers every ping with a pong from now on. */
-  autoPong(): void {
-    this.ws.on('message', (data, isBinary) => {
-      if (!isBinary && data.toString() === '2') this.ws.send('3');
-    });
-  }
-
-  terminate(): void {
-    this.ws.terminate();
-  }
-}
-
 /** `ws://127.0.0.1:<port>/engine.io/?...` */
 export function wsUrl(fixture: Fixture, query: string): string {
   return `ws://127.0.0.1:${fixture.port}${fixture.engine.options.path}${query}`;
@@ -304,7 +198,3 @@ export async function wsHandshake(fixture: Fixture): Promise<{ client: WsClient;
   return { client, open: JSON.parse((first as string).slice(1)) as OpenPayload };
 }
 
-/** Splits a polling payload into its packets. */
-export function packets(body: string): string[] {
-  return body.split('\x1e');
-}

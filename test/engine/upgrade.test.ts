@@ -169,25 +169,36 @@ describe('engine upgrade', () => {
     await assertNoSessions(f);
   });
 
-  test('a second probe while one is in progress is refused', async () => {
+  test('a second probe while one is in progress is opened, then closed at once; the first stays', async () => {
     const { open } = await pollingHandshake(f);
     const record = await f.session(open.sid);
     const first = new WsClient(wsUrl(f, q('websocket', open.sid)));
     await first.opened;
     const second = new WsClient(wsUrl(f, q('websocket', open.sid)));
-    assert.equal((await second.refused).status, 400);
+    await second.opened;
+    assert.equal((await second.closed).code, 1005, 'a close frame without a status, as engine.io sends');
+    assert.equal(record.session.state, 'open');
+    first.send('2probe');
+    assert.equal(await first.next(), '3probe');
     first.terminate();
     record.session.close();
     await poll(f, open.sid);
     await assertNoSessions(f);
   });
 
-  test('with allowUpgrades off a probe is refused', async () => {
+  test('with allowUpgrades off a probe is closed after its handshake and polling goes on', async () => {
     const g = await startEngine({ allowUpgrades: false });
     try {
       const { open } = await pollingHandshake(g);
+      const record = await g.session(open.sid);
       const ws = new WsClient(wsUrl(g, q('websocket', open.sid)));
-      assert.deepEqual(JSON.parse((await ws.refused).body), { code: 3, message: 'Bad request' });
+      await ws.opened;
+      await ws.closed;
+      assert.equal(record.session.transport, 'polling');
+      record.session.send('still polling');
+      assert.deepEqual(packets((await poll(g, open.sid)).body), ['4still polling']);
+      record.session.close();
+      await poll(g, open.sid);
     } finally {
       await g.close();
     }
