@@ -61,11 +61,6 @@ export function fail(code: ChatErrorCode, message: string): ChatFailure {
   return { ok: false, error: { code, message } };
 }
 
-/** Wraps an existing `ChatError` in a failure result. */
-export function failWith(error: ChatError): ChatFailure {
-  return { ok: false, error };
-}
-
 /** Builds a success result: `ok({ id: 7 })` is `{ ok: true, id: 7 }`. */
 export function ok<T extends object>(fields: T): { ok: true } & T {
   return { ok: true, ...fields };

@@ -5,9 +5,9 @@
 import { once } from 'node:events';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Server } from '../socket/index.js';
+import { type DefaultEventsMap, Server } from '../socket/index.js';
 import { staticHandler } from './static.js';
-import { attachChat } from './service.js';
+import { attachChat, type ChatClientEvents, type ChatServerEvents, type ChatSocketData } from './service.js';
 import { ChatStore } from './store.js';
 
 /** Options of the chat server; the CLI maps its flags and environment onto these. */
@@ -42,9 +42,12 @@ export const CHAT_DEFAULTS: Readonly<ChatServerOptions> = Object.freeze({
   pingTimeout: 20_000,
 });
 
+/** The chat's Socket.IO server, typed with the service's event maps. */
+export type ChatServer = Server<ChatClientEvents, ChatServerEvents, DefaultEventsMap, ChatSocketData>;
+
 /** A running chat server. */
 export interface RunningChat {
-  readonly io: Server;
+  readonly io: ChatServer;
   readonly http: HttpServer;
   readonly store: ChatStore;
   readonly port: number;
@@ -60,7 +63,7 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
   const store = ChatStore.open(options.db);
   // The page handler is installed first: the Socket.IO server routes its path and passes the rest on.
   const http = createServer(staticHandler(options.path));
-  const io = new Server(http, {
+  const io: ChatServer = new Server(http, {
     path: options.path,
     plainWebSocket: true,
     pingInterval: options.pingInterval,

@@ -11,7 +11,7 @@
  * Every refusal is `{ok:false, error:{code, message}}`: the ack when the client asked for one,
  * otherwise an `error` event (which plain clients receive as an error frame).
  */
-import type { Namespace, Socket } from '../socket/index.js';
+import type { DefaultEventsMap, Namespace, Socket } from '../socket/index.js';
 import { type ChatError, type ChatErrorCode, chatError } from './errors.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import {
@@ -49,9 +49,30 @@ export interface ChatServiceOptions {
 }
 
 type Ack = (reply: unknown) => void;
-type ChatSocket = Socket<ChatEvents, ChatEvents, ChatEvents, ChatSocketData>;
-// biome-ignore lint/suspicious/noExplicitAny: clients may send any payload; every handler validates it.
-type ChatEvents = Record<string, (...args: any[]) => void>;
+
+/**
+ * What clients send. Payloads are `unknown` on purpose: every handler validates them. The last
+ * argument is the ack function when the client asked for one, or whatever else it sent.
+ */
+export interface ChatClientEvents {
+  message: (payload: unknown, ack?: unknown) => void;
+  join: (payload: unknown, ack?: unknown) => void;
+  leave: (payload: unknown, ack?: unknown) => void;
+  history: (payload: unknown, ack?: unknown) => void;
+  typing: (payload: unknown, ack?: unknown) => void;
+}
+
+/** What the service sends to clients. */
+export interface ChatServerEvents {
+  message: (message: StoredMessage) => void;
+  presence: (update: { room: string; members: Member[] }) => void;
+  typing: (notice: { room: string; from: string }) => void;
+  error: (error: ChatError) => void;
+}
+
+/** The namespace the chat is served on, with the service's event maps. */
+export type ChatNamespace = Namespace<ChatClientEvents, ChatServerEvents, DefaultEventsMap, ChatSocketData>;
+type ChatSocket = Socket<ChatClientEvents, ChatServerEvents, DefaultEventsMap, ChatSocketData>;
 
 const KNOWN_EVENTS = new Set(['message', 'join', 'leave', 'history', 'typing']);
 const MAX_NAME_LENGTH = 32;
@@ -85,15 +106,14 @@ function refusal(code: ChatErrorCode, message: string): { ok: false; error: Chat
 }
 
 /** Serves the chat on a namespace. Returns a function that detaches it. */
-export function attachChat(nsp: Namespace, options: ChatServiceOptions): () => void {
+export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): () => void {
   const { store } = options;
   const maxReplay = options.maxReplay ?? 5000;
-  const chat = nsp as unknown as Namespace<ChatEvents, ChatEvents, ChatEvents, ChatSocketData>;
 
   async function members(room: string): Promise<Member[]> {
     const sockets = await chat.in(room).fetchSockets();
     return sockets
-      .map((s) => ({ id: s.id, name: (s.data as ChatSocketData | undefined)?.name ?? '' }))
+      .map((s) => ({ id: s.id, name: s.data?.name ?? '' }))
       .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   }
 

@@ -97,12 +97,12 @@ export class Connection implements SessionHandler, SocketClient, ConnectDeadline
   onMessage(data: string | Buffer): void {
     if (typeof data === 'string') {
       if (this.pendingBinary) {
-        this.fail('parse error');
+        this.closeWith('parse error');
         return;
       }
       const decoded = decodePacket(data, { maxAttachments: this.host.maxAttachments });
       if (!decoded.ok) {
-        this.fail('parse error');
+        this.closeWith('parse error');
         return;
       }
       if (decoded.value.complete) {
@@ -114,7 +114,7 @@ export class Connection implements SessionHandler, SocketClient, ConnectDeadline
     }
     const pending = this.pendingBinary;
     if (!pending) {
-      this.fail('parse error');
+      this.closeWith('parse error');
       return;
     }
     pending.buffers.push(data);
@@ -122,7 +122,7 @@ export class Connection implements SessionHandler, SocketClient, ConnectDeadline
     this.pendingBinary = undefined;
     const rebuilt = attachBinary(pending.packet, pending.buffers);
     if (!rebuilt.ok) {
-      this.fail('parse error');
+      this.closeWith('parse error');
       return;
     }
     this.onPacket(rebuilt.value);
@@ -133,7 +133,7 @@ export class Connection implements SessionHandler, SocketClient, ConnectDeadline
     this.closed = true;
     this.host.connectDeadlines.remove(this);
     this.pendingBinary = undefined;
-    const socketReason = this.closeReason ?? socketReasonFor(reason, false);
+    const socketReason = this.closeReason ?? socketReasonFor(reason);
     for (const socket of this.sockets.slice()) socket.onClose(socketReason, cause);
     this.infoCache?.closed(reason, cause);
   }
@@ -188,7 +188,7 @@ export class Connection implements SessionHandler, SocketClient, ConnectDeadline
     const socket = this.sockets.find((s) => s.nsp.name === packet.nsp);
     if (packet.type === 'connect') {
       if (socket) {
-        this.fail('parse error');
+        this.closeWith('parse error');
         return;
       }
       this.host.resolveNamespace(packet.nsp, packet.data ?? {}, (nsp) => {
@@ -213,18 +213,14 @@ export class Connection implements SessionHandler, SocketClient, ConnectDeadline
       // A packet for a namespace the client never joined (or already left): a DISCONNECT may
       // cross our own, anything else breaks the protocol.
       if (packet.type === 'disconnect') return;
-      this.fail('parse error');
+      this.closeWith('parse error');
       return;
     }
     if (packet.type === 'connect_error') {
-      this.fail('parse error');
+      this.closeWith('parse error');
       return;
     }
     socket.onPacket(packet);
-  }
-
-  private fail(reason: DisconnectReason): void {
-    this.closeWith(reason);
   }
 
   private closeWith(reason: DisconnectReason): void {

@@ -1,4 +1,5 @@
-export { Server, SERVER_DEFAULTS, type ServerOptions } from './server.js';
+export { Server } from './server.js';
+export { type ResolvedServerOptions, resolveServerOptions, SERVER_DEFAULTS, type ServerOptions } from './options.js';
 export { Namespace, type Middleware, type ConnectError, type RemoteSocket } from './namespace.js';
 export { ParentNamespace, type NamespaceMatcher } from './parent-namespace.js';
 export { Socket, type Handshake, type PacketMiddleware, type AnyListener } from './socket.js';

@@ -20,12 +20,33 @@ export type NamespaceMatcher =
       next: (err: Error | null, allow: boolean) => void,
     ) => void);
 
-/** Namespaces that share one parent: a broadcast on the parent reaches every child. */
+/**
+ * Namespaces that share one parent: a broadcast on the parent reaches every child. The parent has
+ * no sockets of its own; its rooms and sids are those of its children, merged (fresh maps on each
+ * read: socket ids are unique across namespaces, room names may repeat and are then joined).
+ */
 class ChildrenAdapter implements Adapter {
-  readonly rooms = new Map<Room, Set<SocketId>>();
-  readonly sids = new Map<SocketId, Set<Room>>();
-
   constructor(private readonly children: ReadonlySet<Namespace<EventsMap, EventsMap, EventsMap, unknown>>) {}
+
+  get rooms(): Map<Room, Set<SocketId>> {
+    const merged = new Map<Room, Set<SocketId>>();
+    for (const child of this.children) {
+      for (const [room, members] of child.adapter.rooms) {
+        const into = merged.get(room);
+        if (into === undefined) merged.set(room, new Set(members));
+        else for (const id of members) into.add(id);
+      }
+    }
+    return merged;
+  }
+
+  get sids(): Map<SocketId, Set<Room>> {
+    const merged = new Map<SocketId, Set<Room>>();
+    for (const child of this.children) {
+      for (const [id, rooms] of child.adapter.sids) merged.set(id, new Set(rooms));
+    }
+    return merged;
+  }
 
   init(): void {}
   close(): void {}
@@ -63,7 +84,11 @@ class ChildrenAdapter implements Adapter {
     return all;
   }
 
-  socketRooms(): Set<Room> | undefined {
+  socketRooms(id: SocketId): Set<Room> | undefined {
+    for (const child of this.children) {
+      const rooms = child.adapter.socketRooms(id);
+      if (rooms !== undefined) return rooms;
+    }
     return undefined;
   }
 

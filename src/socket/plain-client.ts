@@ -127,7 +127,7 @@ export class PlainClient implements PlainSessionHandler, SocketClient {
     if (this.closed) return;
     this.closed = true;
     this.early = undefined;
-    this.socket?.onClose(this.closeReason ?? socketReasonFor(reason, false));
+    this.socket?.onClose(this.closeReason ?? socketReasonFor(reason));
     this.infoCache?.closed(reason);
   }
 

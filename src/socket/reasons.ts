@@ -28,13 +28,22 @@ export const DISCONNECT_REASONS: readonly DisconnectReason[] = [
 ];
 
 /**
- * Maps why the engine session closed to why its sockets disconnected. A session closed by
- * `socket.disconnect(true)` reports 'forced server close' instead of the engine's 'forced close'.
+ * Why the sockets of a connection disconnected, for each reason its engine session can close with.
+ * The names are socket.io's for both, so the table is the identity; it is a table so that a new
+ * engine reason must be given its socket reason here. (`socket.disconnect(true)` makes each socket
+ * leave with 'server namespace disconnect' before the session closes, as socket.io does.)
  */
-export function socketReasonFor(
-  engineReason: EngineCloseReason,
-  closedByServerSocket: boolean,
-): DisconnectReason {
-  if (engineReason === 'forced close' && closedByServerSocket) return 'forced server close';
-  return engineReason;
+const SOCKET_REASON: Readonly<Record<EngineCloseReason, DisconnectReason>> = Object.freeze({
+  'transport close': 'transport close',
+  'transport error': 'transport error',
+  'ping timeout': 'ping timeout',
+  'parse error': 'parse error',
+  'forced close': 'forced close',
+  'server shutting down': 'server shutting down',
+  'send buffer full': 'send buffer full',
+});
+
+/** Maps why the engine session closed to why its sockets disconnected. */
+export function socketReasonFor(engineReason: EngineCloseReason): DisconnectReason {
+  return SOCKET_REASON[engineReason];
 }

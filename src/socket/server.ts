@@ -2,12 +2,12 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ignoreSocketError, writeUpgradeError } from '../engine/errors.js';
 import { incomingOf, type RequestSource } from '../engine/http/exchange.js';
-import type { EngineOptions } from '../engine/options.js';
 import { EngineServer } from '../engine/server.js';
 import type { RequestTarget } from '../engine/request.js';
 import type { EngineSession, SessionHandler } from '../engine/types.js';
-import { type PlainWebSocketOptions, PlainWebSocketServer } from '../native/server.js';
-import { type AdapterConstructor, InMemoryAdapter, type Room } from './adapter.js';
+import { PlainWebSocketServer } from '../native/server.js';
+import type { Room } from './adapter.js';
+import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from './options.js';
 import type { SecondArg } from './broadcast.js';
 import { ConnectDeadlines } from './connect-deadlines.js';
 import { Connection, type ConnectionHost } from './connection.js';
@@ -23,46 +23,6 @@ import type {
   EventsMap,
   Last,
 } from './typed-events.js';
-
-/** Options of the Socket.IO server: the Engine.IO options plus these. */
-export interface ServerOptions extends EngineOptions {
-  /**
-   * How long a new connection may wait before joining a namespace, in ms.
-   * @default 45000
-   */
-  connectTimeout: number;
-  /**
-   * The adapter class each namespace uses for rooms and broadcasts.
-   * @default InMemoryAdapter
-   */
-  adapter: AdapterConstructor;
-  /**
-   * Most binary attachments one packet may carry.
-   * @default 10
-   */
-  maxAttachments: number;
-  /**
-   * socket.io's name for maxPayload; when given, it sets maxPayload.
-   * @default undefined
-   */
-  maxHttpBufferSize?: number;
-  /**
-   * Accept plain WebSocket clients (an upgrade on the path without an `EIO` query parameter) as
-   * sockets of the namespace named by `?nsp=` (default '/'), speaking parley's JSON protocol
-   * (docs/native-websocket.md). Off, such an upgrade gets the protocol's 400 error. Heartbeat,
-   * frame size and send buffer default to pingInterval, pingTimeout, maxPayload, maxBufferedBytes.
-   * @default false
-   */
-  plainWebSocket: boolean | Partial<PlainWebSocketOptions>;
-}
-
-/** The Socket.IO defaults that differ from the Engine.IO ones, or add to them. */
-export const SERVER_DEFAULTS = Object.freeze({
-  path: '/socket.io/',
-  connectTimeout: 45_000,
-  maxAttachments: 10,
-  plainWebSocket: false,
-});
 
 /**
  * A Socket.IO v5 server, with socket.io v4's API: `io.on('connection')`, `io.of()`, `io.use()`,
@@ -84,7 +44,8 @@ export class Server<
   /** The HTTP server attached to, if any. */
   httpServer: HttpServer | undefined;
 
-  private readonly options: Readonly<Partial<ServerOptions>> & { path: string; connectTimeout: number };
+  /** The options in force, defaults applied. */
+  private readonly options: ResolvedServerOptions;
   private readonly namespaces = new Map<
     string,
     Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
@@ -93,7 +54,6 @@ export class Server<
     NamespaceMatcher,
     ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
   >();
-  private readonly adapterConstructor: AdapterConstructor;
   private readonly connectionHost: ConnectionHost;
 
   constructor(options?: Partial<ServerOptions>);
@@ -106,25 +66,21 @@ export class Server<
       isHttpServer(serverOrOptions) || typeof serverOrOptions === 'number' ? serverOrOptions : undefined;
     const given =
       server === undefined ? ((serverOrOptions as Partial<ServerOptions>) ?? {}) : (maybeOptions ?? {});
-    const maxPayload = given.maxHttpBufferSize ?? given.maxPayload;
-    this.options = {
-      ...SERVER_DEFAULTS,
-      ...given,
-      path: normalizePath(given.path ?? SERVER_DEFAULTS.path),
-      ...(maxPayload === undefined ? {} : { maxPayload }),
-    };
-    this.adapterConstructor = given.adapter ?? InMemoryAdapter;
-    const { connectTimeout, maxAttachments = SERVER_DEFAULTS.maxAttachments } = this.options;
+    this.options = resolveServerOptions(given);
     this.connectionHost = {
-      connectDeadlines: new ConnectDeadlines(connectTimeout),
-      maxAttachments,
+      connectDeadlines: new ConnectDeadlines(this.options.connectTimeout),
+      maxAttachments: this.options.maxAttachments,
       resolveNamespace: (name, auth, done) => this.resolveNamespace(name, auth, done),
     };
     this.engine = new EngineServer(
       { onSession: (session: EngineSession): SessionHandler => new Connection(this.connectionHost, session) },
-      engineOptions(this.options),
+      this.options.engine,
     );
-    this.plain = this.createPlainServer(given.plainWebSocket ?? false);
+    const plain = this.options.plainWebSocket;
+    this.plain =
+      plain === false
+        ? undefined
+        : new PlainWebSocketServer((session) => PlainClient.start(session, this.connectionHost), plain);
     this.sockets = this.of('/');
     if (server !== undefined) this.attach(server);
   }
@@ -147,21 +103,6 @@ export class Server<
         : {},
     );
     return this;
-  }
-
-  private createPlainServer(
-    option: boolean | Partial<PlainWebSocketOptions>,
-  ): PlainWebSocketServer | undefined {
-    if (option === false) return undefined;
-    const engine = this.engine.options;
-    return new PlainWebSocketServer((session) => PlainClient.start(session, this.connectionHost), {
-      pingInterval: engine.pingInterval,
-      pingTimeout: engine.pingTimeout,
-      maxFrameBytes: engine.maxPayload,
-      maxBufferedBytes: engine.maxBufferedBytes,
-      maxAttachments: this.connectionHost.maxAttachments,
-      ...(option === true ? {} : option),
-    });
   }
 
   /** Takes an upgrade without `EIO` as a plain WebSocket client, after the `allowRequest` hook. */
@@ -197,7 +138,7 @@ export class Server<
     if (typeof name !== 'string') {
       let parent = this.parents.get(name);
       if (!parent) {
-        parent = new ParentNamespace(this, this.adapterConstructor);
+        parent = new ParentNamespace(this, this.options.adapter);
         this.parents.set(name, parent);
       }
       if (onConnection) parent.on('connection', onConnection);
@@ -211,7 +152,7 @@ export class Server<
       }
     }
     if (!nsp) {
-      nsp = new Namespace(this, normalized, this.adapterConstructor);
+      nsp = new Namespace(this, normalized, this.options.adapter);
       this.namespaces.set(normalized, nsp);
     }
     if (onConnection) nsp.on('connection', onConnection);
@@ -396,27 +337,6 @@ export class Server<
   ): boolean {
     return this.sockets.serverSideEmit(event, ...args);
   }
-}
-
-/** engine.io accepts '/socket.io' and '/socket.io/' alike; we keep one form with a trailing slash. */
-function normalizePath(path: string): string {
-  const withLeading = path.startsWith('/') ? path : `/${path}`;
-  return withLeading.endsWith('/') ? withLeading : `${withLeading}/`;
-}
-
-const SOCKET_ONLY_OPTIONS = [
-  'connectTimeout',
-  'adapter',
-  'maxAttachments',
-  'maxHttpBufferSize',
-  'plainWebSocket',
-] as const;
-
-/** The options the Engine.IO server takes: everything but the Socket.IO-only ones. */
-function engineOptions(options: Readonly<Partial<ServerOptions>>): Partial<EngineOptions> {
-  const engine: Partial<ServerOptions> = { ...options };
-  for (const key of SOCKET_ONLY_OPTIONS) delete engine[key];
-  return engine;
 }
 
 function isHttpServer(value: unknown): value is HttpServer {

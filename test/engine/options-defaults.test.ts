@@ -24,6 +24,9 @@ describe('engine options', () => {
     assert.equal(o.basePath, '/socket');
     assert.equal(o.pingInterval, 25000);
     assert.equal(resolveOptions({ path: '/x///' }).path, '/x/');
+    // '/' serves every path: the base every target lies under is ''.
+    assert.equal(resolveOptions({ path: '/' }).path, '/');
+    assert.equal(resolveOptions({ path: '/' }).basePath, '');
   });
 
   test('cookie: true takes the default attributes', () => {

@@ -1,0 +1,108 @@
+import { type EngineOptions, resolveOptions as resolveEngineOptions } from '../engine/index.js';
+import { PLAIN_DEFAULTS, type PlainWebSocketOptions } from '../native/server.js';
+import { type AdapterConstructor, InMemoryAdapter } from './adapter.js';
+
+/** Options of the Socket.IO server: the Engine.IO options plus these. */
+export interface ServerOptions extends EngineOptions {
+  /**
+   * How long a new connection may wait before joining a namespace, in ms.
+   * @default 45000
+   */
+  connectTimeout: number;
+  /**
+   * The adapter class each namespace uses for rooms and broadcasts.
+   * @default InMemoryAdapter
+   */
+  adapter: AdapterConstructor;
+  /**
+   * Most binary attachments one packet may carry.
+   * @default 10
+   */
+  maxAttachments: number;
+  /**
+   * socket.io's name for maxPayload; when given, it sets maxPayload.
+   * @default undefined
+   */
+  maxHttpBufferSize?: number;
+  /**
+   * Accept plain WebSocket clients (an upgrade on the path without an `EIO` query parameter) as
+   * sockets of the namespace named by `?nsp=` (default '/'), speaking parley's JSON protocol
+   * (docs/native-websocket.md). Off, such an upgrade gets the protocol's 400 error. Heartbeat,
+   * frame size and send buffer default to pingInterval, pingTimeout, maxPayload, maxBufferedBytes.
+   * @default false
+   */
+  plainWebSocket: boolean | Partial<PlainWebSocketOptions>;
+}
+
+/** The Socket.IO defaults that differ from the Engine.IO ones (path), or add to them. */
+export const SERVER_DEFAULTS = Object.freeze({
+  path: '/socket.io/',
+  connectTimeout: 45_000,
+  adapter: InMemoryAdapter as AdapterConstructor,
+  maxAttachments: 10,
+  plainWebSocket: false,
+} as const satisfies Partial<ServerOptions>);
+
+/** The server's options with defaults applied, split by the layer that uses them. */
+export interface ResolvedServerOptions {
+  /** The path, with a leading and a trailing slash (`/socket.io/`). */
+  readonly path: string;
+  readonly connectTimeout: number;
+  readonly adapter: AdapterConstructor;
+  readonly maxAttachments: number;
+  /** What the Engine.IO server is given (path and maxPayload settled; its own defaults apply after). */
+  readonly engine: Readonly<Partial<EngineOptions>>;
+  /** The plain-WebSocket endpoint's options, or false when plain clients are not accepted. */
+  readonly plainWebSocket: Readonly<PlainWebSocketOptions> | false;
+}
+
+/** The options only the Socket.IO layer reads; the engine is given the others. */
+const SOCKET_ONLY_OPTIONS = [
+  'connectTimeout',
+  'adapter',
+  'maxAttachments',
+  'maxHttpBufferSize',
+  'plainWebSocket',
+] as const satisfies readonly (keyof ServerOptions)[];
+
+/** engine.io accepts '/socket.io' and '/socket.io/' alike; one form is kept, with a trailing slash. */
+function normalizePath(path: string): string {
+  const withLeading = path.startsWith('/') ? path : `/${path}`;
+  return withLeading.endsWith('/') ? withLeading : `${withLeading}/`;
+}
+
+/** Applies the defaults to the options given to `new Server(...)`; undefined values count as unset. */
+export function resolveServerOptions(given: Partial<ServerOptions> = {}): ResolvedServerOptions {
+  const defined = Object.fromEntries(
+    Object.entries(given).filter(([, value]) => value !== undefined),
+  ) as Partial<ServerOptions>;
+  const path = normalizePath(defined.path ?? SERVER_DEFAULTS.path);
+  const maxPayload = defined.maxHttpBufferSize ?? defined.maxPayload;
+  const engine: Partial<ServerOptions> = { ...defined, path };
+  if (maxPayload !== undefined) engine.maxPayload = maxPayload;
+  for (const key of SOCKET_ONLY_OPTIONS) delete engine[key];
+  const maxAttachments = defined.maxAttachments ?? SERVER_DEFAULTS.maxAttachments;
+  const plain = defined.plainWebSocket ?? SERVER_DEFAULTS.plainWebSocket;
+  let plainWebSocket: Readonly<PlainWebSocketOptions> | false = false;
+  if (plain !== false) {
+    // Plain clients default to the engine's heartbeat, payload and buffer limits.
+    const resolved = resolveEngineOptions(engine);
+    plainWebSocket = Object.freeze({
+      ...PLAIN_DEFAULTS,
+      pingInterval: resolved.pingInterval,
+      pingTimeout: resolved.pingTimeout,
+      maxFrameBytes: resolved.maxPayload,
+      maxBufferedBytes: resolved.maxBufferedBytes,
+      maxAttachments,
+      ...(plain === true ? {} : plain),
+    });
+  }
+  return Object.freeze({
+    path,
+    connectTimeout: defined.connectTimeout ?? SERVER_DEFAULTS.connectTimeout,
+    adapter: defined.adapter ?? SERVER_DEFAULTS.adapter,
+    maxAttachments,
+    engine: Object.freeze(engine),
+    plainWebSocket,
+  });
+}

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { InMemoryAdapter, resolveServerOptions, SERVER_DEFAULTS } from '../../src/index.js';
+
+describe('server options', () => {
+  test('SERVER_DEFAULTS hold socket.io 4.8\'s values and are frozen', () => {
+    assert.equal(SERVER_DEFAULTS.path, '/socket.io/');
+    assert.equal(SERVER_DEFAULTS.connectTimeout, 45_000);
+    assert.equal(SERVER_DEFAULTS.adapter, InMemoryAdapter);
+    assert.equal(SERVER_DEFAULTS.maxAttachments, 10);
+    assert.equal(SERVER_DEFAULTS.plainWebSocket, false);
+    assert.ok(Object.isFrozen(SERVER_DEFAULTS));
+  });
+
+  test('defaults apply, undefined counts as unset, the path gets its slashes', () => {
+    const resolved = resolveServerOptions({ path: 'ws/chat', connectTimeout: undefined });
+    assert.equal(resolved.path, '/ws/chat/');
+    assert.equal(resolved.connectTimeout, 45_000);
+    assert.equal(resolved.engine.path, '/ws/chat/');
+    assert.equal(resolved.plainWebSocket, false);
+    assert.ok(Object.isFrozen(resolved));
+  });
+
+  test('the engine is given the engine options only, maxHttpBufferSize as maxPayload', () => {
+    const resolved = resolveServerOptions({ maxHttpBufferSize: 1234, connectTimeout: 5, pingInterval: 77 });
+    assert.equal(resolved.engine.maxPayload, 1234);
+    assert.equal(resolved.engine.pingInterval, 77);
+    for (const key of ['connectTimeout', 'adapter', 'maxAttachments', 'maxHttpBufferSize', 'plainWebSocket']) {
+      assert.equal(key in resolved.engine, false, key);
+    }
+  });
+
+  test('plain WebSocket clients default to the engine heartbeat and limits; given values win', () => {
+    const plain = resolveServerOptions({
+      plainWebSocket: true,
+      pingInterval: 1000,
+      pingTimeout: 500,
+      maxPayload: 4096,
+      maxBufferedBytes: 8192,
+      maxAttachments: 3,
+    }).plainWebSocket;
+    assert.deepEqual(plain, {
+      pingInterval: 1000,
+      pingTimeout: 500,
+      maxFrameBytes: 4096,
+      maxBufferedBytes: 8192,
+      maxAttachments: 3,
+    });
+    const custom = resolveServerOptions({ plainWebSocket: { pingInterval: 9 } }).plainWebSocket;
+    assert.ok(custom !== false);
+    assert.equal(custom.pingInterval, 9);
+    assert.equal(custom.pingTimeout, 20_000);
+  });
+});
