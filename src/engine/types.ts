@@ -78,30 +78,32 @@ function applicationHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return kept;
 }
 
-/**
- * The summary as one object: `socket` and `connection` are the summary itself (it has their two
- * fields), so a session keeps one object and its headers, not three.
- */
+/** The peer of the request: its address, and whether the connection is over TLS. */
+interface RequestPeer {
+  readonly remoteAddress: string;
+  readonly encrypted: boolean;
+}
+
 class RequestSummary implements HandshakeRequest {
+  readonly socket: RequestPeer;
+
   constructor(
     readonly method: string,
     readonly target: RequestTarget,
     readonly httpVersion: string,
     readonly headers: IncomingHttpHeaders,
-    readonly remoteAddress: string,
-    readonly encrypted: boolean,
-  ) {}
+    remoteAddress: string,
+    encrypted: boolean,
+  ) {
+    this.socket = { remoteAddress, encrypted };
+  }
 
   get url(): string {
     return this.target.url;
   }
 
-  get socket(): { readonly remoteAddress: string; readonly encrypted: boolean } {
-    return this;
-  }
-
-  get connection(): { readonly remoteAddress: string; readonly encrypted: boolean } {
-    return this;
+  get connection(): RequestPeer {
+    return this.socket;
   }
 }
 
