@@ -1,8 +1,9 @@
 import http, { type Server as HttpServer, type OutgoingHttpHeaders } from 'node:http';
-import { closingAnswer, deadlineIn, encodeResponse } from './answer.js';
 import type { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { closingAnswer, deadlineIn, encodeResponse } from './answer.js';
 import type { BodySink, GoneWatcher, HttpExchange, RequestSource } from './exchange.js';
-import { parseRequestHead, type RequestHead } from './head.js';
+import { type HeadScan, type RequestHead, readCompleteHead, resetHeadScan, scanHead, startHeadScan } from './head.js';
 
 /**
  * The engine's own HTTP/1.1 path. Long-polling costs two HTTP requests per message, and node:http's
@@ -25,16 +26,98 @@ export interface OwnedHttpHandler {
   upgrade(req: RequestSource, socket: Socket, head: Buffer): void;
 }
 
-type ConnectionListener = (this: HttpServer, socket: Socket) => void;
+type ConnectionListener = (this: HttpServer, socket: Duplex) => void;
 
 const SWEEP_MS = 1000;
 const kConnection = Symbol('parley.ownedConnection');
 type TaggedSocket = Socket & { [kConnection]?: OwnedConnection };
 
+/**
+ * Gives `socket` to node:http's connection listener with `unread` as if it had just arrived: the
+ * one use of node internals here (`http._connectionListener`, and node's parser reading bytes
+ * unshifted onto the socket), checked once by {@link nodeInternalsWork}.
+ */
+function giveToNode(listener: ConnectionListener, server: HttpServer, socket: Duplex, unread?: Buffer): void {
+  listener.call(server, socket);
+  if (unread !== undefined) socket.unshift(unread);
+  if (socket.isPaused()) socket.resume();
+}
+
+const defaultListenerLookup = (): unknown => (http as { _connectionListener?: unknown })._connectionListener;
+let listenerLookup = defaultListenerLookup;
+/** The per-process outcome of the internals check (undefined: not run yet). */
+let internalsChecked: ConnectionListener | false | undefined;
+
+/**
+ * For tests only: makes the internals check find `http._connectionListener` missing (or restores
+ * the real lookup), and forgets an earlier outcome so the check runs (and warns) again.
+ */
+export function forceNodeInternalsMissing(missing: boolean): void {
+  listenerLookup = missing ? () => undefined : defaultListenerLookup;
+  internalsChecked = undefined;
+}
+
+const PROBE = Buffer.from('parley self-check\r\n\r\n');
+
+/**
+ * Checks, once per process, that node still has what handing a connection over relies on: a
+ * connection listener `http._connectionListener` that plain servers use, and that reads bytes
+ * unshifted onto the socket it is given. The check gives a throwaway server a throwaway stream with
+ * a request line node's parser refuses (no request reaches APM hooks), and sees node report that
+ * refusal at once. If anything is missing, one warning line, and node:http keeps every connection.
+ */
+function nodeInternalsWork(): ConnectionListener | false {
+  if (internalsChecked !== undefined) return internalsChecked;
+  let missing: string | undefined;
+  const listener = listenerLookup();
+  if (typeof listener !== 'function') {
+    missing = 'http._connectionListener is not a function';
+  } else {
+    const probe = http.createServer();
+    if (!probe.listeners('connection').includes(listener as ConnectionListener)) {
+      missing = "http._connectionListener is not a plain server's connection listener";
+    } else {
+      let refused = false;
+      probe.on('clientError', () => {
+        refused = true;
+      });
+      const socket = new Duplex({
+        read() {},
+        write(_chunk, _encoding, callback) {
+          callback();
+        },
+      });
+      try {
+        giveToNode(listener as ConnectionListener, probe, socket, PROBE);
+        // Reading in flowing mode emits 'data' now: node's parser sees the bytes in this call.
+        socket.read();
+      } catch {
+        // refused stays false
+      }
+      socket.destroy();
+      if (!refused) missing = "node's connection listener did not read the bytes unshifted onto its socket";
+    }
+  }
+  if (missing !== undefined) {
+    console.warn(`parley: ownHttp is off, node:http answers every request (${missing})`);
+    internalsChecked = false;
+  } else {
+    internalsChecked = listener as ConnectionListener;
+  }
+  return internalsChecked;
+}
+
 /** The connections of one http.Server that the engine answers itself. */
 export class OwnedHttp {
   private readonly connections = new Set<OwnedConnection>();
   private sweepTimer: NodeJS.Timeout | undefined;
+  // What a server's 'connection' event gives is a net.Socket (or a Duplex a user emitted, which has
+  // all that is used here).
+  private readonly accept = (socket: Duplex): void => this.take(socket as Socket);
+  /** The engine is closing: no new connections, every answer closes its connection. */
+  closing = false;
+  /** Called when the last connection goes while closing. */
+  private onDrained: (() => void) | undefined;
 
   private constructor(
     readonly server: HttpServer,
@@ -43,39 +126,26 @@ export class OwnedHttp {
   ) {}
 
   /**
-   * Takes over new connections of `server`, or returns undefined when it is not a plain
-   * http.Server whose connections node:http's own listener takes (TLS servers, for instance).
+   * Takes over new connections of `server`, or returns undefined when node:http keeps them: a
+   * server that is not a plain http.Server whose connections node:http's own listener takes (TLS
+   * servers, for instance), one that joins duplicate headers, or node internals that are not
+   * there ({@link nodeInternalsWork}).
    */
   static takeOver(server: HttpServer, handler: OwnedHttpHandler): OwnedHttp | undefined {
-    const nodeListener = (http as unknown as { _connectionListener?: ConnectionListener })._connectionListener;
-    if (
-      typeof nodeListener !== 'function' ||
-      !server.listeners('connection').includes(nodeListener) ||
-      // The parser combines repeated headers as node does by default only.
-      (server as { joinDuplicateHeaders?: boolean }).joinDuplicateHeaders === true
-    ) {
-      return undefined;
-    }
+    // The parser combines repeated headers as node does by default only.
+    if ((server as { joinDuplicateHeaders?: boolean }).joinDuplicateHeaders === true) return undefined;
+    const nodeListener = nodeInternalsWork();
+    if (nodeListener === false || !server.listeners('connection').includes(nodeListener)) return undefined;
     const owned = new OwnedHttp(server, nodeListener, handler);
-    const accept = function (this: HttpServer, socket: Socket): void {
-      owned.accept(socket);
-    };
-    // Same place in the listener order as node's listener had; other listeners stay as they are.
-    const listeners = server.rawListeners('connection') as ConnectionListener[];
-    server.removeAllListeners('connection');
-    for (const listener of listeners) server.on('connection', listener === nodeListener ? accept : listener);
-    // server.close() closes node's idle connections through these; ours follow along.
-    const closeIdle = server.closeIdleConnections;
-    server.closeIdleConnections = function (this: HttpServer): void {
-      closeIdle.call(this);
-      owned.closeIdle();
-    };
-    const closeAll = server.closeAllConnections;
-    server.closeAllConnections = function (this: HttpServer): void {
-      closeAll.call(this);
-      owned.closeAll();
-    };
+    owned.swap(nodeListener, owned.accept);
     return owned;
+  }
+
+  /** Puts `to` in the place of `from` among the server's 'connection' listeners; others stay as they are. */
+  private swap(from: ConnectionListener, to: ConnectionListener): void {
+    const listeners = this.server.rawListeners('connection') as ConnectionListener[];
+    this.server.removeAllListeners('connection');
+    for (const listener of listeners) this.server.on('connection', listener === from ? to : listener);
   }
 
   /** The largest request head node:http accepts on this server. */
@@ -83,7 +153,7 @@ export class OwnedHttp {
     return (this.server as { maxHeaderSize?: number }).maxHeaderSize ?? http.maxHeaderSize;
   }
 
-  accept(socket: Socket): void {
+  private take(socket: Socket): void {
     const connection = new OwnedConnection(this, socket);
     (socket as TaggedSocket)[kConnection] = connection;
     socket.on('data', onSocketData);
@@ -96,10 +166,7 @@ export class OwnedHttp {
 
   /** Gives the socket to node:http, with `unread` as if it had just arrived. */
   handOff(connection: OwnedConnection, unread: Buffer | undefined): void {
-    const socket = this.release(connection);
-    this.nodeListener.call(this.server, socket);
-    if (unread !== undefined) socket.unshift(unread);
-    if (socket.isPaused()) socket.resume();
+    giveToNode(this.nodeListener, this.server, this.release(connection), unread);
   }
 
   /** Hands an upgrade request's socket to the engine, as node:http does on 'upgrade'. */
@@ -125,17 +192,45 @@ export class OwnedHttp {
 
   forget(connection: OwnedConnection): void {
     this.connections.delete(connection);
+    if (this.closing && this.connections.size === 0) this.onDrained?.();
   }
 
+  /** Closes the connections with nothing pending (node's server.close() does the same with its own). */
   closeIdle(): void {
     for (const connection of this.connections) if (connection.idle) connection.socket.destroy();
   }
 
-  closeAll(): void {
-    for (const connection of this.connections) connection.socket.destroy();
+  /**
+   * The engine closes: new connections go to node:http again, idle ones close now, the others
+   * after their answer (which says `Connection: close`); those still open after `timeoutMs` are
+   * destroyed.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.swap(this.accept, this.nodeListener);
+    this.closeIdle();
+    if (this.connections.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          for (const connection of this.connections) connection.socket.destroy();
+          resolve();
+        }, timeoutMs);
+        this.onDrained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
   }
 
-  /** Closes connections past their deadline: idle keep-alive, or a head or body that stalls. */
+  /**
+   * Closes connections past their deadline: idle keep-alive, or a head or body that stalls. Once
+   * the server stops listening (server.close(), which waits for every connection to end), idle
+   * ones close too, as node's own do.
+   */
   private sweep(): void {
     if (this.connections.size === 0) {
       // Stopped here rather than when the last connection goes: connections come and go often.
@@ -144,9 +239,12 @@ export class OwnedHttp {
       return;
     }
     const now = Date.now();
+    const stopped = !this.server.listening;
     // No copy: a destroyed socket's 'close' (which forgets it) comes on a later tick.
     for (const connection of this.connections) {
-      if (connection.deadline !== 0 && now >= connection.deadline) connection.expire();
+      if ((stopped && connection.idle) || (connection.deadline !== 0 && now >= connection.deadline)) {
+        connection.expire();
+      }
     }
   }
 }
@@ -178,8 +276,12 @@ interface BodyReader {
 
 /** One connection the engine answers itself: one request at a time, in order. */
 export class OwnedConnection {
-  /** Bytes received and not yet consumed: the next head, or a pipelined request. */
+  /** Bytes received and not yet examined: the next head, a pipelined request, or a body. */
   private unread: Buffer | undefined;
+  /** The bytes of a head begun and not ended, examined already by {@link scan}. */
+  private headChunks: Buffer[] = [];
+  /** How far the head in {@link headChunks} has been read: each byte is examined once. */
+  private readonly scan: HeadScan = startHeadScan();
   /** The request handed to the engine and not answered yet. */
   private current: OwnedExchange | undefined;
   private body: BodyReader | undefined;
@@ -199,7 +301,7 @@ export class OwnedConnection {
 
   /** Between requests, nothing pending: closing it loses nothing. */
   get idle(): boolean {
-    return this.current === undefined && this.unread === undefined;
+    return this.current === undefined && this.unread === undefined && this.headChunks.length === 0;
   }
 
   /** The Keep-Alive header's timeout, in whole seconds (0: no header). */
@@ -220,9 +322,7 @@ export class OwnedConnection {
       if (this.body.remaining === 0) this.finishBody();
     } else {
       // The first bytes of a new head end the keep-alive wait: the head now has headersTimeout.
-      if (this.current === undefined && this.unread === undefined) {
-        this.deadline = deadlineIn(this.owner.server.headersTimeout);
-      }
+      if (this.idle) this.deadline = deadlineIn(this.owner.server.headersTimeout);
       this.keepUnread(data);
     }
     if (this.current === undefined) {
@@ -291,20 +391,32 @@ export class OwnedConnection {
           this.deadline = deadlineIn(this.owner.server.requestTimeout);
           return;
         }
-        const parsed = parseRequestHead(this.unread, this.owner.maxHeaderSize, this.owner.handler.owns);
-        if (parsed.kind === 'incomplete') {
+        // Only the bytes not examined yet are scanned: a head arriving in many small chunks
+        // costs time linear in its length, and bytes that cannot become a head the engine takes
+        // go to node:http at once.
+        const data = this.unread;
+        const before = this.scan.examined;
+        const status = scanHead(this.scan, data, this.owner.maxHeaderSize);
+        if (status === 'more') {
+          this.headChunks.push(data);
+          this.unread = undefined;
           if (this.deadline === 0) this.deadline = deadlineIn(this.owner.server.headersTimeout);
           return;
         }
-        if (parsed.kind === 'foreign') {
+        const chunks = this.headChunks;
+        const all = chunks.length === 0 ? data : Buffer.concat([...chunks, data]);
+        const length = this.scan.examined;
+        this.headChunks = [];
+        resetHeadScan(this.scan);
+        const head = status === 'complete' ? readCompleteHead(all, length, this.owner.handler.owns) : undefined;
+        if (head === undefined || head.kind !== 'head') {
           this.closed = true;
-          const unread = this.unread;
           this.unread = undefined;
-          this.owner.handOff(this, unread);
+          this.owner.handOff(this, all);
           return;
         }
-        const head = parsed;
-        this.unread = head.length === this.unread.length ? undefined : this.unread.subarray(head.length);
+        const used = length - before;
+        this.unread = used === data.length ? undefined : data.subarray(used);
         if (head.upgrade) {
           this.closed = true;
           const rest = this.unread ?? EMPTY;
@@ -380,9 +492,9 @@ export class OwnedConnection {
     if (!this.processing) setImmediate(() => this.process());
   }
 
-  /** Whether the answer should close the connection: the client asked, or the server is closing. */
+  /** Whether the answer should close the connection: the client asked, or the engine or the server is closing. */
   closesAfter(exchange: OwnedExchange): boolean {
-    return exchange.head.close || !this.owner.server.listening;
+    return exchange.head.close || this.owner.closing || !this.owner.server.listening;
   }
 
   private keepUnread(data: Buffer): void {
