@@ -234,7 +234,7 @@ export function scanHead(scan: HeadScan, chunk: Buffer, maxHeaderBytes: number):
   const n = chunk.length;
   // The head may use at most this many bytes of the chunk (maxHeaderBytes in all).
   const room = maxHeaderBytes - scan.examined;
-  const limit = room < n ? room : n;
+  const limit = Math.min(room, n);
   let i = 0;
   while (i < limit && state < S_FOREIGN) {
     const b = chunk[i]!;
