@@ -7,18 +7,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { seededRandom } from '../support/random.js';
-import { getOf, HANDSHAKE, handshake, postOf, RawConnection, type Response, start } from './owned-support.js';
-
-const GUARD_MS = 5000;
-
-/** Rejects if `promise` has not settled within the guard (the old parser held such bytes for 60 s). */
-function guarded<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${GUARD_MS} ms: ${what}`)), GUARD_MS);
-  });
-  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
-}
+import {
+  getOf,
+  guarded,
+  HANDSHAKE,
+  handshake,
+  postOf,
+  RawConnection,
+  type Response,
+  start,
+} from './owned-support.js';
 
 /** Writes `bytes` on `c`; resolves with node's answer once the connection has closed. */
 async function answerAndClose(c: RawConnection, bytes: Buffer | string, what: string): Promise<Response> {

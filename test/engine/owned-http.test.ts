@@ -10,7 +10,6 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { EngineServer } from '../../src/engine/server.js';
-import type { Session } from '../../src/engine/session.js';
 import {
   assertEchoed,
   getOf,
@@ -22,7 +21,7 @@ import {
   start,
   startWithSession,
 } from './owned-support.js';
-import { deferred, waitUntil } from './support.js';
+import { waitUntil } from './support.js';
 
 describe('the engine answers polling HTTP itself', () => {
   test('a session runs on one keep-alive connection without node:http parsing a request', async () => {
@@ -41,6 +40,20 @@ describe('the engine answers polling HTTP itself', () => {
     assert.ok(!Number.isNaN(Date.parse(echoed.headers.date ?? '')), 'a Date header');
     assert.equal(f.nodeRequests, 0);
     c.socket.destroy();
+  });
+
+  test("by default node:http answers the engine's requests: 'request' listeners and maxRequestsPerSocket see them", async () => {
+    // ownHttp left unset: the default.
+    const f = await start({ ownHttp: undefined });
+    assert.equal(f.engine.options.ownHttp, false);
+    f.http.maxRequestsPerSocket = 1;
+    const c = await RawConnection.open(f.port);
+    await handshake(c);
+    assert.equal(f.nodeRequests, 1);
+    c.write(HANDSHAKE);
+    // node refuses a second request on the socket (503) and closes it: the own path knows no such limit.
+    assert.equal((await c.response()).status, 503);
+    await c.closed;
   });
 
   test('with ownHttp off the same session is parsed by node:http', async () => {
@@ -213,18 +226,6 @@ describe('the engine answers polling HTTP itself', () => {
     await handshake(c);
     await c.closed;
     assert.equal(c.ended, true);
-  });
-
-  test('server.close() closes idle owned connections at once', async () => {
-    const { f, c, sid } = await startWithSession();
-    const held = await RawConnection.open(f.port);
-    held.write(getOf(sid));
-    await waitUntil(() => (f.sessions[0] as Session).writable, 3000, 'GET held');
-    await f.engine.close();
-    assert.equal((await held.response()).body, '1');
-    const closed = deferred<void>();
-    f.http.close(() => closed.resolve());
-    await Promise.all([c.closed, held.closed, closed.promise]);
   });
 });
 
