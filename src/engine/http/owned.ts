@@ -6,14 +6,15 @@ import type { BodySink, GoneWatcher, HttpExchange, RequestSource } from './excha
 import { type HeadScan, type RequestHead, readCompleteHead, resetHeadScan, scanHead, startHeadScan } from './head.js';
 
 /**
- * The engine's own HTTP/1.1 path. Long-polling costs two HTTP requests per message, and node:http's
- * JavaScript layer (IncomingMessage, ServerResponse, their streams and events) is most of what a
- * polling message costs. On a plain http.Server the engine takes each new connection itself and
- * answers the requests under its path that fit a strict subset ({@link parseRequestHead}): a
- * string scan of the head, one write per answer; a WebSocket upgrade under the path goes straight
- * to the engine. The first request outside the subset or the path (a page, a chunked body,
- * anything malformed) hands the connection with its unread bytes to node:http, which then serves
- * it as if it had had it from the start.
+ * The engine's own HTTP/1.1 path, opt-in (`ownHttp`). Long-polling costs two HTTP requests per
+ * message, and node:http's JavaScript layer (IncomingMessage, ServerResponse, their streams and
+ * events) is most of what a polling message costs. On a plain http.Server the engine takes each
+ * new connection itself and answers the requests under its path that fit a strict subset
+ * ({@link scanHead}, {@link readCompleteHead}): each byte of a head examined once, one write per
+ * answer; a WebSocket upgrade under the path goes straight to the engine. As soon as the bytes
+ * cannot become such a request (a page, another method, a chunked body, garbage, a bare LF), the
+ * connection goes with its unread bytes to node:http, which then serves it as if it had had it from
+ * the start. The engine tracks these connections and closes them in its own close().
  */
 
 /** What the owner of the path provides. */
