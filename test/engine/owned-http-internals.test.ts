@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { forceNodeInternalsMissing } from '../../src/engine/http/owned.js';
+import { forceNodeInternalsMissing } from '../../src/engine/http/node-internals.js';
 import { assertEchoed, handshake, postOf, RawConnection, start } from './owned-support.js';
 
 describe('the node internals check of the own HTTP path', () => {

@@ -1,9 +1,11 @@
-import http, { type Server as HttpServer, type OutgoingHttpHeaders } from 'node:http';
+import http, { type Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
-import { Duplex } from 'node:stream';
-import { closingAnswer, deadlineIn, encodeResponse } from './answer.js';
-import type { BodySink, GoneWatcher, HttpExchange, RequestSource } from './exchange.js';
-import { type HeadScan, type RequestHead, readCompleteHead, resetHeadScan, scanHead, startHeadScan } from './head.js';
+import type { Duplex } from 'node:stream';
+import { closingAnswer, deadlineIn } from './answer.js';
+import type { BodySink, HttpExchange, RequestSource } from './exchange.js';
+import { type HeadScan, readCompleteHead, resetHeadScan, scanHead, startHeadScan } from './head.js';
+import { type ConnectionListener, giveToNode, nodeConnectionListener } from './node-internals.js';
+import { EMPTY, OwnedExchange, OwnedRequest } from './owned-exchange.js';
 
 /**
  * The engine's own HTTP/1.1 path, opt-in (`ownHttp`). Long-polling costs two HTTP requests per
@@ -27,86 +29,9 @@ export interface OwnedHttpHandler {
   upgrade(req: RequestSource, socket: Socket, head: Buffer): void;
 }
 
-type ConnectionListener = (this: HttpServer, socket: Duplex) => void;
-
 const SWEEP_MS = 1000;
 const kConnection = Symbol('parley.ownedConnection');
 type TaggedSocket = Socket & { [kConnection]?: OwnedConnection };
-
-/**
- * Gives `socket` to node:http's connection listener with `unread` as if it had just arrived: the
- * one use of node internals here (`http._connectionListener`, and node's parser reading bytes
- * unshifted onto the socket), checked once by {@link nodeInternalsWork}.
- */
-function giveToNode(listener: ConnectionListener, server: HttpServer, socket: Duplex, unread?: Buffer): void {
-  listener.call(server, socket);
-  if (unread !== undefined) socket.unshift(unread);
-  if (socket.isPaused()) socket.resume();
-}
-
-const defaultListenerLookup = (): unknown => (http as { _connectionListener?: unknown })._connectionListener;
-let listenerLookup = defaultListenerLookup;
-/** The per-process outcome of the internals check (undefined: not run yet). */
-let internalsChecked: ConnectionListener | false | undefined;
-
-/**
- * For tests only: makes the internals check find `http._connectionListener` missing (or restores
- * the real lookup), and forgets an earlier outcome so the check runs (and warns) again.
- */
-export function forceNodeInternalsMissing(missing: boolean): void {
-  listenerLookup = missing ? () => undefined : defaultListenerLookup;
-  internalsChecked = undefined;
-}
-
-const PROBE = Buffer.from('parley self-check\r\n\r\n');
-
-/**
- * Checks, once per process, that node still has what handing a connection over relies on: a
- * connection listener `http._connectionListener` that plain servers use, and that reads bytes
- * unshifted onto the socket it is given. The check gives a throwaway server a throwaway stream with
- * a request line node's parser refuses (no request reaches APM hooks), and sees node report that
- * refusal at once. If anything is missing, one warning line, and node:http keeps every connection.
- */
-function nodeInternalsWork(): ConnectionListener | false {
-  if (internalsChecked !== undefined) return internalsChecked;
-  let missing: string | undefined;
-  const listener = listenerLookup();
-  if (typeof listener !== 'function') {
-    missing = 'http._connectionListener is not a function';
-  } else {
-    const probe = http.createServer();
-    if (!probe.listeners('connection').includes(listener as ConnectionListener)) {
-      missing = "http._connectionListener is not a plain server's connection listener";
-    } else {
-      let refused = false;
-      probe.on('clientError', () => {
-        refused = true;
-      });
-      const socket = new Duplex({
-        read() {},
-        write(_chunk, _encoding, callback) {
-          callback();
-        },
-      });
-      try {
-        giveToNode(listener as ConnectionListener, probe, socket, PROBE);
-        // Reading in flowing mode emits 'data' now: node's parser sees the bytes in this call.
-        socket.read();
-      } catch {
-        // refused stays false
-      }
-      socket.destroy();
-      if (!refused) missing = "node's connection listener did not read the bytes unshifted onto its socket";
-    }
-  }
-  if (missing !== undefined) {
-    console.warn(`parley: ownHttp is off, node:http answers every request (${missing})`);
-    internalsChecked = false;
-  } else {
-    internalsChecked = listener as ConnectionListener;
-  }
-  return internalsChecked;
-}
 
 /** The connections of one http.Server that the engine answers itself. */
 export class OwnedHttp {
@@ -130,12 +55,12 @@ export class OwnedHttp {
    * Takes over new connections of `server`, or returns undefined when node:http keeps them: a
    * server that is not a plain http.Server whose connections node:http's own listener takes (TLS
    * servers, for instance), one that joins duplicate headers, or node internals that are not
-   * there ({@link nodeInternalsWork}).
+   * there ({@link nodeConnectionListener}).
    */
   static takeOver(server: HttpServer, handler: OwnedHttpHandler): OwnedHttp | undefined {
     // The parser combines repeated headers as node does by default only.
     if ((server as { joinDuplicateHeaders?: boolean }).joinDuplicateHeaders === true) return undefined;
-    const nodeListener = nodeInternalsWork();
+    const nodeListener = nodeConnectionListener();
     if (nodeListener === false || !server.listeners('connection').includes(nodeListener)) return undefined;
     const owned = new OwnedHttp(server, nodeListener, handler);
     owned.swap(nodeListener, owned.accept);
@@ -536,101 +461,3 @@ export class OwnedConnection {
     body.sink.onBody(body.chunks.length === 1 ? body.chunks[0]! : Buffer.concat(body.chunks));
   }
 }
-
-/** An upgrade request as the engine reads it (the fields of IncomingMessage it uses). */
-class OwnedRequest implements RequestSource {
-  readonly httpVersion = '1.1';
-
-  constructor(
-    readonly method: string,
-    readonly url: string,
-    readonly headers: RequestHead['headers'],
-    readonly socket: Socket,
-  ) {}
-}
-
-/** One request on an owned connection. */
-export class OwnedExchange implements HttpExchange, RequestSource {
-  bodyState: 'unread' | 'reading' | 'done';
-  private answered = false;
-  private closedEarly = false;
-  private watcher: GoneWatcher | undefined;
-
-  constructor(
-    private readonly connection: OwnedConnection,
-    readonly head: RequestHead,
-  ) {
-    this.bodyState = head.contentLength === 0 ? 'done' : 'unread';
-  }
-
-  // The exchange is its own request (one object per request, not two).
-  get request(): RequestSource {
-    return this;
-  }
-
-  get method(): string {
-    return this.head.method;
-  }
-
-  get url(): string {
-    return this.head.url;
-  }
-
-  get headers(): RequestHead['headers'] {
-    return this.head.headers;
-  }
-
-  get httpVersion(): string {
-    return '1.1';
-  }
-
-  get socket(): Socket {
-    return this.connection.socket;
-  }
-
-  get incoming(): undefined {
-    return undefined;
-  }
-
-  get answerable(): boolean {
-    return !this.answered && !this.closedEarly;
-  }
-
-  reply(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection = false): void {
-    if (!this.answerable) return;
-    this.answered = true;
-    const close = closeConnection || this.connection.closesAfter(this);
-    const response = encodeResponse(status, headers, body, close, this.connection.keepAliveSeconds);
-    // Invalid header values (a CORS or cookie option with a line break) could split the head:
-    // node:http throws there; here the answer is a 500 and the connection closes.
-    if (response === undefined) this.connection.reply(this, closingAnswer(500), true);
-    else this.connection.reply(this, response, close);
-  }
-
-  readBody(limit: number, sink: BodySink): void {
-    if (this.head.contentLength === 0) {
-      this.bodyState = 'done';
-      sink.onBody(EMPTY);
-      return;
-    }
-    this.connection.readBody(this, limit, sink);
-  }
-
-  discardBody(): void {
-    this.connection.discardBody(this);
-  }
-
-  watchGone(watcher: GoneWatcher): void {
-    this.watcher = watcher;
-  }
-
-  /** The connection closed before the answer. */
-  gone(): void {
-    this.closedEarly = true;
-    const watcher = this.watcher;
-    this.watcher = undefined;
-    if (!this.answered && watcher !== undefined) watcher.onGone(this);
-  }
-}
-
-const EMPTY = Buffer.alloc(0);
