@@ -95,14 +95,14 @@ export class EngineServer {
         socket.destroy();
       }
     });
-    const owned = this.answersHttpItself()
-      ? OwnedHttp.takeOver(httpServer, {
-          owns: (url) => matchesPath(url, basePath),
-          handle: (exchange) => this.handleRequest(exchange),
-          upgrade,
-        })
-      : undefined;
-    if (owned !== undefined) this.owned.push(owned);
+    if (this.answersHttpItself()) {
+      const owned = OwnedHttp.takeOver(httpServer, {
+        owns: (url) => matchesPath(url, basePath),
+        handle: (exchange) => this.handleRequest(exchange),
+        upgrade,
+      });
+      if (owned !== undefined) this.owned.push(owned);
+    }
   }
 
   /**
