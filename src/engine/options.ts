@@ -170,7 +170,7 @@ export interface EngineOptions {
   /**
    * Opt-in, for polling-heavy deployments: the engine answers the long-polling requests and
    * WebSocket upgrades under its path itself, on connections of a plain http.Server, instead of
-   * through node:http (src/engine/http/owned.ts), for about 30% less CPU per polling message. Off
+   * through node:http (src/engine/http/owned.ts), for 30-40% less CPU per polling message. Off
    * by default because what is answered this way is invisible to what expects node:http: APM
    * tools, the server's `'request'` and `'upgrade'` listeners, `server.timeout`,
    * `maxRequestsPerSocket`, `closeAllConnections()` (the engine closes these connections in its
