@@ -225,9 +225,12 @@ export class OwnedConnection {
     this.deadline = deadlineIn(owner.server.headersTimeout);
   }
 
-  /** Between requests, nothing pending: closing it loses nothing. */
+  /**
+   * Between requests, nothing pending: closing it loses nothing. A connection ending after its last
+   * answer is not idle: it closes itself once the answer has left.
+   */
   get idle(): boolean {
-    return this.current === undefined && this.unread === undefined && this.headChunks.length === 0;
+    return !this.closed && this.current === undefined && this.unread === undefined && this.headChunks.length === 0;
   }
 
   /** The Keep-Alive header's timeout, in whole seconds (0: no header). */
