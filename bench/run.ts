@@ -8,7 +8,8 @@
  *   npm run bench -- --quick            1 round, smaller sizes (smoke run; prints only)
  *   npm run bench -- --scenario echo --server parley,floor   filters (print only)
  *   --rounds N   --out FILE (write the report there, whatever the filters)
- *   servers: parley, socket.io, floor; opt-in (only when named): floor-plain
+ *   servers: parley, parley-ownhttp (polling only: ownHttp on), socket.io, floor, floor-polling;
+ *   opt-in (only when named): floor-plain
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';

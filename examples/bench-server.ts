@@ -1,6 +1,7 @@
 /**
  * parley on the benchmark contract (`npm run example:bench`; `npm run bench` drives it). Default
- * options; listens on 127.0.0.1:$PORT (0 picks a free one) at /socket.io/.
+ * options, but for `ownHttp: true` (the opt-in own HTTP/1.1 path) with PARLEY_OWN_HTTP=1 (the
+ * bench's `parley-ownhttp`); listens on 127.0.0.1:$PORT (0 picks a free one) at /socket.io/.
  * - every socket joins room `bench`;
  * - `echo` (any args): with an ack, acks the same args; otherwise emits `echo` back with them;
  * - `broadcast` (one payload): emits `broadcast` with it to room `bench`, sender included.
@@ -12,8 +13,9 @@ import { announce, exitOnSignals, installGcHook, portFromEnv } from '../bench/se
 import { Server } from '../src/index.js';
 
 installGcHook();
+const ownHttp = process.env.PARLEY_OWN_HTTP === '1';
 const httpServer = createServer();
-const io = new Server(httpServer);
+const io = new Server(httpServer, ownHttp ? { ownHttp: true } : {});
 
 io.on('connection', (socket) => {
   socket.join('bench');
@@ -32,6 +34,6 @@ io.on('connection', (socket) => {
 });
 
 httpServer.listen(portFromEnv(), '127.0.0.1', () => {
-  announce('parley', (httpServer.address() as AddressInfo).port);
+  announce(ownHttp ? 'parley-ownhttp' : 'parley', (httpServer.address() as AddressInfo).port);
 });
 exitOnSignals(() => io.close());

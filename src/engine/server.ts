@@ -43,6 +43,8 @@ export class EngineServer {
   private readonly acceptor: WebSocketAcceptor;
   private readonly host: SessionHost;
   private closing = false;
+  /** The servers whose connections the engine answers itself (ownHttp). */
+  private readonly owned: OwnedHttp[] = [];
 
   constructor(
     private readonly handler: EngineHandler,
@@ -101,7 +103,7 @@ export class EngineServer {
       }
     });
     if (this.answersHttpItself()) {
-      OwnedHttp.takeOver(httpServer, {
+      const owned = OwnedHttp.takeOver(httpServer, {
         owns: (url) => matchesPath(url, basePath),
         handle: (exchange) => this.handleRequest(exchange),
         upgrade: (req, socket, head) => {
@@ -110,6 +112,7 @@ export class EngineServer {
           else upgrade(req, socket, head, target);
         },
       });
+      if (owned !== undefined) this.owned.push(owned);
     }
   }
 
@@ -202,12 +205,17 @@ export class EngineServer {
     });
   }
 
-  /** Closes every session (reason 'server shutting down', with a close packet) and refuses new ones. */
+  /**
+   * Closes every session (reason 'server shutting down', with a close packet) and refuses new ones;
+   * closes the connections it answers itself (ownHttp) once their last answer is sent.
+   */
   async close(): Promise<void> {
     this.closing = true;
+    // First, so that the answers the shutdown sends say `Connection: close`.
+    const ownedClosed = this.owned.map((owned) => owned.close(1000));
     for (const session of [...this.table.values()]) session.shutdown();
     this.host.heartbeat.clear();
-    await this.acceptor.drain(1000);
+    await Promise.all([this.acceptor.drain(1000), ...ownedClosed]);
   }
 
   private route(exchange: HttpExchange, headers: OutgoingHttpHeaders, target: RequestTarget | undefined): void {

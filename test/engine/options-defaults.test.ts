@@ -15,6 +15,8 @@ describe('engine options', () => {
     assert.equal(DEFAULTS.cookie, false);
     assert.equal(DEFAULTS.perMessageDeflate, false);
     assert.equal(DEFAULTS.maxBufferedBytes, 10_000_000);
+    // node:http answers unless the user opts in to the engine's own HTTP path.
+    assert.equal(DEFAULTS.ownHttp, false);
     assert.ok(Object.isFrozen(DEFAULTS));
   });
 

@@ -5,166 +5,23 @@
  * keep-alive, pipelining, timeouts and shutdown behave as node:http's do.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { type AddressInfo, connect, type Socket } from 'node:net';
-import { after, describe, test } from 'node:test';
-import type { EngineOptions } from '../../src/engine/options.js';
+import type { Socket } from 'node:net';
+import { describe, test } from 'node:test';
 import { EngineServer } from '../../src/engine/server.js';
-import type { Session } from '../../src/engine/session.js';
-import type { EngineSession } from '../../src/engine/types.js';
-import { deferred, waitUntil } from './support.js';
-
-interface Response {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** One raw TCP connection that reads HTTP/1.1 responses (Content-Length bodies) in order. */
-class RawConnection {
-  private buffered = Buffer.alloc(0);
-  private wake: (() => void) | undefined;
-  readonly closed: Promise<void>;
-  ended = false;
-
-  private constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, chunk]);
-      this.wake?.();
-    });
-    socket.on('error', () => {});
-    this.closed = new Promise((resolve) =>
-      socket.on('close', () => {
-        this.ended = true;
-        this.wake?.();
-        resolve();
-      }),
-    );
-  }
-
-  static open(port: number): Promise<RawConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1', () => resolve(new RawConnection(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  write(data: string | Buffer): void {
-    this.socket.write(data);
-  }
-
-  /** The next whole response on the connection. */
-  async response(): Promise<Response> {
-    for (;;) {
-      const parsed = this.take();
-      if (parsed !== undefined) return parsed;
-      if (this.ended) throw new Error(`connection closed; unread: ${JSON.stringify(this.buffered.toString())}`);
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-    }
-  }
-
-  private take(): Response | undefined {
-    const end = this.buffered.indexOf('\r\n\r\n');
-    if (end === -1) return undefined;
-    const lines = this.buffered.toString('latin1', 0, end).split('\r\n');
-    const headers: Record<string, string> = {};
-    for (const line of lines.slice(1)) {
-      const colon = line.indexOf(':');
-      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-    }
-    const length = Number(headers['content-length'] ?? 0);
-    if (this.buffered.length < end + 4 + length) return undefined;
-    const body = this.buffered.toString('utf8', end + 4, end + 4 + length);
-    this.buffered = this.buffered.subarray(end + 4 + length);
-    return { status: Number(lines[0]!.split(' ')[1]), headers, body };
-  }
-}
-
-interface OwnedFixture {
-  readonly http: Server;
-  readonly engine: EngineServer;
-  readonly port: number;
-  /** Requests node:http parsed (counted by a listener added after attach). */
-  nodeRequests: number;
-  readonly sessions: EngineSession[];
-}
-
-const fixtures: OwnedFixture[] = [];
-after(async () => {
-  for (const f of fixtures) {
-    await f.engine.close();
-    f.http.closeAllConnections();
-    if (f.http.listening) await new Promise((resolve) => f.http.close(resolve));
-  }
-});
-
-/** An engine at /e/ that echoes messages, on a server whose own handler serves every other path. */
-async function start(options: Partial<EngineOptions> = {}): Promise<OwnedFixture> {
-  const http = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const body = `page ${req.url}`;
-    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) });
-    res.end(body);
-  });
-  const sessions: EngineSession[] = [];
-  const engine = new EngineServer(
-    {
-      onSession(session) {
-        sessions.push(session);
-        return { onMessage: (data) => session.send(data), onClose() {} };
-      },
-    },
-    { path: '/e/', pingInterval: 300, pingTimeout: 200, ...options },
-  );
-  engine.attach(http);
-  const fixture = { http, engine, port: 0, nodeRequests: 0, sessions };
-  http.on('request', () => {
-    fixture.nodeRequests++;
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  fixture.port = (http.address() as AddressInfo).port;
-  fixtures.push(fixture);
-  return fixture;
-}
-
-const HANDSHAKE = 'GET /e/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\n\r\n';
-const getOf = (sid: string): string => `GET /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\n\r\n`;
-const postOf = (sid: string, body: string, extra = ''): string =>
-  `POST /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
-
-/** The POST just written is answered `ok`, and the next GET brings back its echo. */
-async function assertEchoed(c: RawConnection, sid: string, expected: string): Promise<void> {
-  assert.equal((await c.response()).body, 'ok');
-  c.write(getOf(sid));
-  assert.equal((await c.response()).body, expected);
-}
-
-async function handshake(c: RawConnection): Promise<string> {
-  c.write(HANDSHAKE);
-  const answer = await c.response();
-  assert.equal(answer.status, 200, answer.body);
-  return (JSON.parse(answer.body.slice(1)) as { sid: string }).sid;
-}
-
-/** Sends `bytes` on a new connection; resolves with the one answer once the server has closed it. */
-async function lastAnswer(f: OwnedFixture, bytes: string): Promise<Response> {
-  const c = await RawConnection.open(f.port);
-  c.write(bytes);
-  const answer = await c.response();
-  await c.closed;
-  return answer;
-}
-
-/** A fixture, one raw connection, and a session opened on it. */
-async function startWithSession(
-  options: Partial<EngineOptions> = {},
-): Promise<{ f: OwnedFixture; c: RawConnection; sid: string }> {
-  const f = await start(options);
-  const c = await RawConnection.open(f.port);
-  return { f, c, sid: await handshake(c) };
-}
+import {
+  assertEchoed,
+  getOf,
+  HANDSHAKE,
+  handshake,
+  lastAnswer,
+  postOf,
+  RawConnection,
+  start,
+  startWithSession,
+} from './owned-support.js';
+import { waitUntil } from './support.js';
 
 describe('the engine answers polling HTTP itself', () => {
   test('a session runs on one keep-alive connection without node:http parsing a request', async () => {
@@ -185,6 +42,20 @@ describe('the engine answers polling HTTP itself', () => {
     c.socket.destroy();
   });
 
+  test("by default node:http answers the engine's requests: 'request' listeners and maxRequestsPerSocket see them", async () => {
+    // ownHttp left unset: the default.
+    const f = await start({ ownHttp: undefined });
+    assert.equal(f.engine.options.ownHttp, false);
+    f.http.maxRequestsPerSocket = 1;
+    const c = await RawConnection.open(f.port);
+    await handshake(c);
+    assert.equal(f.nodeRequests, 1);
+    c.write(HANDSHAKE);
+    // node refuses a second request on the socket (503) and closes it: the own path knows no such limit.
+    assert.equal((await c.response()).status, 503);
+    await c.closed;
+  });
+
   test('with ownHttp off the same session is parsed by node:http', async () => {
     const { f, c, sid } = await startWithSession({ ownHttp: false });
     c.write(postOf(sid, '4x'));
@@ -196,12 +67,16 @@ describe('the engine answers polling HTTP itself', () => {
   test('a TLS server, or one joining duplicate headers, keeps node:http on its connections', () => {
     for (const server of [createHttpsServer(), createServer({ joinDuplicateHeaders: true })]) {
       const before = server.rawListeners('connection');
-      new EngineServer({ onSession: () => ({ onMessage() {}, onClose() {} }) }, { path: '/e/' }).attach(server);
+      new EngineServer({ onSession: () => ({ onMessage() {}, onClose() {} }) }, { path: '/e/', ownHttp: true }).attach(
+        server,
+      );
       assert.deepEqual(server.rawListeners('connection'), before);
     }
     const plain = createServer();
     const before = plain.rawListeners('connection');
-    new EngineServer({ onSession: () => ({ onMessage() {}, onClose() {} }) }, { path: '/e/' }).attach(plain);
+    new EngineServer({ onSession: () => ({ onMessage() {}, onClose() {} }) }, { path: '/e/', ownHttp: true }).attach(
+      plain,
+    );
     assert.notDeepEqual(plain.rawListeners('connection'), before);
   });
 
@@ -351,18 +226,6 @@ describe('the engine answers polling HTTP itself', () => {
     await handshake(c);
     await c.closed;
     assert.equal(c.ended, true);
-  });
-
-  test('server.close() closes idle owned connections at once', async () => {
-    const { f, c, sid } = await startWithSession();
-    const held = await RawConnection.open(f.port);
-    held.write(getOf(sid));
-    await waitUntil(() => (f.sessions[0] as Session).writable, 3000, 'GET held');
-    await f.engine.close();
-    assert.equal((await held.response()).body, '1');
-    const closed = deferred<void>();
-    f.http.close(() => closed.resolve());
-    await Promise.all([c.closed, held.closed, closed.promise]);
   });
 });
 

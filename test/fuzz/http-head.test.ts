@@ -2,13 +2,22 @@
  * Differential fuzzing of the engine's request-head parser against node:http's own parser: heads
  * mutated at random (seeded, so a failure replays) are given to both. Whatever the engine would
  * answer itself must be read by node:http as the same request (method, target, headers, upgrade
- * or not); what the engine calls foreign is node's to judge, and nothing may throw.
+ * or not); what the engine calls foreign is node's to judge, and nothing may throw. The same heads,
+ * split into random chunks and scanned incrementally (as a connection reads them), must come out
+ * exactly as the whole buffer does, each byte examined once.
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { parseRequestHead, type RequestHead } from '../../src/engine/http/head.js';
+import {
+  type HeadParse,
+  parseRequestHead,
+  type RequestHead,
+  readCompleteHead,
+  scanHead,
+  startHeadScan,
+} from '../../src/engine/http/head.js';
 import { seededRandom } from '../support/random.js';
 
 const MAX = 16 * 1024;
@@ -112,5 +121,47 @@ describe('request heads: the engine parser agrees with node:http', () => {
     }
     // The mutations keep a fair share of heads inside the subset, so the comparison is exercised.
     assert.ok(taken > 500, `only ${taken} heads taken`);
+  });
+});
+
+/** `bytes` cut into random chunks (1 byte to the whole), scanned as a connection scans them. */
+function parseInChunks(next: () => number, bytes: Buffer): { parse: HeadParse; examined: number; fed: number } {
+  const scan = startHeadScan();
+  let fed = 0;
+  let status = scanHead(scan, bytes.subarray(0, 0), MAX);
+  while (fed < bytes.length && status === 'more') {
+    const size = next() < 0.5 ? 1 + Math.floor(next() * 4) : 1 + Math.floor(next() * bytes.length);
+    status = scanHead(scan, bytes.subarray(fed, fed + size), MAX);
+    fed += Math.min(size, bytes.length - fed);
+  }
+  const parse: HeadParse =
+    status === 'complete'
+      ? readCompleteHead(bytes, scan.examined)
+      : status === 'foreign'
+        ? { kind: 'foreign' }
+        : { kind: 'incomplete' };
+  return { parse, examined: scan.examined, fed };
+}
+
+describe('request heads scanned in random chunks read as the whole buffer does', () => {
+  test('3000 mutated heads and their prefixes, each split at random', () => {
+    const next = seededRandom(0xc4_0b5e);
+    const kinds = new Map<string, number>();
+    for (let i = 0; i < 3000; i++) {
+      const text = mutate(next, TEMPLATES[i % TEMPLATES.length]!);
+      // Whole heads with a body or a pipelined request after them, and cut-off heads.
+      const cut = next() < 0.3 ? Math.floor(next() * text.length) : text.length;
+      const bytes = Buffer.from(`${text.slice(0, cut)}${cut === text.length ? 'GET /next' : ''}`, 'latin1');
+      const whole = parseRequestHead(bytes, MAX);
+      const split = parseInChunks(next, bytes);
+      const where = `case ${i}: ${JSON.stringify(bytes.toString('latin1'))}`;
+      assert.deepEqual(split.parse, whole, where);
+      // No byte is examined twice, nor any after the head's end.
+      assert.ok(split.examined <= split.fed, where);
+      if (whole.kind === 'head') assert.equal(split.examined, (whole as RequestHead).length, where);
+      kinds.set(whole.kind, (kinds.get(whole.kind) ?? 0) + 1);
+    }
+    // Every outcome is exercised.
+    for (const kind of ['head', 'foreign', 'incomplete']) assert.ok((kinds.get(kind) ?? 0) > 100, `${kind}: ${kinds.get(kind)}`);
   });
 });

@@ -1,18 +1,22 @@
-import http, { type Server as HttpServer, type OutgoingHttpHeaders } from 'node:http';
-import { closingAnswer, deadlineIn, encodeResponse } from './answer.js';
+import http, { type Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
-import type { BodySink, GoneWatcher, HttpExchange, RequestSource } from './exchange.js';
-import { parseRequestHead, type RequestHead } from './head.js';
+import type { Duplex } from 'node:stream';
+import { closingAnswer, deadlineIn } from './answer.js';
+import type { BodySink, HttpExchange, RequestSource } from './exchange.js';
+import { type HeadScan, readCompleteHead, resetHeadScan, scanHead, startHeadScan } from './head.js';
+import { type ConnectionListener, giveToNode, nodeConnectionListener } from './node-internals.js';
+import { EMPTY, OwnedExchange, OwnedRequest } from './owned-exchange.js';
 
 /**
- * The engine's own HTTP/1.1 path. Long-polling costs two HTTP requests per message, and node:http's
- * JavaScript layer (IncomingMessage, ServerResponse, their streams and events) is most of what a
- * polling message costs. On a plain http.Server the engine takes each new connection itself and
- * answers the requests under its path that fit a strict subset ({@link parseRequestHead}): a
- * string scan of the head, one write per answer; a WebSocket upgrade under the path goes straight
- * to the engine. The first request outside the subset or the path (a page, a chunked body,
- * anything malformed) hands the connection with its unread bytes to node:http, which then serves
- * it as if it had had it from the start.
+ * The engine's own HTTP/1.1 path, opt-in (`ownHttp`). Long-polling costs two HTTP requests per
+ * message, and node:http's JavaScript layer (IncomingMessage, ServerResponse, their streams and
+ * events) is most of what a polling message costs. On a plain http.Server the engine takes each
+ * new connection itself and answers the requests under its path that fit a strict subset
+ * ({@link scanHead}, {@link readCompleteHead}): each byte of a head examined once, one write per
+ * answer; a WebSocket upgrade under the path goes straight to the engine. As soon as the bytes
+ * cannot become such a request (a page, another method, a chunked body, garbage, a bare LF), the
+ * connection goes with its unread bytes to node:http, which then serves it as if it had had it from
+ * the start. The engine tracks these connections and closes them in its own close().
  */
 
 /** What the owner of the path provides. */
@@ -25,8 +29,6 @@ export interface OwnedHttpHandler {
   upgrade(req: RequestSource, socket: Socket, head: Buffer): void;
 }
 
-type ConnectionListener = (this: HttpServer, socket: Socket) => void;
-
 const SWEEP_MS = 1000;
 const kConnection = Symbol('parley.ownedConnection');
 type TaggedSocket = Socket & { [kConnection]?: OwnedConnection };
@@ -35,6 +37,13 @@ type TaggedSocket = Socket & { [kConnection]?: OwnedConnection };
 export class OwnedHttp {
   private readonly connections = new Set<OwnedConnection>();
   private sweepTimer: NodeJS.Timeout | undefined;
+  // What a server's 'connection' event gives is a net.Socket (or a Duplex a user emitted, which has
+  // all that is used here).
+  private readonly accept = (socket: Duplex): void => this.take(socket as Socket);
+  /** The engine is closing: no new connections, every answer closes its connection. */
+  closing = false;
+  /** Called when the last connection goes while closing. */
+  private onDrained: (() => void) | undefined;
 
   private constructor(
     readonly server: HttpServer,
@@ -43,39 +52,26 @@ export class OwnedHttp {
   ) {}
 
   /**
-   * Takes over new connections of `server`, or returns undefined when it is not a plain
-   * http.Server whose connections node:http's own listener takes (TLS servers, for instance).
+   * Takes over new connections of `server`, or returns undefined when node:http keeps them: a
+   * server that is not a plain http.Server whose connections node:http's own listener takes (TLS
+   * servers, for instance), one that joins duplicate headers, or node internals that are not
+   * there ({@link nodeConnectionListener}).
    */
   static takeOver(server: HttpServer, handler: OwnedHttpHandler): OwnedHttp | undefined {
-    const nodeListener = (http as unknown as { _connectionListener?: ConnectionListener })._connectionListener;
-    if (
-      typeof nodeListener !== 'function' ||
-      !server.listeners('connection').includes(nodeListener) ||
-      // The parser combines repeated headers as node does by default only.
-      (server as { joinDuplicateHeaders?: boolean }).joinDuplicateHeaders === true
-    ) {
-      return undefined;
-    }
+    // The parser combines repeated headers as node does by default only.
+    if ((server as { joinDuplicateHeaders?: boolean }).joinDuplicateHeaders === true) return undefined;
+    const nodeListener = nodeConnectionListener();
+    if (nodeListener === false || !server.listeners('connection').includes(nodeListener)) return undefined;
     const owned = new OwnedHttp(server, nodeListener, handler);
-    const accept = function (this: HttpServer, socket: Socket): void {
-      owned.accept(socket);
-    };
-    // Same place in the listener order as node's listener had; other listeners stay as they are.
-    const listeners = server.rawListeners('connection') as ConnectionListener[];
-    server.removeAllListeners('connection');
-    for (const listener of listeners) server.on('connection', listener === nodeListener ? accept : listener);
-    // server.close() closes node's idle connections through these; ours follow along.
-    const closeIdle = server.closeIdleConnections;
-    server.closeIdleConnections = function (this: HttpServer): void {
-      closeIdle.call(this);
-      owned.closeIdle();
-    };
-    const closeAll = server.closeAllConnections;
-    server.closeAllConnections = function (this: HttpServer): void {
-      closeAll.call(this);
-      owned.closeAll();
-    };
+    owned.swap(nodeListener, owned.accept);
     return owned;
+  }
+
+  /** Puts `to` in the place of `from` among the server's 'connection' listeners; others stay as they are. */
+  private swap(from: ConnectionListener, to: ConnectionListener): void {
+    const listeners = this.server.rawListeners('connection') as ConnectionListener[];
+    this.server.removeAllListeners('connection');
+    for (const listener of listeners) this.server.on('connection', listener === from ? to : listener);
   }
 
   /** The largest request head node:http accepts on this server. */
@@ -83,7 +79,7 @@ export class OwnedHttp {
     return (this.server as { maxHeaderSize?: number }).maxHeaderSize ?? http.maxHeaderSize;
   }
 
-  accept(socket: Socket): void {
+  private take(socket: Socket): void {
     const connection = new OwnedConnection(this, socket);
     (socket as TaggedSocket)[kConnection] = connection;
     socket.on('data', onSocketData);
@@ -96,10 +92,7 @@ export class OwnedHttp {
 
   /** Gives the socket to node:http, with `unread` as if it had just arrived. */
   handOff(connection: OwnedConnection, unread: Buffer | undefined): void {
-    const socket = this.release(connection);
-    this.nodeListener.call(this.server, socket);
-    if (unread !== undefined) socket.unshift(unread);
-    if (socket.isPaused()) socket.resume();
+    giveToNode(this.nodeListener, this.server, this.release(connection), unread);
   }
 
   /** Hands an upgrade request's socket to the engine, as node:http does on 'upgrade'. */
@@ -125,17 +118,45 @@ export class OwnedHttp {
 
   forget(connection: OwnedConnection): void {
     this.connections.delete(connection);
+    if (this.closing && this.connections.size === 0) this.onDrained?.();
   }
 
+  /** Closes the connections with nothing pending (node's server.close() does the same with its own). */
   closeIdle(): void {
     for (const connection of this.connections) if (connection.idle) connection.socket.destroy();
   }
 
-  closeAll(): void {
-    for (const connection of this.connections) connection.socket.destroy();
+  /**
+   * The engine closes: new connections go to node:http again, idle ones close now, the others
+   * after their answer (which says `Connection: close`); those still open after `timeoutMs` are
+   * destroyed.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.swap(this.accept, this.nodeListener);
+    this.closeIdle();
+    if (this.connections.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          for (const connection of this.connections) connection.socket.destroy();
+          resolve();
+        }, timeoutMs);
+        this.onDrained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
   }
 
-  /** Closes connections past their deadline: idle keep-alive, or a head or body that stalls. */
+  /**
+   * Closes connections past their deadline: idle keep-alive, or a head or body that stalls. Once
+   * the server stops listening (server.close(), which waits for every connection to end), idle
+   * ones close too, as node's own do.
+   */
   private sweep(): void {
     if (this.connections.size === 0) {
       // Stopped here rather than when the last connection goes: connections come and go often.
@@ -144,9 +165,12 @@ export class OwnedHttp {
       return;
     }
     const now = Date.now();
+    const stopped = !this.server.listening;
     // No copy: a destroyed socket's 'close' (which forgets it) comes on a later tick.
     for (const connection of this.connections) {
-      if (connection.deadline !== 0 && now >= connection.deadline) connection.expire();
+      if ((stopped && connection.idle) || (connection.deadline !== 0 && now >= connection.deadline)) {
+        connection.expire();
+      }
     }
   }
 }
@@ -178,8 +202,12 @@ interface BodyReader {
 
 /** One connection the engine answers itself: one request at a time, in order. */
 export class OwnedConnection {
-  /** Bytes received and not yet consumed: the next head, or a pipelined request. */
+  /** Bytes received and not yet examined: the next head, a pipelined request, or a body. */
   private unread: Buffer | undefined;
+  /** The bytes of a head begun and not ended, examined already by {@link scan}. */
+  private headChunks: Buffer[] = [];
+  /** How far the head in {@link headChunks} has been read: each byte is examined once. */
+  private readonly scan: HeadScan = startHeadScan();
   /** The request handed to the engine and not answered yet. */
   private current: OwnedExchange | undefined;
   private body: BodyReader | undefined;
@@ -197,9 +225,12 @@ export class OwnedConnection {
     this.deadline = deadlineIn(owner.server.headersTimeout);
   }
 
-  /** Between requests, nothing pending: closing it loses nothing. */
+  /**
+   * Between requests, nothing pending: closing it loses nothing. A connection ending after its last
+   * answer is not idle: it closes itself once the answer has left.
+   */
   get idle(): boolean {
-    return this.current === undefined && this.unread === undefined;
+    return !this.closed && this.current === undefined && this.unread === undefined && this.headChunks.length === 0;
   }
 
   /** The Keep-Alive header's timeout, in whole seconds (0: no header). */
@@ -220,9 +251,7 @@ export class OwnedConnection {
       if (this.body.remaining === 0) this.finishBody();
     } else {
       // The first bytes of a new head end the keep-alive wait: the head now has headersTimeout.
-      if (this.current === undefined && this.unread === undefined) {
-        this.deadline = deadlineIn(this.owner.server.headersTimeout);
-      }
+      if (this.idle) this.deadline = deadlineIn(this.owner.server.headersTimeout);
       this.keepUnread(data);
     }
     if (this.current === undefined) {
@@ -291,20 +320,32 @@ export class OwnedConnection {
           this.deadline = deadlineIn(this.owner.server.requestTimeout);
           return;
         }
-        const parsed = parseRequestHead(this.unread, this.owner.maxHeaderSize, this.owner.handler.owns);
-        if (parsed.kind === 'incomplete') {
+        // Only the bytes not examined yet are scanned: a head arriving in many small chunks
+        // costs time linear in its length, and bytes that cannot become a head the engine takes
+        // go to node:http at once.
+        const data = this.unread;
+        const before = this.scan.examined;
+        const status = scanHead(this.scan, data, this.owner.maxHeaderSize);
+        if (status === 'more') {
+          this.headChunks.push(data);
+          this.unread = undefined;
           if (this.deadline === 0) this.deadline = deadlineIn(this.owner.server.headersTimeout);
           return;
         }
-        if (parsed.kind === 'foreign') {
+        const chunks = this.headChunks;
+        const all = chunks.length === 0 ? data : Buffer.concat([...chunks, data]);
+        const length = this.scan.examined;
+        this.headChunks = [];
+        resetHeadScan(this.scan);
+        const head = status === 'complete' ? readCompleteHead(all, length, this.owner.handler.owns) : undefined;
+        if (head === undefined || head.kind !== 'head') {
           this.closed = true;
-          const unread = this.unread;
           this.unread = undefined;
-          this.owner.handOff(this, unread);
+          this.owner.handOff(this, all);
           return;
         }
-        const head = parsed;
-        this.unread = head.length === this.unread.length ? undefined : this.unread.subarray(head.length);
+        const used = length - before;
+        this.unread = used === data.length ? undefined : data.subarray(used);
         if (head.upgrade) {
           this.closed = true;
           const rest = this.unread ?? EMPTY;
@@ -380,9 +421,9 @@ export class OwnedConnection {
     if (!this.processing) setImmediate(() => this.process());
   }
 
-  /** Whether the answer should close the connection: the client asked, or the server is closing. */
+  /** Whether the answer should close the connection: the client asked, or the engine or the server is closing. */
   closesAfter(exchange: OwnedExchange): boolean {
-    return exchange.head.close || !this.owner.server.listening;
+    return exchange.head.close || this.owner.closing || !this.owner.server.listening;
   }
 
   private keepUnread(data: Buffer): void {
@@ -423,101 +464,3 @@ export class OwnedConnection {
     body.sink.onBody(body.chunks.length === 1 ? body.chunks[0]! : Buffer.concat(body.chunks));
   }
 }
-
-/** An upgrade request as the engine reads it (the fields of IncomingMessage it uses). */
-class OwnedRequest implements RequestSource {
-  readonly httpVersion = '1.1';
-
-  constructor(
-    readonly method: string,
-    readonly url: string,
-    readonly headers: RequestHead['headers'],
-    readonly socket: Socket,
-  ) {}
-}
-
-/** One request on an owned connection. */
-export class OwnedExchange implements HttpExchange, RequestSource {
-  bodyState: 'unread' | 'reading' | 'done';
-  private answered = false;
-  private closedEarly = false;
-  private watcher: GoneWatcher | undefined;
-
-  constructor(
-    private readonly connection: OwnedConnection,
-    readonly head: RequestHead,
-  ) {
-    this.bodyState = head.contentLength === 0 ? 'done' : 'unread';
-  }
-
-  // The exchange is its own request (one object per request, not two).
-  get request(): RequestSource {
-    return this;
-  }
-
-  get method(): string {
-    return this.head.method;
-  }
-
-  get url(): string {
-    return this.head.url;
-  }
-
-  get headers(): RequestHead['headers'] {
-    return this.head.headers;
-  }
-
-  get httpVersion(): string {
-    return '1.1';
-  }
-
-  get socket(): Socket {
-    return this.connection.socket;
-  }
-
-  get incoming(): undefined {
-    return undefined;
-  }
-
-  get answerable(): boolean {
-    return !this.answered && !this.closedEarly;
-  }
-
-  reply(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection = false): void {
-    if (!this.answerable) return;
-    this.answered = true;
-    const close = closeConnection || this.connection.closesAfter(this);
-    const response = encodeResponse(status, headers, body, close, this.connection.keepAliveSeconds);
-    // Invalid header values (a CORS or cookie option with a line break) could split the head:
-    // node:http throws there; here the answer is a 500 and the connection closes.
-    if (response === undefined) this.connection.reply(this, closingAnswer(500), true);
-    else this.connection.reply(this, response, close);
-  }
-
-  readBody(limit: number, sink: BodySink): void {
-    if (this.head.contentLength === 0) {
-      this.bodyState = 'done';
-      sink.onBody(EMPTY);
-      return;
-    }
-    this.connection.readBody(this, limit, sink);
-  }
-
-  discardBody(): void {
-    this.connection.discardBody(this);
-  }
-
-  watchGone(watcher: GoneWatcher): void {
-    this.watcher = watcher;
-  }
-
-  /** The connection closed before the answer. */
-  gone(): void {
-    this.closedEarly = true;
-    const watcher = this.watcher;
-    this.watcher = undefined;
-    if (!this.answered && watcher !== undefined) watcher.onGone(this);
-  }
-}
-
-const EMPTY = Buffer.alloc(0);

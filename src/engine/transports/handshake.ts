@@ -4,6 +4,7 @@ import type { RequestSource } from '../http/exchange.js';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type WebSocketServer } from 'ws';
 import { ignoreSocketError } from '../errors.js';
+import { type WsServerSide, wsFastPaths } from './ws-internals.js';
 
 /** RFC 6455: the GUID appended to the client's key, and the shape of a valid key (16 bytes, base64). */
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -15,11 +16,6 @@ function sha1Base64(data: string): string {
   return oneShotHash !== undefined
     ? oneShotHash('sha1', data, 'base64')
     : crypto.createHash('sha1').update(data).digest('base64');
-}
-
-/** How ws's own server attaches a socket to a server-side WebSocket (ws 8). */
-interface WsServerSide {
-  setSocket(socket: Duplex, head: Buffer, options: object): void;
 }
 
 /** Extra 101 lines of the upgrades ws answers itself, added by the 'headers' listener below. */
@@ -51,7 +47,8 @@ export function completeUpgrade(
   };
   socket.cork();
   try {
-    const ws = acceptCommonHandshake(wss, req, socket, head, headers);
+    // Without ws's internals (checked once per process), ws answers every handshake.
+    const ws = wsFastPaths() ? acceptCommonHandshake(wss, req, socket, head, headers) : undefined;
     if (ws !== undefined) {
       adopt(ws);
       return;

@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { OutboundMessage } from '../message.js';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
@@ -7,13 +6,7 @@ import type { RequestSource } from '../http/exchange.js';
 import { completeUpgrade } from './handshake.js';
 import { decodePacketWs, type EnginePacket, encodePacketWs } from '../packet.js';
 import { IGNORE, type QueuedItem, type Transport, type TransportListener } from './transport.js';
-
-/** The parts of `ws` internals the fast write path relies on (ws 8). */
-interface WsInternals {
-  _socket: Socket;
-  _sender: { _state: number; _queue: unknown[] };
-  _extensions: Record<string, unknown>;
-}
+import { type WsInternals, wsFastPaths } from './ws-internals.js';
 
 /** Up to this many bytes, the frames of one flush are joined into one buffer before writing. */
 const CONCAT_LIMIT = 64 * 1024;
@@ -123,6 +116,8 @@ export class WebSocketTransport implements Transport {
     return 'websocket';
   }
   private listener: TransportListener = IGNORE;
+  /** Whether ws's internals are there for the fast write path (checked once per process). */
+  private readonly fast = wsFastPaths();
 
   constructor(private readonly ws: WebSocket) {
     // Shared listeners find their transport on the socket: no closures per connection.
@@ -168,6 +163,10 @@ export class WebSocketTransport implements Transport {
 
   write(items: readonly QueuedItem[]): void {
     if (!this.writable) return;
+    if (!this.fast) {
+      for (const item of items) this.sendThroughWs(item);
+      return;
+    }
     const internals = this.ws as unknown as WsInternals;
     const socket = internals._socket;
     // Fast path: frames built once per message, written straight to the socket, all the items of
@@ -210,15 +209,18 @@ export class WebSocketTransport implements Transport {
       return;
     }
     socket.cork();
-    for (const item of items) {
-      if (item.kind === 'packet') {
-        this.ws.send(encodePacketWs(item.packet));
-      } else {
-        const data = item.message.websocketFrame;
-        this.ws.send(data, { binary: typeof data !== 'string', compress: item.compress });
-      }
-    }
+    for (const item of items) this.sendThroughWs(item);
     socket.uncork();
+  }
+
+  /** Sends one item through ws's public API (ws frames, queues and compresses it). */
+  private sendThroughWs(item: QueuedItem): void {
+    if (item.kind === 'packet') {
+      this.ws.send(encodePacketWs(item.packet));
+    } else {
+      const data = item.message.websocketFrame;
+      this.ws.send(data, { binary: typeof data !== 'string', compress: item.compress });
+    }
   }
 
   close(): void {

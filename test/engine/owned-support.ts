@@ -1,0 +1,178 @@
+/**
+ * Fixtures for the tests of the engine's own HTTP path (ownHttp): an engine at /e/ with ownHttp on,
+ * on an http.Server whose own handler serves every other path, and a raw TCP connection that
+ * reads HTTP/1.1 answers in order.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+import { after } from 'node:test';
+import type { EngineOptions } from '../../src/engine/options.js';
+import { EngineServer } from '../../src/engine/server.js';
+import type { EngineSession } from '../../src/engine/types.js';
+
+export interface Response {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** One raw TCP connection that reads HTTP/1.1 responses (Content-Length bodies) in order. */
+export class RawConnection {
+  private buffered = Buffer.alloc(0);
+  private wake: (() => void) | undefined;
+  readonly closed: Promise<void>;
+  ended = false;
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, chunk]);
+      this.wake?.();
+    });
+    socket.on('error', () => {});
+    this.closed = new Promise((resolve) =>
+      socket.on('close', () => {
+        this.ended = true;
+        this.wake?.();
+        resolve();
+      }),
+    );
+  }
+
+  static open(port: number): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(new RawConnection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  write(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  /** The next whole response on the connection. */
+  async response(): Promise<Response> {
+    for (;;) {
+      const parsed = this.take();
+      if (parsed !== undefined) return parsed;
+      if (this.ended) throw new Error(`connection closed; unread: ${JSON.stringify(this.buffered.toString())}`);
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+
+  private take(): Response | undefined {
+    const end = this.buffered.indexOf('\r\n\r\n');
+    if (end === -1) return undefined;
+    const lines = this.buffered.toString('latin1', 0, end).split('\r\n');
+    const headers: Record<string, string> = {};
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length = Number(headers['content-length'] ?? 0);
+    if (this.buffered.length < end + 4 + length) return undefined;
+    const body = this.buffered.toString('utf8', end + 4, end + 4 + length);
+    this.buffered = this.buffered.subarray(end + 4 + length);
+    return { status: Number(lines[0]!.split(' ')[1]), headers, body };
+  }
+}
+
+export interface OwnedFixture {
+  readonly http: Server;
+  readonly engine: EngineServer;
+  readonly port: number;
+  /** Requests node:http parsed (counted by a listener added after attach). */
+  nodeRequests: number;
+  readonly sessions: EngineSession[];
+}
+
+const fixtures: OwnedFixture[] = [];
+// Each test file runs in its own process: this closes the fixtures of the file that imports it.
+after(async () => {
+  for (const f of fixtures) {
+    await f.engine.close();
+    f.http.closeAllConnections();
+    if (f.http.listening) await new Promise((resolve) => f.http.close(resolve));
+  }
+});
+
+/** An engine at /e/ with ownHttp on that echoes messages, on a server whose own handler serves every other path. */
+export async function start(options: Partial<EngineOptions> = {}): Promise<OwnedFixture> {
+  const http = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const body = `page ${req.url}`;
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  const sessions: EngineSession[] = [];
+  const engine = new EngineServer(
+    {
+      onSession(session) {
+        sessions.push(session);
+        return { onMessage: (data) => session.send(data), onClose() {} };
+      },
+    },
+    { path: '/e/', pingInterval: 300, pingTimeout: 200, ownHttp: true, ...options },
+  );
+  engine.attach(http);
+  const fixture = { http, engine, port: 0, nodeRequests: 0, sessions };
+  http.on('request', () => {
+    fixture.nodeRequests++;
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  fixture.port = (http.address() as AddressInfo).port;
+  fixtures.push(fixture);
+  return fixture;
+}
+
+export const HANDSHAKE = 'GET /e/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\n\r\n';
+export const getOf = (sid: string): string => `GET /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\n\r\n`;
+export const postOf = (sid: string, body: string, extra = ''): string =>
+  `POST /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+
+/** The POST just written is answered `ok`, and the next GET brings back its echo. */
+export async function assertEchoed(c: RawConnection, sid: string, expected: string): Promise<void> {
+  assert.equal((await c.response()).body, 'ok');
+  c.write(getOf(sid));
+  assert.equal((await c.response()).body, expected);
+}
+
+export async function handshake(c: RawConnection): Promise<string> {
+  c.write(HANDSHAKE);
+  const answer = await c.response();
+  assert.equal(answer.status, 200, answer.body);
+  return (JSON.parse(answer.body.slice(1)) as { sid: string }).sid;
+}
+
+/** Sends `bytes` on a new connection; resolves with the one answer once the server has closed it. */
+export async function lastAnswer(f: OwnedFixture, bytes: string): Promise<Response> {
+  const c = await RawConnection.open(f.port);
+  c.write(bytes);
+  const answer = await c.response();
+  await c.closed;
+  return answer;
+}
+
+/** A fixture, one raw connection, and a session opened on it. */
+export async function startWithSession(
+  options: Partial<EngineOptions> = {},
+): Promise<{ f: OwnedFixture; c: RawConnection; sid: string }> {
+  const f = await start(options);
+  const c = await RawConnection.open(f.port);
+  return { f, c, sid: await handshake(c) };
+}
+
+const GUARD_MS = 5000;
+
+/**
+ * Rejects if `promise` has not settled within 5 s: a failure guard for what should happen at once
+ * (well before the server's timeouts, which would otherwise end the wait).
+ */
+export function guarded<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not within ${GUARD_MS} ms: ${what}`)), GUARD_MS);
+  });
+  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+}
