@@ -7,7 +7,7 @@
  * how many attachments a header announced and `attachBinary` rebuilds the packet once they are in.
  */
 
-import { extractBinary, hasBinary, insertBinary, RESERVED_EVENTS } from '../engine/payload.js';
+import { extractBinary, hasBinary, insertBinary } from './binary.js';
 
 /** Numeric packet types on the wire. */
 export const PacketType = {
@@ -63,7 +63,17 @@ export type DecodedHeader =
   | { complete: true; packet: Packet }
   | { complete: false; packet: Packet & { type: 'event' | 'ack' }; attachments: number };
 
-export { hasBinary, RESERVED_EVENTS };
+export { hasBinary };
+
+/** Events a peer may not emit because the server API reserves their names. */
+export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
+  'connect',
+  'connect_error',
+  'disconnect',
+  'disconnecting',
+  'newListener',
+  'removeListener',
+]);
 
 const MAX_ACK_ID = Number.MAX_SAFE_INTEGER;
 

@@ -1,19 +1,8 @@
 /**
- * Conventions of the JSON payloads that the Socket.IO codec and the plain-WebSocket codec (both
- * above this layer) share: the reserved event names, and binary placeholders,
- * `{"_placeholder":true,"num":N}`, by which a payload refers to the binary messages that travel
- * after it. Pure helpers; never throw.
+ * The binary convention the Socket.IO codec and the plain-WebSocket codec share: placeholders,
+ * `{"_placeholder":true,"num":N}`, by which a JSON payload refers to the binary messages that
+ * travel after it. Pure helpers; never throw.
  */
-
-/** Events a peer may not emit because the server API reserves their names. */
-export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
-  'connect',
-  'connect_error',
-  'disconnect',
-  'disconnecting',
-  'newListener',
-  'removeListener',
-]);
 
 /** Deeper nesting is left as it is (neither searched nor rebuilt). */
 const MAX_DEPTH = 64;

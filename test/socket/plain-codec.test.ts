@@ -13,7 +13,7 @@ import {
   encodeFrame,
   type PlainErrorCode,
   type PlainFrame,
-} from '../../src/native/protocol.js';
+} from '../../src/socket/plain-codec.js';
 import { seededRandom } from '../support/random.js';
 
 const ALL_CODES: readonly PlainErrorCode[] = [

@@ -1,6 +1,7 @@
 /**
  * Pure codec of parley's plain-WebSocket protocol: JSON text frames, plus binary frames for binary
  * payloads. No I/O, never throws. Documented for client authors in docs/native-websocket.md.
+ * `plainFormat` puts Socket.IO packets on this wire.
  *
  * Client → server
  *   {"event":"join","data":{"room":"dev"},"id":3}   an event (one argument; "args":[...] for several)
@@ -14,7 +15,10 @@
  * that was refused (the connection stays open).
  */
 
-import { extractBinary, insertBinary, RESERVED_EVENTS } from '../engine/payload.js';
+import { OutboundMessage } from '../engine/message.js';
+import type { WireFormat } from './adapter.js';
+import { extractBinary, insertBinary } from './binary.js';
+import { type Packet, RESERVED_EVENTS } from './packet.js';
 
 /** A decoded client frame. */
 export type PlainFrame =
@@ -158,4 +162,36 @@ export function encodeFrame(frame: PlainFrame): [string, ...Buffer[]] {
 /** The error frame answering a refused frame. */
 export function encodeError(error: PlainError): string {
   return JSON.stringify({ event: 'error', data: { code: error.code, message: error.message } });
+}
+
+/** Socket.IO packets as plain-WebSocket frames: events and acks as JSON envelopes. */
+export const plainFormat: WireFormat = {
+  name: 'plain-websocket',
+  encode(packet: Packet) {
+    return encodePlain(packet).map((part) => new OutboundMessage(part));
+  },
+};
+
+/** The frames carrying a packet to a plain client; none for DISCONNECT (a close frame says it). */
+export function encodePlain(packet: Packet): [string, ...Buffer[]] | [] {
+  switch (packet.type) {
+    case 'event': {
+      const [name, ...args] = packet.data;
+      const frame: PlainFrame =
+        packet.id === undefined
+          ? { kind: 'event', name: String(name), args }
+          : { kind: 'event', name: String(name), args, id: packet.id };
+      return encodeFrame(frame);
+    }
+    case 'ack':
+      return encodeFrame({ kind: 'ack', id: packet.id, args: packet.data });
+    case 'connect':
+      // Tells the client its socket id, as Socket.IO's CONNECT reply does.
+      return [JSON.stringify({ event: 'connect', data: { id: packet.data?.sid } })];
+    case 'connect_error':
+      return [JSON.stringify({ event: 'connect_error', data: packet.data })];
+    case 'disconnect':
+      // The WebSocket close frame that follows says it.
+      return [];
+  }
 }
