@@ -340,7 +340,8 @@ test('fuzz: decoders never throw and always return a well-formed result', () => 
       const buffers = Array.from({ length: Math.floor(rand() * 4) }, (_, n) => Buffer.from([n]));
       try {
         const rebuilt = attachBinaryFrames(result.value, buffers);
-        if (!rebuilt.ok) assert.equal(rebuilt.error.code, 'missing_attachments');
+        // Placeholders that name no frame sent, or frames no placeholder names.
+        if (!rebuilt.ok) assert.ok(['missing_attachments', 'invalid_envelope'].includes(rebuilt.error.code));
       } catch (err) {
         assert.fail(`attachBinaryFrames threw on ${text} (seed ${seed}, round ${i}): ${err}`);
       }
