@@ -21,7 +21,7 @@ import {
   type PendingFrame,
   type PlainError,
   type PlainFrame,
-} from './protocol.js';
+} from '../socket/plain-codec.js';
 
 /** Options of the plain-WebSocket endpoint. */
 export interface PlainWebSocketOptions {

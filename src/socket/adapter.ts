@@ -1,5 +1,6 @@
 import { OutboundMessage } from '../engine/message.js';
-import { encodePacket, type Packet } from './packet.js';
+import { EncodeError } from './encode-error.js';
+import { assemblePacket, type Packet, type PreparedPacket, preparePacket } from './packet.js';
 
 /** A socket id. Every socket is in the room named by its id. */
 export type SocketId = string;
@@ -27,33 +28,41 @@ export interface BroadcastOptions {
 
 /**
  * A way to put packets on a wire (Socket.IO over Engine.IO, or parley's plain-WebSocket JSON).
- * Broadcasts encode once per format, however many recipients use it.
+ * Broadcasts encode once per format, however many recipients use it. A format only assembles a
+ * packet whose payload is encoded already (`preparePacket`), so it cannot fail.
  */
 export interface WireFormat {
   readonly name: string;
-  encode(packet: Packet): readonly OutboundMessage[];
+  encode(prepared: PreparedPacket): readonly OutboundMessage[];
 }
 
 /** The Socket.IO v5 format over Engine.IO: a text message plus one binary message per attachment. */
 export const socketIoFormat: WireFormat = {
   name: 'socket.io',
-  encode(packet) {
-    return encodePacket(packet).map((part) => new OutboundMessage(part));
+  encode(prepared) {
+    return assemblePacket(prepared).map((part) => new OutboundMessage(part));
   },
 };
 
 /**
- * A packet encoded lazily, at most once per wire format, and shared by every recipient of a
- * broadcast: the per-recipient cost is a cache lookup and a queue push.
+ * A packet encoded at most once per wire format, and shared by every recipient of a broadcast: the
+ * per-recipient cost is a cache lookup and a queue push. The payload is encoded when the packet is
+ * built, once for all formats, so a payload that cannot be encoded throws an `EncodeError` to
+ * whoever emits it, before anything is sent to anyone.
  */
 export class EncodedPacket {
   readonly packet: Packet;
+  private readonly prepared: PreparedPacket;
   private firstFormat: WireFormat | undefined;
   private firstEncoding: readonly OutboundMessage[] | undefined;
   private otherEncodings: Map<WireFormat, readonly OutboundMessage[]> | undefined;
 
+  /** @throws EncodeError when the payload is circular, too deeply nested or not JSON. */
   constructor(packet: Packet) {
+    const prepared = preparePacket(packet);
+    if (!prepared.ok) throw new EncodeError(prepared.error);
     this.packet = packet;
+    this.prepared = prepared.value;
   }
 
   /** The messages carrying this packet in the given format. */
@@ -61,13 +70,13 @@ export class EncodedPacket {
     if (this.firstFormat === format) return this.firstEncoding!;
     if (this.firstFormat === undefined) {
       this.firstFormat = format;
-      this.firstEncoding = format.encode(this.packet);
+      this.firstEncoding = format.encode(this.prepared);
       return this.firstEncoding;
     }
     this.otherEncodings ??= new Map();
     let encoding = this.otherEncodings.get(format);
     if (!encoding) {
-      encoding = format.encode(this.packet);
+      encoding = format.encode(this.prepared);
       this.otherEncodings.set(format, encoding);
     }
     return encoding;
@@ -125,7 +134,9 @@ export interface Adapter {
   addAll(id: SocketId, rooms: Iterable<Room>): void;
   del(id: SocketId, room: Room): void;
   delAll(id: SocketId): void;
+  /** Delivers a packet; @throws EncodeError, before delivering to anyone, when it cannot be encoded. */
   broadcast(packet: Packet, options: BroadcastOptions): void;
+  /** Delivers a packet and collects the answers; @throws EncodeError like `broadcast`. */
   broadcastWithAck(
     packet: Packet & { type: 'event' },
     options: BroadcastOptions,

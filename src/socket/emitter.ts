@@ -1,3 +1,4 @@
+import { EncodeError } from './encode-error.js';
 import type { EventsMap } from './typed-events.js';
 
 type Listener = (...args: never[]) => unknown;
@@ -127,8 +128,42 @@ export class TypedEmitter<Listen extends EventsMap> {
     return true;
   }
 
-  /** Where a throwing listener is reported. Applications see it on stderr, the server keeps going. */
+  /**
+   * Where a throwing listener is reported. Applications see it on stderr, the server keeps going.
+   * An EncodeError (a reply that could not be encoded) is one line without a stack, at most once
+   * per emitter every ENCODE_ERROR_REPORT_MS: a client can provoke it at will.
+   */
   protected onListenerError(err: unknown, event: string | symbol): void {
+    if (err instanceof EncodeError) {
+      reportEncodeError(this, err, event, this.listenerErrorSubject());
+      return;
+    }
     console.error(`parley: a listener of "${String(event)}" threw:`, err);
   }
+
+  /** Who the listeners belong to, for error reports (a socket names itself). */
+  protected listenerErrorSubject(): string {
+    return '';
+  }
+}
+
+/** EncodeErrors that escape listeners are reported at most this often per emitter, in ms. */
+export const ENCODE_ERROR_REPORT_MS = 5000;
+
+/** Per emitter that reported one: when the next report may come, and how many were left out. */
+const encodeErrorReports = new WeakMap<object, { nextAt: number; suppressed: number }>();
+
+function reportEncodeError(emitter: object, err: EncodeError, event: string | symbol, subject: string): void {
+  const now = Date.now();
+  const last = encodeErrorReports.get(emitter);
+  if (last && now < last.nextAt) {
+    last.suppressed++;
+    return;
+  }
+  const suppressed = last?.suppressed ?? 0;
+  encodeErrorReports.set(emitter, { nextAt: now + ENCODE_ERROR_REPORT_MS, suppressed: 0 });
+  const more = suppressed > 0 ? ` (${suppressed} more since the last report)` : '';
+  console.error(
+    `parley: ${subject}a listener of "${String(event)}" could not send: EncodeError (${err.code}): ${err.message}; nothing was sent${more}`,
+  );
 }

@@ -21,6 +21,8 @@ export {
   type WireFormat,
 } from './adapter.js';
 export { Connection } from './connection.js';
+export { EncodeError, type EncodeErrorCode } from './encode-error.js';
+export { MAX_ENCODE_DEPTH } from './binary.js';
 export { type DisconnectReason, DISCONNECT_REASONS } from './reasons.js';
 export * as parser from './packet.js';
 export type * from './typed-events.js';

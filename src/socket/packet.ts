@@ -7,7 +7,15 @@
  * how many attachments a header announced and `attachBinary` rebuilds the packet once they are in.
  */
 
-import { extractBinary, hasBinary, insertBinary, RESERVED_EVENTS } from '../engine/payload.js';
+import {
+  containsPlaceholder,
+  encodeArgs,
+  encodeJson,
+  hasBinary,
+  insertBinary,
+  mayHoldPlaceholder,
+} from './binary.js';
+import type { EncodeResult } from './encode-error.js';
 
 /** Numeric packet types on the wire. */
 export const PacketType = {
@@ -47,7 +55,10 @@ export type DecodeErrorCode =
   | 'invalid json'
   | 'invalid payload'
   | 'unexpected binary'
-  | 'missing attachments';
+  /** A placeholder that is not the index of an attachment received, or in a packet without any. */
+  | 'missing attachments'
+  /** An attachment no placeholder refers to. */
+  | 'unused attachments';
 
 /** A decode failure with its reason. */
 export interface DecodeError {
@@ -63,7 +74,17 @@ export type DecodedHeader =
   | { complete: true; packet: Packet }
   | { complete: false; packet: Packet & { type: 'event' | 'ack' }; attachments: number };
 
-export { hasBinary, RESERVED_EVENTS };
+export { hasBinary };
+
+/** Events a peer may not emit because the server API reserves their names. */
+export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
+  'connect',
+  'connect_error',
+  'disconnect',
+  'disconnecting',
+  'newListener',
+  'removeListener',
+]);
 
 const MAX_ACK_ID = Number.MAX_SAFE_INTEGER;
 
@@ -72,40 +93,85 @@ function fail(code: DecodeErrorCode, message: string): { ok: false; error: Decod
 }
 
 /**
- * Encodes a packet into the Engine.IO messages that carry it: one string, followed by one Buffer
- * per binary attachment when the data holds binary.
+ * A packet with its payload already encoded, the same for every wire format: broadcasts prepare a
+ * packet once, and each format only assembles (which cannot fail).
  */
-export function encodePacket(packet: Packet): [string, ...Buffer[]] {
-  let typeNumber: number = PacketType[packetTypeKey(packet.type)];
-  let data: unknown;
-  let id: number | undefined;
-  const buffers: Buffer[] = [];
+export interface PreparedPacket {
+  readonly packet: Packet;
+  /**
+   * JSON text of the payload: the data array of an event (name first) or ack, the data of a
+   * CONNECT or CONNECT_ERROR; undefined when there is none.
+   */
+  readonly json: string | undefined;
+  /** Where the arguments start in `json`: past `[` and, for an event, its name and comma. */
+  readonly argsStart: number;
+  /** The binary attachments, in placeholder order. */
+  readonly buffers: readonly Buffer[];
+}
+
+const NO_BUFFERS: readonly Buffer[] = Object.freeze([]);
+
+/** Encodes a packet's payload, or says why it cannot be (circular, too deep, not JSON). */
+export function preparePacket(packet: Packet): EncodeResult<PreparedPacket> {
   switch (packet.type) {
-    case 'connect':
-      data = packet.data;
-      break;
-    case 'disconnect':
-      break;
-    case 'connect_error':
-      data = packet.data;
-      break;
-    case 'event':
-    case 'ack':
-      id = packet.id;
-      if (hasBinary(packet.data)) {
-        data = extractBinary(packet.data, buffers);
-        typeNumber = packet.type === 'event' ? PacketType.BINARY_EVENT : PacketType.BINARY_ACK;
-      } else {
-        data = packet.data;
+    case 'event': {
+      const name = packet.data[0];
+      if (typeof name !== 'string' && typeof name !== 'number') {
+        return {
+          ok: false,
+          error: { code: 'not serializable', message: `an event name must be a string, not ${typeof name}` },
+        };
       }
-      break;
+      const data = encodeArgs(packet.data);
+      if (!data.ok) return data;
+      const { json, buffers } = data.value;
+      // The name's text is the same alone as in the array (a string or a number).
+      return { ok: true, value: { packet, json, argsStart: JSON.stringify(name).length + 2, buffers } };
+    }
+    case 'ack': {
+      const data = encodeArgs(packet.data);
+      if (!data.ok) return data;
+      return {
+        ok: true,
+        value: { packet, json: data.value.json, argsStart: 1, buffers: data.value.buffers },
+      };
+    }
+    case 'connect':
+    case 'connect_error': {
+      const data = encodeJson(packet.data);
+      if (!data.ok) return data;
+      return { ok: true, value: { packet, json: data.value, argsStart: 0, buffers: NO_BUFFERS } };
+    }
+    case 'disconnect':
+      return { ok: true, value: { packet, json: undefined, argsStart: 0, buffers: NO_BUFFERS } };
   }
-  let out = String(typeNumber);
-  if (buffers.length > 0) out += `${buffers.length}-`;
+}
+
+/**
+ * The Engine.IO messages carrying a prepared packet: one string, followed by one Buffer per binary
+ * attachment (BINARY_EVENT / BINARY_ACK).
+ */
+export function assemblePacket(prepared: PreparedPacket): [string, ...Buffer[]] {
+  const { packet, json, buffers } = prepared;
+  const binary = buffers.length > 0;
+  let out: string;
+  if (packet.type === 'event') out = String(binary ? PacketType.BINARY_EVENT : PacketType.EVENT);
+  else if (packet.type === 'ack') out = String(binary ? PacketType.BINARY_ACK : PacketType.ACK);
+  else out = String(PacketType[packetTypeKey(packet.type)]);
+  if (binary) out += `${buffers.length}-`;
   if (packet.nsp !== '/' && packet.nsp !== '') out += `${packet.nsp},`;
-  if (id !== undefined) out += id;
-  if (data !== undefined) out += JSON.stringify(data);
-  return [out, ...buffers];
+  if ((packet.type === 'event' || packet.type === 'ack') && packet.id !== undefined) out += packet.id;
+  if (json !== undefined) out += json;
+  return buffers.length === 0 ? [out] : [out, ...buffers];
+}
+
+/**
+ * Encodes a packet into the Engine.IO messages that carry it: one string, followed by one Buffer
+ * per binary attachment when the data holds binary. Fails for a payload that cannot be encoded.
+ */
+export function encodePacket(packet: Packet): EncodeResult<[string, ...Buffer[]]> {
+  const prepared = preparePacket(packet);
+  return prepared.ok ? { ok: true, value: assemblePacket(prepared.value) } : prepared;
 }
 
 function packetTypeKey(type: Packet['type']): 'CONNECT' | 'DISCONNECT' | 'EVENT' | 'ACK' | 'CONNECT_ERROR' {
@@ -212,14 +278,14 @@ export function decodePacket(input: string, options: DecodeOptions = {}): Result
       }
       const packet: Packet & { type: 'event' } =
         id === undefined ? { type: 'event', nsp, data: payload } : { type: 'event', nsp, data: payload, id };
-      return binary ? incomplete(packet, attachments) : complete(packet);
+      return withAttachments(packet, binary ? attachments : 0, input);
     }
     default: {
       // ACK and BINARY_ACK
       if (id === undefined) return fail('invalid ack id', 'ACK without an id');
       if (!Array.isArray(payload)) return fail('invalid payload', 'ACK payload must be an array');
       const packet: Packet & { type: 'ack' } = { type: 'ack', nsp, data: payload, id };
-      return binary ? incomplete(packet, attachments) : complete(packet);
+      return withAttachments(packet, binary ? attachments : 0, input);
     }
   }
 }
@@ -228,9 +294,20 @@ function complete(packet: Packet): Result<DecodedHeader> {
   return { ok: true, value: { complete: true, packet } };
 }
 
-function incomplete(packet: Packet & { type: 'event' | 'ack' }, attachments: number): Result<DecodedHeader> {
-  if (attachments === 0) return complete(packet);
-  return { ok: true, value: { complete: false, packet, attachments } };
+/**
+ * An event or ack decoded from `input`: complete when it announces no attachments, and then it
+ * must hold no placeholder.
+ */
+function withAttachments(
+  packet: Packet & { type: 'event' | 'ack' },
+  attachments: number,
+  input: string,
+): Result<DecodedHeader> {
+  if (attachments > 0) return { ok: true, value: { complete: false, packet, attachments } };
+  if (mayHoldPlaceholder(input) && containsPlaceholder(packet.data)) {
+    return fail('missing attachments', 'a placeholder in a packet that announces no attachments');
+  }
+  return complete(packet);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -239,14 +316,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Replaces every placeholder in a binary packet's data with its attachment. Fails when a
- * placeholder points past the attachments received.
+ * placeholder's num is not the index of an attachment received, or an attachment is left unused.
  */
 export function attachBinary<P extends Packet & { type: 'event' | 'ack' }>(
   packet: P,
   attachments: readonly Buffer[],
 ): Result<P> {
   const rebuilt = insertBinary(packet.data, attachments);
-  if (rebuilt === undefined)
-    return fail('missing attachments', 'a placeholder refers to a missing attachment');
+  if (!rebuilt.ok)
+    return fail(rebuilt.unused ? 'unused attachments' : 'missing attachments', rebuilt.message);
   return { ok: true, value: { ...packet, data: rebuilt.value as unknown[] } };
 }

@@ -1,45 +1,12 @@
-import { OutboundMessage } from '../engine/message.js';
 import type { EngineCloseReason } from '../engine/types.js';
-import { encodeFrame, type PlainFrame } from '../native/protocol.js';
 import type { PlainSession, PlainSessionHandler } from '../native/server.js';
-import type { BroadcastFlags, EncodedPacket, WireFormat } from './adapter.js';
+import type { BroadcastFlags, EncodedPacket } from './adapter.js';
 import { type AnySocket, buildHandshake, ConnectionInfo, type SocketClient } from './client.js';
 import type { ConnectionHost } from './connection.js';
 import type { ConnectError } from './namespace.js';
-import type { Packet } from './packet.js';
+import { type PlainFrame, plainFormat } from './plain-codec.js';
 import { type DisconnectReason, socketReasonFor } from './reasons.js';
 import type { Handshake } from './socket.js';
-
-/** Socket.IO packets as plain-WebSocket frames: events and acks as JSON envelopes. */
-export const plainFormat: WireFormat = {
-  name: 'plain-websocket',
-  encode(packet: Packet) {
-    return encodePlain(packet).map((part) => new OutboundMessage(part));
-  },
-};
-
-function encodePlain(packet: Packet): [string, ...Buffer[]] | [] {
-  switch (packet.type) {
-    case 'event': {
-      const [name, ...args] = packet.data;
-      const frame: PlainFrame =
-        packet.id === undefined
-          ? { kind: 'event', name: String(name), args }
-          : { kind: 'event', name: String(name), args, id: packet.id };
-      return encodeFrame(frame);
-    }
-    case 'ack':
-      return encodeFrame({ kind: 'ack', id: packet.id, args: packet.data });
-    case 'connect':
-      // Tells the client its socket id, as Socket.IO's CONNECT reply does.
-      return [JSON.stringify({ event: 'connect', data: { id: packet.data?.sid } })];
-    case 'connect_error':
-      return [JSON.stringify({ event: 'connect_error', data: packet.data })];
-    case 'disconnect':
-      // The WebSocket close frame that follows says it.
-      return [];
-  }
-}
 
 /** Frames that arrive while the namespace middlewares still run are held, up to this many. */
 const MAX_EARLY_FRAMES = 100;

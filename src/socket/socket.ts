@@ -167,6 +167,8 @@ export class Socket<
   /**
    * Emits an event to this client. A function as last argument is called with the client's answer
    * (after `timeout(ms)`, with an error first).
+   * @throws EncodeError when the arguments cannot be encoded (circular, nested deeper than
+   * MAX_ENCODE_DEPTH, not JSON); nothing is sent and no answer is awaited.
    */
   emit<Ev extends EventNames<EmitEvents>>(event: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
     assertEmittable(event);
@@ -178,20 +180,27 @@ export class Socket<
     if (typeof last === 'function') {
       data.pop();
       id = this.nsp.nextAckId();
+    }
+    const packet: Packet =
+      id === undefined
+        ? { type: 'event', nsp: this.nsp.name, data }
+        : { type: 'event', nsp: this.nsp.name, data, id };
+    // Encoded first: a payload that cannot be encoded throws before any side effect.
+    const encoded = new Encoded(packet);
+    if (id !== undefined) {
       this.pendingAcks ??= new AwaitedAcks();
       this.pendingAcks.register(id, last as (...a: unknown[]) => void, flags.timeout);
     }
     const anyOutgoing = this.hooks?.anyOutgoing;
     if (anyOutgoing) this.callAny(anyOutgoing, data);
-    const packet: Packet =
-      id === undefined
-        ? { type: 'event', nsp: this.nsp.name, data }
-        : { type: 'event', nsp: this.nsp.name, data, id };
-    this.client.write(new Encoded(packet), flags);
+    this.client.write(encoded, flags);
     return true;
   }
 
-  /** Emits and resolves with the client's answer; rejects on timeout or disconnection. */
+  /**
+   * Emits and resolves with the client's answer; rejects on timeout or disconnection, and with an
+   * EncodeError when the arguments cannot be encoded.
+   */
   emitWithAck<Ev extends EventNames<EmitEvents>>(
     event: Ev,
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
@@ -467,13 +476,19 @@ export class Socket<
     }
   }
 
+  /** The ack function handed to a listener; it throws EncodeError (and may be called again) when its answer cannot be encoded. */
   private ackFunction(id: number): (...args: unknown[]) => void {
     let sent = false;
     return (...args: unknown[]) => {
       if (sent || !this.connected) return;
+      const encoded = new Encoded({ type: 'ack', nsp: this.nsp.name, data: args, id });
       sent = true;
-      this.client.write(new Encoded({ type: 'ack', nsp: this.nsp.name, data: args, id }), {});
+      this.client.write(encoded, {});
     };
+  }
+
+  protected override listenerErrorSubject(): string {
+    return `socket ${this.id}: `;
   }
 
   private callAny(listeners: AnyListener[], data: unknown[]): void {

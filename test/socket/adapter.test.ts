@@ -54,9 +54,9 @@ function setup(count: number) {
   let encodes = 0;
   const countingFormat: WireFormat = {
     name: 'counting',
-    encode(packet: Packet) {
+    encode(prepared) {
       encodes++;
-      return socketIoFormat.encode(packet);
+      return socketIoFormat.encode(prepared);
     },
   };
   const sockets = new Map<string, RecordingSocket>();
@@ -280,9 +280,9 @@ describe('in-memory adapter', () => {
     let calls = 0;
     const other: WireFormat = {
       name: 'other',
-      encode: (packet) => {
+      encode: (prepared) => {
         calls++;
-        return socketIoFormat.encode(packet);
+        return socketIoFormat.encode(prepared);
       },
     };
     const encoded = new EncodedPacket(hello);

@@ -10,6 +10,13 @@ import {
   type Result,
 } from '../../src/socket/packet.js';
 
+/** The messages carrying `packet`, which must encode. */
+function wire(packet: Packet): [string, ...Buffer[]] {
+  const result = encodePacket(packet);
+  assert.ok(result.ok, `expected the packet to encode: ${!result.ok && result.error.message}`);
+  return result.value;
+}
+
 function decodeComplete(text: string): Packet {
   const result = decodePacket(text);
   assert.ok(result.ok, `expected ${JSON.stringify(text)} to decode: ${!result.ok && result.error.message}`);
@@ -18,7 +25,7 @@ function decodeComplete(text: string): Packet {
 }
 
 function roundTrip(packet: Packet): Packet {
-  const [text, ...buffers] = encodePacket(packet);
+  const [text, ...buffers] = wire(packet);
   const header = decodePacket(text);
   assert.ok(header.ok);
   if (header.value.complete) {
@@ -49,20 +56,20 @@ describe('socket.io codec encodes the spec examples exactly', () => {
     [{ type: 'disconnect', nsp: '/admin' }, '1/admin,'],
     [{ type: 'disconnect', nsp: '/' }, '1'],
   ];
-  for (const [packet, wire] of cases) {
-    test(`${packet.type} on ${packet.nsp} encodes as ${wire}`, () => {
-      assert.deepEqual(encodePacket(packet), [wire]);
+  for (const [packet, text] of cases) {
+    test(`${packet.type} on ${packet.nsp} encodes as ${text}`, () => {
+      assert.deepEqual(wire(packet), [text]);
     });
   }
 
   test('binary event puts placeholders in the JSON and the buffer after it', () => {
-    const [text, ...buffers] = encodePacket({ type: 'event', nsp: '/', data: ['baz', Buffer.from([1, 2, 3, 4])] });
+    const [text, ...buffers] = wire({ type: 'event', nsp: '/', data: ['baz', Buffer.from([1, 2, 3, 4])] });
     assert.equal(text, '51-["baz",{"_placeholder":true,"num":0}]');
     assert.deepEqual(buffers, [Buffer.from([1, 2, 3, 4])]);
   });
 
   test('binary ack in a namespace carries count, namespace and id', () => {
-    const [text] = encodePacket({ type: 'ack', nsp: '/admin', data: ['bar', new Uint8Array([1])], id: 15 });
+    const [text] = wire({ type: 'ack', nsp: '/admin', data: ['bar', new Uint8Array([1])], id: 15 });
     assert.equal(text, '61-/admin,15["bar",{"_placeholder":true,"num":0}]');
   });
 });

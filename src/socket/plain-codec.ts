@@ -1,6 +1,7 @@
 /**
  * Pure codec of parley's plain-WebSocket protocol: JSON text frames, plus binary frames for binary
  * payloads. No I/O, never throws. Documented for client authors in docs/native-websocket.md.
+ * `plainFormat` puts Socket.IO packets on this wire.
  *
  * Client → server
  *   {"event":"join","data":{"room":"dev"},"id":3}   an event (one argument; "args":[...] for several)
@@ -14,7 +15,11 @@
  * that was refused (the connection stays open).
  */
 
-import { extractBinary, insertBinary, RESERVED_EVENTS } from '../engine/payload.js';
+import { OutboundMessage } from '../engine/message.js';
+import type { WireFormat } from './adapter.js';
+import { containsPlaceholder, encodeArgs, insertBinary, mayHoldPlaceholder } from './binary.js';
+import type { EncodeResult } from './encode-error.js';
+import { type PreparedPacket, RESERVED_EVENTS } from './packet.js';
 
 /** A decoded client frame. */
 export type PlainFrame =
@@ -84,7 +89,11 @@ export function decodeTextFrame(
   } catch {
     return refuse('invalid_json', 'the frame is not valid JSON');
   }
-  const complete = (frame: PlainFrame) => ({ ok: true as const, value: { complete: true as const, frame } });
+  // A frame that announces no binary frames holds no placeholder.
+  const complete = (frame: PlainFrame): PlainResult<{ complete: true; frame: PlainFrame }> =>
+    mayHoldPlaceholder(text) && containsPlaceholder(frame.args)
+      ? refuse('missing_attachments', 'a placeholder in a frame that announces no binary frames')
+      : { ok: true, value: { complete: true, frame } };
 
   if (!isRecord(value) || (!('event' in value) && !('ack' in value))) {
     return complete({ kind: 'event', name: DEFAULT_EVENT, args: [value] });
@@ -127,35 +136,135 @@ export function decodeBinaryFrame(data: Buffer): PlainFrame {
   return { kind: 'event', name: DEFAULT_EVENT, args: [data] };
 }
 
-/** Replaces the placeholders of a pending frame with the binary frames that followed it. */
+/**
+ * Replaces the placeholders of a pending frame with the binary frames that followed it. Refused
+ * when a placeholder's num is not the index of one of them (missing_attachments), or one of them
+ * is referred to by no placeholder (invalid_envelope: its "attachments" count is wrong).
+ */
 export function attachBinaryFrames(
   pending: PendingFrame,
   buffers: readonly Buffer[],
 ): PlainResult<PlainFrame> {
   const rebuilt = insertBinary(pending.frame.args, buffers);
-  if (rebuilt === undefined) {
-    return refuse('missing_attachments', 'a placeholder refers to a binary frame that was not sent');
-  }
+  if (!rebuilt.ok)
+    return refuse(rebuilt.unused ? 'invalid_envelope' : 'missing_attachments', rebuilt.message);
   return { ok: true, value: { ...pending.frame, args: rebuilt.value as unknown[] } };
+}
+
+/** A sole argument JSON leaves out of an object (it becomes null in an array). */
+function omittedFromObject(value: unknown): boolean {
+  return value === undefined || typeof value === 'function' || typeof value === 'symbol';
+}
+
+/**
+ * The envelope after its first key (`head`, e.g. `{"event":"news"`), from the JSON text of an
+ * array whose arguments (`count`, the first being `first`) start at `argsStart`: one argument
+ * travels as "data", several (or none, in an ack) as "args"; then the ack id asked for and the
+ * attachments.
+ */
+function envelope(
+  head: string,
+  json: string,
+  argsStart: number,
+  count: number,
+  first: unknown,
+  buffers: readonly Buffer[],
+  isAck: boolean,
+  id: number | undefined,
+): [string, ...Buffer[]] {
+  let text = head;
+  if (count === 1) {
+    if (!omittedFromObject(first)) text += `,"data":${json.slice(argsStart, -1)}`;
+  } else if (count > 1) {
+    text += `,"args":[${json.slice(argsStart)}`;
+  } else if (isAck) {
+    text += ',"args":[]';
+  }
+  if (id !== undefined) text += `,"id":${id}`;
+  if (buffers.length > 0) text += `,"attachments":${buffers.length}`;
+  return [`${text}}`, ...buffers];
 }
 
 /**
  * Encodes a server frame: the JSON text frame, then one binary frame per binary value found in the
- * arguments. One argument travels as "data", several (or none) as "args".
+ * arguments. One argument travels as "data", several (or none) as "args". Fails for arguments
+ * that cannot be encoded (circular, too deep, not JSON).
  */
-export function encodeFrame(frame: PlainFrame): [string, ...Buffer[]] {
-  const buffers: Buffer[] = [];
-  const args = extractBinary(frame.args, buffers) as unknown[];
-  const envelope: Record<string, unknown> =
-    frame.kind === 'event' ? { event: frame.name } : { ack: frame.id };
-  if (args.length === 1) envelope.data = args[0];
-  else if (args.length > 1 || frame.kind === 'ack') envelope.args = args;
-  if (frame.kind === 'event' && frame.id !== undefined) envelope.id = frame.id;
-  if (buffers.length > 0) envelope.attachments = buffers.length;
-  return [JSON.stringify(envelope), ...buffers];
+export function encodeFrame(frame: PlainFrame): EncodeResult<[string, ...Buffer[]]> {
+  const encoded = encodeArgs(frame.args);
+  if (!encoded.ok) return encoded;
+  const { json, buffers } = encoded.value;
+  const { args } = frame;
+  const value =
+    frame.kind === 'event'
+      ? envelope(
+          `{"event":${JSON.stringify(frame.name)}`,
+          json,
+          1,
+          args.length,
+          args[0],
+          buffers,
+          false,
+          frame.id,
+        )
+      : envelope(`{"ack":${frame.id}`, json, 1, args.length, args[0], buffers, true, undefined);
+  return { ok: true, value };
 }
 
 /** The error frame answering a refused frame. */
 export function encodeError(error: PlainError): string {
   return JSON.stringify({ event: 'error', data: { code: error.code, message: error.message } });
+}
+
+/** Socket.IO packets as plain-WebSocket frames: events and acks as JSON envelopes. */
+export const plainFormat: WireFormat = {
+  name: 'plain-websocket',
+  encode(prepared: PreparedPacket) {
+    return encodePlain(prepared).map((part) => new OutboundMessage(part));
+  },
+};
+
+/**
+ * The frames carrying a prepared packet to a plain client (its payload encoded once for every
+ * format, see preparePacket); none for DISCONNECT (a close frame says it).
+ */
+export function encodePlain(prepared: PreparedPacket): [string, ...Buffer[]] | [] {
+  const { packet, json, argsStart, buffers } = prepared;
+  switch (packet.type) {
+    case 'event': {
+      const { data } = packet;
+      // Plain event names are strings: a numeric one (relayed from a Socket.IO client) becomes one.
+      const name =
+        typeof data[0] === 'string' ? json!.slice(1, argsStart - 1) : JSON.stringify(String(data[0]));
+      return envelope(
+        `{"event":${name}`,
+        json!,
+        argsStart,
+        data.length - 1,
+        data[1],
+        buffers,
+        false,
+        packet.id,
+      );
+    }
+    case 'ack':
+      return envelope(
+        `{"ack":${packet.id}`,
+        json!,
+        argsStart,
+        packet.data.length,
+        packet.data[0],
+        buffers,
+        true,
+        undefined,
+      );
+    case 'connect':
+      // Tells the client its socket id, as Socket.IO's CONNECT reply does.
+      return [JSON.stringify({ event: 'connect', data: { id: packet.data?.sid } })];
+    case 'connect_error':
+      return [json === undefined ? '{"event":"connect_error"}' : `{"event":"connect_error","data":${json}}`];
+    case 'disconnect':
+      // The WebSocket close frame that follows says it.
+      return [];
+  }
 }
