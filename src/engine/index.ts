@@ -9,7 +9,13 @@ export {
   type EngineErrorCode,
   type EngineErrorInfo,
   errorBody,
+  ignoreSocketError,
+  writeUpgradeError,
 } from './errors.js';
+export { type Flushable, scheduleFlush } from './flush-pass.js';
+export { Heartbeat, HeartbeatState, type HeartbeatSubject } from './heartbeat.js';
+export { incomingOf, type RequestSource } from './http/exchange.js';
+export { randomId } from './ids.js';
 export { OutboundMessage, toOutbound } from './message.js';
 export {
   type AllowRequest,
@@ -38,7 +44,11 @@ export {
   RECORD_SEPARATOR,
 } from './packet.js';
 export { matchesPath, type ParsedRequest, parseRequest, type RequestInfo, RequestTarget } from './request.js';
-export { EngineServer } from './server.js';
+export { outboundSize, overflows, type SendBufferState } from './send-buffer.js';
+export { type AttachHooks, EngineServer } from './server.js';
+export { writeRawMessages } from './transports/frames.js';
+export { completeUpgrade } from './transports/handshake.js';
+export { wsFastPaths } from './transports/ws-internals.js';
 export { summarizeRequest } from './types.js';
 export type {
   EngineCloseReason,

@@ -12,6 +12,8 @@ export class OutboundMessage {
    * transport on first use and reused by every other recipient.
    */
   websocketBytes: Buffer | undefined;
+  /** The frame of the data as it is (no Engine.IO type), for plain WebSocket clients; built on first use. */
+  rawWebsocketBytes: Buffer | undefined;
   /** The uncompressed send-buffer entry for this message, shared by every session that queues it. */
   queueEntry:
     | { readonly kind: 'message'; readonly message: OutboundMessage; readonly compress: false }

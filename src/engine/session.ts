@@ -1,6 +1,8 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { HttpExchange } from './http/exchange.js';
-import { OutboundMessage, toOutbound } from './message.js';
+import { type Flushable, scheduleFlush } from './flush-pass.js';
+import { toOutbound } from './message.js';
+import { outboundSize, overflows, type SendBufferState } from './send-buffer.js';
 import type { ResolvedEngineOptions } from './options.js';
 import type { EnginePacket } from './packet.js';
 import type { PollingTransport } from './transports/polling.js';
@@ -39,31 +41,11 @@ function packetSize(packet: EnginePacket): number {
   return packet.type === 'ping' || packet.type === 'pong' ? 1 + (packet.data?.length ?? 0) : 1;
 }
 
-// One flush pass per event-loop turn for every session with something to send: the messages of
-// all broadcasts handled in that turn leave in one write per socket instead of one per message.
-let flushQueue: Session[] = [];
-let flushPassScheduled = false;
-
-function runFlushPass(): void {
-  const sessions = flushQueue;
-  flushQueue = [];
-  flushPassScheduled = false;
-  for (const session of sessions) session.runScheduledFlush();
-}
-
-function scheduleFlush(session: Session): void {
-  flushQueue.push(session);
-  if (!flushPassScheduled) {
-    flushPassScheduled = true;
-    setImmediate(runFlushPass);
-  }
-}
-
 /**
  * One Engine.IO session: its transport (and an upgrade probe), the heartbeat, and the bounded
  * send buffer. Methods of {@link EngineSession} never throw.
  */
-export class Session implements EngineSession, TransportListener, HeartbeatSubject {
+export class Session implements EngineSession, TransportListener, HeartbeatSubject, SendBufferState, Flushable {
   readonly id: string;
   readonly request: HandshakeRequest;
 
@@ -72,13 +54,9 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   private handler: SessionHandler | undefined;
   /** What waits for the transport; undefined when nothing does (no empty array kept per session). */
   private buffer: QueuedItem[] | undefined;
-  private bufferedBytes = 0;
-  /**
-   * The transport's backlog when last read (-1: unknown). It only shrinks until this session
-   * writes again (and is read again after each write), so while queue + it + a new message fit,
-   * the message fits: a broadcast need not reach into every recipient's socket to check.
-   */
-  private transportBacklog = -1;
+  /** Send-buffer accounting (see SendBufferState). */
+  bufferedBytes = 0;
+  transportBacklog = -1;
   private flushScheduled = false;
   /** Heartbeat state, kept by the server's one Heartbeat. */
   heartbeatDue = -1;
@@ -139,23 +117,9 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   send(messages: Outbound | readonly Outbound[], options?: SendOptions): SendResult {
     if (this.stateValue !== 'open') return 'closed';
     const list = isList(messages) ? messages : [messages];
-    let size = 0;
-    for (const message of list) {
-      size +=
-        typeof message === 'string'
-          ? message.length
-          : message instanceof OutboundMessage
-            ? message.size
-            : message.byteLength;
-    }
+    const size = outboundSize(list);
     const limit = this.host.options.maxBufferedBytes;
-    let over = false;
-    const known = this.transportBacklog;
-    if (known < 0 || this.bufferedBytes + known + size > limit) {
-      const backlog = this.current.bufferedAmount;
-      this.transportBacklog = backlog;
-      over = this.bufferedBytes + backlog + size > limit;
-    }
+    const over = overflows(this, size, limit, this.current);
     if (options?.volatile === true) {
       if (over || this.upgrading || !this.current.writable) return 'dropped';
     } else if (over) {

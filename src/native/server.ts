@@ -1,48 +1,55 @@
-import { randomId } from '../engine/ids.js';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { type OutboundMessage, toOutbound } from '../engine/message.js';
-import type { RequestSource } from '../engine/http/exchange.js';
-import type { RequestTarget } from '../engine/request.js';
-import { completeUpgrade } from '../engine/transports/handshake.js';
 import {
+  completeUpgrade,
   type EngineCloseReason,
+  type Flushable,
   type HandshakeRequest,
+  Heartbeat,
+  HeartbeatState,
+  type HeartbeatSubject,
   type Outbound,
+  type OutboundMessage,
+  outboundSize,
+  overflows,
+  type RequestSource,
+  type RequestTarget,
+  randomId,
+  type SendBufferState,
   type SendOptions,
   type SendResult,
+  type SessionState,
+  scheduleFlush,
   summarizeRequest,
-} from '../engine/types.js';
-import {
-  attachBinaryFrames,
-  decodeBinaryFrame,
-  decodeTextFrame,
-  encodeError,
-  type PendingFrame,
-  type PlainError,
-  type PlainFrame,
-} from '../socket/plain-codec.js';
+  toOutbound,
+  writeRawMessages,
+  wsFastPaths,
+} from '../engine/index.js';
 
-/** Options of the plain-WebSocket endpoint. */
-export interface PlainWebSocketOptions {
+/**
+ * Plain WebSocket clients as a framed transport: the WebSocket's lifecycle, a frame size limit, the
+ * engine's heartbeat (WebSocket ping and pong control frames, all sessions on the engine's one
+ * heartbeat timer) and its bounded send buffer. What the frames mean is the layer above's business:
+ * text frames reach it as strings, binary frames as Buffers.
+ */
+
+/** Options of the plain-WebSocket transport. */
+export interface PlainTransportOptions {
   /** Interval of WebSocket ping frames, in ms. @default 25000 */
   pingInterval: number;
   /** How long a pong may take before the peer counts as dead, in ms. @default 20000 */
   pingTimeout: number;
-  /** Largest frame accepted; a bigger one is answered with a `frame_too_large` error frame. @default 1000000 */
+  /** Largest frame handed on; a bigger one is reported to the handler and dropped. @default 1000000 */
   maxFrameBytes: number;
-  /** Most binary frames one envelope may announce. @default 10 */
-  maxAttachments: number;
-  /** Bound of the per-connection send buffer, in bytes. @default 10000000 */
+  /** Bound of the per-connection send buffer, in bytes (the engine's rule). @default 10000000 */
   maxBufferedBytes: number;
 }
 
-/** Defaults of the plain-WebSocket endpoint. */
-export const PLAIN_DEFAULTS: Readonly<PlainWebSocketOptions> = Object.freeze({
+/** Defaults of the plain-WebSocket transport. */
+export const PLAIN_TRANSPORT_DEFAULTS: Readonly<PlainTransportOptions> = Object.freeze({
   pingInterval: 25_000,
   pingTimeout: 20_000,
   maxFrameBytes: 1_000_000,
-  maxAttachments: 10,
   maxBufferedBytes: 10_000_000,
 });
 
@@ -52,20 +59,27 @@ const HARD_LIMIT_FACTOR = 4;
 /** One plain WebSocket client, as the layer above sees it. */
 export interface PlainSession {
   readonly id: string;
+  /** Always 'websocket': the name Engine.IO sessions give the same transport. */
+  readonly transport: 'websocket';
   readonly request: HandshakeRequest;
   readonly remoteAddress: string;
-  readonly closed: boolean;
-  /** Sends frames that travel together (an envelope and its binary frames), bounded like Engine.IO sessions. */
-  send(messages: readonly Outbound[], options?: SendOptions): SendResult;
-  /** Answers a refused frame; the connection stays open. */
-  sendError(error: PlainError): void;
-  /** Closes the connection with a WebSocket close code and reason. */
+  readonly state: SessionState;
+  /**
+   * Sends frames that travel together (an envelope and its binary frames), one frame per message,
+   * under the engine's send-buffer rule; `coalesce` lets them wait for the end of the turn.
+   */
+  send(messages: Outbound | readonly Outbound[], options?: SendOptions): SendResult;
+  /** Closes the connection with a WebSocket close code and reason, after what is queued. */
   close(code?: number, reason?: string): void;
 }
 
 /** What receives one plain session's frames. */
 export interface PlainSessionHandler {
-  onFrame(frame: PlainFrame): void;
+  /** A frame arrived: text as a string, binary as a Buffer. */
+  onFrame(data: string | Buffer): void;
+  /** A frame over maxFrameBytes arrived and was dropped (the connection stays open). */
+  onFrameTooLarge(size: number, limit: number): void;
+  /** The session ended; called once. */
   onClose(reason: EngineCloseReason): void;
 }
 
@@ -73,22 +87,21 @@ export interface PlainSessionHandler {
 export type PlainConnectionListener = (session: PlainSession) => PlainSessionHandler;
 
 /**
- * Accepts plain WebSocket upgrades, decodes their frames with the plain protocol and keeps them alive
- * with ping/pong control frames, all sessions swept by one shared timer.
+ * Accepts plain WebSocket upgrades and runs their sessions: every session's heartbeat on one timer
+ * (the engine's Heartbeat), every write bounded by the engine's send-buffer rule.
  */
 export class PlainWebSocketServer {
-  readonly options: Readonly<PlainWebSocketOptions>;
+  readonly options: Readonly<PlainTransportOptions>;
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<Session>();
-  private heartbeat: NodeJS.Timeout | undefined;
-  /** Pending pong checks; several when pingTimeout exceeds pingInterval. */
-  private readonly checkTimers = new Set<NodeJS.Timeout>();
+  private readonly heartbeat: Heartbeat;
 
   constructor(
     private readonly onConnection: PlainConnectionListener,
-    options: Partial<PlainWebSocketOptions> = {},
+    options: Partial<PlainTransportOptions> = {},
   ) {
-    this.options = Object.freeze({ ...PLAIN_DEFAULTS, ...options });
+    this.options = Object.freeze({ ...PLAIN_TRANSPORT_DEFAULTS, ...options });
+    this.heartbeat = new Heartbeat(this.options.pingInterval, this.options.pingTimeout);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.options.maxFrameBytes * HARD_LIMIT_FACTOR,
@@ -105,176 +118,192 @@ export class PlainWebSocketServer {
   /** Completes the WebSocket handshake of an upgrade request and starts a session. */
   handleUpgrade(req: RequestSource, socket: Duplex, head: Buffer, target: RequestTarget): void {
     completeUpgrade(this.wss, req, socket, head, [], (ws) => {
-      const session = new Session(ws, summarizeRequest(req, target), this.options, this.sessions);
+      const session = new Session(ws, summarizeRequest(req, target), this.options, this);
       this.sessions.add(session);
-      this.startHeartbeat();
-      session.handler = this.onConnection(session);
+      this.heartbeat.add(session);
+      session.start(this.onConnection(session));
     });
+  }
+
+  /** Forgets a session that ended. */
+  remove(session: Session): void {
+    this.sessions.delete(session);
+    this.heartbeat.remove(session);
+  }
+
+  /** A pong arrived on a session. */
+  pong(session: Session): void {
+    this.heartbeat.pong(session);
+  }
+
+  /** A frame arrived while the session's pong is awaited. */
+  activity(session: Session): void {
+    this.heartbeat.activity(session);
   }
 
   /** Closes every session (reason 'server shutting down'). */
   close(): void {
     for (const session of [...this.sessions])
       session.end('server shutting down', 1001, 'server shutting down');
-    this.stopHeartbeat();
-  }
-
-  // One timer for all sessions: ping everyone, then check who has not answered pingTimeout later.
-  // Each check is about its own round, so a later round's ping (pingTimeout > pingInterval) does
-  // not count against a client that answered in time.
-  private startHeartbeat(): void {
-    if (this.heartbeat) return;
-    let round = 0;
-    this.heartbeat = setInterval(() => {
-      if (this.sessions.size === 0) {
-        this.stopHeartbeat();
-        return;
-      }
-      const current = ++round;
-      for (const session of this.sessions) session.ping(current);
-      const check = setTimeout(() => {
-        this.checkTimers.delete(check);
-        for (const session of [...this.sessions]) session.checkPong(current);
-      }, this.options.pingTimeout);
-      check.unref();
-      this.checkTimers.add(check);
-    }, this.options.pingInterval);
-    this.heartbeat.unref();
-  }
-
-  private stopHeartbeat(): void {
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    for (const check of this.checkTimers) clearTimeout(check);
-    this.checkTimers.clear();
-    this.heartbeat = undefined;
+    this.heartbeat.clear();
   }
 }
 
-class Session implements PlainSession {
+const kSession = Symbol('parley.plainSession');
+type TaggedWebSocket = WebSocket & { [kSession]?: Session };
+
+// Shared listeners find their session on the WebSocket: no closures per connection.
+function onWsMessage(this: TaggedWebSocket, data: RawData, isBinary: boolean): void {
+  this[kSession]?.receive(data, isBinary);
+}
+
+function onWsPong(this: TaggedWebSocket): void {
+  this[kSession]?.ponged();
+}
+
+function onWsClose(this: TaggedWebSocket): void {
+  this[kSession]?.end('transport close');
+}
+
+function onWsError(this: TaggedWebSocket): void {
+  this[kSession]?.end('transport error');
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+class Session implements PlainSession, HeartbeatSubject, SendBufferState, Flushable {
   readonly id = randomId();
   readonly remoteAddress: string;
-  handler: PlainSessionHandler | undefined;
-  closed = false;
-  /** The heartbeat round of the oldest ping not answered yet, 0 when every ping was answered. */
-  private unansweredSince = 0;
-  private pending: { frame: PendingFrame; buffers: Buffer[] } | undefined;
+  private handler: PlainSessionHandler | undefined;
+  private stateValue: SessionState = 'open';
+  /** What waits for the end of the turn; undefined when nothing does. */
+  private queue: OutboundMessage[] | undefined;
+  private flushScheduled = false;
+  private readonly fast = wsFastPaths();
+  // Kept by the engine's Heartbeat and send-buffer rule.
+  heartbeatDue = -1;
+  heartbeatState: HeartbeatState = HeartbeatState.Out;
+  bufferedBytes = 0;
+  transportBacklog = -1;
 
   constructor(
     private readonly ws: WebSocket,
     readonly request: HandshakeRequest,
-    private readonly options: Readonly<PlainWebSocketOptions>,
-    /** The server's set of open sessions (not a closure: one made here would keep the request alive). */
-    private readonly registry: Set<Session>,
+    private readonly options: Readonly<PlainTransportOptions>,
+    /** The server (not a closure: one made here would keep the request alive). */
+    private readonly server: PlainWebSocketServer,
   ) {
     this.remoteAddress = request.socket.remoteAddress;
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('pong', () => {
-      this.unansweredSince = 0;
-    });
-    ws.on('close', () => this.end('transport close'));
-    ws.on('error', () => this.end('transport error'));
+    (ws as TaggedWebSocket)[kSession] = this;
+    ws.on('message', onWsMessage);
+    ws.on('pong', onWsPong);
+    ws.on('close', onWsClose);
+    ws.on('error', onWsError);
   }
 
-  ping(round: number): void {
-    if (this.closed) return;
-    if (this.unansweredSince === 0) this.unansweredSince = round;
-    this.ws.ping();
+  get transport(): 'websocket' {
+    return 'websocket';
   }
 
-  /** Ends the session when a ping of `round` or earlier is still unanswered. */
-  checkPong(round: number): void {
-    if (this.unansweredSince !== 0 && this.unansweredSince <= round)
-      this.end('ping timeout', 1001, 'ping timeout');
+  get state(): SessionState {
+    return this.stateValue;
   }
 
-  send(messages: readonly Outbound[], options: SendOptions = {}): SendResult {
-    if (this.closed || this.ws.readyState !== WebSocket.OPEN) return 'closed';
-    if (this.ws.bufferedAmount > this.options.maxBufferedBytes) {
-      if (options.volatile) return 'dropped';
+  start(handler: PlainSessionHandler): void {
+    this.handler = handler;
+  }
+
+  send(messages: Outbound | readonly Outbound[], options?: SendOptions): SendResult {
+    if (this.stateValue !== 'open' || this.ws.readyState !== WebSocket.OPEN) return 'closed';
+    const list: readonly Outbound[] = Array.isArray(messages) ? messages : [messages as Outbound];
+    const size = outboundSize(list);
+    const limit = this.options.maxBufferedBytes;
+    if (overflows(this, size, limit, this.ws)) {
+      if (options?.volatile === true) return 'dropped';
       this.end('send buffer full', 1013, 'send buffer full');
       return 'closed';
     }
-    for (const message of messages) {
-      const outbound: OutboundMessage = toOutbound(message);
-      this.ws.send(outbound.data, { binary: typeof outbound.data !== 'string', compress: false });
+    this.queue ??= [];
+    for (const message of list) this.queue.push(toOutbound(message));
+    this.bufferedBytes += size;
+    if (options?.coalesce === true) {
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        scheduleFlush(this);
+      }
+    } else {
+      this.flush();
     }
     return 'sent';
-  }
-
-  sendError(error: PlainError): void {
-    this.send([encodeError(error)]);
   }
 
   close(code = 1000, reason = ''): void {
     this.end('forced close', code, reason);
   }
 
-  /** Ends the session once: closes the socket if still open and tells the handler why. */
-  end(reason: EngineCloseReason, code?: number, text?: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.pending = undefined;
-    this.registry.delete(this);
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
-      // A close frame would wait behind what a stuck peer does not read: cut those at once.
-      if (reason === 'ping timeout' || reason === 'transport error' || reason === 'send buffer full') {
-        this.ws.terminate();
-      } else this.ws.close(code ?? 1000, closeReason(text ?? ''));
-    }
-    this.handler?.onClose(reason);
+  runScheduledFlush(): void {
+    this.flushScheduled = false;
+    this.flush();
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
-    if (this.closed) return;
-    const buffer = Array.isArray(data)
-      ? Buffer.concat(data)
-      : Buffer.isBuffer(data)
-        ? data
-        : Buffer.from(data);
+  private flush(): void {
+    const queue = this.queue;
+    if (queue === undefined || this.ws.readyState !== WebSocket.OPEN) return;
+    this.queue = undefined;
+    this.bufferedBytes = 0;
+    writeRawMessages(this.ws, queue, this.fast);
+    this.transportBacklog = this.ws.bufferedAmount;
+  }
+
+  // ---- HeartbeatSubject ------------------------------------------------------------------------
+
+  sendPing(): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+  }
+
+  pingTimedOut(): void {
+    this.end('ping timeout', 1001, 'ping timeout');
+  }
+
+  // ---- the WebSocket's events ------------------------------------------------------------------
+
+  receive(data: RawData, isBinary: boolean): void {
+    if (this.stateValue !== 'open') return;
+    if (this.heartbeatState >= HeartbeatState.WaitingPong) this.server.activity(this);
+    const buffer = toBuffer(data);
     if (buffer.length > this.options.maxFrameBytes) {
-      // The whole envelope-and-attachments group is dropped, so a half-read packet never leaks through.
-      this.pending = undefined;
-      this.sendError({
-        code: 'frame_too_large',
-        message: `frames are limited to ${this.options.maxFrameBytes} bytes, this one has ${buffer.length}`,
-      });
+      this.handler?.onFrameTooLarge(buffer.length, this.options.maxFrameBytes);
       return;
     }
-    if (isBinary) {
-      const pending = this.pending;
-      if (!pending) {
-        this.deliver(decodeBinaryFrame(buffer));
-        return;
-      }
-      pending.buffers.push(buffer);
-      if (pending.buffers.length < pending.frame.attachments) return;
-      this.pending = undefined;
-      const rebuilt = attachBinaryFrames(pending.frame, pending.buffers);
-      if (rebuilt.ok) this.deliver(rebuilt.value);
-      else this.sendError(rebuilt.error);
-      return;
-    }
-    if (this.pending) {
-      this.pending = undefined;
-      this.sendError({
-        code: 'missing_attachments',
-        message: 'a text frame arrived before all binary frames announced by the previous envelope',
-      });
-    }
-    const decoded = decodeTextFrame(buffer.toString('utf8'), this.options.maxAttachments);
-    if (!decoded.ok) {
-      this.sendError(decoded.error);
-      return;
-    }
-    if (decoded.value.complete) {
-      this.deliver(decoded.value.frame);
-      return;
-    }
-    this.pending = { frame: decoded.value, buffers: [] };
+    this.handler?.onFrame(isBinary ? buffer : buffer.toString('utf8'));
   }
 
-  private deliver(frame: PlainFrame): void {
-    this.handler?.onFrame(frame);
+  ponged(): void {
+    this.server.pong(this);
+  }
+
+  /** Ends the session once: flushes and closes the socket if it is still open, tells the handler why. */
+  end(reason: EngineCloseReason, code?: number, text?: string): void {
+    if (this.stateValue === 'closed') return;
+    this.stateValue = 'closed';
+    this.server.remove(this);
+    const ws = this.ws;
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
+      // A close frame would wait behind what a stuck or silent peer does not read: cut those.
+      if (reason === 'ping timeout' || reason === 'transport error' || reason === 'send buffer full') {
+        ws.terminate();
+      } else {
+        this.flush();
+        ws.close(code ?? 1000, closeReason(text ?? ''));
+      }
+    }
+    this.queue = undefined;
+    this.bufferedBytes = 0;
+    this.handler?.onClose(reason);
   }
 }
 

@@ -1,9 +1,9 @@
-import type { HandshakeRequest } from '../engine/types.js';
-import type { EngineCloseReason, TransportName } from '../engine/types.js';
-import type { BroadcastFlags, EncodedPacket } from './adapter.js';
+import type { EngineCloseReason, HandshakeRequest, SendOptions, TransportName } from '../engine/index.js';
+import { type BroadcastFlags, EncodedPacket, type WireFormat } from './adapter.js';
 import { TypedEmitter } from './emitter.js';
-import type { ConnectError } from './namespace.js';
-import type { Handshake, Socket } from './socket.js';
+import { EncodeError } from './encode-error.js';
+import type { DisconnectReason } from './reasons.js';
+import type { AnySocket, ClientSession, ConnectError, Handshake, SocketClient } from './types.js';
 
 /** Events of `socket.conn`, with engine.io's names. */
 export interface ConnectionEvents {
@@ -21,25 +21,31 @@ export class ConnectionInfo extends TypedEmitter<ConnectionEvents> {
   /** 'open' until the connection closes. */
   readyState: 'open' | 'closed' = 'open';
 
-  constructor(
-    /** The Engine.IO session id (or the plain session id). */
-    readonly id: string,
-    private readonly currentTransport: () => TransportName,
-    readonly remoteAddress: string,
-    readonly request: HandshakeRequest,
-    private readonly closeConnection: () => void,
-  ) {
+  constructor(private readonly session: ClientSession) {
     super();
+  }
+
+  /** The Engine.IO session id (or the plain session id). */
+  get id(): string {
+    return this.session.id;
+  }
+
+  get remoteAddress(): string {
+    return this.session.remoteAddress;
+  }
+
+  get request(): HandshakeRequest {
+    return this.session.request;
   }
 
   /** The transport carrying the connection now. */
   get transport(): { readonly name: TransportName } {
-    return { name: this.currentTransport() };
+    return { name: this.session.transport };
   }
 
   /** Closes the whole connection (every namespace of this client). */
   close(): void {
-    this.closeConnection();
+    this.session.close();
   }
 
   /** Reports the end of the connection to 'close' listeners. */
@@ -52,37 +58,6 @@ export class ConnectionInfo extends TypedEmitter<ConnectionEvents> {
   upgraded(transport: TransportName): void {
     this.emitEvent('upgrade', [{ name: transport }]);
   }
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: a client holds sockets of any event maps.
-export type AnySocket = Socket<any, any, any, any>;
-
-/**
- * What a socket sees of the client under it: a Socket.IO connection over Engine.IO, or a plain
- * WebSocket client. Namespaces, rooms and broadcasts treat both alike through this seam.
- */
-export interface SocketClient {
-  /** Whether the client's transport has closed. */
-  readonly closed: boolean;
-  /** The HTTP request that opened the connection. */
-  readonly request: HandshakeRequest;
-  /** The connection as socket.io exposes it on `socket.conn`. */
-  readonly info: ConnectionInfo;
-  /** Builds a socket's handshake from the request, the auth payload and when it happened. */
-  buildHandshake(auth: Record<string, unknown>, issued: number): Handshake;
-  /**
-   * Writes a packet encoded once (maybe for many recipients) in this client's wire format;
-   * `coalesce` lets a broadcast's packet wait for the end of the event-loop turn.
-   */
-  write(encoded: EncodedPacket, flags: BroadcastFlags, coalesce?: boolean): void;
-  /** Tells the client its namespace connection was refused. */
-  refuse(nsp: string, err: ConnectError): void;
-  /** A socket of this client joined its namespace. */
-  addSocket(socket: AnySocket): void;
-  /** A socket of this client left its namespace. */
-  removeSocket(socket: AnySocket): void;
-  /** Closes the whole connection on a server socket's request (`socket.disconnect(true)`). */
-  closeFromServer(): void;
 }
 
 /** The auth of a CONNECT without payload, shared; each handshake gets its own empty object. */
@@ -109,4 +84,95 @@ export function buildHandshake(
     query: req.target.queryObject(),
     auth: auth === NO_AUTH ? {} : auth,
   };
+}
+
+const COALESCE: SendOptions = Object.freeze({ coalesce: true });
+
+/** The CONNECT_ERROR payload for a refusal: the error's message, and its data when it has any. */
+function refusalPacket(nsp: string, err: ConnectError): EncodedPacket {
+  const message = String(err.message);
+  if (err.data === undefined) return new EncodedPacket({ type: 'connect_error', nsp, data: { message } });
+  try {
+    return new EncodedPacket({ type: 'connect_error', nsp, data: { message, data: err.data } });
+  } catch (thrown) {
+    // The refusal still reaches the client: without the data it could not carry.
+    if (!(thrown instanceof EncodeError)) throw thrown;
+    return new EncodedPacket({ type: 'connect_error', nsp, data: { message } });
+  }
+}
+
+/**
+ * What both kinds of client share: the handshake and `socket.conn` built from their session, how an
+ * encoded packet is written in their wire format, and how a namespace refusal (CONNECT_ERROR) is
+ * told. Subclasses decode what their session receives.
+ */
+export abstract class ClientBase<Session extends ClientSession> implements SocketClient {
+  /** Whether the session has closed. */
+  closed = false;
+  /** Why the sockets leave, when the client itself decided the session ends. */
+  protected closeReason: DisconnectReason | undefined;
+  private infoCache: ConnectionInfo | undefined;
+
+  constructor(readonly session: Session) {}
+
+  /** The wire format of this client. */
+  protected abstract get format(): WireFormat;
+
+  abstract addSocket(socket: AnySocket): void;
+  abstract removeSocket(socket: AnySocket): void;
+  abstract closeFromServer(): void;
+
+  /** The HTTP request that opened the session. */
+  get request(): HandshakeRequest {
+    return this.session.request;
+  }
+
+  /** The session as socket.io exposes it on `socket.conn` (built on first use). */
+  get info(): ConnectionInfo {
+    this.infoCache ??= new ConnectionInfo(this.session);
+    return this.infoCache;
+  }
+
+  /** Builds a socket's handshake from the session's request and the CONNECT auth. */
+  buildHandshake(auth: Record<string, unknown>, issued: number): Handshake {
+    return buildHandshake(this.session.request, this.session.remoteAddress, auth, issued);
+  }
+
+  /** Writes a packet encoded once (maybe for many recipients) in this client's wire format. */
+  write(encoded: EncodedPacket, flags: BroadcastFlags, coalesce = false): void {
+    if (this.closed) return;
+    const messages = encoded.in(this.format);
+    if (messages.length === 0) return;
+    let options: SendOptions = flags;
+    if (coalesce) {
+      // The usual broadcast has no flags: one shared options object, no allocation per recipient.
+      options =
+        flags.volatile === undefined && flags.compress === undefined
+          ? COALESCE
+          : { volatile: flags.volatile, compress: flags.compress, coalesce };
+    }
+    this.session.send(messages, options);
+  }
+
+  /**
+   * Refuses a namespace connection: CONNECT_ERROR with the error's message and data (the message
+   * alone when the data cannot be encoded), then what the kind of client does after a refusal.
+   */
+  refuse(nsp: string, err: ConnectError): void {
+    this.write(refusalPacket(nsp, err), {});
+    this.refused(err);
+  }
+
+  /** After a refusal was written: nothing by default (the session may try another namespace). */
+  protected refused(_err: ConnectError): void {}
+
+  /** Tells `socket.conn` listeners the session ended. */
+  protected reportClosed(reason: EngineCloseReason, cause?: Error): void {
+    this.infoCache?.closed(reason, cause);
+  }
+
+  /** Tells `socket.conn` listeners the session moved to another transport. */
+  protected reportUpgraded(transport: TransportName): void {
+    this.infoCache?.upgraded(transport);
+  }
 }

@@ -1,21 +1,12 @@
-import type { HandshakeRequest } from '../engine/types.js';
-import type {
-  EngineCloseReason,
-  EngineSession,
-  SendOptions,
-  SessionHandler,
-  TransportName,
-} from '../engine/types.js';
-import type { BroadcastFlags, WireFormat } from './adapter.js';
-import { EncodedPacket, socketIoFormat } from './adapter.js';
-import type { ConnectError } from './namespace.js';
+import type { EngineCloseReason, EngineSession, SessionHandler, TransportName } from '../engine/index.js';
+import { socketIoFormat, type WireFormat } from './adapter.js';
+import { ClientBase, NO_AUTH } from './client.js';
+import type { ConnectDeadlineSubject, ConnectDeadlines } from './connect-deadlines.js';
 import { attachBinary, decodePacket, type Packet } from './packet.js';
 import { type DisconnectReason, socketReasonFor } from './reasons.js';
-import { type AnySocket, buildHandshake, ConnectionInfo, NO_AUTH, type SocketClient } from './client.js';
-import type { Handshake } from './socket.js';
-import type { ConnectDeadlineSubject, ConnectDeadlines } from './connect-deadlines.js';
+import type { AnySocket, SocketClient } from './types.js';
 
-/** What a connection needs of the server: namespace lookup and a few options. */
+/** What a client needs of the server: namespace lookup and a few options. */
 export interface ConnectionHost {
   /** The connectTimeout of all connections, on one timer. */
   readonly connectDeadlines: ConnectDeadlines;
@@ -28,8 +19,6 @@ export interface ConnectionHost {
   ): void;
 }
 
-const COALESCE: SendOptions = Object.freeze({ coalesce: true });
-
 /** A binary packet whose attachments are still arriving. */
 interface PendingBinary {
   packet: Packet & { type: 'event' | 'ack' };
@@ -41,55 +30,28 @@ interface PendingBinary {
  * One Engine.IO session seen from Socket.IO: decodes packets (owning binary reassembly), routes
  * them to the socket of their namespace, and writes encoded packets back.
  */
-export class Connection implements SessionHandler, SocketClient, ConnectDeadlineSubject {
-  /** The wire format of this client (Socket.IO over Engine.IO). */
-  get format(): WireFormat {
-    return socketIoFormat;
-  }
-  /** Whether the underlying session has closed. */
-  closed = false;
-
-  /** This client's sockets, one per namespace: a short list (most clients use one namespace). */
+export class Connection extends ClientBase<EngineSession> implements SessionHandler, ConnectDeadlineSubject {
+  /** This client's sockets, one per namespace (most clients use one). */
   private sockets: AnySocket[] = [];
   private pendingBinary: PendingBinary | undefined;
   /** Set by the host's ConnectDeadlines while no namespace is connected yet. */
   connectDue = 0;
-  private closeReason: DisconnectReason | undefined;
-  private infoCache: ConnectionInfo | undefined;
 
   constructor(
     private readonly host: ConnectionHost,
-    readonly session: EngineSession,
+    session: EngineSession,
   ) {
+    super(session);
     // The spec wants a CONNECT first; a session that never sends one is closed after connectTimeout.
     host.connectDeadlines.add(this);
   }
 
+  protected get format(): WireFormat {
+    return socketIoFormat;
+  }
+
   connectTimedOut(): void {
     if (this.sockets.length === 0) this.session.close();
-  }
-
-  /** The HTTP request that opened the session. */
-  get request(): HandshakeRequest {
-    return this.session.request;
-  }
-
-  /** The engine session as socket.io exposes it on `socket.conn`. */
-  get info(): ConnectionInfo {
-    const session = this.session;
-    this.infoCache ??= new ConnectionInfo(
-      session.id,
-      () => session.transport,
-      session.remoteAddress,
-      session.request,
-      () => session.close(),
-    );
-    return this.infoCache;
-  }
-
-  /** Builds a socket's handshake from the session's request and the CONNECT auth. */
-  buildHandshake(auth: Record<string, unknown>, issued: number): Handshake {
-    return buildHandshake(this.session.request, this.session.remoteAddress, auth, issued);
   }
 
   // ---- SessionHandler -------------------------------------------------------------------------
@@ -135,43 +97,23 @@ export class Connection implements SessionHandler, SocketClient, ConnectDeadline
     this.pendingBinary = undefined;
     const socketReason = this.closeReason ?? socketReasonFor(reason);
     for (const socket of this.sockets.slice()) socket.onClose(socketReason, cause);
-    this.infoCache?.closed(reason, cause);
+    this.reportClosed(reason, cause);
   }
 
   onUpgrade(transport: TransportName): void {
-    this.infoCache?.upgraded(transport);
+    this.reportUpgraded(transport);
   }
 
   // ---- used by namespaces and sockets ---------------------------------------------------------
 
-  /** Writes a packet encoded once (maybe for many recipients) in this client's wire format. */
-  write(encoded: EncodedPacket, flags: BroadcastFlags, coalesce = false): void {
-    if (this.closed) return;
-    let options: SendOptions = flags;
-    if (coalesce) {
-      // The usual broadcast has no flags: one shared options object, no allocation per recipient.
-      options =
-        flags.volatile === undefined && flags.compress === undefined
-          ? COALESCE
-          : { volatile: flags.volatile, compress: flags.compress, coalesce };
-    }
-    this.session.send(encoded.in(this.format), options);
-  }
-
-  /** Refuses a namespace connection with CONNECT_ERROR carrying the error's message and data. */
-  refuse(nsp: string, err: ConnectError): void {
-    const data = err.data === undefined ? { message: err.message } : { message: err.message, data: err.data };
-    this.write(new EncodedPacket({ type: 'connect_error', nsp, data }), {});
-  }
-
   addSocket(socket: AnySocket): void {
-    // Exact-size lists (concat): push or spread would reserve room for ~17.
-    this.sockets = this.sockets.length === 0 ? [socket] : this.sockets.concat([socket]);
+    this.sockets.push(socket);
     if (this.sockets.length === 1) this.host.connectDeadlines.remove(this);
   }
 
   removeSocket(socket: AnySocket): void {
-    this.sockets = this.sockets.filter((s) => s !== socket);
+    const index = this.sockets.indexOf(socket);
+    if (index !== -1) this.sockets.splice(index, 1);
   }
 
   /** Closes the whole connection on a server socket's request (`socket.disconnect(true)`). */
@@ -194,14 +136,7 @@ export class Connection implements SessionHandler, SocketClient, ConnectDeadline
       this.host.resolveNamespace(packet.nsp, packet.data ?? {}, (nsp) => {
         if (this.closed) return;
         if (!nsp) {
-          this.write(
-            new EncodedPacket({
-              type: 'connect_error',
-              nsp: packet.nsp,
-              data: { message: 'Invalid namespace' },
-            }),
-            {},
-          );
+          this.refuse(packet.nsp, new Error('Invalid namespace'));
           return;
         }
         // No auth payload (the usual `40`): the socket keeps a shared empty one, not an object each.

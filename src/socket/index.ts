@@ -1,9 +1,10 @@
 export { Server } from './server.js';
 export { type ResolvedServerOptions, resolveServerOptions, SERVER_DEFAULTS, type ServerOptions } from './options.js';
-export { Namespace, type Middleware, type ConnectError, type RemoteSocket } from './namespace.js';
+export { Namespace, type Middleware, type RemoteSocket } from './namespace.js';
 export { ParentNamespace, type NamespaceMatcher } from './parent-namespace.js';
-export { Socket, type Handshake, type PacketMiddleware, type AnyListener } from './socket.js';
-export { ConnectionInfo, type ConnectionEvents, type SocketClient } from './client.js';
+export { Socket, type PacketMiddleware, type AnyListener } from './socket.js';
+export { ConnectionInfo, type ConnectionEvents } from './client.js';
+export type { AnySocket, ClientSession, ConnectError, Handshake, SocketClient } from './types.js';
 export { BroadcastOperator } from './broadcast.js';
 export {
   InMemoryAdapter,

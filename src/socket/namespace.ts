@@ -1,7 +1,7 @@
 import type { Adapter, AdapterConstructor, AdapterHost, Room, SocketDetails, SocketId } from './adapter.js';
 import { InMemoryAdapter } from './adapter.js';
 import { BroadcastOperator } from './broadcast.js';
-import type { SocketClient } from './client.js';
+import type { ConnectError, SocketClient } from './types.js';
 import { TypedEmitter } from './emitter.js';
 import type { Server } from './server.js';
 import { Socket } from './socket.js';
@@ -15,11 +15,6 @@ import type {
   Last,
 } from './typed-events.js';
 import type { SecondArg } from './broadcast.js';
-
-/** An error a middleware passes to `next` to refuse a connection; `data` reaches the client too. */
-export interface ConnectError extends Error {
-  data?: unknown;
-}
 
 /** A connection middleware (`io.use`): calls `next()` to accept or `next(err)` to refuse. */
 export type Middleware<Sock> = (socket: Sock, next: (err?: ConnectError) => void) => void;

@@ -1,6 +1,12 @@
 import { type EngineOptions, resolveOptions as resolveEngineOptions } from '../engine/index.js';
-import { PLAIN_DEFAULTS, type PlainWebSocketOptions } from '../native/server.js';
+import { PLAIN_TRANSPORT_DEFAULTS, type PlainTransportOptions } from '../native/index.js';
 import { type AdapterConstructor, InMemoryAdapter } from './adapter.js';
+
+/** Options of plain WebSocket clients: their transport's, and the codec's attachment cap. */
+export interface PlainWebSocketOptions extends PlainTransportOptions {
+  /** Most binary frames one envelope may announce. @default the server's maxAttachments (10) */
+  maxAttachments: number;
+}
 
 /** Options of the Socket.IO server: the Engine.IO options plus these. */
 export interface ServerOptions extends EngineOptions {
@@ -88,7 +94,7 @@ export function resolveServerOptions(given: Partial<ServerOptions> = {}): Resolv
     // Plain clients default to the engine's heartbeat, payload and buffer limits.
     const resolved = resolveEngineOptions(engine);
     plainWebSocket = Object.freeze({
-      ...PLAIN_DEFAULTS,
+      ...PLAIN_TRANSPORT_DEFAULTS,
       pingInterval: resolved.pingInterval,
       pingTimeout: resolved.pingTimeout,
       maxFrameBytes: resolved.maxPayload,

@@ -1,11 +1,16 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ignoreSocketError, writeUpgradeError } from '../engine/errors.js';
-import { incomingOf, type RequestSource } from '../engine/http/exchange.js';
-import { EngineServer } from '../engine/server.js';
-import type { RequestTarget } from '../engine/request.js';
-import type { EngineSession, SessionHandler } from '../engine/types.js';
-import { PlainWebSocketServer } from '../native/server.js';
+import {
+  EngineServer,
+  type EngineSession,
+  ignoreSocketError,
+  incomingOf,
+  type RequestSource,
+  type RequestTarget,
+  type SessionHandler,
+  writeUpgradeError,
+} from '../engine/index.js';
+import { PlainWebSocketServer } from '../native/index.js';
 import type { Room } from './adapter.js';
 import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from './options.js';
 import type { SecondArg } from './broadcast.js';
@@ -80,7 +85,10 @@ export class Server<
     this.plain =
       plain === false
         ? undefined
-        : new PlainWebSocketServer((session) => PlainClient.start(session, this.connectionHost), plain);
+        : new PlainWebSocketServer(
+            (session) => PlainClient.start(session, this.connectionHost, plain.maxAttachments),
+            plain,
+          );
     this.sockets = this.of('/');
     if (server !== undefined) this.attach(server);
   }

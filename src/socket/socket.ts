@@ -4,7 +4,8 @@ import type { BroadcastFlags, EncodedPacket, LocalSocket, Room, SocketId } from 
 import { EncodedPacket as Encoded } from './adapter.js';
 import { AwaitedAcks } from './acks.js';
 import { assertEmittable, type BroadcastOperator } from './broadcast.js';
-import type { ConnectionInfo, SocketClient } from './client.js';
+import type { ConnectionInfo } from './client.js';
+import type { Handshake, SocketClient } from './types.js';
 import { TypedEmitter } from './emitter.js';
 import type { Namespace } from './namespace.js';
 import type { Packet } from './packet.js';
@@ -19,28 +20,6 @@ import type {
   FirstArg,
   Last,
 } from './typed-events.js';
-
-/** What the server knows of the request that connected a socket (same fields as socket.io). */
-export interface Handshake {
-  /** The headers of the first HTTP request of the connection. */
-  headers: HandshakeRequest['headers'];
-  /** When the handshake happened, as a date string. */
-  time: string;
-  /** The client's IP address. */
-  address: string;
-  /** Whether the request came from another origin. */
-  xdomain: boolean;
-  /** Whether the connection is over TLS. */
-  secure: boolean;
-  /** When the handshake happened, in ms since the epoch. */
-  issued: number;
-  /** The request URL. */
-  url: string;
-  /** The query string parameters. */
-  query: Record<string, string | string[]>;
-  /** The auth payload of the CONNECT packet. */
-  auth: Record<string, unknown>;
-}
 
 /** Events the server-side socket itself emits. */
 export interface SocketReservedEvents {

@@ -1,74 +1,19 @@
 import type { Duplex } from 'node:stream';
-import type { OutboundMessage } from '../message.js';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { PerMessageDeflateOptions } from '../options.js';
 import type { RequestSource } from '../http/exchange.js';
 import { completeUpgrade } from './handshake.js';
 import { decodePacketWs, type EnginePacket, encodePacketWs } from '../packet.js';
 import { IGNORE, type QueuedItem, type Transport, type TransportListener } from './transport.js';
+import { directSocket, engineFrame, frame, JoinedFrames } from './frames.js';
 import { type WsInternals, wsFastPaths } from './ws-internals.js';
 
-/** Up to this many bytes, the frames of one flush are joined into one buffer before writing. */
-const CONCAT_LIMIT = 64 * 1024;
-const OPCODE_TEXT = 0x1;
-const OPCODE_BINARY = 0x2;
-
-/** Writes the header of an unmasked server frame (RFC 6455 §5.2), FIN set; returns its length. */
-function writeHeader(out: Buffer, length: number, opcode: number): number {
-  out[0] = 0x80 | opcode;
-  if (length < 126) {
-    out[1] = length;
-    return 2;
-  }
-  if (length < 65536) {
-    out[1] = 126;
-    out.writeUInt16BE(length, 2);
-    return 4;
-  }
-  out[1] = 127;
-  out.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-  out.writeUInt32BE(length >>> 0, 6);
-  return 10;
-}
-
-function headerLength(length: number): number {
-  return length < 126 ? 2 : length < 65536 ? 4 : 10;
-}
-
-/** A complete frame in one Buffer: text is encoded straight into it, binary copied once. */
-function frame(payload: string | Buffer, opcode: number): Buffer {
-  const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-  const out = Buffer.allocUnsafe(headerLength(length) + length);
-  const offset = writeHeader(out, length, opcode);
-  if (typeof payload === 'string') out.write(payload, offset, 'utf8');
-  else payload.copy(out, offset);
-  return out;
-}
-
-/** The frame of a message, built once and shared by every socket it goes to. */
-function messageFrame(message: OutboundMessage): Buffer {
-  let bytes = message.websocketBytes;
-  if (bytes === undefined) {
-    const data = message.websocketFrame;
-    bytes = frame(data, typeof data === 'string' ? OPCODE_TEXT : OPCODE_BINARY);
-    message.websocketBytes = bytes;
-  }
-  return bytes;
-}
-
 function itemFrame(item: QueuedItem): Buffer {
-  return item.kind === 'packet' ? packetFrame(item.packet) : messageFrame(item.message);
+  return item.kind === 'packet' ? packetFrame(item.packet) : engineFrame(item.message);
 }
 
-/** The last items joined into one buffer, and that buffer (frames never change once built). */
-let lastJoined: { items: readonly QueuedItem[]; bytes: Buffer } = { items: [], bytes: Buffer.alloc(0) };
-
-/** Whether two flushes hold the very same queue entries (shared entries: see Session.send). */
-function sameItems(a: readonly QueuedItem[], b: readonly QueuedItem[]): boolean {
-  if (a.length !== b.length || a.length === 0) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+/** The items of one flush, joined (see JoinedFrames). */
+const joined = new JoinedFrames<QueuedItem>(itemFrame);
 
 const packetFrames = new Map<string, Buffer>();
 
@@ -77,7 +22,7 @@ function packetFrame(packet: EnginePacket): Buffer {
   const text = encodePacketWs(packet) as string;
   let bytes = packetFrames.get(text);
   if (bytes === undefined) {
-    bytes = frame(text, OPCODE_TEXT);
+    bytes = frame(text);
     if (text.length < 16) packetFrames.set(text, bytes);
   }
   return bytes;
@@ -167,50 +112,18 @@ export class WebSocketTransport implements Transport {
       for (const item of items) this.sendThroughWs(item);
       return;
     }
-    const internals = this.ws as unknown as WsInternals;
-    const socket = internals._socket;
     // Fast path: frames built once per message, written straight to the socket, all the items of
-    // one flush in one write. Only while ws itself has nothing queued (no compression under way),
-    // so frames never overtake each other.
-    const direct =
-      internals._sender._state === 0 &&
-      internals._sender._queue.length === 0 &&
-      internals._extensions['permessage-deflate'] === undefined;
-    if (direct) {
-      // One write per flush: a lone frame as is, several joined into one buffer (cheaper than a
-      // writev of many small chunks).
-      if (items.length === 1) {
-        socket.write(itemFrame(items[0]!));
-        return;
-      }
-      // The sessions a flush pass reaches usually hold the same broadcasts in the same order (the
-      // same queue entries): they share one joined buffer instead of joining their own copy.
-      if (sameItems(items, lastJoined.items)) {
-        socket.write(lastJoined.bytes);
-        return;
-      }
-      const frames: Buffer[] = [];
-      let total = 0;
-      for (const item of items) {
-        const bytes = itemFrame(item);
-        frames.push(bytes);
-        total += bytes.length;
-      }
-      if (total <= CONCAT_LIMIT) {
-        const bytes = Buffer.concat(frames, total);
-        lastJoined = { items, bytes };
-        socket.write(bytes);
-      } else {
-        // Big frames are not copied again: one corked writev instead.
-        socket.cork();
-        for (const bytes of frames) socket.write(bytes);
-        socket.uncork();
-      }
+    // one flush in one write (cheaper than a writev of many small chunks).
+    const socket = directSocket(this.ws);
+    if (socket !== undefined) {
+      joined.write(socket, items);
       return;
     }
-    socket.cork();
+    // ws has frames queued (compression under way): through ws, in order, in one corked write.
+    const raw = (this.ws as unknown as WsInternals)._socket;
+    raw.cork();
     for (const item of items) this.sendThroughWs(item);
-    socket.uncork();
+    raw.uncork();
   }
 
   /** Sends one item through ws's public API (ws frames, queues and compresses it). */

@@ -1,0 +1,85 @@
+/**
+ * The seam between the sockets of a namespace and the clients under them: a Socket.IO connection
+ * over Engine.IO (connection.ts) or a plain WebSocket client (plain-client.ts). Namespaces, rooms and
+ * broadcasts see both through these types only.
+ */
+import type { HandshakeRequest, Outbound, SendOptions, SendResult, TransportName } from '../engine/index.js';
+import type { BroadcastFlags, EncodedPacket } from './adapter.js';
+import type { ConnectionInfo } from './client.js';
+import type { Socket } from './socket.js';
+
+/** An error a middleware passes to `next` to refuse a connection; `data` reaches the client too. */
+export interface ConnectError extends Error {
+  data?: unknown;
+}
+
+/** What the server knows of the request that connected a socket (same fields as socket.io). */
+export interface Handshake {
+  /** The headers of the first HTTP request of the connection. */
+  headers: HandshakeRequest['headers'];
+  /** When the handshake happened, as a date string. */
+  time: string;
+  /** The client's IP address. */
+  address: string;
+  /** Whether the request came from another origin. */
+  xdomain: boolean;
+  /** Whether the connection is over TLS. */
+  secure: boolean;
+  /** When the handshake happened, in ms since the epoch. */
+  issued: number;
+  /** The request URL. */
+  url: string;
+  /** The query string parameters, each with its last value (as socket.io). */
+  query: Record<string, string | string[]>;
+  /** The auth payload of the CONNECT packet. */
+  auth: Record<string, unknown>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a client holds sockets of any event maps.
+export type AnySocket = Socket<any, any, any, any>;
+
+/**
+ * The transport session under a client, as both kinds provide it: an Engine.IO session
+ * (`EngineSession`) or a plain WebSocket session (`PlainSession`).
+ */
+export interface ClientSession {
+  /** The session id (`sid` for Engine.IO). */
+  readonly id: string;
+  /** The transport carrying the session now. */
+  readonly transport: TransportName;
+  /** What is kept of the HTTP request that opened the session. */
+  readonly request: HandshakeRequest;
+  readonly remoteAddress: string;
+  /** Sends messages that travel together, under the bounded send buffer. */
+  send(messages: Outbound | readonly Outbound[], options?: SendOptions): SendResult;
+  /** Closes the session. */
+  close(): void;
+}
+
+/**
+ * What a socket sees of the client under it. Namespaces, rooms and broadcasts treat both kinds of
+ * client alike through this seam.
+ */
+export interface SocketClient {
+  /** Whether the client's transport has closed. */
+  readonly closed: boolean;
+  /** The HTTP request that opened the connection. */
+  readonly request: HandshakeRequest;
+  /** The connection as socket.io exposes it on `socket.conn`. */
+  readonly info: ConnectionInfo;
+  /** Builds a socket's handshake from the request, the auth payload and when it happened. */
+  buildHandshake(auth: Record<string, unknown>, issued: number): Handshake;
+  /**
+   * Writes a packet encoded once (maybe for many recipients) in this client's wire format;
+   * `coalesce` lets a broadcast's packet wait for the end of the event-loop turn.
+   */
+  write(encoded: EncodedPacket, flags: BroadcastFlags, coalesce?: boolean): void;
+  /** Tells the client its namespace connection was refused. */
+  refuse(nsp: string, err: ConnectError): void;
+  /** A socket of this client joined its namespace. */
+  addSocket(socket: AnySocket): void;
+  /** A socket of this client left its namespace. */
+  removeSocket(socket: AnySocket): void;
+  /** Closes the whole connection on a server socket's request (`socket.disconnect(true)`). */
+  closeFromServer(): void;
+}
