@@ -4,7 +4,7 @@
  * Flags win over environment variables, which win over the defaults.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { CHAT_DEFAULTS, type ChatServerOptions, startChatServer } from '../chat/server.js';
+import { CHAT_DEFAULTS, type ChatServerOptions, startChatServer } from '../chat/index.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {

@@ -1,4 +1,4 @@
-import { OutboundMessage } from '../engine/message.js';
+import { OutboundMessage } from '../engine/index.js';
 import { EncodeError } from './encode-error.js';
 import { assemblePacket, type Packet, type PreparedPacket, preparePacket } from './packet.js';
 

@@ -15,7 +15,7 @@
  * that was refused (the connection stays open).
  */
 
-import { OutboundMessage } from '../engine/message.js';
+import { OutboundMessage } from '../engine/index.js';
 import type { WireFormat } from './adapter.js';
 import { containsPlaceholder, encodeArgs, insertBinary, mayHoldPlaceholder } from './binary.js';
 import type { EncodeResult } from './encode-error.js';

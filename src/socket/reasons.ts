@@ -1,4 +1,4 @@
-import type { EngineCloseReason } from '../engine/types.js';
+import type { EngineCloseReason } from '../engine/index.js';
 
 /**
  * Why a socket left its namespace. The strings are those of the official socket.io server, plus

@@ -1,5 +1,4 @@
-import { randomId } from '../engine/ids.js';
-import type { HandshakeRequest } from '../engine/types.js';
+import { type HandshakeRequest, randomId } from '../engine/index.js';
 import type { BroadcastFlags, EncodedPacket, LocalSocket, Room, SocketId } from './adapter.js';
 import { EncodedPacket as Encoded } from './adapter.js';
 import { AwaitedAcks } from './acks.js';
