@@ -8,7 +8,8 @@
  *   npm run bench -- --quick            1 round, smaller sizes (smoke run; prints only)
  *   npm run bench -- --scenario echo --server parley,floor   filters (print only)
  *   --rounds N   --out FILE (write the report there, whatever the filters)
- *   servers: parley, parley-ownhttp (polling only: ownHttp on), socket.io, floor, floor-polling;
+ *   servers: parley, parley-ownhttp (polling only: ownHttp on), parley-plain (fanout and echo with
+ *   plain WebSocket clients), socket.io, floor, floor-polling;
  *   opt-in (only when named): floor-plain
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -243,6 +244,7 @@ async function main(): Promise<void> {
             clkTck,
             params,
             timeoutMs: LOAD_TIMEOUT_MS,
+            clientProtocol: server.clientProtocol ?? 'socket.io',
           });
           if (!existsSync(`/proc/${running.pid}`)) {
             out.notes.push(`server exited during the run: ${running.stderr().trim().slice(-300)}`);
