@@ -1,9 +1,10 @@
 /**
  * The load generator: one process per (server, scenario) run, started by bench/run.ts as
- * `node --import tsx bench/load.ts '<json>'` with {scenario, port, pid, clkTck, params}. It prints
+ * `node --import tsx bench/load.ts '<json>'` with {scenario, port, pid, clkTck, params, timeoutMs,
+ * clientProtocol}. It prints
  * progress on stderr and one line `RESULT <json>` on stdout, then exits (dropping its sockets).
  */
-import type { Params } from './registry.js';
+import type { ClientProtocol, Params } from './registry.js';
 import { chat } from './scenarios/chat.js';
 import type { LoadFn, LoadResult } from './scenarios/common.js';
 import { connect } from './scenarios/connect.js';
@@ -15,6 +16,9 @@ import { polling } from './scenarios/polling.js';
 /** Load functions by scenario name; a scenario that has none yet is pending in the registry. */
 const LOADS: Record<string, LoadFn> = { fanout, echo, idle, connect, polling, chat };
 
+/** The load functions that also drive plain WebSocket clients (the registry's parley-plain runs them). */
+const PLAIN_LOADS: ReadonlySet<string> = new Set(['fanout', 'echo']);
+
 export interface LoadRequest {
   scenario: string;
   port: number;
@@ -22,6 +26,8 @@ export interface LoadRequest {
   clkTck: number;
   params: Params;
   timeoutMs: number;
+  /** What the websocket clients speak (default 'socket.io'). */
+  clientProtocol?: ClientProtocol;
 }
 
 export interface LoadOutput extends LoadResult {
@@ -32,6 +38,9 @@ async function main(): Promise<void> {
   const req = JSON.parse(process.argv[2] ?? '{}') as LoadRequest;
   const load = LOADS[req.scenario];
   if (load === undefined) throw new Error(`no load for scenario ${req.scenario}`);
+  const clientProtocol = req.clientProtocol ?? 'socket.io';
+  if (clientProtocol === 'plain' && !PLAIN_LOADS.has(req.scenario))
+    throw new Error(`scenario ${req.scenario} has no plain WebSocket client variant`);
   setTimeout(() => {
     process.stderr.write(`load: ${req.scenario} exceeded ${req.timeoutMs} ms\n`);
     process.exit(3);
@@ -41,6 +50,7 @@ async function main(): Promise<void> {
     pid: req.pid,
     clkTck: req.clkTck,
     params: req.params,
+    clientProtocol,
     log: (msg) => process.stderr.write(`  ${msg}\n`),
   });
   const out: LoadOutput = { ...result, lost: result.expected - result.received };

@@ -7,6 +7,12 @@
 
 export type Transport = 'websocket' | 'polling';
 
+/**
+ * What the load generator's websocket clients speak: Engine.IO v4 / Socket.IO v5, or parley's plain
+ * WebSocket protocol (docs/native-websocket.md: JSON envelopes, ping control frames).
+ */
+export type ClientProtocol = 'socket.io' | 'plain';
+
 export interface ServerSpec {
   name: string;
   /** argv run from the repo root (inside `sh -c 'ulimit -n ...; exec "$@"'`). */
@@ -17,6 +23,10 @@ export interface ServerSpec {
   env?: Record<string, string>;
   /** Runs only when named with --server. */
   optIn?: boolean;
+  /** What the generator's clients speak against it (default 'socket.io'). */
+  clientProtocol?: ClientProtocol;
+  /** The only scenarios it runs (default: every scenario on its transports). */
+  scenarios?: readonly string[];
 }
 
 // The bench-contract servers run compiled by tsc to build/bench/ (`npm run bench` builds them
@@ -38,6 +48,16 @@ export const SERVERS: readonly ServerSpec[] = [
     transports: ['polling'],
     description:
       'the same program with `ownHttp: true` (PARLEY_OWN_HTTP=1): the opt-in own HTTP/1.1 path answers the requests under the Socket.IO path; run for the polling scenario',
+  },
+  {
+    name: 'parley-plain',
+    command: ['node', 'build/bench/examples/bench-server.js'],
+    transports: ['websocket'],
+    clientProtocol: 'plain',
+    // The scenarios whose load functions have a plain variant.
+    scenarios: ['fanout', 'echo'],
+    description:
+      'the same program, its clients plain WebSocket clients (the plain protocol of docs/native-websocket.md: an upgrade without EIO, JSON envelopes `{"event":...,"data":...}`, ping control frames) instead of Socket.IO ones; run for fanout and echo',
   },
   {
     name: 'socket.io',
@@ -237,12 +257,27 @@ export const TARGETS: readonly Target[] = [
     text: 'fanout CPU per delivery within 1.3x of the floor',
   },
   {
+    scenario: 'fanout',
+    metric: 'cpuSecPerMDeliveries',
+    server: 'parley-plain',
+    against: 'parley',
+    max: 1.2,
+    text: 'fanout CPU per delivery, plain WebSocket clients, within 1.2x of Socket.IO clients on parley',
+  },
+  {
     scenario: 'echo',
     metric: 'cpuUsPerRoundTrip',
     server: 'parley',
     against: 'socket.io',
     max: 0.7,
     text: 'echo CPU per round trip <= 0.70x socket.io',
+  },
+  {
+    scenario: 'echo',
+    metric: 'cpuUsPerRoundTrip',
+    server: 'parley-plain',
+    against: 'parley',
+    text: 'echo CPU per round trip, plain WebSocket clients, against Socket.IO clients on parley',
   },
   {
     scenario: 'idle',
@@ -285,7 +320,8 @@ export function serversFor(scenario: ScenarioSpec, servers: readonly ServerSpec[
     .filter(
       (s) =>
         s.transports.includes(scenario.transport) &&
-        (scenario.servers === undefined || scenario.servers.includes(s.name)),
+        (scenario.servers === undefined || scenario.servers.includes(s.name)) &&
+        (s.scenarios === undefined || s.scenarios.includes(scenario.name)),
     )
     .map((s) => {
       const variant = scenario.variants?.[s.name];

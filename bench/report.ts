@@ -104,7 +104,11 @@ function scenarioTable(
   const absent = servers.filter((s) => !running.some((r) => r.name === s.name));
   if (absent.length > 0) {
     const why = (s: ServerSpec): string =>
-      s.transports.includes(spec.transport) ? 'not one of its servers' : `no ${spec.transport} transport`;
+      !s.transports.includes(spec.transport)
+        ? `no ${spec.transport} transport`
+        : s.scenarios !== undefined && !s.scenarios.includes(spec.name)
+          ? `runs ${s.scenarios.join(', ')} only`
+          : 'not one of its servers';
     lines.push('', `Not run on: ${absent.map((s) => `${s.name} (${why(s)})`).join(', ')}.`);
   }
   lines.push('');
@@ -119,9 +123,9 @@ function targetLines(
   const lines = [
     '## Targets',
     '',
-    'Medians of this run; ratio = parley / the other server, both measured in this run.',
+    'Medians of this run; ratio = the server held to the target / the other server, both measured in this run.',
     '',
-    '| target | parley | other | ratio | bound | result |',
+    '| target | server | other | ratio | bound | result |',
     '|---|---:|---:|---:|---:|---|',
   ];
   for (const t of TARGETS) {
@@ -167,7 +171,7 @@ export function renderReport(
     `- command: \`${meta.command}\``,
     `- rounds: ${meta.rounds}${meta.quick ? ' (quick sizes)' : ''}, servers alternated each round; wall time ${meta.wallSeconds.toFixed(0)} s`,
     `- CPU = utime+stime of the serving process (/proc/<pid>/stat, CLK_TCK ${meta.clkTck}); RSS = VmRSS after a full GC; fd limit ${meta.fdLimit}`,
-    '- each run: a fresh server process and a fresh load-generator process (raw Engine.IO/Socket.IO frames over node:net, raw HTTP/1.1 for polling), 127.0.0.1 only',
+    '- each run: a fresh server process and a fresh load-generator process (raw Engine.IO/Socket.IO frames over node:net, or plain WebSocket JSON frames for parley-plain; raw HTTP/1.1 for polling), 127.0.0.1 only',
     '',
     'Servers:',
     '',

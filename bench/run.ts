@@ -1,14 +1,15 @@
 /**
  * `npm run bench`: runs every scenario against every server, each run a fresh server process and
- * a fresh load-generator process (bench/load.ts), servers alternated over the rounds (round 1:
- * A B C, round 2: B C A, ...), then prints medians and ratios to socket.io and writes
+ * a fresh load-generator process (bench/load.ts), each scenario's servers alternated over the
+ * rounds (round 1: A B C, round 2: B C A, ...), then prints medians and ratios to socket.io and writes
  * bench/RESULTS.md.
  *
  *   npm run bench                       full run, 3 rounds, writes bench/RESULTS.md
  *   npm run bench -- --quick            1 round, smaller sizes (smoke run; prints only)
  *   npm run bench -- --scenario echo --server parley,floor   filters (print only)
  *   --rounds N   --out FILE (write the report there, whatever the filters)
- *   servers: parley, parley-ownhttp (polling only: ownHttp on), socket.io, floor, floor-polling;
+ *   servers: parley, parley-ownhttp (polling only: ownHttp on), parley-plain (fanout and echo with
+ *   plain WebSocket clients), socket.io, floor, floor-polling;
  *   opt-in (only when named): floor-plain
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -212,12 +213,15 @@ async function main(): Promise<void> {
       `fd limit ${fdLimit}; CLK_TCK ${clkTck}`,
   );
   for (let round = 0; round < opts.rounds; round++) {
-    const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
-    console.log(`\n## round ${round + 1}/${opts.rounds}: ${order.map((s) => s.name).join(', ')}`);
+    console.log(`\n## round ${round + 1}/${opts.rounds}`);
     for (const spec of scenarios) {
       if (spec.pending !== undefined) continue;
       const params = opts.quick ? spec.quick : spec.full;
-      for (const server of serversFor(spec, order)) {
+      // Rotated among the scenario's own servers: rotating the whole list would give two rounds
+      // the same order whenever the server that moves to the front does not run the scenario.
+      const running = serversFor(spec, servers);
+      const order = running.map((_, i) => running[(i + round) % running.length]!);
+      for (const server of order) {
         if (Date.now() - started > RUN_BUDGET_MS) {
           records.push({ round, server: server.name, scenario: spec.name, error: 'run budget exhausted' });
           continue;
@@ -243,6 +247,7 @@ async function main(): Promise<void> {
             clkTck,
             params,
             timeoutMs: LOAD_TIMEOUT_MS,
+            clientProtocol: server.clientProtocol ?? 'socket.io',
           });
           if (!existsSync(`/proc/${running.pid}`)) {
             out.notes.push(`server exited during the run: ${running.stderr().trim().slice(-300)}`);

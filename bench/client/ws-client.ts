@@ -1,8 +1,13 @@
 /**
- * A minimal Engine.IO v4 / Socket.IO v5 websocket client on a raw node:net socket, with its own
- * RFC 6455 framing: masked client frames, unmasked server frames, text frames, continuation frames,
- * ping/pong and close. It answers Engine.IO pings itself and hands every Socket.IO packet (the
- * whole Engine.IO text, e.g. `42["echo",1]`) to `onPacket`. Its cost does not depend on the server.
+ * A minimal websocket client on a raw node:net socket, with its own RFC 6455 framing: masked client
+ * frames, unmasked server frames, text frames, continuation frames, ping/pong and close. It speaks
+ * one of two protocols on the same framing:
+ * - Engine.IO v4 / Socket.IO v5 (default): it answers Engine.IO pings itself and hands every
+ *   Socket.IO packet (the whole Engine.IO text, e.g. `42["echo",1]`) to `onPacket`;
+ * - parley's plain WebSocket protocol (`plain: true`, docs/native-websocket.md): an upgrade without
+ *   `EIO`, connected on the `{"event":"connect",...}` frame, every later text frame (a JSON
+ *   envelope) handed to `onPacket` as is; heartbeats are ping control frames, answered with pongs.
+ * Its cost does not depend on the server.
  */
 import { randomFillSync } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -56,9 +61,17 @@ export interface WsClientOptions {
   port: number;
   host?: string;
   path?: string;
-  /** Socket.IO connect payload (`auth`), sent as `40{...}`. */
+  /** Speak parley's plain WebSocket protocol instead of Engine.IO / Socket.IO. */
+  plain?: boolean;
+  /**
+   * The auth payload: Socket.IO sends it as `40{...}`; a plain client puts it in the upgrade's query
+   * (`?name=value`, values as strings), where parley reads a plain client's auth.
+   */
   auth?: Record<string, unknown>;
-  /** Every Socket.IO packet after the connect, as the Engine.IO text (`42[...]`, `43<id>[...]`). */
+  /**
+   * Every packet after the connect: Socket.IO, the Engine.IO text (`42[...]`, `43<id>[...]`);
+   * plain, the text frame (`{"event":...}`, `{"ack":...}`).
+   */
   onPacket?: (text: string) => void;
   /** The connection ended (after connect or not). */
   onClose?: (reason: string) => void;
@@ -75,17 +88,19 @@ export class WsClient {
   private resolveConnect: (() => void) | undefined;
   private rejectConnect: ((err: Error) => void) | undefined;
   private readonly connectPacket: string;
-  /** The Socket.IO session id from the `40` packet. */
+  private readonly plain: boolean;
+  /** The socket id: Socket.IO, from the `40` packet; plain, from the connect frame's `data.id`. */
   sid = '';
   onPacket: ((text: string) => void) | undefined;
   onClose: ((reason: string) => void) | undefined;
 
-  /** Resolves once Engine.IO is open and the main namespace connected. */
+  /** Resolves once connected: Engine.IO open and the main namespace joined, or the plain connect frame. */
   readonly connected: Promise<void>;
 
   constructor(opts: WsClientOptions) {
     this.onPacket = opts.onPacket;
     this.onClose = opts.onClose;
+    this.plain = opts.plain === true;
     this.connectPacket = opts.auth === undefined ? '40' : `40${JSON.stringify(opts.auth)}`;
     this.connected = new Promise<void>((resolve, reject) => {
       this.resolveConnect = resolve;
@@ -98,8 +113,14 @@ export class WsClient {
     this.socket = netConnect({ port: opts.port, host, noDelay: true });
     const key = Buffer.allocUnsafe(16);
     randomFillSync(key);
+    // No EIO parameter is what marks a plain client.
+    const query = this.plain
+      ? opts.auth === undefined
+        ? ''
+        : `?${new URLSearchParams(Object.entries(opts.auth).map(([k, v]): [string, string] => [k, String(v)]))}`
+      : '?EIO=4&transport=websocket';
     this.socket.write(
-      `GET ${path}?EIO=4&transport=websocket HTTP/1.1\r\nHost: ${host}:${opts.port}\r\n` +
+      `GET ${path}${query} HTTP/1.1\r\nHost: ${host}:${opts.port}\r\n` +
         'Upgrade: websocket\r\nConnection: Upgrade\r\n' +
         `Sec-WebSocket-Key: ${key.toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
     );
@@ -108,7 +129,7 @@ export class WsClient {
     this.socket.on('close', () => this.fail('socket closed'));
   }
 
-  /** Sends one Engine.IO packet as a text frame. */
+  /** Sends `text` as one text frame, as is (Socket.IO: a whole Engine.IO packet, e.g. `42[...]`). */
   send(text: string): void {
     if (this.state === 'closed') return;
     this.socket.write(maskedFrame(1, Buffer.from(text)));
@@ -157,7 +178,8 @@ export class WsClient {
         this.fail(`upgrade refused: ${all.slice(0, all.indexOf('\r\n'))}`);
         return;
       }
-      this.state = 'opening';
+      // A plain client waits for the connect frame; Engine.IO first sends its open packet.
+      this.state = this.plain ? 'connecting' : 'opening';
       const restAt = end + 4 - this.head.length; // latin1: one char per byte
       this.head = '';
       if (restAt >= chunk.length) return;
@@ -236,18 +258,17 @@ export class WsClient {
   }
 
   private onText(text: string): void {
+    if (this.plain) {
+      this.onPlainText(text);
+      return;
+    }
     const type = text.charCodeAt(0);
     if (type === 52 /* '4' */) {
       if (this.state === 'connected') {
         this.onPacket?.(text);
       } else if (this.state === 'connecting') {
         if (text.startsWith('40')) {
-          const m = /"sid":"([^"]+)"/.exec(text);
-          this.sid = m?.[1] ?? '';
-          this.state = 'connected';
-          this.resolveConnect?.();
-          this.resolveConnect = undefined;
-          this.rejectConnect = undefined;
+          this.markConnected(/"sid":"([^"]+)"/.exec(text)?.[1] ?? '');
         } else if (text.startsWith('44')) {
           this.fail(`connect error ${text}`);
         }
@@ -260,5 +281,25 @@ export class WsClient {
     } else if (type === 49 /* '1' close */) {
       this.fail('engine close');
     }
+  }
+
+  private onPlainText(text: string): void {
+    if (this.state === 'connected') {
+      this.onPacket?.(text);
+    } else if (this.state === 'connecting') {
+      if (text.startsWith('{"event":"connect",')) {
+        this.markConnected(/"id":"([^"]+)"/.exec(text)?.[1] ?? '');
+      } else if (text.startsWith('{"event":"connect_error"')) {
+        this.fail(`connect error ${text}`);
+      }
+    }
+  }
+
+  private markConnected(sid: string): void {
+    this.sid = sid;
+    this.state = 'connected';
+    this.resolveConnect?.();
+    this.resolveConnect = undefined;
+    this.rejectConnect = undefined;
   }
 }

@@ -1,7 +1,7 @@
 /** What the load scenarios share: their context and result, and bounded bulk connects. */
 
 import { WsClient, type WsClientOptions } from '../client/ws-client.js';
-import type { Params } from '../registry.js';
+import type { ClientProtocol, Params } from '../registry.js';
 
 export interface LoadContext {
   port: number;
@@ -9,6 +9,8 @@ export interface LoadContext {
   pid: number;
   clkTck: number;
   params: Params;
+  /** What the websocket clients speak: `connectMany` opens clients of this protocol. */
+  clientProtocol: ClientProtocol;
   log: (msg: string) => void;
 }
 
@@ -55,7 +57,7 @@ export interface ConnectOptions {
 }
 
 /**
- * Opens `count` websocket clients, `inFlight` handshakes at a time, for at most `timeoutMs`.
+ * Opens `count` websocket clients (speaking `ctx.clientProtocol`), `inFlight` handshakes at a time, for at most `timeoutMs`.
  * `setup` runs on each client before its handshake (to install packet handlers).
  */
 export async function connectMany(
@@ -75,7 +77,7 @@ export async function connectMany(
   const worker = async (): Promise<void> => {
     while (next < count && performance.now() < deadline) {
       const index = next++;
-      const clientOptions: WsClientOptions = { port: ctx.port };
+      const clientOptions: WsClientOptions = { port: ctx.port, plain: ctx.clientProtocol === 'plain' };
       if (options.path !== undefined) clientOptions.path = options.path;
       if (options.auth !== undefined) clientOptions.auth = options.auth(index);
       const client = new WsClient(clientOptions);

@@ -1,16 +1,41 @@
 /**
  * echo: `clients` websocket clients, each with exactly one `echo` ack round trip in flight; the
- * ack must carry the args back. Round trips are timed one by one.
+ * ack must carry the args back. Round trips are timed one by one. Socket.IO clients send
+ * `42<id>["echo",...]` and get `43<id>[...]`; plain clients (parley-plain) send
+ * `{"event":"echo","args":[...],"id":<id>}` and get `{"ack":<id>,"args":[...]}`.
  */
 import { cpuSeconds } from '../proc.js';
+import type { ClientProtocol } from '../registry.js';
 import { LatencyHistogram } from '../stats.js';
 import { after, connectMany, describeErrors, type LoadFn, param, waitUntil } from './common.js';
+
+/** The `echo` event with an ack id, and the ack it must bring back, in each client protocol. */
+interface EchoFrames {
+  event(id: number, args: string): string;
+  ack(id: number, args: string): string;
+  /** What every ack starts with; other packets are not looked at. */
+  ackPrefix: string;
+}
+
+const FRAMES: Record<ClientProtocol, EchoFrames> = {
+  'socket.io': {
+    ackPrefix: '43',
+    event: (id, args) => `42${id}["echo",${args}]`,
+    ack: (id, args) => `43${id}[${args}]`,
+  },
+  plain: {
+    ackPrefix: '{"ack":',
+    event: (id, args) => `{"event":"echo","args":[${args}],"id":${id}}`,
+    ack: (id, args) => `{"ack":${id},"args":[${args}]}`,
+  },
+};
 
 export const echo: LoadFn = async (ctx) => {
   const nClients = param(ctx, 'clients');
   const warmupMs = param(ctx, 'warmupMs');
   const durationMs = param(ctx, 'durationMs');
   const notes: string[] = [];
+  const frames = FRAMES[ctx.clientProtocol];
   const hist = new LatencyHistogram();
   let running = false;
   let timing = false;
@@ -31,7 +56,7 @@ export const echo: LoadFn = async (ctx) => {
     p.sentAt = performance.now();
     sent++;
     outstanding++;
-    p.send(`42${p.ackId}["echo","hello",${p.index},${p.ackId}]`);
+    p.send(frames.event(p.ackId, `"hello",${p.index},${p.ackId}`));
   };
 
   const peers: Peer[] = [];
@@ -39,8 +64,8 @@ export const echo: LoadFn = async (ctx) => {
     const peer: Peer = { send: (t) => client.send(t), ackId: 0, sentAt: 0, index };
     peers.push(peer);
     client.onPacket = (text) => {
-      if (!text.startsWith('43')) return;
-      const expect = `43${peer.ackId}["hello",${peer.index},${peer.ackId}]`;
+      if (!text.startsWith(frames.ackPrefix)) return;
+      const expect = frames.ack(peer.ackId, `"hello",${peer.index},${peer.ackId}`);
       if (text !== expect) {
         wrong++;
         return;

@@ -3,12 +3,19 @@
  * `broadcast` with a ~100-byte JSON payload carrying a sequence number and the send time. The next
  * broadcast goes out only while fewer than `window` broadcasts are not yet delivered to every client,
  * so the rate is as fast as delivery keeps up. Every delivery is counted and timed.
+ * The clients speak Socket.IO (`42["broadcast",{...}]`) or, against parley-plain, the plain protocol
+ * (`{"event":"broadcast","data":{...}}`); the payload object is the same in both.
  */
 import { cpuSeconds } from '../proc.js';
+import type { ClientProtocol } from '../registry.js';
 import { LatencyHistogram } from '../stats.js';
 import { after, connectMany, describeErrors, type LoadFn, param, waitUntil } from './common.js';
 
-const PREFIX = '42["broadcast",{"s":';
+/** How each protocol frames the `broadcast` event around the payload (`{"s":...}`), both ways. */
+const FRAMING: Record<ClientProtocol, { head: string; tail: string }> = {
+  'socket.io': { head: '42["broadcast",', tail: ']' },
+  plain: { head: '{"event":"broadcast","data":', tail: '}' },
+};
 const RING = 1 << 14;
 const DRAIN_TIMEOUT_MS = 10_000;
 
@@ -19,6 +26,8 @@ export const fanout: LoadFn = async (ctx) => {
   const warmupMs = param(ctx, 'warmupMs');
   const durationMs = param(ctx, 'durationMs');
   const notes: string[] = [];
+  const { head, tail } = FRAMING[ctx.clientProtocol];
+  const prefix = `${head}{"s":`;
 
   const pending = new Uint32Array(RING); // deliveries seen per in-flight sequence number
   const hist = new LatencyHistogram();
@@ -35,18 +44,18 @@ export const fanout: LoadFn = async (ctx) => {
   const pump = (): void => {
     while (sending && sent - completed < window) {
       const t = Math.round(performance.now() * 1000) / 1000;
-      senders[sent % senders.length]!.send(`42["broadcast",{"s":${sent},"t":${t},"p":"${pad}"}]`);
+      senders[sent % senders.length]!.send(`${head}{"s":${sent},"t":${t},"p":"${pad}"}${tail}`);
       sent++;
     }
   };
 
   const onPacket = (text: string): void => {
-    if (!text.startsWith(PREFIX)) {
+    if (!text.startsWith(prefix)) {
       foreign++;
       return;
     }
-    const sEnd = text.indexOf(',', PREFIX.length);
-    const seq = Number(text.slice(PREFIX.length, sEnd));
+    const sEnd = text.indexOf(',', prefix.length);
+    const seq = Number(text.slice(prefix.length, sEnd));
     received++;
     if (seq >= timedFrom) {
       const tEnd = text.indexOf(',', sEnd + 5);
