@@ -127,8 +127,10 @@ export interface SocketDetails {
  * single process; a Redis adapter implements the same interface across processes.
  */
 export interface Adapter {
-  readonly rooms: Map<Room, Set<SocketId>>;
-  readonly sids: Map<SocketId, Set<Room>>;
+  /** Every room with its members, each socket's own room included (read-only). */
+  readonly rooms: ReadonlyMap<Room, ReadonlySet<SocketId>>;
+  /** Each socket with its rooms (read-only). */
+  readonly sids: ReadonlyMap<SocketId, ReadonlySet<Room>>;
   init(): Promise<void> | void;
   close(): Promise<void> | void;
   addAll(id: SocketId, rooms: Iterable<Room>): void;
@@ -158,29 +160,28 @@ export interface Adapter {
 }
 
 /**
- * A Map whose iteration goes through `entries()`, which a subclass overrides to derive entries it
- * does not store. `storedKeys()` walks what is stored.
+ * A read-only Map view: what a subclass can get, has, size and entries, the rest derived from them.
+ * `adapter.rooms` and `adapter.sids` read as socket.io's maps while the adapter stores less.
  */
-abstract class DerivedMap<K, V> extends Map<K, V> {
-  abstract override entries(): MapIterator<[K, V]>;
+abstract class MapView<K, V> implements ReadonlyMap<K, V> {
+  abstract get(key: K): V | undefined;
+  abstract has(key: K): boolean;
+  abstract get size(): number;
+  abstract entries(): MapIterator<[K, V]>;
 
-  protected storedKeys(): MapIterator<K> {
-    return Map.prototype.keys.call(this) as MapIterator<K>;
-  }
-
-  override *keys(): MapIterator<K> {
+  *keys(): MapIterator<K> {
     for (const [key] of this.entries()) yield key;
   }
 
-  override *values(): MapIterator<V> {
+  *values(): MapIterator<V> {
     for (const [, value] of this.entries()) yield value;
   }
 
-  override [Symbol.iterator](): MapIterator<[K, V]> {
+  [Symbol.iterator](): MapIterator<[K, V]> {
     return this.entries();
   }
 
-  override forEach(callback: (value: V, key: K, map: Map<K, V>) => void, thisArg?: unknown): void {
+  forEach(callback: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
     for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this);
   }
 }
@@ -190,7 +191,8 @@ const OWN_ONLY: unique symbol = Symbol('parley.ownRoomOnly');
 
 /**
  * The rooms of one socket, stored compactly: most sockets are in their own room and at most one
- * other, which needs no Set. OWN_ONLY: {id}; a room name r: {id, r}; otherwise a Set of them all.
+ * other, which needs no Set (measured: ~0.4-0.5 KB per connection of RSS at 10,000, bench/
+ * OPTIMIZATIONS.md). OWN_ONLY: {id}; a room name r: {id, r}; otherwise a Set of them all.
  */
 type Membership = typeof OWN_ONLY | Room | Set<Room>;
 
@@ -220,92 +222,85 @@ function withoutRoom(id: SocketId, membership: Membership, room: Room): Membersh
   return membership;
 }
 
-/**
- * The rooms of each socket as socket.io shows them (`adapter.sids`: id → Set of rooms). The Map
- * holds compact memberships (see Membership); reads expand them, a compact one into a fresh Set.
- */
-class SidTable extends DerivedMap<SocketId, Set<Room>> {
-  membership(id: SocketId): Membership | undefined {
-    return super.get(id) as Membership | undefined;
+/** Whether a membership includes the socket's own room. */
+function inOwnRoom(id: SocketId, membership: Membership | undefined): boolean {
+  if (membership === undefined) return false;
+  return membership === OWN_ONLY || typeof membership === 'string' || membership.has(id);
+}
+
+/** `adapter.sids` as socket.io shows it: each socket with the Set of its rooms (compact ones expanded). */
+class SidsView extends MapView<SocketId, ReadonlySet<Room>> {
+  constructor(private readonly memberships: ReadonlyMap<SocketId, Membership>) {
+    super();
   }
 
-  store(id: SocketId, membership: Membership): void {
-    super.set(id, membership as Set<Room>);
-  }
-
-  /** Whether the socket `id` is in its own room. */
-  inOwnRoom(id: SocketId): boolean {
-    const membership = this.membership(id);
-    if (membership === undefined) return false;
-    return membership === OWN_ONLY || typeof membership === 'string' || membership.has(id);
-  }
-
-  /** The ids of the sockets in their own room. */
-  *ownRoomIds(): Generator<SocketId> {
-    for (const id of this.storedKeys()) if (this.inOwnRoom(id)) yield id;
-  }
-
-  override get(id: SocketId): Set<Room> | undefined {
-    const membership = this.membership(id);
+  get(id: SocketId): Set<Room> | undefined {
+    const membership = this.memberships.get(id);
     return membership === undefined ? undefined : expand(id, membership);
   }
 
-  override *entries(): MapIterator<[SocketId, Set<Room>]> {
-    for (const id of this.storedKeys()) yield [id, this.get(id)!];
+  has(id: SocketId): boolean {
+    return this.memberships.has(id);
+  }
+
+  get size(): number {
+    return this.memberships.size;
+  }
+
+  *entries(): MapIterator<[SocketId, ReadonlySet<Room>]> {
+    for (const [id, membership] of this.memberships) yield [id, expand(id, membership)];
   }
 }
 
 /**
- * The rooms of a namespace as socket.io shows them (`adapter.rooms`): every room with its members,
- * including the room named by each socket's id. Only joined rooms are stored (in the Map itself);
- * a socket's own room is derived from its membership, which saves a one-member Set and a map
- * entry per socket. Reads (get, has, size, iteration) see both; a derived room is a fresh Set.
+ * `adapter.rooms` as socket.io shows it: every room with its members, including the room named by
+ * each socket's id, which is derived from the socket's membership instead of stored (a one-member
+ * Set and a map entry less per socket). A derived room reads as a fresh Set; size is O(sockets).
  */
-class RoomTable extends DerivedMap<Room, Set<SocketId>> {
-  constructor(private readonly sids: SidTable) {
+class RoomsView extends MapView<Room, ReadonlySet<SocketId>> {
+  constructor(
+    private readonly joined: ReadonlyMap<Room, Set<SocketId>>,
+    private readonly memberships: ReadonlyMap<SocketId, Membership>,
+  ) {
     super();
   }
 
-  /** The joined members of a room, without the derived own-room member. */
-  joined(room: Room): Set<SocketId> | undefined {
-    return super.get(room);
+  get(room: Room): ReadonlySet<SocketId> | undefined {
+    const members = this.joined.get(room);
+    if (!inOwnRoom(room, this.memberships.get(room))) return members;
+    return members === undefined ? new Set([room]) : new Set([room, ...members]);
   }
 
-  override get(room: Room): Set<SocketId> | undefined {
-    const joined = super.get(room);
-    if (!this.sids.inOwnRoom(room)) return joined;
-    return joined === undefined ? new Set([room]) : new Set([room, ...joined]);
+  has(room: Room): boolean {
+    return this.joined.has(room) || inOwnRoom(room, this.memberships.get(room));
   }
 
-  override has(room: Room): boolean {
-    return super.has(room) || this.sids.inOwnRoom(room);
-  }
-
-  /** Counts the derived rooms: O(sockets). */
-  override get size(): number {
-    let size = super.size;
-    for (const id of this.sids.ownRoomIds()) if (!super.has(id)) size++;
+  get size(): number {
+    let size = this.joined.size;
+    for (const [id, membership] of this.memberships) if (inOwnRoom(id, membership) && !this.joined.has(id)) size++;
     return size;
   }
 
-  override *entries(): MapIterator<[Room, Set<SocketId>]> {
-    for (const room of this.storedKeys()) yield [room, this.get(room)!];
-    for (const id of this.sids.ownRoomIds()) if (!super.has(id)) yield [id, new Set([id])];
+  *entries(): MapIterator<[Room, ReadonlySet<SocketId>]> {
+    for (const room of this.joined.keys()) yield [room, this.get(room)!];
+    for (const [id, membership] of this.memberships) {
+      if (inOwnRoom(id, membership) && !this.joined.has(id)) yield [id, new Set([id])];
+    }
   }
 }
 
 /** Single-process adapter: rooms in two maps, broadcasts encoded once and handed to each recipient. */
 export class InMemoryAdapter implements Adapter {
-  readonly sids: Map<SocketId, Set<Room>>;
-  readonly rooms: Map<Room, Set<SocketId>>;
-  private readonly sidTable = new SidTable();
-  private readonly roomTable = new RoomTable(this.sidTable);
+  /** Each socket's rooms, compactly. */
+  private readonly memberships = new Map<SocketId, Membership>();
+  /** The rooms sockets joined (not their own rooms), with their members. */
+  private readonly joined = new Map<Room, Set<SocketId>>();
+  readonly sids: ReadonlyMap<SocketId, ReadonlySet<Room>> = new SidsView(this.memberships);
+  readonly rooms: ReadonlyMap<Room, ReadonlySet<SocketId>> = new RoomsView(this.joined, this.memberships);
   protected readonly host: AdapterHost;
 
   constructor(host: AdapterHost) {
     this.host = host;
-    this.sids = this.sidTable;
-    this.rooms = this.roomTable;
   }
 
   init(): void {}
@@ -313,46 +308,46 @@ export class InMemoryAdapter implements Adapter {
   close(): void {}
 
   addAll(id: SocketId, rooms: Iterable<Room>): void {
-    let membership = this.sidTable.membership(id);
+    let membership = this.memberships.get(id);
     for (const room of rooms) {
       membership = withRoom(id, membership, room);
-      // A socket's own room is derived from its membership (see RoomTable).
+      // A socket's own room is derived from its membership (see RoomsView).
       if (room === id) continue;
-      let members = this.roomTable.joined(room);
+      let members = this.joined.get(room);
       if (!members) {
         members = new Set();
-        this.roomTable.set(room, members);
+        this.joined.set(room, members);
       }
       members.add(id);
     }
-    this.sidTable.store(id, membership ?? new Set());
+    this.memberships.set(id, membership ?? new Set());
   }
 
   del(id: SocketId, room: Room): void {
-    const membership = this.sidTable.membership(id);
-    if (membership !== undefined) this.sidTable.store(id, withoutRoom(id, membership, room));
+    const membership = this.memberships.get(id);
+    if (membership !== undefined) this.memberships.set(id, withoutRoom(id, membership, room));
     if (room !== id) this.leaveJoined(id, room);
   }
 
   delAll(id: SocketId): void {
-    const membership = this.sidTable.membership(id);
+    const membership = this.memberships.get(id);
     if (membership === undefined) return;
     for (const room of expand(id, membership)) if (room !== id) this.leaveJoined(id, room);
-    this.sidTable.delete(id);
+    this.memberships.delete(id);
   }
 
   private leaveJoined(id: SocketId, room: Room): void {
-    const members = this.roomTable.joined(room);
+    const members = this.joined.get(room);
     if (members) {
       members.delete(id);
-      if (members.size === 0) this.roomTable.delete(room);
+      if (members.size === 0) this.joined.delete(room);
     }
   }
 
   /** Calls `visit` with each member of a room: the joined ones, and the socket whose own room it is. */
   private forEachMember(room: Room, visit: (id: SocketId) => void): void {
-    if (this.sidTable.inOwnRoom(room)) visit(room);
-    const members = this.roomTable.joined(room);
+    if (inOwnRoom(room, this.memberships.get(room))) visit(room);
+    const members = this.joined.get(room);
     if (members) for (const id of members) visit(id);
   }
 
@@ -389,7 +384,8 @@ export class InMemoryAdapter implements Adapter {
   }
 
   socketRooms(id: SocketId): Set<Room> | undefined {
-    return this.sids.get(id);
+    const membership = this.memberships.get(id);
+    return membership === undefined ? undefined : expand(id, membership);
   }
 
   fetchSockets(options: BroadcastOptions): Promise<SocketDetails[]> {

@@ -107,7 +107,8 @@ export class Connection extends ClientBase<EngineSession> implements SessionHand
   // ---- used by namespaces and sockets ---------------------------------------------------------
 
   addSocket(socket: AnySocket): void {
-    this.sockets.push(socket);
+    if (this.sockets.length === 0) this.sockets = [socket];
+    else this.sockets.push(socket);
     if (this.sockets.length === 1) this.host.connectDeadlines.remove(this);
   }
 

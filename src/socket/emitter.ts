@@ -9,46 +9,15 @@ type Listener = (...args: never[]) => unknown;
  * listener that throws is reported to `onListenerError` instead of unwinding the protocol layer.
  */
 export class TypedEmitter<Listen extends EventsMap> {
-  // Listeners as a flat list of [event, listeners, event, listeners, ...]: a socket has a handful
-  // of events, a linear scan finds one as fast as a hash, and the list costs far less memory per
-  // socket than a Map or a dictionary-mode object. Both levels are exact-size and never mutated:
-  // a change builds new arrays with slice/concat (arrays grown by push or built by spread reserve
-  // room for ~16 more entries), and an emit can walk its list while listeners come and go.
-  private entries: readonly (string | symbol | readonly Listener[])[] | undefined;
-
-  private indexOf(event: string | symbol): number {
-    const entries = this.entries;
-    if (entries === undefined) return -1;
-    for (let i = 0; i < entries.length; i += 2) {
-      if (entries[i] === event) return i;
-    }
-    return -1;
-  }
-
-  private listFor(event: string | symbol): readonly Listener[] | undefined {
-    const i = this.indexOf(event);
-    return i === -1 ? undefined : (this.entries![i + 1] as readonly Listener[]);
-  }
-
-  /** Replaces the listeners of an event (none: the event is dropped). */
-  private setList(event: string | symbol, list: readonly Listener[]): void {
-    const entries = this.entries ?? [];
-    const i = this.indexOf(event);
-    if (i === -1) {
-      if (list.length > 0) this.entries = entries.concat([event, list]);
-    } else if (list.length > 0) {
-      const copy = entries.slice();
-      copy[i + 1] = list;
-      this.entries = copy;
-    } else {
-      this.entries = entries.length === 2 ? undefined : entries.slice(0, i).concat(entries.slice(i + 2));
-    }
-  }
+  /** Listeners by event, created with the first one. */
+  private listenersByEvent: Map<string | symbol, Listener[]> | undefined;
 
   /** Adds a listener. */
   on<Ev extends keyof Listen & (string | symbol)>(event: Ev, listener: Listen[Ev]): this {
-    const list = this.listFor(event);
-    this.setList(event, list ? list.concat([listener]) : [listener]);
+    this.listenersByEvent ??= new Map();
+    const list = this.listenersByEvent.get(event);
+    if (list === undefined) this.listenersByEvent.set(event, [listener]);
+    else list.push(listener);
     return this;
   }
 
@@ -69,16 +38,16 @@ export class TypedEmitter<Listen extends EventsMap> {
 
   /** Removes a listener (or every listener of the event when none is given). */
   off<Ev extends keyof Listen & (string | symbol)>(event: Ev, listener?: Listen[Ev]): this {
-    const list = this.listFor(event);
-    if (!list) return this;
-    if (listener === undefined) {
-      this.setList(event, []);
-      return this;
+    const list = this.listenersByEvent?.get(event);
+    if (list === undefined) return this;
+    if (listener !== undefined) {
+      const index = list.findIndex(
+        (l) => l === listener || (l as Listener & { original?: Listener }).original === listener,
+      );
+      if (index === -1) return this;
+      list.splice(index, 1);
     }
-    const index = list.findIndex(
-      (l) => l === listener || (l as Listener & { original?: Listener }).original === listener,
-    );
-    if (index !== -1) this.setList(event, list.slice(0, index).concat(list.slice(index + 1)));
+    if (listener === undefined || list.length === 0) this.listenersByEvent!.delete(event);
     return this;
   }
 
@@ -89,43 +58,41 @@ export class TypedEmitter<Listen extends EventsMap> {
 
   /** Removes every listener of one event, or of all events. */
   removeAllListeners(event?: keyof Listen & (string | symbol)): this {
-    if (event === undefined) this.entries = undefined;
-    else this.setList(event, []);
+    if (event === undefined) this.listenersByEvent = undefined;
+    else this.listenersByEvent?.delete(event);
     return this;
   }
 
   /** The listeners of an event. */
   listeners<Ev extends keyof Listen & (string | symbol)>(event: Ev): Listen[Ev][] {
-    return (this.listFor(event)?.slice() ?? []) as Listen[Ev][];
+    return (this.listenersByEvent?.get(event)?.slice() ?? []) as Listen[Ev][];
   }
 
   /** How many listeners an event has. */
   listenerCount(event: keyof Listen & (string | symbol)): number {
-    return this.listFor(event)?.length ?? 0;
+    return this.listenersByEvent?.get(event)?.length ?? 0;
   }
 
   /** Calls every listener of an event; returns whether there was one. */
   protected emitEvent(event: string | symbol, args: readonly unknown[]): boolean {
-    const list = this.listFor(event);
-    if (!list || list.length === 0) return false;
+    const list = this.listenersByEvent?.get(event);
+    if (list === undefined || list.length === 0) return false;
     if (list.length === 1) {
-      // The common case, without copying the list.
-      try {
-        (list[0] as (...a: unknown[]) => unknown)(...args);
-      } catch (err) {
-        this.onListenerError(err, event);
-      }
+      // The common case: the one listener, without copying the list.
+      this.callListener(list[0]!, event, args);
       return true;
     }
-    // The list is never mutated: listeners added or removed meanwhile do not disturb this walk.
-    for (const listener of list) {
-      try {
-        (listener as (...a: unknown[]) => unknown)(...args);
-      } catch (err) {
-        this.onListenerError(err, event);
-      }
-    }
+    // A copy: listeners added or removed meanwhile do not change this walk.
+    for (const listener of list.slice()) this.callListener(listener, event, args);
     return true;
+  }
+
+  private callListener(listener: Listener, event: string | symbol, args: readonly unknown[]): void {
+    try {
+      (listener as (...a: unknown[]) => unknown)(...args);
+    } catch (err) {
+      this.onListenerError(err, event);
+    }
   }
 
   /**

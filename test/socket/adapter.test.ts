@@ -195,7 +195,7 @@ describe('in-memory adapter', () => {
     const ids = sockets.map((s) => s.id);
     const names = [...ids, 'a', 'b', 'c'];
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
-    const sorted = <T>(map: Map<string, Set<T>>) =>
+    const sorted = <T>(map: ReadonlyMap<string, ReadonlySet<T>>) =>
       [...map].map(([k, v]) => [k, [...v].sort()] as const).sort((x, y) => (x[0] < y[0] ? -1 : 1));
     for (let step = 0; step < 3000; step++) {
       const id = pick(ids);
