@@ -34,17 +34,6 @@ export async function socketIoClient(
   return client;
 }
 
-/** Waits for the next `event` on a Socket.IO client, failing after a guard timeout. */
-export function nextEvent<T = unknown>(client: ClientSocket, event: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${event}" within ${GUARD_MS} ms`)), GUARD_MS);
-    client.once(event, (value: T) => {
-      clearTimeout(timer);
-      resolve(value);
-    });
-  });
-}
-
 /** A decoded frame from the server to a plain client. */
 export type ServerFrame = { event?: string; ack?: number; data?: unknown; args?: unknown[] };
 

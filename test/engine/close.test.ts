@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Session } from '../../src/engine/session.js';
+import { waitUntil } from '../support/waiting.js';
 import {
   assertNoSessions,
   type Fixture,
@@ -9,7 +10,6 @@ import {
   pollingHandshake,
   post,
   startEngine,
-  waitUntil,
   wsHandshake,
 } from './support.js';
 
@@ -63,7 +63,7 @@ describe('engine close', () => {
     const { open } = await pollingHandshake(f);
     const record = await f.session(open.sid);
     const held = poll(f, open.sid);
-    await waitUntil(() => (record.session as Session).writable);
+    await waitUntil(() => (record.session as Session).writable, 'GET held');
     record.session.close();
     assert.deepEqual(packets((await held).body), ['1']);
     assert.equal((await record.closed).reason, 'forced close');
@@ -75,7 +75,7 @@ describe('engine close', () => {
     const { open } = await pollingHandshake(f);
     const record = await f.session(open.sid);
     const held = poll(f, open.sid);
-    await waitUntil(() => (record.session as Session).writable);
+    await waitUntil(() => (record.session as Session).writable, 'GET held');
     record.session.send('x');
     record.session.close();
     assert.deepEqual(packets((await held).body), ['4x']);
@@ -116,7 +116,7 @@ describe('engine close', () => {
       const held = poll(g, polling.open.sid);
       const wsRecord = await g.session(ws.open.sid);
       const pollRecord = await g.session(polling.open.sid);
-      await waitUntil(() => (pollRecord.session as Session).writable);
+      await waitUntil(() => (pollRecord.session as Session).writable, 'GET held');
       wsRecord.session.send('bye');
       await g.engine.close();
       assert.equal((await wsRecord.closed).reason, 'server shutting down');

@@ -21,7 +21,7 @@ import {
   start,
   startWithSession,
 } from './owned-support.js';
-import { waitUntil } from './support.js';
+import { waitUntil } from '../support/waiting.js';
 
 describe('the engine answers polling HTTP itself', () => {
   test('a session runs on one keep-alive connection without node:http parsing a request', async () => {
@@ -251,7 +251,7 @@ describe('the engine’s HTTP path under abuse', () => {
       if (!flowing) {
         await Promise.race([
           new Promise((resolve) => c.socket.once('drain', resolve)),
-          waitUntil(serverPaused, 10_000, 'the server to stop reading'),
+          waitUntil(serverPaused, 'the server to stop reading', 10_000),
         ]);
       }
     }

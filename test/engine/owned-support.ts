@@ -162,17 +162,3 @@ export async function startWithSession(
   const c = await RawConnection.open(f.port);
   return { f, c, sid: await handshake(c) };
 }
-
-const GUARD_MS = 5000;
-
-/**
- * Rejects if `promise` has not settled within 5 s: a failure guard for what should happen at once
- * (well before the server's timeouts, which would otherwise end the wait).
- */
-export function guarded<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not within ${GUARD_MS} ms: ${what}`)), GUARD_MS);
-  });
-  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
-}

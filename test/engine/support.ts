@@ -10,30 +10,9 @@ import type { EngineOptions } from '../../src/engine/options.js';
 import { EngineServer } from '../../src/engine/server.js';
 import type { EngineCloseReason, EngineSession, SessionHandler } from '../../src/engine/types.js';
 import { type HttpAnswer, http, type OpenPayload, WsClient } from '../support/raw-clients.js';
+import { deferred, waitUntil } from '../support/waiting.js';
 
 export { type HttpAnswer, http, type OpenPayload, packets, WsClient } from '../support/raw-clients.js';
-
-/** A promise with its resolver exposed. */
-export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
-
-/** Polls `predicate` every few ms until it holds, failing after `timeoutMs`. */
-export async function waitUntil(
-  predicate: () => boolean,
-  timeoutMs = 3000,
-  what = 'condition',
-): Promise<void> {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** What the recording handler saw of one session. */
 export interface SessionRecord {
@@ -83,7 +62,7 @@ export async function startEngine(
           closed: closed.promise,
           closeCount: 0,
           async waitMessages(n, timeoutMs = 3000) {
-            await waitUntil(() => messages.length >= n, timeoutMs, `${n} messages`);
+            await waitUntil(() => messages.length >= n, `${n} messages`, timeoutMs);
             return messages.slice(0, n);
           },
         };
@@ -118,7 +97,7 @@ export async function startEngine(
     records,
     async session(sid) {
       if (sid !== undefined) {
-        await waitUntil(() => records.some((r) => r.session.id === sid), 3000, `session ${sid}`);
+        await waitUntil(() => records.some((r) => r.session.id === sid), `session ${sid}`, 3000);
         return records.find((r) => r.session.id === sid)!;
       }
       const next = deferred<SessionRecord>();
@@ -151,7 +130,7 @@ export function engineStarter(): (...args: Parameters<typeof startEngine>) => Pr
 
 /** Asserts that every session has gone once the clients are gone. */
 export async function assertNoSessions(fixture: Fixture): Promise<void> {
-  await waitUntil(() => fixture.engine.clientsCount === 0, 3000, 'session table to empty');
+  await waitUntil(() => fixture.engine.clientsCount === 0, 'the session table is empty', 3000);
   assert.equal(fixture.engine.clientsCount, 0);
   for (const r of fixture.records) assert.ok(r.closeCount <= 1, 'onClose called at most once');
 }

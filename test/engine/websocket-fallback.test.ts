@@ -10,15 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { OutboundMessage } from '../../src/engine/message.js';
 import { overrideWsProbe, wsFastPaths } from '../../src/engine/transports/ws-internals.js';
-import {
-  engineStarter,
-  type Fixture,
-  pollingHandshake,
-  q,
-  WsClient,
-  waitUntil,
-  wsUrl,
-} from './support.js';
+import { waitUntil } from '../support/waiting.js';
+import { engineStarter, type Fixture, pollingHandshake, q, WsClient, wsUrl } from './support.js';
 
 const warnings: string[] = [];
 const realWarn = console.warn;
@@ -138,7 +131,7 @@ describe('WebSockets without the ws internals (forced)', () => {
     probe.send('2probe');
     assert.equal(await probe.next(), '3probe');
     probe.send('5');
-    await waitUntil(() => record.session.transport === 'websocket', 3000, 'the upgrade');
+    await waitUntil(() => record.session.transport === 'websocket', 'the upgrade', 3000);
     record.session.send('after upgrade');
     assert.equal(await probe.nextNonPing(), '4after upgrade');
     assert.equal(wsHandshakes - handshakesBefore, 2, 'both handshakes answered by ws');

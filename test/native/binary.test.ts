@@ -6,16 +6,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
-import {
-  cleanup,
-  connectPlain,
-  connectSio,
-  guard,
-  serverSocket,
-  startServer,
-  type TestServer,
-  waitFor,
-} from './support.js';
+import { waitForArgs, withTimeout } from '../support/waiting.js';
+import { cleanup, connectPlain, connectSio, serverSocket, startServer, type TestServer } from './support.js';
 
 afterEach(cleanup);
 
@@ -42,7 +34,7 @@ test('a bare binary frame reaches the app as "message" with a Buffer', async () 
   const { peer } = await connectPlain(server);
   const payload = Buffer.from([0, 1, 2, 250, 255]);
   peer.ws.send(payload);
-  const [value] = await guard(got, 'the event');
+  const [value] = await withTimeout(got, 'the event');
   assert.ok(Buffer.isBuffer(value));
   assert.deepEqual(value, payload);
 });
@@ -57,7 +49,7 @@ test('an envelope with "attachments":1 and a binary frame reaches the app with t
     attachments: 1,
   });
   peer.ws.send(Buffer.from('file content'));
-  const [value] = await guard(got, 'the event');
+  const [value] = await withTimeout(got, 'the event');
   assert.deepEqual(value, { name: 'a.bin', content: Buffer.from('file content') });
 });
 
@@ -132,7 +124,7 @@ test('a binary broadcast reaches plain and socket.io clients', async () => {
   const { peer: sender } = await connectPlain(server);
   const { peer: other } = await connectPlain(server);
   const sio = await connectSio(server);
-  const sioGot = waitFor(sio, 'blob');
+  const sioGot = waitForArgs(sio, 'blob');
 
   const payload = Buffer.from([1, 2, 3, 4]);
   sender.ws.send(payload);
@@ -178,6 +170,6 @@ test('text and binary frames interleave in order', async () => {
   peer.sendJson({ event: 'message', data: { _placeholder: true, num: 0 }, attachments: 1 });
   peer.ws.send(Buffer.from('c'));
   peer.sendJson('d');
-  await guard(done, 'four messages');
+  await withTimeout(done, 'four messages');
   assert.deepEqual(seen, ['a', 'bin:b', 'bin:c', 'd']);
 });

@@ -6,15 +6,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
-import {
-  cleanup,
-  connectPlain,
-  connectSio,
-  disconnectReason,
-  serverSocket,
-  startServer,
-  waitFor,
-} from './support.js';
+import { waitForArgs } from '../support/waiting.js';
+import { cleanup, connectPlain, connectSio, disconnectReason, serverSocket, startServer } from './support.js';
 
 afterEach(cleanup);
 
@@ -58,7 +51,7 @@ test('socketsJoin and socketsLeave move plain sockets between rooms', async () =
 
   server.io.socketsJoin('news');
   assert.ok(serverSocket(server.io, id).rooms.has('news'));
-  const sioGot = waitFor(sio, 'headline');
+  const sioGot = waitForArgs(sio, 'headline');
   server.io.to('news').emit('headline', 'joined');
   assert.deepEqual(await peer.nextJson(), { event: 'headline', data: 'joined' });
   assert.deepEqual(await sioGot, ['joined']);
@@ -77,7 +70,7 @@ test('io.disconnectSockets() disconnects plain sockets with "server namespace di
   const sio = await connectSio(server);
   const plainReason = disconnectReason(serverSocket(server.io, id));
   const sioReason = disconnectReason(serverSocket(server.io, sio.id ?? ''));
-  const sioClientReason = waitFor(sio, 'disconnect');
+  const sioClientReason = waitForArgs(sio, 'disconnect');
 
   server.io.disconnectSockets();
   assert.equal(await plainReason, 'server namespace disconnect');
@@ -91,7 +84,7 @@ test('socket.disconnect() closes the WebSocket; reason "server namespace disconn
   const { peer, id } = await connectPlain(server);
   const socket = serverSocket(server.io, id);
   const reason = disconnectReason(socket);
-  const disconnecting = waitFor(socket, 'disconnecting');
+  const disconnecting = waitForArgs(socket, 'disconnecting');
   socket.disconnect();
   const [why] = await disconnecting;
   assert.equal(why, 'server namespace disconnect');
@@ -144,7 +137,7 @@ test('socket.conn describes the plain connection; conn.close() ends it', async (
   assert.match(socket.request.url ?? '', /name=alice/);
   assert.equal(socket.handshake.address, '127.0.0.1');
   const reason = disconnectReason(socket);
-  const connClosed = waitFor(socket.conn, 'close');
+  const connClosed = waitForArgs(socket.conn, 'close');
   socket.conn.close();
   assert.equal(await reason, 'forced close');
   assert.equal((await connClosed)[0], 'forced close');

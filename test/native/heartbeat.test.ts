@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
+import { withTimeout } from '../support/waiting.js';
 import {
   cleanup,
   connectPlain,
   connectSio,
   disconnectReason,
-  guard,
   type PlainPeer,
   serverSocket,
   startServer,
@@ -21,7 +21,7 @@ afterEach(cleanup);
 
 /** Resolves once the client has received `count` ping frames. */
 function pings(peer: PlainPeer, count: number): Promise<void> {
-  return guard(
+  return withTimeout(
     new Promise<void>((resolve) => {
       let seen = 0;
       const onPing = () => {

@@ -6,16 +6,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { ConnectError, Server, Socket } from '../../src/index.js';
-import {
-  cleanup,
-  connectPlain,
-  guard,
-  PlainPeer,
-  serverSocket,
-  startServer,
-  type TestServer,
-  waitFor,
-} from './support.js';
+import { waitForArgs, withTimeout } from '../support/waiting.js';
+import { cleanup, connectPlain, PlainPeer, serverSocket, startServer, type TestServer } from './support.js';
 
 afterEach(cleanup);
 
@@ -23,14 +15,14 @@ afterEach(cleanup);
 async function refused(server: TestServer, query: Record<string, string>) {
   const peer = new PlainPeer(server.plainUrl(query));
   const frame = await peer.nextJson('the connect_error frame');
-  const closed = await guard(peer.closed, 'the close');
+  const closed = await withTimeout(peer.closed, 'the close');
   assert.equal(peer.pending, 0, 'frames after connect_error');
   return { frame, closed };
 }
 
 /** A client sends frames; once its pong comes back, the server has read them all. */
 async function flushed(peer: PlainPeer): Promise<void> {
-  const pong = waitFor(peer.ws, 'pong');
+  const pong = waitForArgs(peer.ws, 'pong');
   peer.ws.ping();
   await pong;
 }
@@ -109,7 +101,7 @@ test('?nsp=/admin joins that namespace and runs its middlewares, not those of "/
     calls.push(`/admin ${socket.handshake.auth.token}`);
     next();
   });
-  const connected = waitFor(admin, 'connection');
+  const connected = waitForArgs(admin, 'connection');
   const { peer, id } = await connectPlain(server, { nsp: '/admin', token: 't' });
   const [socket] = (await connected) as [Socket];
   assert.equal(socket.id, id);
@@ -140,11 +132,11 @@ test('an unknown namespace gets connect_error "Invalid namespace" and close 1008
 test('a dynamic namespace matching ?nsp= is created for the plain client', async () => {
   const server = await startServer();
   const parent = server.io.of(/^\/room-\d+$/);
-  const connected = waitFor(parent, 'connection');
+  const connected = waitForArgs(parent, 'connection');
   const { peer } = await connectPlain(server, { nsp: '/room-42' });
   const [socket] = (await connected) as [Socket];
   assert.equal(socket.nsp.name, '/room-42');
-  const gone = waitFor(socket, 'disconnect');
+  const gone = waitForArgs(socket, 'disconnect');
   await peer.close();
   const [reason] = await gone;
   assert.equal(reason, 'transport close');
@@ -176,7 +168,7 @@ test('frames sent while the middlewares run are delivered after the connection e
   });
 
   const peer = new PlainPeer(server.plainUrl());
-  await guard(peer.opened, 'open');
+  await withTimeout(peer.opened, 'open');
   peer.sendJson({ type: 'text', content: 'Hello' });
   peer.sendJson('second');
   await flushed(peer);
@@ -184,7 +176,7 @@ test('frames sent while the middlewares run are delivered after the connection e
   const connect = (await peer.nextJson()) as { event: string };
   assert.equal(connect.event, 'connect');
   peer.sendJson('third');
-  await guard(all, 'three messages');
+  await withTimeout(all, 'three messages');
   assert.deepEqual(received, [{ type: 'text', content: 'Hello' }, 'second', 'third']);
 });
 
@@ -202,7 +194,7 @@ test('more than 100 frames before acceptance: the extra ones are refused with an
   });
 
   const peer = new PlainPeer(server.plainUrl());
-  await guard(peer.opened, 'open');
+  await withTimeout(peer.opened, 'open');
   for (let n = 0; n < 102; n++) peer.sendJson({ event: 'n', data: n });
   await flushed(peer);
   for (let i = 0; i < 2; i++) {
@@ -213,7 +205,7 @@ test('more than 100 frames before acceptance: the extra ones are refused with an
   release();
   assert.equal(((await peer.nextJson()) as { event: string }).event, 'connect');
   peer.sendJson({ event: 'n', data: 'last' });
-  await guard(last, 'the frame after acceptance');
+  await withTimeout(last, 'the frame after acceptance');
   assert.deepEqual(received, [...Array.from({ length: 100 }, (_, n) => n), 'last']);
 });
 
@@ -225,13 +217,13 @@ test('a client that leaves while the middlewares run never connects and leaves n
   });
   let connClosed: Promise<unknown[]> | undefined;
   server.io.use((socket, next) => {
-    connClosed = waitFor(socket.conn, 'close');
+    connClosed = waitForArgs(socket.conn, 'close');
     gate.then(() => next());
   });
   let connections = 0;
   server.io.on('connection', () => connections++);
   const peer = new PlainPeer(server.plainUrl());
-  await guard(peer.opened, 'open');
+  await withTimeout(peer.opened, 'open');
   await flushed(peer);
   assert.ok(connClosed, 'the middleware ran');
   peer.ws.close();

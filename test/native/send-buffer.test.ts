@@ -10,11 +10,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
+import { withTimeout } from '../support/waiting.js';
 import {
   cleanup,
   connectPlain,
   disconnectReason,
-  guard,
   type PlainPeer,
   serverSocket,
   startServer,
@@ -43,7 +43,7 @@ async function drain(peer: PlainPeer): Promise<{ received: number[]; code: numbe
   assert.equal(peer.pending, 0);
   peer.ws.resume();
   // Nobody waits on the queue meanwhile: every frame received before the close is queued.
-  const { code } = await guard(peer.closed, 'the close after the accepted frames');
+  const { code } = await withTimeout(peer.closed, 'the close after the accepted frames');
   const received: number[] = [];
   while (peer.pending > 0) received.push(chunkNumber(await peer.next()));
   return { received, code };

@@ -12,35 +12,9 @@ import type { AddressInfo } from 'node:net';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { type Namespace, Server, type ServerOptions, type Socket } from '../../src/index.js';
+import { waitFor, withTimeout } from '../support/waiting.js';
 
 export type { ClientSocket };
-
-/** How long anything awaited may take before the test fails. */
-export const GUARD_MS = 5000;
-
-/** Rejects when `promise` has not settled within `ms`, naming `what`. */
-export function guard<T>(promise: Promise<T>, what: string, ms = GUARD_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-interface Listenable {
-  once(event: string, listener: (...args: never[]) => void): unknown;
-}
-
-/** The arguments of the next `event` on `emitter`, guarded. */
-export function waitFor(emitter: Listenable, event: string, ms = GUARD_MS): Promise<unknown[]> {
-  return guard(
-    new Promise<unknown[]>((resolve) => {
-      emitter.once(event, ((...args: unknown[]) => resolve(args)) as (...args: never[]) => void);
-    }),
-    `'${event}'`,
-    ms,
-  );
-}
 
 // ---------------------------------------------------------------------------------------------------
 // server
@@ -111,7 +85,7 @@ export async function cleanup(): Promise<void> {
   const all = servers.splice(0);
   try {
     for (const { io, ends } of all) {
-      await guard(Promise.all(ends), 'the server side of every connection to end');
+      await withTimeout(Promise.all(ends), 'the server side of every connection to end');
       assert.equal(io.engine.clientsCount, 0, 'Engine.IO sessions left on the server');
       assert.equal(io.plain?.clientsCount ?? 0, 0, 'plain sessions left on the server');
     }
@@ -181,7 +155,7 @@ export class PlainPeer {
       waiter = resolve;
       this.waiters.push(resolve);
     });
-    return guard(promise, what).catch((err: unknown) => {
+    return withTimeout(promise, what).catch((err: unknown) => {
       const index = waiter ? this.waiters.indexOf(waiter) : -1;
       if (index >= 0) this.waiters.splice(index, 1);
       throw err;
@@ -229,7 +203,7 @@ export async function connectPlain(
   options: WebSocket.ClientOptions = {},
 ): Promise<{ peer: PlainPeer; id: string }> {
   const peer = new PlainPeer(server.plainUrl(query), options);
-  await guard(peer.opened, 'the plain WebSocket to open');
+  await withTimeout(peer.opened, 'the plain WebSocket to open');
   const frame = (await peer.nextJson('the connect frame')) as { event: string; data: { id: string } };
   assert.equal(frame.event, 'connect');
   assert.equal(typeof frame.data.id, 'string');
@@ -257,6 +231,5 @@ export function serverSocket(io: Server, id: string, nsp = '/'): Socket {
 
 /** Awaits the server-side 'disconnect' of `socket` and returns its reason. */
 export async function disconnectReason(socket: Socket): Promise<string> {
-  const [reason] = await waitFor(socket, 'disconnect');
-  return String(reason);
+  return String(await waitFor(socket, 'disconnect'));
 }

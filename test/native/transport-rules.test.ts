@@ -8,13 +8,14 @@ import assert from 'node:assert/strict';
 import type { Socket as NetSocket } from 'node:net';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
-import { cleanup, connectPlain, disconnectReason, guard, serverSocket, startServer } from './support.js';
+import { withTimeout } from '../support/waiting.js';
+import { cleanup, connectPlain, disconnectReason, serverSocket, startServer } from './support.js';
 
 afterEach(cleanup);
 
 /** Resolves with the time of the next ping frame the client gets. */
 function nextPing(peer: { ws: { once(event: 'ping', fn: () => void): unknown } }): Promise<number> {
-  return guard(
+  return withTimeout(
     new Promise<number>((resolve) => peer.ws.once('ping', () => resolve(performance.now()))),
     'a ping',
   );

@@ -8,7 +8,8 @@ import { request } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { afterEach, test } from 'node:test';
 import WebSocket from 'ws';
-import { cleanup, connectPlain, connectSio, guard, startServer, type TestServer } from './support.js';
+import { withTimeout } from '../support/waiting.js';
+import { cleanup, connectPlain, connectSio, startServer, type TestServer } from './support.js';
 
 afterEach(cleanup);
 
@@ -20,7 +21,7 @@ interface UpgradeAnswer {
 
 /** A raw WebSocket upgrade request; resolves with the HTTP answer when it is not a 101. */
 function rawUpgrade(server: TestServer, path: string): Promise<UpgradeAnswer | 'switched'> {
-  return guard(
+  return withTimeout(
     new Promise((resolve, reject) => {
       const req = request({
         host: '127.0.0.1',
@@ -87,7 +88,7 @@ test('the default of the option is off', async () => {
 test('plainWebSocket off: ws sees the refusal as an unexpected response', async () => {
   const server = await startServer({ plainWebSocket: false });
   const ws = new WebSocket(server.plainUrl());
-  const status = await guard(
+  const status = await withTimeout(
     new Promise<number>((resolve) => {
       ws.on('unexpected-response', (_req, res) => {
         resolve(res.statusCode ?? 0);

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, mock, test } from 'node:test';
 import { EncodeError, MAX_ENCODE_DEPTH, type Socket } from '../../src/index.js';
 import { ENCODE_ERROR_REPORT_MS, TypedEmitter } from '../../src/socket/emitter.js';
+import { waitForArgs } from '../support/waiting.js';
 import {
   cleanup,
   connectPlain,
@@ -16,7 +17,6 @@ import {
   serverSocket,
   startServer,
   type TestServer,
-  waitFor,
 } from '../native/support.js';
 import { closeRawPeers, deepArrayJson, RawSocketIoPeer } from './support.js';
 
@@ -63,7 +63,7 @@ async function twoClients() {
 
 /** Asserts the next thing each client receives is the event `marker`: nothing came before it. */
 async function assertNextIsMarker(server: TestServer, clients: Awaited<ReturnType<typeof twoClients>>) {
-  const sioMarker = waitFor(clients.sio, 'marker');
+  const sioMarker = waitForArgs(clients.sio, 'marker');
   let sioFirst: string | undefined;
   clients.sio.onAny((event: string) => {
     sioFirst ??= event;

@@ -9,15 +9,14 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
+import { waitForArgs, withTimeout } from '../support/waiting.js';
 import {
   cleanup,
   connectPlain,
   connectSio,
   disconnectReason,
-  guard,
   serverSocket,
   startServer,
-  waitFor,
 } from '../native/support.js';
 import { arrayDepth, closeRawPeers, deepArrayJson, RawSocketIoPeer } from './support.js';
 
@@ -51,7 +50,7 @@ test('Socket.IO: {"__proto__": <placeholder>} reaches the handler as an own key 
   const peer = await RawSocketIoPeer.connect(server);
   const bytes = Buffer.from('attachment');
   peer.send(`51-["message",{"__proto__":${PLACEHOLDER_0}}]`, bytes);
-  const [value] = await guard(received, 'the event');
+  const [value] = await withTimeout(received, 'the event');
   assert.equal(Object.getPrototypeOf(value), Object.prototype);
   assert.deepEqual(Object.keys(value as object), ['__proto__']);
   assert.deepEqual(ownValue(value, '__proto__'), bytes);
@@ -66,7 +65,7 @@ test('Socket.IO: an official client receives a relayed {"__proto__": <binary>} a
     socket.on('relay', (value: unknown) => socket.broadcast.emit('relayed', value));
   });
   const client = await connectSio(server);
-  const relayed = waitFor(client, 'relayed');
+  const relayed = waitForArgs(client, 'relayed');
   const peer = await RawSocketIoPeer.connect(server);
   peer.send(`51-["relay",{"__proto__":${PLACEHOLDER_0}}]`, Buffer.from([1, 2, 3]));
   const [value] = await relayed;
@@ -143,7 +142,7 @@ for (const [name, packet, attachments] of BAD_PLACEHOLDERS) {
     const reason = disconnectReason(serverSocket(server.io, peer.sid));
     peer.send(packet, ...attachments);
     assert.equal(await reason, 'parse error');
-    await guard(peer.closed, 'the connection to close');
+    await withTimeout(peer.closed, 'the connection to close');
     assert.equal(delivered, false);
   });
 }
@@ -216,6 +215,6 @@ test('a 5,000-deep payload from a client reaches the handler intact, over Socket
   raw.send(`2["deep",${deepArrayJson(5000)}]`);
   const { peer } = await connectPlain(server);
   peer.ws.send(`{"event":"deep","data":${deepArrayJson(5000)}}`);
-  await guard(both, 'both deep events');
+  await withTimeout(both, 'both deep events');
   assert.deepEqual(depths, [5000, 5000]);
 });

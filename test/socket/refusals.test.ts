@@ -7,13 +7,14 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { io as ioClient } from 'socket.io-client';
 import type { ConnectError } from '../../src/index.js';
-import { cleanup, guard, PlainPeer, startServer } from '../native/support.js';
+import { withTimeout } from '../support/waiting.js';
+import { cleanup, PlainPeer, startServer } from '../native/support.js';
 
 afterEach(cleanup);
 
 /** Resolves once the server holds no Engine.IO session (a refused client that disconnected). */
 async function noSessions(server: { io: { engine: { clientsCount: number } } }): Promise<void> {
-  await guard(
+  await withTimeout(
     (async () => {
       while (server.io.engine.clientsCount > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     })(),
@@ -32,7 +33,7 @@ test('a Socket.IO client refused with unencodable data gets connect_error with t
   server.io.use((_socket, next) => next(refusalWithCircularData()));
   const client = ioClient(server.httpUrl, { transports: ['websocket'], reconnection: false, forceNew: true });
   try {
-    const err = await guard(
+    const err = await withTimeout(
       new Promise<Error & { data?: unknown }>((resolve) => client.once('connect_error', resolve)),
       'connect_error',
     );
@@ -52,7 +53,7 @@ test('a plain client refused with unencodable data gets the connect_error frame,
     event: 'connect_error',
     data: { message: 'not allowed' },
   });
-  const closed = await guard(peer.closed, 'the close');
+  const closed = await withTimeout(peer.closed, 'the close');
   assert.equal(closed.code, 1008);
   assert.equal(closed.reason, 'not allowed');
 });
@@ -67,7 +68,7 @@ test('a refusal with encodable data carries it, on both kinds of client', async 
   });
   const client = ioClient(server.httpUrl, { transports: ['polling'], reconnection: false, forceNew: true });
   try {
-    const err = await guard(
+    const err = await withTimeout(
       new Promise<Error & { data?: unknown }>((resolve) => client.once('connect_error', resolve)),
       'connect_error',
     );

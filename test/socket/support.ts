@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { guard, type TestServer } from '../native/support.js';
+import type { TestServer } from '../native/support.js';
+import { withTimeout } from '../support/waiting.js';
 
 const peers: RawSocketIoPeer[] = [];
 
@@ -41,7 +42,7 @@ export class RawSocketIoPeer {
   static async connect(server: TestServer): Promise<RawSocketIoPeer> {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
     const peer = new RawSocketIoPeer(ws);
-    await guard(new Promise((resolve) => ws.once('open', resolve)), 'the raw WebSocket to open');
+    await withTimeout(new Promise((resolve) => ws.once('open', resolve)), 'the raw WebSocket to open');
     const open = await peer.next('the Engine.IO open packet');
     assert.ok(typeof open === 'string' && open.startsWith('0{'), `open packet: ${String(open)}`);
     ws.send('40');
@@ -69,7 +70,7 @@ export class RawSocketIoPeer {
       waiter = resolve;
       this.waiters.push(resolve);
     });
-    return guard(promise, what).catch((err: unknown) => {
+    return withTimeout(promise, what).catch((err: unknown) => {
       const index = waiter ? this.waiters.indexOf(waiter) : -1;
       if (index >= 0) this.waiters.splice(index, 1);
       throw err;

@@ -5,23 +5,7 @@
  */
 import { Agent, type IncomingHttpHeaders, request } from 'node:http';
 import { WebSocket } from 'ws';
-
-/** Polls `predicate` every few ms until it holds, failing after `timeoutMs`. */
-async function waitUntil(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
+import { deferred, waitUntil } from './waiting.js';
 
 /** A raw HTTP answer. */
 export interface HttpAnswer {
@@ -190,7 +174,7 @@ export class WsClient {
 
   /** The next frame not yet taken. */
   async next(timeoutMs = 3000): Promise<string | Buffer> {
-    await waitUntil(() => this.frames.length > this.taken, timeoutMs, 'websocket frame');
+    await waitUntil(() => this.frames.length > this.taken, 'a websocket frame', timeoutMs);
     return this.frames[this.taken++]!;
   }
 
