@@ -124,7 +124,7 @@ describe('Engine.IO v4 conformance (examples/engine-echo.ts)', () => {
     assert.equal(first[0], '0');
     const open = JSON.parse(first.slice(1)) as OpenPayload;
     assert.deepEqual(open.upgrades, []);
-    client.autoPong();
+    client.answerPings();
     client.send('4hi');
     client.send(Buffer.from([7, 8, 9]));
     assert.equal(await client.nextNonPing(), '4hi');
@@ -163,7 +163,7 @@ describe('Engine.IO v4 conformance (examples/engine-echo.ts)', () => {
     const released = await pending;
     assert.ok(released.body.split('\x1e').includes('6'), `pending GET got ${released.body}`);
     client.send('5');
-    client.autoPong();
+    client.answerPings();
     client.send('4upgraded');
     assert.equal(await client.nextNonPing(), '4upgraded');
     assert.equal((await get(sid)).status, 400, 'polling is refused after the upgrade');

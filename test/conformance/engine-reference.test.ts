@@ -103,7 +103,7 @@ describe('engine reference behaviours over WebSocket', () => {
     const session = await RawPolling.handshake(base);
     const first = new WsClient(session.websocketUrl());
     await first.opened;
-    first.autoPong();
+    first.answerPings();
     first.send('2probe');
     assert.equal(await first.next(), '3probe');
     first.send('5');
@@ -126,7 +126,7 @@ describe('engine reference behaviours over WebSocket', () => {
     const session = await RawPolling.handshake(base);
     const first = new WsClient(session.websocketUrl());
     await first.opened;
-    first.autoPong();
+    first.answerPings();
     first.send('2probe');
     assert.equal(await first.next(), '3probe');
     const second = new WsClient(session.websocketUrl());

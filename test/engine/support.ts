@@ -168,12 +168,7 @@ export function wsUrl(fixture: Fixture, query: string): string {
 }
 
 /** Opens a websocket-only session and reads its open packet. */
-export async function wsHandshake(fixture: Fixture): Promise<{ client: WsClient; open: OpenPayload }> {
-  const client = new WsClient(wsUrl(fixture, q('websocket')));
-  await client.opened;
-  const first = await client.next();
-  assert.equal(typeof first, 'string');
-  assert.equal((first as string)[0], '0');
-  return { client, open: JSON.parse((first as string).slice(1)) as OpenPayload };
+export function wsHandshake(fixture: Fixture): Promise<{ client: WsClient; open: OpenPayload }> {
+  return WsClient.handshake(wsUrl(fixture, q('websocket')));
 }
 

@@ -54,7 +54,7 @@ describe('engine upgrade', () => {
     ws.send('5');
     await waitUntil(() => record.session.transport === 'websocket', 'transport switch', 3000);
     ws.send('4from client');
-    await waitUntil(() => received.length + ws.frames.length > viaPolling + 30, 'messages over websocket', 3000);
+    await waitUntil(() => received.length + ws.received > viaPolling + 30, 'messages over websocket', 3000);
     clearInterval(stream);
     const total = sent;
     while (received.length < total) {

@@ -44,11 +44,10 @@ function newClient(url: string): WsClient {
 
 /** A websocket-only session: the client, once the open packet has arrived. */
 async function wsSession(fixture: Fixture): Promise<{ client: WsClient }> {
-  const c = newClient(wsUrl(fixture, q('websocket')));
-  await c.opened;
-  const open = await c.next();
-  assert.equal((open as string)[0], '0');
-  return { client: c };
+  const { client } = await WsClient.handshake(wsUrl(fixture, q('websocket')));
+  // Before the client sends anything: the handshake only reads.
+  clientSockets.add(client.ws);
+  return { client };
 }
 
 /** Frames after the open packet that are not pings. */

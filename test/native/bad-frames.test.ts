@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
+import type { WsClient } from '../support/raw-clients.js';
 import {
   cleanup,
   connectPlain,
   disconnectReason,
-  type PlainPeer,
   serverSocket,
   startServer,
   type TestServer,
@@ -42,7 +42,7 @@ interface ErrorFrame {
  * Sends a good frame, `bad()`, another good frame; asserts the client gets the first ack, the error
  * frame with `code`, then the second ack. Returns the error frame.
  */
-async function sandwich(peer: PlainPeer, bad: () => void, code: string): Promise<ErrorFrame> {
+async function sandwich(peer: WsClient, bad: () => void, code: string): Promise<ErrorFrame> {
   peer.sendJson({ event: 'echo', data: 'before', id: 1 });
   bad();
   peer.sendJson({ event: 'echo', data: 'after', id: 2 });
@@ -58,7 +58,7 @@ async function sandwich(peer: PlainPeer, bad: () => void, code: string): Promise
 }
 
 /** The connection is still usable, and the server-side socket still connected. */
-async function assertStillOpen(server: TestServer, peer: PlainPeer, id: string): Promise<void> {
+async function assertStillOpen(server: TestServer, peer: WsClient, id: string): Promise<void> {
   peer.sendJson({ event: 'echo', data: 'still open', id: 99 });
   assert.deepEqual(await peer.nextJson(), { ack: 99, data: 'still open' });
   assert.ok(serverSocket(server.io, id).connected);

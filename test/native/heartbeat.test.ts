@@ -7,20 +7,13 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
 import { withTimeout } from '../support/waiting.js';
-import {
-  cleanup,
-  connectPlain,
-  connectSio,
-  disconnectReason,
-  type PlainPeer,
-  serverSocket,
-  startServer,
-} from './support.js';
+import type { WsClient } from '../support/raw-clients.js';
+import { cleanup, connectPlain, connectSio, disconnectReason, serverSocket, startServer } from './support.js';
 
 afterEach(cleanup);
 
 /** Resolves once the client has received `count` ping frames. */
-function pings(peer: PlainPeer, count: number): Promise<void> {
+function pings(peer: WsClient, count: number): Promise<void> {
   return withTimeout(
     new Promise<void>((resolve) => {
       let seen = 0;

@@ -10,7 +10,8 @@ import { afterEach, test } from 'node:test';
 import WebSocket from 'ws';
 import type { Socket } from '../../src/index.js';
 import { waitForArgs, withTimeout } from '../support/waiting.js';
-import { cleanup, connectPlain, connectSio, PlainPeer, startServer, type TestServer } from './support.js';
+import { WsClient } from '../support/raw-clients.js';
+import { cleanup, connectPlain, connectSio, startServer, type TestServer } from './support.js';
 
 afterEach(cleanup);
 
@@ -80,7 +81,7 @@ test("the seed's client snippet works unchanged", async () => {
 
   // The seed's client, verbatim apart from the URL.
   const ws = new WebSocket(server.plainUrl());
-  const peer = new PlainPeer(ws);
+  const peer = new WsClient(ws);
   ws.onopen = () => {
     ws.send(JSON.stringify({ type: 'text', content: 'Hello' }));
   };

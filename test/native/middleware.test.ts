@@ -7,13 +7,14 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { ConnectError, Server, Socket } from '../../src/index.js';
 import { waitForArgs, withTimeout } from '../support/waiting.js';
-import { cleanup, connectPlain, PlainPeer, serverSocket, startServer, type TestServer } from './support.js';
+import { WsClient } from '../support/raw-clients.js';
+import { cleanup, connectPlain, serverSocket, startServer, type TestServer } from './support.js';
 
 afterEach(cleanup);
 
 /** Opens a plain client expected to be refused: returns its connect_error frame and close. */
 async function refused(server: TestServer, query: Record<string, string>) {
-  const peer = new PlainPeer(server.plainUrl(query));
+  const peer = new WsClient(server.plainUrl(query));
   const frame = await peer.nextJson('the connect_error frame');
   const closed = await withTimeout(peer.closed, 'the close');
   assert.equal(peer.pending, 0, 'frames after connect_error');
@@ -21,7 +22,7 @@ async function refused(server: TestServer, query: Record<string, string>) {
 }
 
 /** A client sends frames; once its pong comes back, the server has read them all. */
-async function flushed(peer: PlainPeer): Promise<void> {
+async function flushed(peer: WsClient): Promise<void> {
   const pong = waitForArgs(peer.ws, 'pong');
   peer.ws.ping();
   await pong;
@@ -167,7 +168,7 @@ test('frames sent while the middlewares run are delivered after the connection e
     });
   });
 
-  const peer = new PlainPeer(server.plainUrl());
+  const peer = new WsClient(server.plainUrl());
   await withTimeout(peer.opened, 'open');
   peer.sendJson({ type: 'text', content: 'Hello' });
   peer.sendJson('second');
@@ -193,7 +194,7 @@ test('more than 100 frames before acceptance: the extra ones are refused with an
     );
   });
 
-  const peer = new PlainPeer(server.plainUrl());
+  const peer = new WsClient(server.plainUrl());
   await withTimeout(peer.opened, 'open');
   for (let n = 0; n < 102; n++) peer.sendJson({ event: 'n', data: n });
   await flushed(peer);
@@ -222,7 +223,7 @@ test('a client that leaves while the middlewares run never connects and leaves n
   });
   let connections = 0;
   server.io.on('connection', () => connections++);
-  const peer = new PlainPeer(server.plainUrl());
+  const peer = new WsClient(server.plainUrl());
   await withTimeout(peer.opened, 'open');
   await flushed(peer);
   assert.ok(connClosed, 'the middleware ran');

@@ -10,15 +10,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
+import type { Frame, WsClient } from '../support/raw-clients.js';
 import { withTimeout } from '../support/waiting.js';
-import {
-  cleanup,
-  connectPlain,
-  disconnectReason,
-  type PlainPeer,
-  serverSocket,
-  startServer,
-} from './support.js';
+import { cleanup, connectPlain, disconnectReason, serverSocket, startServer } from './support.js';
 
 afterEach(cleanup);
 
@@ -39,7 +33,7 @@ function burst(socket: Socket, volatile: boolean): number {
 }
 
 /** Resumes the client and reads until the connection closes; returns the chunk numbers received. */
-async function drain(peer: PlainPeer): Promise<{ received: number[]; code: number }> {
+async function drain(peer: WsClient): Promise<{ received: number[]; code: number }> {
   assert.equal(peer.pending, 0);
   peer.ws.resume();
   // Nobody waits on the queue meanwhile: every frame received before the close is queued.
@@ -49,9 +43,9 @@ async function drain(peer: PlainPeer): Promise<{ received: number[]; code: numbe
   return { received, code };
 }
 
-function chunkNumber(frame: Awaited<ReturnType<PlainPeer['next']>>): number {
-  assert.equal(frame.kind, 'text');
-  const json = frame.kind === 'text' ? (frame.json as { event: string; args: [number, string] }) : undefined;
+function chunkNumber(frame: Frame): number {
+  assert.equal(typeof frame, 'string');
+  const json = typeof frame === 'string' ? (JSON.parse(frame) as { event: string; args: [number, string] }) : undefined;
   assert.equal(json?.event, 'chunk');
   return json?.args[0] ?? -1;
 }

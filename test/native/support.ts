@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
-import WebSocket from 'ws';
 import { type Namespace, Server, type ServerOptions, type Socket } from '../../src/index.js';
+import { closeWsClients, WsClient, type WsClientOptions } from '../support/raw-clients.js';
 import { waitFor, withTimeout } from '../support/waiting.js';
 
 export type { ClientSocket };
@@ -35,7 +35,6 @@ interface Tracked {
 }
 
 const servers: Tracked[] = [];
-const plainPeers: PlainPeer[] = [];
 const sioClients: ClientSocket[] = [];
 
 /** Short heartbeat so ping-related behaviours show within a test. */
@@ -80,7 +79,7 @@ function track(tracked: Tracked, nsp: Namespace): void {
 
 /** Closes every client and server the test opened; checks the servers kept no session. */
 export async function cleanup(): Promise<void> {
-  for (const peer of plainPeers.splice(0)) peer.ws.terminate();
+  await closeWsClients();
   for (const client of sioClients.splice(0)) client.disconnect();
   const all = servers.splice(0);
   try {
@@ -97,102 +96,6 @@ export async function cleanup(): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // clients
 
-/** A frame a plain client received. */
-export type Incoming = { kind: 'text'; text: string; json: unknown } | { kind: 'binary'; data: Buffer };
-
-/** How a plain client's connection ended. */
-export interface CloseInfo {
-  code: number;
-  reason: string;
-}
-
-/**
- * A plain WebSocket client (the `ws` package) that queues every frame it receives, so a test awaits
- * them in arrival order with `next()`.
- */
-export class PlainPeer {
-  readonly ws: WebSocket;
-  /** Settles with the close code and reason once the connection is closed. */
-  readonly closed: Promise<CloseInfo>;
-  /** Settles once the connection opened; rejects when the handshake failed. */
-  readonly opened: Promise<void>;
-  private readonly queue: Incoming[] = [];
-  private readonly waiters: Array<(frame: Incoming) => void> = [];
-
-  /** Opens `url`, or adopts a `ws` client a test built itself (before any of its events). */
-  constructor(url: string | WebSocket, options: WebSocket.ClientOptions = {}) {
-    this.ws = typeof url === 'string' ? new WebSocket(url, options) : url;
-    plainPeers.push(this);
-    this.ws.on('message', (data, isBinary) => {
-      const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      let frame: Incoming;
-      if (isBinary) frame = { kind: 'binary', data: buffer };
-      else {
-        const text = buffer.toString('utf8');
-        frame = { kind: 'text', text, json: JSON.parse(text) };
-      }
-      const waiter = this.waiters.shift();
-      if (waiter) waiter(frame);
-      else this.queue.push(frame);
-    });
-    this.closed = new Promise((resolve) => {
-      this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
-    });
-    this.opened = new Promise((resolve, reject) => {
-      this.ws.once('open', () => resolve());
-      this.ws.once('error', reject);
-    });
-    this.opened.catch(() => {});
-    this.ws.on('error', () => {});
-  }
-
-  /** The next frame received, guarded. */
-  next(what = 'a frame'): Promise<Incoming> {
-    const queued = this.queue.shift();
-    if (queued) return Promise.resolve(queued);
-    let waiter: ((frame: Incoming) => void) | undefined;
-    const promise = new Promise<Incoming>((resolve) => {
-      waiter = resolve;
-      this.waiters.push(resolve);
-    });
-    return withTimeout(promise, what).catch((err: unknown) => {
-      const index = waiter ? this.waiters.indexOf(waiter) : -1;
-      if (index >= 0) this.waiters.splice(index, 1);
-      throw err;
-    });
-  }
-
-  /** The next frame, which must be a JSON text frame. */
-  async nextJson(what = 'a JSON frame'): Promise<unknown> {
-    const frame = await this.next(what);
-    assert.equal(frame.kind, 'text', `expected a text frame for ${what}`);
-    return frame.kind === 'text' ? frame.json : undefined;
-  }
-
-  /** The next frame, which must be a binary frame. */
-  async nextBinary(what = 'a binary frame'): Promise<Buffer> {
-    const frame = await this.next(what);
-    assert.equal(frame.kind, 'binary', `expected a binary frame for ${what}`);
-    return frame.kind === 'binary' ? frame.data : Buffer.alloc(0);
-  }
-
-  /** How many frames arrived and were not taken yet. */
-  get pending(): number {
-    return this.queue.length;
-  }
-
-  /** Sends a value as a JSON text frame. */
-  sendJson(value: unknown): void {
-    this.ws.send(JSON.stringify(value));
-  }
-
-  /** Closes the connection normally. */
-  close(code = 1000): Promise<CloseInfo> {
-    this.ws.close(code);
-    return this.closed;
-  }
-}
-
 /**
  * Opens a plain client and waits for the server's `connect` frame; returns the client and the id
  * of its server-side socket.
@@ -200,9 +103,9 @@ export class PlainPeer {
 export async function connectPlain(
   server: TestServer,
   query: Record<string, string> = {},
-  options: WebSocket.ClientOptions = {},
-): Promise<{ peer: PlainPeer; id: string }> {
-  const peer = new PlainPeer(server.plainUrl(query), options);
+  options: WsClientOptions = {},
+): Promise<{ peer: WsClient; id: string }> {
+  const peer = new WsClient(server.plainUrl(query), options);
   await withTimeout(peer.opened, 'the plain WebSocket to open');
   const frame = (await peer.nextJson('the connect frame')) as { event: string; data: { id: string } };
   assert.equal(frame.event, 'connect');

@@ -4,10 +4,9 @@
  * other; upgrades carrying `EIO` stay Engine.IO's.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { afterEach, test } from 'node:test';
-import WebSocket from 'ws';
+import { WsClient } from '../support/raw-clients.js';
 import { withTimeout } from '../support/waiting.js';
 import { cleanup, connectPlain, connectSio, startServer, type TestServer } from './support.js';
 
@@ -15,42 +14,23 @@ afterEach(cleanup);
 
 interface UpgradeAnswer {
   status: number;
-  headers: IncomingMessage['headers'];
+  headers: IncomingHttpHeaders;
   body: unknown;
 }
 
-/** A raw WebSocket upgrade request; resolves with the HTTP answer when it is not a 101. */
-function rawUpgrade(server: TestServer, path: string): Promise<UpgradeAnswer | 'switched'> {
-  return withTimeout(
-    new Promise((resolve, reject) => {
-      const req = request({
-        host: '127.0.0.1',
-        port: server.port,
-        path,
-        headers: {
-          Connection: 'Upgrade',
-          Upgrade: 'websocket',
-          'Sec-WebSocket-Version': '13',
-          'Sec-WebSocket-Key': Buffer.from('0123456789abcdef').toString('base64'),
-        },
-      });
-      req.on('upgrade', (_res, socket) => {
-        socket.destroy();
-        resolve('switched');
-      });
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? JSON.parse(text) : text });
-        });
-      });
-      req.on('error', reject);
-      req.end();
-    }),
+/** A WebSocket upgrade request to `path`; resolves with the HTTP answer when it is not a 101. */
+async function rawUpgrade(server: TestServer, path: string): Promise<UpgradeAnswer | 'switched'> {
+  const client = new WsClient(`ws://127.0.0.1:${server.port}${path}`);
+  const outcome = await withTimeout(
+    Promise.race([client.opened.then(() => 'switched' as const), client.refused]),
     `the answer to ${path}`,
   );
+  if (outcome === 'switched') {
+    client.terminate();
+    return outcome;
+  }
+  const { status, headers, body } = outcome;
+  return { status, headers, body: body ? JSON.parse(body) : body };
 }
 
 test('plainWebSocket off (default): a plain upgrade gets the Engine.IO 400 answer', async () => {
@@ -87,18 +67,8 @@ test('the default of the option is off', async () => {
 
 test('plainWebSocket off: ws sees the refusal as an unexpected response', async () => {
   const server = await startServer({ plainWebSocket: false });
-  const ws = new WebSocket(server.plainUrl());
-  const status = await withTimeout(
-    new Promise<number>((resolve) => {
-      ws.on('unexpected-response', (_req, res) => {
-        resolve(res.statusCode ?? 0);
-        res.resume();
-        ws.terminate();
-      });
-      ws.on('error', () => {});
-    }),
-    'unexpected-response',
-  );
+  const client = new WsClient(server.plainUrl());
+  const { status } = await withTimeout(client.refused, 'the refusal');
   assert.equal(status, 400);
 });
 

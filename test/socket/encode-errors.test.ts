@@ -18,12 +18,9 @@ import {
   startServer,
   type TestServer,
 } from '../native/support.js';
-import { closeRawPeers, deepArrayJson, RawSocketIoPeer } from './support.js';
+import { deepArrayJson, RawSocketIoPeer } from './support.js';
 
-afterEach(async () => {
-  await closeRawPeers();
-  await cleanup();
-});
+afterEach(cleanup);
 
 /** A value nested deeper than parley encodes, that JavaScript clients can still write. */
 const TOO_DEEP_FOR_PARLEY = 2 * MAX_ENCODE_DEPTH;

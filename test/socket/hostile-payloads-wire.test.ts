@@ -18,12 +18,9 @@ import {
   serverSocket,
   startServer,
 } from '../native/support.js';
-import { arrayDepth, closeRawPeers, deepArrayJson, RawSocketIoPeer } from './support.js';
+import { arrayDepth, deepArrayJson, RawSocketIoPeer } from './support.js';
 
-afterEach(async () => {
-  await closeRawPeers();
-  await cleanup();
-});
+afterEach(cleanup);
 
 const PLACEHOLDER_0 = '{"_placeholder":true,"num":0}';
 
@@ -116,9 +113,8 @@ test('plain: an echo of {"__proto__": <binary>} goes back with the own key and t
   const { peer } = await connectPlain(server);
   peer.ws.send(`{"event":"echo","data":{"__proto__":${PLACEHOLDER_0}},"attachments":1}`);
   peer.ws.send(Buffer.from('bytes'));
-  const frame = await peer.next('the echo');
   assert.equal(
-    frame.kind === 'text' ? frame.text : '',
+    await peer.nextText('the echo'),
     `{"event":"echo","data":{"__proto__":${PLACEHOLDER_0}},"attachments":1}`,
   );
   assert.deepEqual(await peer.nextBinary('the echoed binary frame'), Buffer.from('bytes'));

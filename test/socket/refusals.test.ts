@@ -8,7 +8,8 @@ import { afterEach, test } from 'node:test';
 import { io as ioClient } from 'socket.io-client';
 import type { ConnectError } from '../../src/index.js';
 import { withTimeout } from '../support/waiting.js';
-import { cleanup, PlainPeer, startServer } from '../native/support.js';
+import { WsClient } from '../support/raw-clients.js';
+import { cleanup, startServer } from '../native/support.js';
 
 afterEach(cleanup);
 
@@ -48,7 +49,7 @@ test('a Socket.IO client refused with unencodable data gets connect_error with t
 test('a plain client refused with unencodable data gets the connect_error frame, then 1008', async () => {
   const server = await startServer();
   server.io.use((_socket, next) => next(refusalWithCircularData()));
-  const peer = new PlainPeer(server.plainUrl());
+  const peer = new WsClient(server.plainUrl());
   assert.deepEqual(await peer.nextJson('the connect_error frame'), {
     event: 'connect_error',
     data: { message: 'not allowed' },
@@ -61,7 +62,7 @@ test('a plain client refused with unencodable data gets the connect_error frame,
 test('a refusal with encodable data carries it, on both kinds of client', async () => {
   const server = await startServer();
   server.io.use((_socket, next) => next(Object.assign(new Error('nope'), { data: { retry: false } })));
-  const peer = new PlainPeer(server.plainUrl());
+  const peer = new WsClient(server.plainUrl());
   assert.deepEqual(await peer.nextJson('the connect_error frame'), {
     event: 'connect_error',
     data: { message: 'nope', data: { retry: false } },
