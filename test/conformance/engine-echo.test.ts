@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { http, type OpenPayload, WsClient } from '../engine/support.js';
+import { http, type OpenPayload, RawPolling, WsClient } from '../support/raw-clients.js';
 
 describe('Engine.IO v4 conformance (examples/engine-echo.ts)', () => {
   let child: ChildProcess;
@@ -39,10 +39,7 @@ describe('Engine.IO v4 conformance (examples/engine-echo.ts)', () => {
   });
 
   async function handshake(): Promise<OpenPayload> {
-    const answer = await http(`${base}?EIO=4&transport=polling`);
-    assert.equal(answer.status, 200);
-    assert.equal(answer.body[0], '0', 'the handshake answers an open packet');
-    return JSON.parse(answer.body.slice(1)) as OpenPayload;
+    return (await RawPolling.handshake(base)).open;
   }
 
   test('handshake: the open packet carries sid, upgrades, pingInterval, pingTimeout, maxPayload', async () => {
@@ -56,11 +53,11 @@ describe('Engine.IO v4 conformance (examples/engine-echo.ts)', () => {
     await post(open.sid, '1');
   });
 
-  async function post(sid: string, body: string) {
-    return http(`${base}?EIO=4&transport=polling&sid=${sid}`, { method: 'POST', body });
+  function post(sid: string, body: string) {
+    return new RawPolling(base, sid).post(body);
   }
-  async function get(sid: string) {
-    return http(`${base}?EIO=4&transport=polling&sid=${sid}`);
+  function get(sid: string) {
+    return new RawPolling(base, sid).get();
   }
 
   test('polling: a missing mandatory query parameter answers 400', async () => {

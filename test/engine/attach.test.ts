@@ -5,7 +5,8 @@ import type { Duplex } from 'node:stream';
 import { describe, test } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { EngineServer } from '../../src/engine/server.js';
-import { http, q, WsClient } from './support.js';
+import { http, WsClient } from '../support/raw-clients.js';
+import { q } from './support.js';
 
 describe('engine attach', () => {
   test('requests outside the path go to the existing request listener, ours do not', async () => {

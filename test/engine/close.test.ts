@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Session } from '../../src/engine/session.js';
 import { waitUntil } from '../support/waiting.js';
+import { packets } from '../support/raw-clients.js';
 import {
   assertNoSessions,
   type Fixture,
-  packets,
   poll,
   pollingHandshake,
   post,

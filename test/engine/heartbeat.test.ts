@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { packets } from '../support/raw-clients.js';
 import {
   assertNoSessions,
   type Fixture,
-  packets,
   poll,
   pollingHandshake,
   post,

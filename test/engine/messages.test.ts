@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { OutboundMessage } from '../../src/engine/message.js';
+import { packets } from '../support/raw-clients.js';
 import {
   assertNoSessions,
   type Fixture,
-  packets,
   poll,
   pollingHandshake,
   post,

@@ -2,16 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Session } from '../../src/engine/session.js';
 import { waitUntil } from '../support/waiting.js';
-import {
-  assertNoSessions,
-  type Fixture,
-  http,
-  poll,
-  pollingHandshake,
-  post,
-  q,
-  startEngine,
-} from './support.js';
+import { http } from '../support/raw-clients.js';
+import { assertNoSessions, type Fixture, poll, pollingHandshake, post, q, startEngine } from './support.js';
 
 describe('engine polling misuse', () => {
   let f: Fixture;

@@ -9,10 +9,9 @@ import { after } from 'node:test';
 import type { EngineOptions } from '../../src/engine/options.js';
 import { EngineServer } from '../../src/engine/server.js';
 import type { EngineCloseReason, EngineSession, SessionHandler } from '../../src/engine/types.js';
-import { type HttpAnswer, http, type OpenPayload, WsClient } from '../support/raw-clients.js';
+import { type HttpAnswer, type OpenPayload, RawPolling, WsClient } from '../support/raw-clients.js';
 import { deferred, waitUntil } from '../support/waiting.js';
 
-export { type HttpAnswer, http, type OpenPayload, packets, WsClient } from '../support/raw-clients.js';
 
 /** What the recording handler saw of one session. */
 export interface SessionRecord {
@@ -142,24 +141,18 @@ export function q(transport: 'polling' | 'websocket', sid?: string): string {
 
 /** Opens a polling session; returns the open payload and the raw answer. */
 export async function pollingHandshake(fixture: Fixture): Promise<{ open: OpenPayload; answer: HttpAnswer }> {
-  const answer = await http(fixture.base + q('polling'));
-  assert.equal(answer.status, 200, answer.body);
-  assert.equal(answer.body[0], '0');
-  return { open: JSON.parse(answer.body.slice(1)) as OpenPayload, answer };
+  const { open, answer } = await RawPolling.handshake(fixture.base);
+  return { open, answer };
 }
 
 /** One long-polling GET of session `sid`. */
 export function poll(fixture: Fixture, sid: string): Promise<HttpAnswer> {
-  return http(fixture.base + q('polling', sid));
+  return new RawPolling(fixture.base, sid).get();
 }
 
 /** One long-polling POST of session `sid`. */
 export function post(fixture: Fixture, sid: string, body: string | Buffer): Promise<HttpAnswer> {
-  return http(fixture.base + q('polling', sid), {
-    method: 'POST',
-    body,
-    headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
-  });
+  return new RawPolling(fixture.base, sid).post(body);
 }
 
 /** `ws://127.0.0.1:<port>/engine.io/?...` */

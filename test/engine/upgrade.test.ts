@@ -2,16 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Session } from '../../src/engine/session.js';
 import { waitUntil } from '../support/waiting.js';
+import { packets, WsClient } from '../support/raw-clients.js';
 import {
   assertNoSessions,
   type Fixture,
-  packets,
   poll,
   pollingHandshake,
   post,
   q,
   startEngine,
-  WsClient,
   wsUrl,
 } from './support.js';
 

@@ -11,7 +11,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { OutboundMessage } from '../../src/engine/message.js';
 import { overrideWsProbe, wsFastPaths } from '../../src/engine/transports/ws-internals.js';
 import { waitUntil } from '../support/waiting.js';
-import { engineStarter, type Fixture, pollingHandshake, q, WsClient, wsUrl } from './support.js';
+import { WsClient } from '../support/raw-clients.js';
+import { engineStarter, type Fixture, pollingHandshake, q, wsUrl } from './support.js';
 
 const warnings: string[] = [];
 const realWarn = console.warn;

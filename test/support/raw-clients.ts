@@ -74,22 +74,20 @@ export interface OpenPayload {
  * (`http://127.0.0.1:PORT/socket.io/`).
  */
 export class RawPolling {
-  private constructor(
+  /** Drives the session `sid` (opened elsewhere, or an unknown sid to see it refused). */
+  constructor(
     readonly base: string,
-    readonly open: OpenPayload,
+    readonly sid: string,
   ) {}
 
-  /** Opens a session with a handshake GET. */
-  static async handshake(base: string): Promise<RawPolling> {
+  /** Opens a session with a handshake GET; also resolves with the open packet and the raw answer. */
+  static async handshake(base: string): Promise<RawPolling & { open: OpenPayload; answer: HttpAnswer }> {
     const answer = await http(`${base}?EIO=4&transport=polling`);
     if (answer.status !== 200 || answer.body[0] !== '0') {
       throw new Error(`handshake failed: ${answer.status} ${answer.body}`);
     }
-    return new RawPolling(base, JSON.parse(answer.body.slice(1)) as OpenPayload);
-  }
-
-  get sid(): string {
-    return this.open.sid;
+    const open = JSON.parse(answer.body.slice(1)) as OpenPayload;
+    return Object.assign(new RawPolling(base, open.sid), { open, answer });
   }
 
   /** The URL of this session's polling requests. */
