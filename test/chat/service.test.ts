@@ -5,7 +5,8 @@ import type { Socket as ClientSocket } from 'socket.io-client';
 import type { RunningChat } from '../../src/chat/server.js';
 import type { StoredMessage } from '../../src/chat/store.js';
 import { waitFor } from '../support/waiting.js';
-import { noSessionsLeft, PlainChatClient, socketIoClient, startChat } from './support.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { PlainChatClient, socketIoClient, startChat } from './support.js';
 
 let chat: RunningChat | undefined;
 const sioClients: ClientSocket[] = [];
@@ -32,7 +33,7 @@ afterEach(async () => {
   for (const client of sioClients.splice(0)) client.disconnect();
   for (const client of plainClients.splice(0)) await client.close();
   if (chat) {
-    assert.ok(await noSessionsLeft(chat), 'sessions left open on the chat server');
+    await assertNoSessions(chat.io);
     await chat.close();
     chat = undefined;
   }

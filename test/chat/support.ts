@@ -1,14 +1,25 @@
-import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import type WebSocket from 'ws';
 import { type ChatServerOptions, type RunningChat, startChatServer } from '../../src/chat/server.js';
+import { type ClientSocket, makeClient, whenConnected } from '../support/clients.js';
 import { WsClient } from '../support/raw-clients.js';
+import { watchSockets } from '../support/sessions.js';
 import { withTimeout } from '../support/waiting.js';
 
-const GUARD_MS = 5000;
-
-/** Starts the chat server on 127.0.0.1:0 with an in-memory db and short heartbeats. */
-export function startChat(options: Partial<ChatServerOptions> = {}): Promise<RunningChat> {
-  return startChatServer({ port: 0, host: '127.0.0.1', db: ':memory:', pingInterval: 300, pingTimeout: 200, ...options });
+/**
+ * Starts the chat server on 127.0.0.1:0 with an in-memory db and short heartbeats; its sockets are
+ * watched, for `assertNoSessions(chat.io)`.
+ */
+export async function startChat(options: Partial<ChatServerOptions> = {}): Promise<RunningChat> {
+  const chat = await startChatServer({
+    port: 0,
+    host: '127.0.0.1',
+    db: ':memory:',
+    pingInterval: 300,
+    pingTimeout: 200,
+    ...options,
+  });
+  watchSockets(chat.io);
+  return chat;
 }
 
 /**
@@ -20,18 +31,13 @@ export async function socketIoClient(
   auth: Record<string, unknown> = {},
   listen?: (client: ClientSocket) => void,
 ): Promise<ClientSocket> {
-  const client = connect(`http://127.0.0.1:${chat.port}`, {
+  const client = makeClient(`http://127.0.0.1:${chat.port}`, {
     path: chat.options.path,
     auth,
-    forceNew: true,
-    reconnection: false,
     transports: ['websocket'],
   });
   listen?.(client);
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
-    client.once('connect_error', reject);
-  });
+  await whenConnected(client);
   return client;
 }
 
@@ -96,14 +102,4 @@ export class PlainChatClient {
 async function takeFrame(client: WsClient, match: (frame: ServerFrame) => boolean, what: string): Promise<ServerFrame> {
   const frame = await client.take((f) => typeof f === 'string' && match(JSON.parse(f) as ServerFrame), what);
   return JSON.parse(frame as string) as ServerFrame;
-}
-
-/** Waits until the server has no Socket.IO nor plain sessions left. */
-export async function noSessionsLeft(chat: RunningChat): Promise<boolean> {
-  const deadline = Date.now() + GUARD_MS;
-  while (chat.io.engine.clientsCount + (chat.io.plain?.clientsCount ?? 0) > 0) {
-    if (Date.now() > deadline) return false;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  return true;
 }

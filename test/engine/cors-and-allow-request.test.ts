@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { EngineOptions } from '../../src/engine/options.js';
 import { http, WsClient } from '../support/raw-clients.js';
-import { assertNoSessions, type Fixture, q, startEngine, wsUrl } from './support.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { type Fixture, q, startEngine, wsUrl } from './support.js';
 
 describe('engine CORS and allowRequest', () => {
   const fixtures: Fixture[] = [];

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ENGINE_ERRORS } from '../../src/engine/errors.js';
 import { http, type HttpAnswer, WsClient } from '../support/raw-clients.js';
-import { assertNoSessions, type Fixture, pollingHandshake, q, startEngine, wsUrl } from './support.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { type Fixture, pollingHandshake, q, startEngine, wsUrl } from './support.js';
 
 function assertError(
   answer: { status: number; body: string },

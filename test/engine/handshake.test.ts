@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { http, WsClient } from '../support/raw-clients.js';
-import { assertNoSessions, engineStarter, pollingHandshake, q, wsHandshake, wsUrl } from './support.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { engineStarter, pollingHandshake, q, wsHandshake, wsUrl } from './support.js';
 
 describe('engine handshake', () => {
   const start = engineStarter();

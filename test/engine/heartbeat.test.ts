@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { packets } from '../support/raw-clients.js';
-import {
-  assertNoSessions,
-  type Fixture,
-  poll,
-  pollingHandshake,
-  post,
-  startEngine,
-  wsHandshake,
-} from './support.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { type Fixture, poll, pollingHandshake, post, startEngine, wsHandshake } from './support.js';
 
 describe('engine heartbeat', () => {
   let f: Fixture;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Socket } from 'engine.io-client';
 import { deferred, waitUntil } from '../support/waiting.js';
-import { assertNoSessions, type Fixture, startEngine } from './support.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { type Fixture, startEngine } from './support.js';
 
 type Received = string | Buffer | ArrayBuffer;
 

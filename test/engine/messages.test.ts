@@ -2,15 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { OutboundMessage } from '../../src/engine/message.js';
 import { packets } from '../support/raw-clients.js';
-import {
-  assertNoSessions,
-  type Fixture,
-  poll,
-  pollingHandshake,
-  post,
-  startEngine,
-  wsHandshake,
-} from './support.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { type Fixture, poll, pollingHandshake, post, startEngine, wsHandshake } from './support.js';
 
 describe('engine messages', () => {
   let f: Fixture;

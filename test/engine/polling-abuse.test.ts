@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Session } from '../../src/engine/session.js';
 import { waitUntil } from '../support/waiting.js';
 import { http } from '../support/raw-clients.js';
-import { assertNoSessions, type Fixture, poll, pollingHandshake, post, q, startEngine } from './support.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { type Fixture, poll, pollingHandshake, post, q, startEngine } from './support.js';
 
 describe('engine polling misuse', () => {
   let f: Fixture;

@@ -1,6 +1,7 @@
 /**
- * Fixtures for the engine tests: an EngineServer on 127.0.0.1:0 that records its sessions, raw
- * HTTP and WebSocket helpers, and waiting helpers (never fixed sleeps).
+ * Fixtures for the engine tests: an EngineServer (no Socket.IO) on 127.0.0.1:0 that records its
+ * sessions, registered with test/support/servers.ts's `assertNoSessions`, and the engine's request
+ * shapes on the shared raw clients.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -10,6 +11,7 @@ import type { EngineOptions } from '../../src/engine/options.js';
 import { EngineServer } from '../../src/engine/server.js';
 import type { EngineCloseReason, EngineSession, SessionHandler } from '../../src/engine/types.js';
 import { type HttpAnswer, type OpenPayload, RawPolling, WsClient } from '../support/raw-clients.js';
+import { sessionWatch } from '../support/sessions.js';
 import { deferred, waitUntil } from '../support/waiting.js';
 
 
@@ -67,6 +69,7 @@ export async function startEngine(
         };
         const extra = onSession?.(session, record);
         records.push(record);
+        sessionWatch(engine).ends.push(record.closed);
         for (const w of waiters.splice(0)) w(record);
         return {
           onMessage(data) {
@@ -84,6 +87,9 @@ export async function startEngine(
     },
     { pingInterval: 300, pingTimeout: 200, ...options },
   );
+  sessionWatch(engine).checks.push(() => {
+    for (const r of records) assert.ok(r.closeCount <= 1, 'onClose called at most once');
+  });
   const http = createServer();
   engine.attach(http);
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -125,13 +131,6 @@ export function engineStarter(): (...args: Parameters<typeof startEngine>) => Pr
     fixtures.push(f);
     return f;
   };
-}
-
-/** Asserts that every session has gone once the clients are gone. */
-export async function assertNoSessions(fixture: Fixture): Promise<void> {
-  await waitUntil(() => fixture.engine.clientsCount === 0, 'the session table is empty', 3000);
-  assert.equal(fixture.engine.clientsCount, 0);
-  for (const r of fixture.records) assert.ok(r.closeCount <= 1, 'onClose called at most once');
 }
 
 /** Query string for a request of session `sid` (or a handshake). */

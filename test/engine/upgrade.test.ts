@@ -3,16 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Session } from '../../src/engine/session.js';
 import { waitUntil } from '../support/waiting.js';
 import { packets, WsClient } from '../support/raw-clients.js';
-import {
-  assertNoSessions,
-  type Fixture,
-  poll,
-  pollingHandshake,
-  post,
-  q,
-  startEngine,
-  wsUrl,
-} from './support.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { type Fixture, poll, pollingHandshake, post, q, startEngine, wsUrl } from './support.js';
 
 describe('engine upgrade', () => {
   let f: Fixture;

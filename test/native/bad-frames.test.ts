@@ -5,24 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import type { Socket } from '../../src/index.js';
+import type { ServerOptions, Socket } from '../../src/index.js';
 import type { WsClient } from '../support/raw-clients.js';
-import {
-  cleanup,
-  connectPlain,
-  disconnectReason,
-  serverSocket,
-  startServer,
-  type TestServer,
-} from './support.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, disconnectReason, serverSocket, type TestServer } from './support.js';
 
 afterEach(cleanup);
 
 const LIMIT = 1000;
 
 /** A server with a small frame limit that acks `echo` events and records every event it handles. */
-async function echoServer(options: Parameters<typeof startServer>[0] = { maxPayload: LIMIT }) {
-  const server = await startServer(options);
+async function echoServer(options: Partial<ServerOptions> = { maxPayload: LIMIT }) {
+  const server = await startServer(options, PARLEY);
   const events: unknown[][] = [];
   server.io.on('connection', (socket: Socket) => {
     socket.onAny((...args: unknown[]) => {

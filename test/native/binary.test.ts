@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
 import { waitForArgs, withTimeout } from '../support/waiting.js';
-import { cleanup, connectPlain, connectSio, serverSocket, startServer, type TestServer } from './support.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, connectSio, serverSocket, type TestServer } from './support.js';
 
 afterEach(cleanup);
 
@@ -29,7 +30,7 @@ function firstEvent(server: TestServer, event: string): Promise<unknown[]> {
 }
 
 test('a bare binary frame reaches the app as "message" with a Buffer', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const got = firstEvent(server, 'message');
   const { peer } = await connectPlain(server);
   const payload = Buffer.from([0, 1, 2, 250, 255]);
@@ -40,7 +41,7 @@ test('a bare binary frame reaches the app as "message" with a Buffer', async () 
 });
 
 test('an envelope with "attachments":1 and a binary frame reaches the app with the Buffer in place', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const got = firstEvent(server, 'upload');
   const { peer } = await connectPlain(server);
   peer.sendJson({
@@ -54,7 +55,7 @@ test('an envelope with "attachments":1 and a binary frame reaches the app with t
 });
 
 test('several attachments fill several placeholders, in any order, with an ack', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.on('concat', (parts: Buffer[], ack: Ack) => ack(Buffer.concat(parts).toString()));
   });
@@ -74,7 +75,7 @@ test('several attachments fill several placeholders, in any order, with an ack',
 });
 
 test('a Buffer emitted by the server arrives as an envelope with a placeholder, then a binary frame', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server);
   const socket = serverSocket(server.io, id);
   socket.emit('file', { name: 'x', content: Buffer.from([7, 8, 9]) }, 'tail');
@@ -91,7 +92,7 @@ test('a Buffer emitted by the server arrives as an envelope with a placeholder, 
 });
 
 test('an ack carrying binary is sent as an envelope plus binary frame', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.on('download', (ack: Ack) => ack(Buffer.from('payload'), 'meta'));
   });
@@ -106,7 +107,7 @@ test('an ack carrying binary is sent as an envelope plus binary frame', async ()
 });
 
 test('a plain client answers a server ack with binary', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server);
   const answer = serverSocket(server.io, id).timeout(2000).emitWithAck('give');
   const frame = (await peer.nextJson()) as { id: number };
@@ -116,7 +117,7 @@ test('a plain client answers a server ack with binary', async () => {
 });
 
 test('a binary broadcast reaches plain and socket.io clients', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.join('room');
     socket.on('message', (data: unknown) => server.io.to('room').emit('blob', data));
@@ -137,7 +138,7 @@ test('a binary broadcast reaches plain and socket.io clients', async () => {
 });
 
 test('binary from a socket.io client reaches a plain client as envelope plus binary frame', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.on('share', (...args: unknown[]) => socket.broadcast.emit('shared', ...args));
   });
@@ -154,7 +155,7 @@ test('binary from a socket.io client reaches a plain client as envelope plus bin
 });
 
 test('text and binary frames interleave in order', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const seen: unknown[] = [];
   const done = new Promise<void>((resolve) => {
     server.io.on('connection', (socket: Socket) => {

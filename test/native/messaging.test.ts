@@ -11,13 +11,14 @@ import WebSocket from 'ws';
 import type { Socket } from '../../src/index.js';
 import { waitForArgs, withTimeout } from '../support/waiting.js';
 import { WsClient } from '../support/raw-clients.js';
-import { cleanup, connectPlain, connectSio, startServer, type TestServer } from './support.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, connectSio, type TestServer } from './support.js';
 
 afterEach(cleanup);
 
 /** A server whose sockets join room "chat" and relay every `message` to it. */
 async function relayServer(): Promise<TestServer & { received: unknown[][] }> {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const received: unknown[][] = [];
   server.io.on('connection', (socket: Socket) => {
     socket.join('chat');
@@ -80,7 +81,7 @@ test("the seed's client snippet works unchanged", async () => {
   const connected = new Promise<Socket>((resolve) => server.io.once('connection', resolve));
 
   // The seed's client, verbatim apart from the URL.
-  const ws = new WebSocket(server.plainUrl());
+  const ws = new WebSocket(server.wsUrl());
   const peer = new WsClient(ws);
   ws.onopen = () => {
     ws.send(JSON.stringify({ type: 'text', content: 'Hello' }));
@@ -95,7 +96,7 @@ test("the seed's client snippet works unchanged", async () => {
 });
 
 test('bare JSON values of every kind arrive as the event "message"', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const values: unknown[] = ['text', 12.5, true, null, [1, [2]], { nested: { ok: 1 } }];
   const received: unknown[] = [];
   const all = new Promise<void>((resolve) => {
@@ -113,7 +114,7 @@ test('bare JSON values of every kind arrive as the event "message"', async () =>
 });
 
 test('socket.to(room) from a plain client excludes the sender; io.emit reaches everyone', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.join('chat');
     socket.on('say', (text: unknown) => socket.to('chat').emit('said', text));
@@ -135,7 +136,7 @@ test('socket.to(room) from a plain client excludes the sender; io.emit reaches e
 });
 
 test('a plain client emitting many events gets them handled in order', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const seen: number[] = [];
   const done = new Promise<void>((resolve) => {
     server.io.on('connection', (socket: Socket) => {

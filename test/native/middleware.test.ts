@@ -8,13 +8,14 @@ import { afterEach, test } from 'node:test';
 import type { ConnectError, Server, Socket } from '../../src/index.js';
 import { waitForArgs, withTimeout } from '../support/waiting.js';
 import { WsClient } from '../support/raw-clients.js';
-import { cleanup, connectPlain, serverSocket, startServer, type TestServer } from './support.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, serverSocket, type TestServer } from './support.js';
 
 afterEach(cleanup);
 
 /** Opens a plain client expected to be refused: returns its connect_error frame and close. */
 async function refused(server: TestServer, query: Record<string, string>) {
-  const peer = new WsClient(server.plainUrl(query));
+  const peer = new WsClient(server.wsUrl(query));
   const frame = await peer.nextJson('the connect_error frame');
   const closed = await withTimeout(peer.closed, 'the close');
   assert.equal(peer.pending, 0, 'frames after connect_error');
@@ -29,7 +30,7 @@ async function flushed(peer: WsClient): Promise<void> {
 }
 
 test('io.use sees ?token= as socket.handshake.auth.token; other parameters come along', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const seen: { auth: unknown; query: unknown }[] = [];
   server.io.use((socket, next) => {
     seen.push({ auth: socket.handshake.auth, query: socket.handshake.query });
@@ -43,7 +44,7 @@ test('io.use sees ?token= as socket.handshake.auth.token; other parameters come 
 });
 
 test('a middleware refusal sends connect_error with message and data, then closes with 1008', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.use((socket, next) => {
     if (socket.handshake.auth.token === 'good') return next();
     const err: ConnectError = new Error('not authorized');
@@ -64,7 +65,7 @@ test('a middleware refusal sends connect_error with message and data, then close
 });
 
 test('a refusal without data sends only the message; a throwing middleware refuses too', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.use((socket, next) => {
     if (socket.handshake.auth.mode === 'throw') throw new Error('middleware exploded');
     next(new Error('go away'));
@@ -79,7 +80,7 @@ test('a refusal without data sends only the message; a throwing middleware refus
 });
 
 test('a long non-ASCII refusal message still closes with 1008 (reason cut to 123 bytes)', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const message = 'refusé '.repeat(40);
   server.io.use((_socket, next) => next(new Error(message)));
   const { frame, closed } = await refused(server, {});
@@ -91,7 +92,7 @@ test('a long non-ASCII refusal message still closes with 1008 (reason cut to 123
 });
 
 test('?nsp=/admin joins that namespace and runs its middlewares, not those of "/"', async () => {
-  const server = await startServer({}, ['/admin']);
+  const server = await startServer({}, { ...PARLEY, namespaces: ['/admin'] });
   const admin = server.io.of('/admin');
   const calls: string[] = [];
   server.io.use((_socket, next) => {
@@ -118,20 +119,20 @@ test('?nsp=/admin joins that namespace and runs its middlewares, not those of "/
 });
 
 test('a namespace name without its leading slash is accepted', async () => {
-  const server = await startServer({}, ['/admin']);
+  const server = await startServer({}, { ...PARLEY, namespaces: ['/admin'] });
   const { id } = await connectPlain(server, { nsp: 'admin' });
   assert.equal(serverSocket(server.io, id, '/admin').nsp.name, '/admin');
 });
 
 test('an unknown namespace gets connect_error "Invalid namespace" and close 1008', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { frame, closed } = await refused(server, { nsp: '/nowhere' });
   assert.deepEqual(frame, { event: 'connect_error', data: { message: 'Invalid namespace' } });
   assert.equal(closed.code, 1008);
 });
 
 test('a dynamic namespace matching ?nsp= is created for the plain client', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const parent = server.io.of(/^\/room-\d+$/);
   const connected = waitForArgs(parent, 'connection');
   const { peer } = await connectPlain(server, { nsp: '/room-42' });
@@ -156,7 +157,7 @@ function holdMiddlewares(io: Server): () => void {
 }
 
 test('frames sent while the middlewares run are delivered after the connection event, in order', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const release = holdMiddlewares(server.io);
   const received: unknown[] = [];
   const all = new Promise<void>((resolve) => {
@@ -168,7 +169,7 @@ test('frames sent while the middlewares run are delivered after the connection e
     });
   });
 
-  const peer = new WsClient(server.plainUrl());
+  const peer = new WsClient(server.wsUrl());
   await withTimeout(peer.opened, 'open');
   peer.sendJson({ type: 'text', content: 'Hello' });
   peer.sendJson('second');
@@ -182,7 +183,7 @@ test('frames sent while the middlewares run are delivered after the connection e
 });
 
 test('more than 100 frames before acceptance: the extra ones are refused with an error frame', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const release = holdMiddlewares(server.io);
   const received: unknown[] = [];
   const last = new Promise<void>((resolve) => {
@@ -194,7 +195,7 @@ test('more than 100 frames before acceptance: the extra ones are refused with an
     );
   });
 
-  const peer = new WsClient(server.plainUrl());
+  const peer = new WsClient(server.wsUrl());
   await withTimeout(peer.opened, 'open');
   for (let n = 0; n < 102; n++) peer.sendJson({ event: 'n', data: n });
   await flushed(peer);
@@ -211,7 +212,7 @@ test('more than 100 frames before acceptance: the extra ones are refused with an
 });
 
 test('a client that leaves while the middlewares run never connects and leaves no session', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   let release!: () => void;
   const gate = new Promise<void>((resolve) => {
     release = resolve;
@@ -223,7 +224,7 @@ test('a client that leaves while the middlewares run never connects and leaves n
   });
   let connections = 0;
   server.io.on('connection', () => connections++);
-  const peer = new WsClient(server.plainUrl());
+  const peer = new WsClient(server.wsUrl());
   await withTimeout(peer.opened, 'open');
   await flushed(peer);
   assert.ok(connClosed, 'the middleware ran');

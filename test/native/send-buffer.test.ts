@@ -12,7 +12,8 @@ import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
 import type { Frame, WsClient } from '../support/raw-clients.js';
 import { withTimeout } from '../support/waiting.js';
-import { cleanup, connectPlain, disconnectReason, serverSocket, startServer } from './support.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, disconnectReason, serverSocket } from './support.js';
 
 afterEach(cleanup);
 
@@ -51,7 +52,7 @@ function chunkNumber(frame: Frame): number {
 }
 
 test('a client that never reads is disconnected with "send buffer full" and cut at once (1006)', async () => {
-  const server = await startServer({ plainWebSocket: { maxBufferedBytes: MAX_BUFFERED } });
+  const server = await startServer({ plainWebSocket: { maxBufferedBytes: MAX_BUFFERED } }, PARLEY);
   const { peer, id } = await connectPlain(server);
   const socket = serverSocket(server.io, id);
   const reason = disconnectReason(socket);
@@ -75,7 +76,7 @@ test('a client that never reads is disconnected with "send buffer full" and cut 
 });
 
 test('volatile emits to a client that does not read are dropped; the connection stays', async () => {
-  const server = await startServer({ plainWebSocket: { maxBufferedBytes: MAX_BUFFERED } });
+  const server = await startServer({ plainWebSocket: { maxBufferedBytes: MAX_BUFFERED } }, PARLEY);
   const { peer, id } = await connectPlain(server);
   const socket = serverSocket(server.io, id);
   peer.ws.pause();
@@ -99,7 +100,7 @@ test('volatile emits to a client that does not read are dropped; the connection 
 });
 
 test('a broadcast to a stuck plain client and a reading one: only the stuck one is dropped', async () => {
-  const server = await startServer({ plainWebSocket: { maxBufferedBytes: MAX_BUFFERED } });
+  const server = await startServer({ plainWebSocket: { maxBufferedBytes: MAX_BUFFERED } }, PARLEY);
   const { peer: stuck, id: stuckId } = await connectPlain(server);
   const { peer: reader, id: readerId } = await connectPlain(server);
   const stuckReason = disconnectReason(serverSocket(server.io, stuckId));
@@ -123,8 +124,8 @@ test('a broadcast to a stuck plain client and a reading one: only the stuck one 
 });
 
 test('the send bound defaults to the Engine.IO maxBufferedBytes', async () => {
-  const server = await startServer({ maxBufferedBytes: 123_456 });
+  const server = await startServer({ maxBufferedBytes: 123_456 }, PARLEY);
   assert.equal(server.io.plain?.options.maxBufferedBytes, 123_456);
-  const explicit = await startServer({ plainWebSocket: { maxBufferedBytes: 1000 } });
+  const explicit = await startServer({ plainWebSocket: { maxBufferedBytes: 1000 } }, PARLEY);
   assert.equal(explicit.io.plain?.options.maxBufferedBytes, 1000);
 });

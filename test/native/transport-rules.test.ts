@@ -9,7 +9,8 @@ import type { Socket as NetSocket } from 'node:net';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
 import { withTimeout } from '../support/waiting.js';
-import { cleanup, connectPlain, disconnectReason, serverSocket, startServer } from './support.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, disconnectReason, serverSocket } from './support.js';
 
 afterEach(cleanup);
 
@@ -22,7 +23,7 @@ function nextPing(peer: { ws: { once(event: 'ping', fn: () => void): unknown } }
 }
 
 test("each plain client's first ping comes pingInterval after its own connection, not on a shared round", async () => {
-  const server = await startServer({ pingInterval: 300, pingTimeout: 300 });
+  const server = await startServer({ pingInterval: 300, pingTimeout: 300 }, PARLEY);
   const first = await connectPlain(server);
   const firstPing = nextPing(first.peer);
   // The second client connects well inside the first one's interval.
@@ -39,7 +40,7 @@ test("each plain client's first ping comes pingInterval after its own connection
 });
 
 test('a message larger than the send buffer is refused at once: the client is cut with "send buffer full"', async () => {
-  const server = await startServer({ plainWebSocket: { maxBufferedBytes: 4096 } });
+  const server = await startServer({ plainWebSocket: { maxBufferedBytes: 4096 } }, PARLEY);
   const { peer, id } = await connectPlain(server);
   const socket = serverSocket(server.io, id);
   const reason = disconnectReason(socket);
@@ -49,7 +50,7 @@ test('a message larger than the send buffer is refused at once: the client is cu
 });
 
 test('a volatile message larger than the send buffer is dropped and the connection stays', async () => {
-  const server = await startServer({ plainWebSocket: { maxBufferedBytes: 4096 } });
+  const server = await startServer({ plainWebSocket: { maxBufferedBytes: 4096 } }, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.on('echo', (value: unknown, ack: (v: unknown) => void) => ack(value));
   });
@@ -62,7 +63,7 @@ test('a volatile message larger than the send buffer is dropped and the connecti
 });
 
 test('the broadcasts of one turn reach a plain client in one write, in order', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   // The server side of the client's TCP connection: its writes are counted.
   const accepted = new Promise<NetSocket>((resolve) => server.io.httpServer!.once('connection', resolve));
   const { peer } = await connectPlain(server);

@@ -8,7 +8,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { afterEach, test } from 'node:test';
 import { WsClient } from '../support/raw-clients.js';
 import { withTimeout } from '../support/waiting.js';
-import { cleanup, connectPlain, connectSio, startServer, type TestServer } from './support.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, connectSio, type TestServer } from './support.js';
 
 afterEach(cleanup);
 
@@ -34,7 +35,7 @@ async function rawUpgrade(server: TestServer, path: string): Promise<UpgradeAnsw
 }
 
 test('plainWebSocket off (default): a plain upgrade gets the Engine.IO 400 answer', async () => {
-  const server = await startServer({ plainWebSocket: false });
+  const server = await startServer({ plainWebSocket: false }, PARLEY);
   assert.equal(server.io.plain, undefined);
   const path = server.io.path();
 
@@ -58,7 +59,7 @@ test('plainWebSocket off (default): a plain upgrade gets the Engine.IO 400 answe
 });
 
 test('the default of the option is off', async () => {
-  const server = await startServer({ plainWebSocket: undefined });
+  const server = await startServer({ plainWebSocket: undefined }, PARLEY);
   assert.equal(server.io.plain, undefined);
   const answer = await rawUpgrade(server, server.io.path());
   assert.ok(answer !== 'switched');
@@ -66,14 +67,14 @@ test('the default of the option is off', async () => {
 });
 
 test('plainWebSocket off: ws sees the refusal as an unexpected response', async () => {
-  const server = await startServer({ plainWebSocket: false });
-  const client = new WsClient(server.plainUrl());
+  const server = await startServer({ plainWebSocket: false }, PARLEY);
+  const client = new WsClient(server.wsUrl());
   const { status } = await withTimeout(client.refused, 'the refusal');
   assert.equal(status, 400);
 });
 
 test('plainWebSocket on: socket.io clients (upgrades with EIO) are still Engine.IO sessions', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const sio = await connectSio(server);
   await connectPlain(server);
   assert.equal(server.io.engine.clientsCount, 1);
@@ -92,7 +93,7 @@ test('allowRequest returning false refuses plain upgrades with 403', async () =>
       seen.push(req.url ?? '');
       callback(null, new URL(req.url ?? '/', 'http://x').searchParams.get('token') === 'ok');
     },
-  });
+  }, PARLEY);
   const refused = await rawUpgrade(server, `${server.io.path()}?token=nope`);
   assert.ok(refused !== 'switched');
   assert.equal(refused.status, 403);
@@ -105,7 +106,7 @@ test('allowRequest returning false refuses plain upgrades with 403', async () =>
 });
 
 test("allowRequest's error message is the message of the 403 body", async () => {
-  const server = await startServer({ allowRequest: (_req, callback) => callback('banned', false) });
+  const server = await startServer({ allowRequest: (_req, callback) => callback('banned', false) }, PARLEY);
   const refused = await rawUpgrade(server, server.io.path());
   assert.ok(refused !== 'switched');
   assert.equal(refused.status, 403);
@@ -117,13 +118,13 @@ test('an asynchronous allowRequest is awaited before accepting', async () => {
     allowRequest: (_req, callback) => {
       setImmediate(() => callback(null, true));
     },
-  });
+  }, PARLEY);
   await connectPlain(server);
   assert.equal(server.io.plain?.clientsCount, 1);
 });
 
 test('plain clients follow a custom path; other paths are not answered', async () => {
-  const server = await startServer({ path: '/ws/chat/' });
+  const server = await startServer({ path: '/ws/chat/' }, PARLEY);
   assert.equal(server.io.path(), '/ws/chat/');
   await connectPlain(server, { name: 'alice' });
   await assert.rejects(

@@ -10,14 +10,8 @@ import { afterEach, describe, mock, test } from 'node:test';
 import { EncodeError, MAX_ENCODE_DEPTH, type Socket } from '../../src/index.js';
 import { ENCODE_ERROR_REPORT_MS, TypedEmitter } from '../../src/socket/emitter.js';
 import { waitForArgs } from '../support/waiting.js';
-import {
-  cleanup,
-  connectPlain,
-  connectSio,
-  serverSocket,
-  startServer,
-  type TestServer,
-} from '../native/support.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, connectSio, serverSocket, type TestServer } from '../native/support.js';
 import { deepArrayJson, RawSocketIoPeer } from './support.js';
 
 afterEach(cleanup);
@@ -46,7 +40,7 @@ function assertEncodeError(err: unknown, code: string): true {
 
 /** A server with one official client, one plain client, and their server-side sockets. */
 async function twoClients() {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const sio = await connectSio(server);
   const plain = await connectPlain(server);
   return {
@@ -138,7 +132,7 @@ describe('emits and broadcasts throw EncodeError and send nothing', () => {
 
 describe('acks that cannot be encoded', () => {
   test('ack() throws the EncodeError to the listener, which may answer again', async () => {
-    const server = await startServer();
+    const server = await startServer({}, PARLEY);
     const thrown: unknown[] = [];
     server.io.on('connection', (socket: Socket) => {
       socket.on('echo', (value: unknown, ack: (answer: unknown) => void) => {
@@ -193,7 +187,7 @@ describe('an EncodeError that escapes a listener', () => {
   afterEach(() => mock.restoreAll());
 
   test('Socket.IO: a 5,000-deep payload echoed back is one short log line per socket; the connection stays usable', async () => {
-    const server = await startServer();
+    const server = await startServer({}, PARLEY);
     server.io.on('connection', (socket: Socket) => {
       socket.on('echo', (value: unknown, ack: (answer: unknown) => void) => ack(value));
     });
@@ -224,7 +218,7 @@ describe('an EncodeError that escapes a listener', () => {
   });
 
   test('plain: a 5,000-deep payload echoed back is one short log line; the connection stays usable', async () => {
-    const server = await startServer();
+    const server = await startServer({}, PARLEY);
     server.io.on('connection', (socket: Socket) => {
       socket.on('echo', (value: unknown, ack: (answer: unknown) => void) => ack(value));
       socket.on('shout', (value: unknown) => socket.emit('shout', value));

@@ -10,14 +10,8 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
 import { waitForArgs, withTimeout } from '../support/waiting.js';
-import {
-  cleanup,
-  connectPlain,
-  connectSio,
-  disconnectReason,
-  serverSocket,
-  startServer,
-} from '../native/support.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, connectSio, disconnectReason, serverSocket } from '../native/support.js';
 import { arrayDepth, deepArrayJson, RawSocketIoPeer } from './support.js';
 
 afterEach(cleanup);
@@ -39,7 +33,7 @@ function ownValue(value: unknown, key: string): unknown {
 }
 
 test('Socket.IO: {"__proto__": <placeholder>} reaches the handler as an own key holding the Buffer, and echoes back unchanged', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const received = nextEvent(server.io, 'message');
   server.io.on('connection', (socket: Socket) => {
     socket.on('message', (value: unknown) => socket.emit('message', value));
@@ -57,7 +51,7 @@ test('Socket.IO: {"__proto__": <placeholder>} reaches the handler as an own key 
 });
 
 test('Socket.IO: an official client receives a relayed {"__proto__": <binary>} as an own key', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.on('relay', (value: unknown) => socket.broadcast.emit('relayed', value));
   });
@@ -71,7 +65,7 @@ test('Socket.IO: an official client receives a relayed {"__proto__": <binary>} a
 });
 
 test('plain: an own __proto__ beside an attachment is not read as inherited fields (the client does not join "x")', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   let joined: unknown;
   server.io.on('connection', (socket: Socket) => {
     socket.on('join', (data: { room?: unknown }, ack?: (answer: unknown) => void) => {
@@ -106,7 +100,7 @@ test('plain: an own __proto__ beside an attachment is not read as inherited fiel
 });
 
 test('plain: an echo of {"__proto__": <binary>} goes back with the own key and the binary frame', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.on('echo', (value: unknown) => socket.emit('echo', value));
   });
@@ -131,7 +125,7 @@ const BAD_PLACEHOLDERS: [string, string, Buffer[]][] = [
 
 for (const [name, packet, attachments] of BAD_PLACEHOLDERS) {
   test(`Socket.IO: a placeholder packet with ${name} closes the connection with 'parse error'`, async () => {
-    const server = await startServer();
+    const server = await startServer({}, PARLEY);
     let delivered = false;
     server.io.on('connection', (socket: Socket) => socket.on('m', () => (delivered = true)));
     const peer = await RawSocketIoPeer.connect(server);
@@ -179,7 +173,7 @@ const BAD_PLAIN: [string, string, Buffer[], string][] = [
 
 for (const [name, text, frames, code] of BAD_PLAIN) {
   test(`plain: a placeholder frame with ${name} is refused with ${code}; the connection stays open`, async () => {
-    const server = await startServer();
+    const server = await startServer({}, PARLEY);
     const seen: unknown[][] = [];
     server.io.on('connection', (socket: Socket) => {
       socket.on('m', (...args: unknown[]) => seen.push(args));
@@ -197,7 +191,7 @@ for (const [name, text, frames, code] of BAD_PLAIN) {
 }
 
 test('a 5,000-deep payload from a client reaches the handler intact, over Socket.IO and plain', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const depths: number[] = [];
   const both = new Promise<void>((resolve) => {
     server.io.on('connection', (socket: Socket) => {
