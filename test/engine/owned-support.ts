@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo, connect, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { after } from 'node:test';
 import type { EngineOptions } from '../../src/engine/options.js';
 import { EngineServer } from '../../src/engine/server.js';
 import type { EngineSession } from '../../src/engine/types.js';
+import { closeHttp, listenOnLoopback } from '../support/loopback.js';
 
 export interface Response {
   status: number;
@@ -93,8 +94,7 @@ const fixtures: OwnedFixture[] = [];
 after(async () => {
   for (const f of fixtures) {
     await f.engine.close();
-    f.http.closeAllConnections();
-    if (f.http.listening) await new Promise((resolve) => f.http.close(resolve));
+    await closeHttp(f.http);
   }
 });
 
@@ -120,8 +120,7 @@ export async function start(options: Partial<EngineOptions> = {}): Promise<Owned
   http.on('request', () => {
     fixture.nodeRequests++;
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  fixture.port = (http.address() as AddressInfo).port;
+  fixture.port = await listenOnLoopback(http);
   fixtures.push(fixture);
   return fixture;
 }

@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after } from 'node:test';
 import type { EngineOptions } from '../../src/engine/options.js';
 import { EngineServer } from '../../src/engine/server.js';
 import type { EngineCloseReason, EngineSession, SessionHandler } from '../../src/engine/types.js';
 import { type HttpAnswer, type OpenPayload, RawPolling, WsClient } from '../support/raw-clients.js';
+import { closeHttp, listenOnLoopback } from '../support/loopback.js';
 import { sessionWatch } from '../support/sessions.js';
 import { deferred, waitUntil } from '../support/waiting.js';
 
@@ -92,8 +92,7 @@ export async function startEngine(
   });
   const http = createServer();
   engine.attach(http);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const port = (http.address() as AddressInfo).port;
+  const port = await listenOnLoopback(http);
   return {
     engine,
     http,
@@ -111,8 +110,7 @@ export async function startEngine(
     },
     async close() {
       await engine.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await closeHttp(http);
     },
   };
 }

@@ -17,5 +17,5 @@
  */
 export * from './clients.js';
 export { serverKind } from './server-under-test.js';
-export { assertNoSessions, cleanup, type StartedServer, startServer } from './servers.js';
+export { assertNoSessions, cleanup, connectedPair, type StartedServer, startServer } from './servers.js';
 export * from './waiting.js';

@@ -11,12 +11,13 @@
  * - `cleanup()`: for `afterEach`: closes every client, checks and closes every server started.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Server as ParleyServer, type ServerOptions as ParleyServerOptions } from '../../src/index.js';
-import { closeClients } from './clients.js';
+import type { Socket as SUTServerSocket } from 'socket.io';
+import { type ClientSocket, type ConnectOptions, closeClients, connectClient, type TransportSetup, whenServerUpgraded } from './clients.js';
 import { type Server as SUTServer, Server as SUTServerClass, type ServerOptions as SUTOptions, serverKind } from './server-under-test.js';
+import { closeHttp, listenOnLoopback } from './loopback.js';
 import { assertNoSessions, type WatchableIo, watchSockets } from './sessions.js';
-import { withTimeout } from './waiting.js';
+import { deferred, withTimeout } from './waiting.js';
 
 export { assertNoSessions } from './sessions.js';
 
@@ -87,14 +88,7 @@ export async function startServer<K extends Implementation = 'under-test'>(
   const server: Running = { io, httpServer, closed: false };
   running.add(server);
   watchSockets(io as WatchableIo, setup?.namespaces);
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(0, '127.0.0.1', () => {
-      httpServer.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = httpServer.address() as AddressInfo;
+  const port = await listenOnLoopback(httpServer);
   const path = io.path();
   return {
     io: io as Implementations[K]['io'],
@@ -112,6 +106,24 @@ export async function startServer<K extends Implementation = 'under-test'>(
   };
 }
 
+/**
+ * The server under test and one official client connected to it over `setup`, with the client's
+ * server-side socket. With `client.upgraded`, an upgrading setup has completed its upgrade on both
+ * sides.
+ */
+export async function connectedPair(
+  setup: TransportSetup,
+  opts: { server?: SUTOptions; client?: ConnectOptions } = {},
+): Promise<StartedServer & { client: ClientSocket; socket: SUTServerSocket }> {
+  const server = await startServer(opts.server);
+  const connection = deferred<SUTServerSocket>();
+  server.io.on('connection', (s) => connection.resolve(s));
+  const client = await connectClient(server.url, { setup, ...opts.client });
+  const socket = await connection.promise;
+  if (opts.client?.upgraded && setup.upgrades) await whenServerUpgraded(socket);
+  return { ...server, client, socket };
+}
+
 async function closeServer(server: Running): Promise<void> {
   if (server.closed) return;
   server.closed = true;
@@ -127,11 +139,7 @@ async function closeServer(server: Running): Promise<void> {
     // Whatever is still open (e.g. a hanging request to another path) must not keep the process alive.
     httpServer.closeAllConnections();
     await withTimeout(ioClosed, 'io.close() callback').catch(() => undefined);
-    if (httpServer.listening) {
-      const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-      httpServer.closeAllConnections();
-      await withTimeout(httpClosed, 'http server close');
-    }
+    await withTimeout(closeHttp(httpServer), 'http server close');
   }
 }
 
