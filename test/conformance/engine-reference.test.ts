@@ -150,6 +150,7 @@ describe('engine reference heartbeat deadlines', () => {
     const { base } = await kickingServer();
     // As the reference test suite: sleep exactly pingInterval + pingTimeout after the handshake
     // answer, then poll. The server's deadline started before it answered, so it has passed.
+    // The sleep is the behaviour under test (the deadline as a client sees it), not a wait for state.
     for (let i = 0; i < 3; i++) {
       const session = await RawPolling.handshake(base);
       await new Promise((resolve) => setTimeout(resolve, PING_INTERVAL + PING_TIMEOUT));

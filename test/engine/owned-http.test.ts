@@ -20,6 +20,7 @@ import {
   RawConnection,
   start,
   startWithSession,
+  watchReads,
 } from './owned-support.js';
 import { waitUntil } from '../support/waiting.js';
 
@@ -175,9 +176,13 @@ describe('the engine answers polling HTTP itself', () => {
   });
 
   test('a client gone while its POST body is in flight frees the POST for the next one', async () => {
-    const { f, c, sid } = await startWithSession();
+    const f = await start();
+    const serverHasRead = watchReads(f);
+    const c = await RawConnection.open(f.port);
+    const sid = await handshake(c);
     c.write(`POST /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\nContent-Length: 50\r\n\r\n4part`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The server holds the POST open, waiting for the rest of its body, when the client goes.
+    await serverHasRead(c);
     c.socket.destroy();
     await c.closed;
     const d = await RawConnection.open(f.port);

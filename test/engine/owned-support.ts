@@ -11,6 +11,7 @@ import type { EngineOptions } from '../../src/engine/options.js';
 import { EngineServer } from '../../src/engine/server.js';
 import type { EngineSession } from '../../src/engine/types.js';
 import { closeHttp, listenOnLoopback } from '../support/loopback.js';
+import { waitUntil } from '../support/waiting.js';
 
 export interface Response {
   status: number;
@@ -24,6 +25,8 @@ export class RawConnection {
   private wake: (() => void) | undefined;
   readonly closed: Promise<void>;
   ended = false;
+  /** How many bytes the test wrote on the connection. */
+  written = 0;
 
   private constructor(readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
@@ -48,6 +51,7 @@ export class RawConnection {
   }
 
   write(data: string | Buffer): void {
+    this.written += Buffer.byteLength(data);
     this.socket.write(data);
   }
 
@@ -160,4 +164,19 @@ export async function startWithSession(
   const f = await start(options);
   const c = await RawConnection.open(f.port);
   return { f, c, sid: await handshake(c) };
+}
+
+/**
+ * From now on, records the server's side of each connection `f` accepts (a 'connection' listener,
+ * so not in the fixture itself: tests check those listeners). The function returned resolves once
+ * the server has read every byte written on a connection opened since: no event tells when bytes
+ * were read, so the server side's byte count is polled.
+ */
+export function watchReads(f: OwnedFixture): (c: RawConnection) => Promise<void> {
+  const accepted: Socket[] = [];
+  f.http.on('connection', (socket: Socket) => accepted.push(socket));
+  return async (c) => {
+    const serverSide = () => accepted.find((s) => s.remotePort === c.socket.localPort);
+    await waitUntil(() => serverSide()?.bytesRead === c.written, `the server to read ${c.written} bytes`);
+  };
 }

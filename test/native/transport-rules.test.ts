@@ -26,7 +26,9 @@ test("each plain client's first ping comes pingInterval after its own connection
   const server = await startServer({ pingInterval: 300, pingTimeout: 300 }, PARLEY);
   const first = await connectPlain(server);
   const firstPing = nextPing(first.peer);
-  // The second client connects well inside the first one's interval.
+  // The second client connects well inside the first one's interval. This sleep is the set-up under
+  // test, not a wait for state: only an offset between the two starts tells a per-session schedule
+  // from a shared round, and no event falls in the middle of an interval.
   await new Promise((resolve) => setTimeout(resolve, 150));
   const openedAt = performance.now();
   const second = await connectPlain(server);
