@@ -3,39 +3,23 @@
  * engine-echo example run as a child process.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { type ExampleProcess, startExample } from '../support/processes.js';
 import { http, type OpenPayload, RawPolling, WsClient } from '../support/raw-clients.js';
 
 describe('Engine.IO v4 conformance (examples/engine-echo.ts)', () => {
-  let child: ChildProcess;
+  let example: ExampleProcess;
   let base: string;
   let wsBase: string;
 
   before(async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', 'examples/engine-echo.ts'], {
-      env: { ...process.env, PORT: '0' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /http:\/\/localhost:(\d+)\/engine\.io\//.exec(out);
-        if (match) resolve(Number(match[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`engine-echo exited with ${code}`)));
-    });
-    base = `http://127.0.0.1:${port}/engine.io/`;
-    wsBase = `ws://127.0.0.1:${port}/engine.io/`;
+    example = await startExample('engine-echo');
+    base = `http://127.0.0.1:${example.port}/engine.io/`;
+    wsBase = `ws://127.0.0.1:${example.port}/engine.io/`;
   });
 
   after(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await example.stop();
   });
 
   async function handshake(): Promise<OpenPayload> {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type OpenPayload, WsClient } from '../support/raw-clients.js';
 import { withTimeout } from '../support/waiting.js';
-import { type ExampleProcess, startExample } from './echo-process.js';
+import { type ExampleProcess, startExample } from '../support/processes.js';
 
 let server: ExampleProcess;
 let url: string;

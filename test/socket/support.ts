@@ -19,7 +19,7 @@ export class RawSocketIoPeer {
 
   /** Opens the session and joins the main namespace. */
   static async connect(server: TestServer): Promise<RawSocketIoPeer> {
-    const url = `ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`;
+    const url = server.wsUrl({ EIO: '4', transport: 'websocket' });
     const { client } = await WsClient.handshake(url, { answerPings: true });
     client.send('40');
     const connected = await client.nextText('the Socket.IO CONNECT answer');
