@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Server } from 'node:http';
 import { describe, test } from 'node:test';
 import type { Session } from '../../src/engine/session.js';
-import { getOf, HANDSHAKE, handshake, RawConnection, start, startWithSession, watchReads } from './owned-support.js';
+import { getOf, HANDSHAKE, RawConnection, startWithSession, } from './owned-support.js';
 import { waitUntil, withTimeout } from '../support/waiting.js';
 
 describe('closing a server whose engine answers HTTP itself', () => {
@@ -57,12 +57,9 @@ describe('closing a server whose engine answers HTTP itself', () => {
   });
 
   test('engine.close() destroys an owned connection still busy after a second (a body that never ends)', async () => {
-    const f = await start();
-    const serverHasRead = watchReads(f);
-    const c = await RawConnection.open(f.port);
-    const sid = await handshake(c);
+    const { f, c, sid, serverHasRead } = await startWithSession();
     c.write(`POST /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\nContent-Length: 50\r\n\r\n4part`);
-    await serverHasRead(c);
+    await serverHasRead();
     await withTimeout(f.engine.close(), 'engine.close()');
     await withTimeout(c.closed, 'the busy connection to close');
   });

@@ -20,7 +20,6 @@ import {
   RawConnection,
   start,
   startWithSession,
-  watchReads,
 } from './owned-support.js';
 import { waitUntil } from '../support/waiting.js';
 
@@ -176,13 +175,10 @@ describe('the engine answers polling HTTP itself', () => {
   });
 
   test('a client gone while its POST body is in flight frees the POST for the next one', async () => {
-    const f = await start();
-    const serverHasRead = watchReads(f);
-    const c = await RawConnection.open(f.port);
-    const sid = await handshake(c);
+    const { f, c, sid, serverHasRead } = await startWithSession();
     c.write(`POST /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\nContent-Length: 50\r\n\r\n4part`);
     // The server holds the POST open, waiting for the rest of its body, when the client goes.
-    await serverHasRead(c);
+    await serverHasRead();
     c.socket.destroy();
     await c.closed;
     const d = await RawConnection.open(f.port);

@@ -158,12 +158,17 @@ export async function lastAnswer(f: OwnedFixture, bytes: string): Promise<Respon
 }
 
 /** A fixture, one raw connection, and a session opened on it. */
-export async function startWithSession(
-  options: Partial<EngineOptions> = {},
-): Promise<{ f: OwnedFixture; c: RawConnection; sid: string }> {
+export async function startWithSession(options: Partial<EngineOptions> = {}): Promise<{
+  f: OwnedFixture;
+  c: RawConnection;
+  sid: string;
+  /** Resolves once the server has read every byte written on `c` so far (see `watchReads`). */
+  serverHasRead: () => Promise<void>;
+}> {
   const f = await start(options);
+  const hasRead = watchReads(f);
   const c = await RawConnection.open(f.port);
-  return { f, c, sid: await handshake(c) };
+  return { f, c, sid: await handshake(c), serverHasRead: () => hasRead(c) };
 }
 
 /**

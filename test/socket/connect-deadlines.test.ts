@@ -5,16 +5,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import { type ConnectDeadlineSubject, ConnectDeadlines } from '../../src/socket/connect-deadlines.js';
+import { FakeClock } from '../support/fake-clock.js';
 
-let clock = 0;
-
-/** Advances the fake clock and the mocked timers together, one millisecond at a time. */
-function advance(ms: number): void {
-  for (let i = 0; i < ms; i++) {
-    clock += 1;
-    mock.timers.tick(1);
-  }
-}
+/** The fake clock behind performance.now(), advanced with the mocked timers. */
+let clock = new FakeClock();
 
 interface Probe extends ConnectDeadlineSubject {
   name: string;
@@ -36,9 +30,9 @@ function probe(name: string, log: string[], addedAt: () => number): Probe {
 
 describe('connect deadlines', () => {
   beforeEach(() => {
-    clock = 1000;
+    clock = new FakeClock(1000, { mockedTimers: true });
     mock.timers.enable({ apis: ['setTimeout'] });
-    mock.method(performance, 'now', () => clock);
+    mock.method(performance, 'now', clock.now);
   });
   afterEach(() => {
     mock.timers.reset();
@@ -51,13 +45,13 @@ describe('connect deadlines', () => {
     const start = performance.now();
     const a = probe('a', log, () => start);
     deadlines.add(a);
-    advance(10);
+    clock.advance(10);
     const bStart = performance.now();
     const b = probe('b', log, () => bStart);
     deadlines.add(b);
-    advance(19);
+    clock.advance(19);
     assert.deepEqual(log, [], 'nothing is due before the timeout');
-    advance(30);
+    clock.advance(30);
     assert.deepEqual(log, ['a', 'b']);
     assert.ok(a.firedAt !== undefined && a.firedAt >= 30, `a fired after ${a.firedAt} ms`);
     assert.ok(b.firedAt !== undefined && b.firedAt >= 30, `b fired after ${b.firedAt} ms`);
@@ -72,10 +66,10 @@ describe('connect deadlines', () => {
     for (const s of subjects) deadlines.add(s);
     deadlines.remove(subjects[0]!);
     deadlines.remove(subjects[2]!);
-    advance(20);
+    clock.advance(20);
     assert.deepEqual(log, ['b', 'd']);
     // More timer periods: nothing else fires.
-    advance(60);
+    clock.advance(60);
     assert.deepEqual(log, ['b', 'd']);
   });
 
@@ -85,12 +79,12 @@ describe('connect deadlines', () => {
     const start = performance.now();
     deadlines.add(probe('a', log, () => start));
     deadlines.clear();
-    advance(40);
+    clock.advance(40);
     assert.deepEqual(log, []);
     assert.equal(deadlines.size, 0);
     // Still usable afterwards.
     deadlines.add(probe('b', log, () => start));
-    advance(15);
+    clock.advance(15);
     assert.deepEqual(log, ['b']);
   });
 });
