@@ -12,7 +12,7 @@ import type { EngineCloseReason, EngineSession, SessionHandler } from '../../src
 import { type HttpAnswer, type OpenPayload, RawPolling, WsClient } from '../support/raw-clients.js';
 import { closeHttp, listenOnLoopback } from '../support/loopback.js';
 import { sessionWatch } from '../support/sessions.js';
-import { deferred, waitUntil } from '../support/waiting.js';
+import { Changes, deferred } from '../support/waiting.js';
 
 
 /** What the recording handler saw of one session. */
@@ -50,20 +50,21 @@ export async function startEngine(
   onSession?: OnSession,
 ): Promise<Fixture> {
   const records: SessionRecord[] = [];
+  const opened = new Changes();
   const waiters: ((r: SessionRecord) => void)[] = [];
   const engine = new EngineServer(
     {
       onSession(session) {
         const messages: (string | Buffer)[] = [];
         const closed = deferred<{ reason: EngineCloseReason; cause?: Error }>();
-        const messageWaiters: (() => void)[] = [];
+        const arrivals = new Changes();
         const record: SessionRecord = {
           session,
           messages,
           closed: closed.promise,
           closeCount: 0,
           async waitMessages(n, timeoutMs = 3000) {
-            await waitUntil(() => messages.length >= n, `${n} messages`, timeoutMs);
+            await arrivals.until(() => messages.length >= n, `${n} messages`, timeoutMs);
             return messages.slice(0, n);
           },
         };
@@ -71,10 +72,11 @@ export async function startEngine(
         records.push(record);
         sessionWatch(engine).ends.push(record.closed);
         for (const w of waiters.splice(0)) w(record);
+        opened.changed();
         return {
           onMessage(data) {
             messages.push(data);
-            for (const w of messageWaiters.splice(0)) w();
+            arrivals.changed();
             extra?.onMessage?.(data);
           },
           onClose(reason, cause) {
@@ -101,7 +103,7 @@ export async function startEngine(
     records,
     async session(sid) {
       if (sid !== undefined) {
-        await waitUntil(() => records.some((r) => r.session.id === sid), `session ${sid}`, 3000);
+        await opened.until(() => records.some((r) => r.session.id === sid), `session ${sid} is open`, 3000);
         return records.find((r) => r.session.id === sid)!;
       }
       const next = deferred<SessionRecord>();

@@ -5,7 +5,7 @@
  */
 import { Agent, type IncomingHttpHeaders, request } from 'node:http';
 import { type ClientOptions, WebSocket } from 'ws';
-import { deferred, GUARD_MS, withTimeout } from './waiting.js';
+import { Changes, deferred, GUARD_MS, withTimeout } from './waiting.js';
 
 /** A raw HTTP answer. */
 export interface HttpAnswer {
@@ -175,7 +175,7 @@ export class WsClient {
   /** How many frames arrived in all, taken or not (Engine.IO pings left out when answered). */
   received = 0;
   private readonly queue: Frame[] = [];
-  private readonly wakers = new Set<() => void>();
+  private readonly changes = new Changes();
   private ended = false;
   private pongs = false;
 
@@ -213,14 +213,14 @@ export class WsClient {
       }
       this.received++;
       this.queue.push(frame);
-      this.wake();
+      this.changes.changed();
     });
     this.ws.once('close', (code, reason) => {
       this.ended = true;
       openClients.delete(this);
       opened.reject(new Error(`closed (${code}) before opening`));
       closed.resolve({ code, reason: reason.toString() });
-      this.wake();
+      this.changes.changed();
     });
   }
 
@@ -253,18 +253,10 @@ export class WsClient {
       const index = this.queue.findIndex(match);
       if (index !== -1) return this.queue.splice(index, 1)[0]!;
       if (this.ended) throw new Error(`the connection closed before ${what}; queued: ${this.describeQueue()}`);
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; queued: ${this.describeQueue()}`);
-      }
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.wakers.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, left);
-        this.wakers.add(wake);
+      const arrived = () => this.ended || this.queue.some(match);
+      // Another take may have had the frame first: then wait again, until the same deadline.
+      await this.changes.until(arrived, what, Math.max(0, deadline - Date.now())).catch((err: Error) => {
+        throw new Error(`${err.message}; queued: ${this.describeQueue()}`);
       });
     }
   }
@@ -324,10 +316,6 @@ export class WsClient {
   /** Drops the connection without a close frame. */
   terminate(): void {
     this.ws.terminate();
-  }
-
-  private wake(): void {
-    for (const wake of [...this.wakers]) wake();
   }
 
   private describeQueue(): string {

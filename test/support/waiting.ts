@@ -67,6 +67,40 @@ export async function waitUntil(predicate: () => boolean, what: string, timeoutM
   }
 }
 
+/**
+ * State that says when it changes: `until(predicate)` re-checks the predicate at each `changed()`
+ * instead of polling it.
+ */
+export class Changes {
+  private readonly checks = new Set<() => void>();
+
+  /** Tells every pending `until` to look again. */
+  changed(): void {
+    for (const check of [...this.checks]) check();
+  }
+
+  /** Resolves once `predicate` holds, looked at now and at each change; rejects after `timeoutMs`. */
+  until(predicate: () => boolean, what: string, timeoutMs = GUARD_MS): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.checks.delete(check);
+      };
+      const check = () => {
+        if (!predicate()) return;
+        done();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting until ${what}`));
+      }, timeoutMs);
+      this.checks.add(check);
+    });
+  }
+}
+
 /** A promise with its settlers exposed. */
 export interface Deferred<T> {
   readonly promise: Promise<T>;
