@@ -93,7 +93,11 @@ export function makeClient(url: string, opts: ConnectOptions = {}): Socket {
 }
 
 /** Opens another namespace on the same connection (manager) as `socket`. */
-export async function connectNamespace(manager: Manager, nsp: string, opts: Partial<SocketOptions> = {}) {
+export async function connectNamespace(
+  manager: Manager,
+  nsp: string,
+  opts: Partial<SocketOptions> = {},
+): Promise<Socket> {
   const socket = manager.socket(nsp, opts);
   clientSockets.add(socket);
   // With the manager's autoConnect (the default) the socket is already connecting: a second connect()
