@@ -1,20 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEFAULT_RATE_LIMIT, RateLimiter } from '../../src/chat/rate-limit.js';
-
-/** A manual clock. */
-function clock(start = 1000): { now: () => number; advance: (ms: number) => void; set: (t: number) => void } {
-  let t = start;
-  return {
-    now: () => t,
-    advance: (ms) => {
-      t += ms;
-    },
-    set: (value) => {
-      t = value;
-    },
-  };
-}
+import { FakeClock } from '../support/fake-clock.js';
 
 function takeMany(limiter: RateLimiter, n: number): boolean[] {
   return Array.from({ length: n }, () => limiter.take());
@@ -29,7 +16,7 @@ describe('RateLimiter', () => {
   });
 
   test('allows 20 in 10 s, then refuses with rate_limited', () => {
-    const c = clock();
+    const c = new FakeClock();
     const limiter = new RateLimiter({ now: c.now });
     for (let i = 0; i < 20; i++) {
       assert.deepEqual(limiter.attempt(), { ok: true }, `message ${i + 1}`);
@@ -45,7 +32,7 @@ describe('RateLimiter', () => {
   });
 
   test('recovers after the window', () => {
-    const c = clock();
+    const c = new FakeClock();
     const limiter = new RateLimiter({ limit: 20, windowMs: 10_000, now: c.now });
     assert.ok(takeMany(limiter, 20).every(Boolean));
     assert.equal(limiter.take(), false);
@@ -60,7 +47,7 @@ describe('RateLimiter', () => {
   });
 
   test('is a sliding window: slots free up one by one as old messages age out', () => {
-    const c = clock(0);
+    const c = new FakeClock(0);
     const limiter = new RateLimiter({ limit: 3, windowMs: 1000, now: c.now });
     assert.equal(limiter.take(), true); // t=0
     c.set(400);
@@ -80,7 +67,7 @@ describe('RateLimiter', () => {
   });
 
   test('refused attempts do not count against the client', () => {
-    const c = clock(0);
+    const c = new FakeClock(0);
     const limiter = new RateLimiter({ limit: 2, windowMs: 1000, now: c.now });
     takeMany(limiter, 2);
     for (let i = 0; i < 100; i++) {
@@ -92,7 +79,7 @@ describe('RateLimiter', () => {
   });
 
   test('never allows more than limit within any window', () => {
-    const c = clock(0);
+    const c = new FakeClock(0);
     const limit = 5;
     const windowMs = 100;
     const limiter = new RateLimiter({ limit, windowMs, now: c.now });
@@ -109,7 +96,7 @@ describe('RateLimiter', () => {
   });
 
   test('a clock stepping backwards does not free slots early', () => {
-    const c = clock(10_000);
+    const c = new FakeClock(10_000);
     const limiter = new RateLimiter({ limit: 2, windowMs: 1000, now: c.now });
     takeMany(limiter, 2);
     c.set(0);
@@ -121,7 +108,7 @@ describe('RateLimiter', () => {
   });
 
   test('remaining counts what would be accepted now', () => {
-    const c = clock(0);
+    const c = new FakeClock(0);
     const limiter = new RateLimiter({ limit: 3, windowMs: 1000, now: c.now });
     assert.equal(limiter.remaining(), 3);
     limiter.take();
@@ -133,7 +120,7 @@ describe('RateLimiter', () => {
   });
 
   test('reset forgets recorded messages', () => {
-    const c = clock(0);
+    const c = new FakeClock(0);
     const limiter = new RateLimiter({ limit: 2, windowMs: 1000, now: c.now });
     takeMany(limiter, 2);
     assert.equal(limiter.take(), false);
@@ -142,7 +129,7 @@ describe('RateLimiter', () => {
   });
 
   test('is configurable: limit 1 per 50 ms', () => {
-    const c = clock(0);
+    const c = new FakeClock(0);
     const limiter = new RateLimiter({ limit: 1, windowMs: 50, now: c.now });
     assert.equal(limiter.take(), true);
     assert.equal(limiter.take(), false);

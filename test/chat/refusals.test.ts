@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import type { RunningChat } from '../../src/chat/server.js';
-import { noSessionsLeft, PlainChatClient, socketIoClient, startChat } from './support.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { PlainChatClient, socketIoClient, startChat } from './support.js';
 
 let chat: RunningChat | undefined;
 const clients: { close(): unknown }[] = [];
@@ -11,7 +12,7 @@ const clients: { close(): unknown }[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) await client.close();
   if (chat) {
-    assert.ok(await noSessionsLeft(chat), 'sessions left open on the chat server');
+    await assertNoSessions(chat.io);
     await chat.close();
     chat = undefined;
   }

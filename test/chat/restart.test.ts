@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { StoredMessage } from '../../src/chat/store.js';
-import { noSessionsLeft, PlainChatClient, socketIoClient, startChat } from './support.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { PlainChatClient, socketIoClient, startChat } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-chat-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +19,7 @@ test('after a restart on the same db file, history is kept, ids go on, and lastI
   const seen = await writer.emitWithAck('message', { type: 'text', content: 'before restart' });
   const missed = await writer.emitWithAck('message', { type: 'text', content: 'missed' });
   writer.disconnect();
-  assert.ok(await noSessionsLeft(first));
+  await assertNoSessions(first.io);
   await first.close();
 
   const second = await startChat({ db });
@@ -35,7 +36,7 @@ test('after a restart on the same db file, history is kept, ids go on, and lastI
     const next = await reader.request('message', { type: 'text', content: 'after restart' });
     assert.ok((next.id as number) > missed.id, 'ids keep increasing across restarts');
     await reader.close();
-    assert.ok(await noSessionsLeft(second));
+    await assertNoSessions(second.io);
   } finally {
     await second.close();
   }

@@ -4,7 +4,9 @@ import { afterEach, describe, test } from 'node:test';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import type { RunningChat } from '../../src/chat/server.js';
 import type { StoredMessage } from '../../src/chat/store.js';
-import { nextEvent, noSessionsLeft, PlainChatClient, socketIoClient, startChat } from './support.js';
+import { waitFor } from '../support/waiting.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { PlainChatClient, socketIoClient, startChat } from './support.js';
 
 let chat: RunningChat | undefined;
 const sioClients: ClientSocket[] = [];
@@ -31,7 +33,7 @@ afterEach(async () => {
   for (const client of sioClients.splice(0)) client.disconnect();
   for (const client of plainClients.splice(0)) await client.close();
   if (chat) {
-    assert.ok(await noSessionsLeft(chat), 'sessions left open on the chat server');
+    await assertNoSessions(chat.io);
     await chat.close();
     chat = undefined;
   }
@@ -48,7 +50,7 @@ describe('chat: Socket.IO and plain WebSocket clients in one room', () => {
     const alice = await sio({ name: 'alice' });
     const bob = await plain({ name: 'bob' });
 
-    const aliceSees = nextEvent<StoredMessage>(alice, 'message');
+    const aliceSees = waitFor<StoredMessage>(alice, 'message');
     const ack = await alice.emitWithAck('message', { type: 'text', content: 'hi bob' });
     assert.equal(ack.ok, true);
     const toBob = (await bob.event('message')) as StoredMessage;
@@ -58,7 +60,7 @@ describe('chat: Socket.IO and plain WebSocket clients in one room', () => {
     assert.equal(toBob.room, 'lobby');
     assert.deepEqual(await aliceSees, toBob, 'the sender receives its own message too');
 
-    const toAlice = nextEvent<StoredMessage>(alice, 'message');
+    const toAlice = waitFor<StoredMessage>(alice, 'message');
     const bobAck = await bob.request('message', { type: 'text', content: 'hi alice', room: 'lobby' });
     assert.equal(bobAck.ok, true);
     const received = await toAlice;
@@ -71,7 +73,7 @@ describe('chat: Socket.IO and plain WebSocket clients in one room', () => {
     await start();
     const watcher = await sio({ name: 'watcher' });
     const seedClient = await plain({ name: 'mobile' });
-    const delivered = nextEvent<StoredMessage>(watcher, 'message');
+    const delivered = waitFor<StoredMessage>(watcher, 'message');
     seedClient.ws.send(JSON.stringify({ type: 'text', content: 'Hello' }));
     const message = await delivered;
     assert.equal(message.content, 'Hello');
@@ -102,7 +104,7 @@ describe('chat: Socket.IO and plain WebSocket clients in one room', () => {
     await alice.emitWithAck('join', { room: 'dev' });
     await alice.emitWithAck('message', { type: 'text', content: 'first', room: 'dev' });
 
-    const presence = nextEvent<{ room: string; members: { name: string }[] }>(alice, 'presence');
+    const presence = waitFor<{ room: string; members: { name: string }[] }>(alice, 'presence');
     const joined = await bob.request('join', { room: 'dev' });
     assert.equal(joined.ok, true);
     assert.equal(joined.room, 'dev');
@@ -121,7 +123,7 @@ describe('chat: Socket.IO and plain WebSocket clients in one room', () => {
       ['alice', 'bob'],
     );
 
-    const afterLeave = nextEvent<{ members: { name: string }[] }>(alice, 'presence');
+    const afterLeave = waitFor<{ members: { name: string }[] }>(alice, 'presence');
     const left = await bob.request('leave', { room: 'dev' });
     assert.equal(left.ok, true);
     assert.deepEqual(
@@ -162,7 +164,7 @@ describe('chat: Socket.IO and plain WebSocket clients in one room', () => {
     const bob = await plain({ name: 'bob' });
     const typing = await bob.event('presence').then(() => bob.request('typing', { room: 'lobby' }));
     assert.equal(typing.ok, true);
-    const relayed = await nextEvent<{ room: string; from: string }>(alice, 'typing');
+    const relayed = await waitFor<{ room: string; from: string }>(alice, 'typing');
     assert.deepEqual(relayed, { room: 'lobby', from: 'bob' });
     assert.equal(
       bob.frames.some((f) => f.event === 'typing'),

@@ -1,13 +1,25 @@
-import { once } from 'node:events';
-import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { type ChatServerOptions, type RunningChat, startChatServer } from '../../src/chat/server.js';
+import { type ClientSocket, makeClient, whenConnected } from '../support/clients.js';
+import { WsClient } from '../support/raw-clients.js';
+import { watchSockets } from '../support/sessions.js';
+import { withTimeout } from '../support/waiting.js';
 
-const GUARD_MS = 5000;
-
-/** Starts the chat server on 127.0.0.1:0 with an in-memory db and short heartbeats. */
-export function startChat(options: Partial<ChatServerOptions> = {}): Promise<RunningChat> {
-  return startChatServer({ port: 0, host: '127.0.0.1', db: ':memory:', pingInterval: 300, pingTimeout: 200, ...options });
+/**
+ * Starts the chat server on 127.0.0.1:0 with an in-memory db and short heartbeats; its sockets are
+ * watched, for `assertNoSessions(chat.io)`.
+ */
+export async function startChat(options: Partial<ChatServerOptions> = {}): Promise<RunningChat> {
+  const chat = await startChatServer({
+    port: 0,
+    host: '127.0.0.1',
+    db: ':memory:',
+    pingInterval: 300,
+    pingTimeout: 200,
+    ...options,
+  });
+  watchSockets(chat.io);
+  return chat;
 }
 
 /**
@@ -19,110 +31,75 @@ export async function socketIoClient(
   auth: Record<string, unknown> = {},
   listen?: (client: ClientSocket) => void,
 ): Promise<ClientSocket> {
-  const client = connect(`http://127.0.0.1:${chat.port}`, {
+  const client = makeClient(`http://127.0.0.1:${chat.port}`, {
     path: chat.options.path,
     auth,
-    forceNew: true,
-    reconnection: false,
     transports: ['websocket'],
   });
   listen?.(client);
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
-    client.once('connect_error', reject);
-  });
+  await whenConnected(client);
   return client;
-}
-
-/** Waits for the next `event` on a Socket.IO client, failing after a guard timeout. */
-export function nextEvent<T = unknown>(client: ClientSocket, event: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${event}" within ${GUARD_MS} ms`)), GUARD_MS);
-    client.once(event, (value: T) => {
-      clearTimeout(timer);
-      resolve(value);
-    });
-  });
 }
 
 /** A decoded frame from the server to a plain client. */
 export type ServerFrame = { event?: string; ack?: number; data?: unknown; args?: unknown[] };
 
-/** A plain WebSocket client of the chat: frames queued, requests matched to acks by id. */
+/** A plain WebSocket client of the chat (the shared raw WsClient): requests matched to acks by id. */
 export class PlainChatClient {
-  readonly frames: ServerFrame[] = [];
-  private waiters: (() => void)[] = [];
   private nextId = 1;
-  id = '';
 
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) return;
-      this.frames.push(JSON.parse(data.toString()) as ServerFrame);
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-  }
+  private constructor(
+    readonly client: WsClient,
+    /** The id the connect frame gave. */
+    readonly id: string,
+  ) {}
 
   /** Opens `ws://.../ws/chat/?<query>` and waits for the connect frame. */
   static async open(chat: RunningChat, query: Record<string, string> = {}): Promise<PlainChatClient> {
     const search = new URLSearchParams(query).toString();
-    const ws = new WebSocket(`ws://127.0.0.1:${chat.port}${chat.options.path}${search ? `?${search}` : ''}`);
-    const client = new PlainChatClient(ws);
-    await once(ws, 'open');
-    const connectFrame = await client.take((f) => f.event === 'connect');
-    client.id = (connectFrame.data as { id: string }).id;
-    return client;
+    const client = new WsClient(`ws://127.0.0.1:${chat.port}${chat.options.path}${search ? `?${search}` : ''}`);
+    await withTimeout(client.opened, 'the plain chat client to open');
+    const connectFrame = await takeFrame(client, (f) => f.event === 'connect', 'the connect frame');
+    return new PlainChatClient(client, (connectFrame.data as { id: string }).id);
+  }
+
+  get ws(): WebSocket {
+    return this.client.ws;
+  }
+
+  /** The text frames received and not taken yet, decoded. */
+  get frames(): ServerFrame[] {
+    return this.client.queued.filter((f) => typeof f === 'string').map((f) => JSON.parse(f) as ServerFrame);
   }
 
   send(value: unknown): void {
-    this.ws.send(JSON.stringify(value));
+    this.client.sendJson(value);
   }
 
   /** Sends `{event, data, id}` and resolves with the ack's data. */
   async request(event: string, data: unknown): Promise<Record<string, unknown>> {
     const id = this.nextId++;
     this.send({ event, data, id });
-    const frame = await this.take((f) => f.ack === id);
+    const frame = await this.take((f) => f.ack === id, `the ack of ${event} #${id}`);
     return frame.data as Record<string, unknown>;
   }
 
-  /** Removes and returns the first queued frame matching `match`, waiting for it if needed. */
-  async take(match: (frame: ServerFrame) => boolean): Promise<ServerFrame> {
-    const deadline = Date.now() + GUARD_MS;
-    for (;;) {
-      const index = this.frames.findIndex(match);
-      if (index !== -1) return this.frames.splice(index, 1)[0]!;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching frame within ${GUARD_MS} ms; queued: ${JSON.stringify(this.frames)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+  /** Removes and returns the first queued text frame matching `match`, waiting for it if needed. */
+  take(match: (frame: ServerFrame) => boolean, what = 'a matching frame'): Promise<ServerFrame> {
+    return takeFrame(this.client, match, what);
   }
 
   /** The next `event` frame's data. */
   async event(name: string): Promise<unknown> {
-    return (await this.take((f) => f.event === name)).data;
+    return (await this.take((f) => f.event === name, `the event ${name}`)).data;
   }
 
   async close(): Promise<void> {
-    if (this.ws.readyState === WebSocket.CLOSED) return;
-    const closed = once(this.ws, 'close');
-    this.ws.close();
-    await closed;
+    await this.client.close();
   }
 }
 
-/** Waits until the server has no Socket.IO nor plain sessions left. */
-export async function noSessionsLeft(chat: RunningChat): Promise<boolean> {
-  const deadline = Date.now() + GUARD_MS;
-  while (chat.io.engine.clientsCount + (chat.io.plain?.clientsCount ?? 0) > 0) {
-    if (Date.now() > deadline) return false;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  return true;
+async function takeFrame(client: WsClient, match: (frame: ServerFrame) => boolean, what: string): Promise<ServerFrame> {
+  const frame = await client.take((f) => typeof f === 'string' && match(JSON.parse(f) as ServerFrame), what);
+  return JSON.parse(frame as string) as ServerFrame;
 }

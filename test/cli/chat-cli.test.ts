@@ -1,34 +1,32 @@
 /** `npm start` (src/cli/main.ts): flags, environment, the startup banner, the page, clean shutdown. */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
+import { startProcess } from '../support/processes.js';
 
+/** Starts the CLI; resolves once its banner (up to the plain WebSocket line) is printed, with its lines. */
 function startCli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return startProcess('src/cli/main.ts', {
+    args,
+    env,
+    stderr: 'pipe',
+    ready: (line, lines) => (line.includes('plain WebSocket:') ? [...lines] : undefined),
   });
-  const lines: string[] = [];
-  const banner = new Promise<string[]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner; got ${lines.join('\n')}`)), 20_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      lines.push(line);
-      if (line.includes('plain WebSocket:')) {
-        clearTimeout(timer);
-        resolve(lines);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code}`)));
-  });
-  return { child, banner };
 }
 
 describe('parley chat CLI', () => {
   test('prints the URL and both ways to connect, serves the page, and stops on SIGTERM', async () => {
-    const { child, banner } = startCli(['--port', '0', '--host', '127.0.0.1', '--db', ':memory:', '--path', '/talk']);
-    const lines = await banner;
+    const { child, ready: lines } = await startCli([
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--db',
+      ':memory:',
+      '--path',
+      '/talk',
+    ]);
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(lines[0] ?? '')?.[1];
     assert.ok(url, `no URL in ${lines[0]}`);
     assert.ok(lines.some((l) => l.includes(`io("${url}", { path: "/talk/" })`)));
@@ -50,8 +48,10 @@ describe('parley chat CLI', () => {
   });
 
   test('reads PORT and CHAT_PATH from the environment when no flag is given', async () => {
-    const { child, banner } = startCli(['--host', '127.0.0.1', '--db', ':memory:'], { PORT: '0', CHAT_PATH: '/env-path/' });
-    const lines = await banner;
+    const { child, ready: lines } = await startCli(['--host', '127.0.0.1', '--db', ':memory:'], {
+      PORT: '0',
+      CHAT_PATH: '/env-path/',
+    });
     assert.ok(lines.some((l) => l.includes('path: "/env-path/"')), lines.join('\n'));
     child.kill('SIGTERM');
     await once(child, 'exit');

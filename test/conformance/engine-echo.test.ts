@@ -3,46 +3,27 @@
  * engine-echo example run as a child process.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { http, type OpenPayload, WsClient } from '../engine/support.js';
+import { type ExampleProcess, startExample } from '../support/processes.js';
+import { http, type OpenPayload, RawPolling, WsClient } from '../support/raw-clients.js';
 
 describe('Engine.IO v4 conformance (examples/engine-echo.ts)', () => {
-  let child: ChildProcess;
+  let example: ExampleProcess;
   let base: string;
   let wsBase: string;
 
   before(async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', 'examples/engine-echo.ts'], {
-      env: { ...process.env, PORT: '0' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /http:\/\/localhost:(\d+)\/engine\.io\//.exec(out);
-        if (match) resolve(Number(match[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`engine-echo exited with ${code}`)));
-    });
-    base = `http://127.0.0.1:${port}/engine.io/`;
-    wsBase = `ws://127.0.0.1:${port}/engine.io/`;
+    example = await startExample('engine-echo');
+    base = `http://127.0.0.1:${example.port}/engine.io/`;
+    wsBase = `ws://127.0.0.1:${example.port}/engine.io/`;
   });
 
   after(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await example.stop();
   });
 
   async function handshake(): Promise<OpenPayload> {
-    const answer = await http(`${base}?EIO=4&transport=polling`);
-    assert.equal(answer.status, 200);
-    assert.equal(answer.body[0], '0', 'the handshake answers an open packet');
-    return JSON.parse(answer.body.slice(1)) as OpenPayload;
+    return (await RawPolling.handshake(base)).open;
   }
 
   test('handshake: the open packet carries sid, upgrades, pingInterval, pingTimeout, maxPayload', async () => {
@@ -56,11 +37,11 @@ describe('Engine.IO v4 conformance (examples/engine-echo.ts)', () => {
     await post(open.sid, '1');
   });
 
-  async function post(sid: string, body: string) {
-    return http(`${base}?EIO=4&transport=polling&sid=${sid}`, { method: 'POST', body });
+  function post(sid: string, body: string) {
+    return new RawPolling(base, sid).post(body);
   }
-  async function get(sid: string) {
-    return http(`${base}?EIO=4&transport=polling&sid=${sid}`);
+  function get(sid: string) {
+    return new RawPolling(base, sid).get();
   }
 
   test('polling: a missing mandatory query parameter answers 400', async () => {
@@ -124,7 +105,7 @@ describe('Engine.IO v4 conformance (examples/engine-echo.ts)', () => {
     assert.equal(first[0], '0');
     const open = JSON.parse(first.slice(1)) as OpenPayload;
     assert.deepEqual(open.upgrades, []);
-    client.autoPong();
+    client.answerPings();
     client.send('4hi');
     client.send(Buffer.from([7, 8, 9]));
     assert.equal(await client.nextNonPing(), '4hi');
@@ -163,7 +144,7 @@ describe('Engine.IO v4 conformance (examples/engine-echo.ts)', () => {
     const released = await pending;
     assert.ok(released.body.split('\x1e').includes('6'), `pending GET got ${released.body}`);
     client.send('5');
-    client.autoPong();
+    client.answerPings();
     client.send('4upgraded');
     assert.equal(await client.nextNonPing(), '4upgraded');
     assert.equal((await get(sid)).status, 400, 'polling is refused after the upgrade');

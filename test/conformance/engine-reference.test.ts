@@ -103,7 +103,7 @@ describe('engine reference behaviours over WebSocket', () => {
     const session = await RawPolling.handshake(base);
     const first = new WsClient(session.websocketUrl());
     await first.opened;
-    first.autoPong();
+    first.answerPings();
     first.send('2probe');
     assert.equal(await first.next(), '3probe');
     first.send('5');
@@ -126,7 +126,7 @@ describe('engine reference behaviours over WebSocket', () => {
     const session = await RawPolling.handshake(base);
     const first = new WsClient(session.websocketUrl());
     await first.opened;
-    first.autoPong();
+    first.answerPings();
     first.send('2probe');
     assert.equal(await first.next(), '3probe');
     const second = new WsClient(session.websocketUrl());
@@ -150,6 +150,7 @@ describe('engine reference heartbeat deadlines', () => {
     const { base } = await kickingServer();
     // As the reference test suite: sleep exactly pingInterval + pingTimeout after the handshake
     // answer, then poll. The server's deadline started before it answered, so it has passed.
+    // The sleep is the behaviour under test (the deadline as a client sees it), not a wait for state.
     for (let i = 0; i < 3; i++) {
       const session = await RawPolling.handshake(base);
       await new Promise((resolve) => setTimeout(resolve, PING_INTERVAL + PING_TIMEOUT));

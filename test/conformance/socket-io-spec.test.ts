@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type ExampleProcess, RawSocket, startExample } from './echo-process.js';
+import { type OpenPayload, WsClient } from '../support/raw-clients.js';
+import { withTimeout } from '../support/waiting.js';
+import { type ExampleProcess, startExample } from '../support/processes.js';
 
 let server: ExampleProcess;
 let url: string;
@@ -18,8 +20,18 @@ after(async () => {
   await server.stop();
 });
 
-async function connected(nsp = '/', auth?: object): Promise<{ socket: RawSocket; sid: string }> {
-  const { socket } = await RawSocket.open(url);
+/** A websocket-only session of the example, its open packet read; pings are answered as they come. */
+function open(): Promise<{ client: WsClient; open: OpenPayload }> {
+  return WsClient.handshake(url, { answerPings: true });
+}
+
+/** Resolves once the server has closed the connection. */
+function closedByServer(socket: WsClient, timeoutMs?: number): Promise<unknown> {
+  return withTimeout(socket.closed, 'the server to close the connection', timeoutMs);
+}
+
+async function connected(nsp = '/', auth?: object): Promise<{ socket: WsClient; sid: string }> {
+  const { client: socket } = await open();
   const prefix = nsp === '/' ? '' : `${nsp},`;
   socket.send(`40${prefix}${auth ? JSON.stringify(auth) : ''}`);
   const reply = await socket.next();
@@ -33,7 +45,7 @@ async function connected(nsp = '/', auth?: object): Promise<{ socket: RawSocket;
 
 describe('Socket.IO v5 conformance against the echo example', () => {
   test('the handshake advertises the example timings and payload limit', async () => {
-    const { socket, handshake } = await RawSocket.open(url);
+    const { client: socket, open: handshake } = await open();
     assert.equal(handshake.pingInterval, 300);
     assert.equal(handshake.pingTimeout, 200);
     assert.equal(handshake.maxPayload, 1_000_000);
@@ -53,7 +65,7 @@ describe('Socket.IO v5 conformance against the echo example', () => {
   });
 
   test('CONNECT to an unknown namespace is answered with CONNECT_ERROR and the session stays usable', async () => {
-    const { socket } = await RawSocket.open(url);
+    const { client: socket } = await open();
     socket.send('40/nowhere,');
     assert.equal(await socket.next(), '44/nowhere,{"message":"Invalid namespace"}');
     socket.send('40');
@@ -90,20 +102,20 @@ describe('Socket.IO v5 conformance against the echo example', () => {
     const { socket } = await connected();
     await socket.next();
     socket.send('42{"not":"an array"}');
-    await socket.closedByServer();
+    await closedByServer(socket);
   });
 
   test('a packet before any CONNECT closes the connection', async () => {
-    const { socket } = await RawSocket.open(url);
+    const { client: socket } = await open();
     socket.send('42["message","too early"]');
-    await socket.closedByServer();
+    await closedByServer(socket);
   });
 
   test('a session that never sends CONNECT is closed after connectTimeout', async () => {
     // Timed from before the session exists: its connectTimeout (1000 ms) cannot end sooner.
     const started = Date.now();
-    const { socket } = await RawSocket.open(url);
-    await socket.closedByServer(5000);
+    const { client: socket } = await open();
+    await closedByServer(socket, 5000);
     assert.ok(Date.now() - started >= 1000 - 2, 'closed before connectTimeout');
   });
 
@@ -121,7 +133,7 @@ describe('Socket.IO v5 conformance against the echo example', () => {
   test('garbage text frames close the session instead of crashing the server', async () => {
     const { socket } = await connected();
     socket.send('4\u0000\u0001garbage');
-    await socket.closedByServer();
+    await closedByServer(socket);
     const again = await connected();
     again.socket.close();
   });

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { describe, test } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { EngineServer } from '../../src/engine/server.js';
-import { http, q, WsClient } from './support.js';
+import { http, WsClient } from '../support/raw-clients.js';
+import { q } from './support.js';
+import { listenOnLoopback } from '../support/loopback.js';
 
 describe('engine attach', () => {
   test('requests outside the path go to the existing request listener, ours do not', async () => {
@@ -16,8 +17,7 @@ describe('engine attach', () => {
     });
     const engine = new EngineServer({ onSession: () => ({ onMessage() {}, onClose() {} }) });
     engine.attach(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = `http://127.0.0.1:${await listenOnLoopback(server)}`;
     try {
       assert.equal((await http(`${base}/hello`)).body, 'app');
       assert.equal((await http(`${base}/engine.iox/`)).body, 'app');
@@ -42,8 +42,7 @@ describe('engine attach', () => {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (req.url === '/other') other.handleUpgrade(req, socket, head, (ws) => ws.send('other says hi'));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
+    const port = await listenOnLoopback(server);
     try {
       const client = new WsClient(`ws://127.0.0.1:${port}/other`);
       assert.equal(await client.next(), 'other says hi');
@@ -65,8 +64,7 @@ describe('engine attach', () => {
     const server = createServer();
     const engine = new EngineServer({ onSession: () => ({ onMessage() {}, onClose() {} }) });
     engine.attach(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
+    const port = await listenOnLoopback(server);
     try {
       const client = new WsClient(`ws://127.0.0.1:${port}/nowhere`);
       await client.closed;

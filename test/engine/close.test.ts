@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Session } from '../../src/engine/session.js';
-import {
-  assertNoSessions,
-  type Fixture,
-  packets,
-  poll,
-  pollingHandshake,
-  post,
-  startEngine,
-  waitUntil,
-  wsHandshake,
-} from './support.js';
+import { waitUntil } from '../support/waiting.js';
+import { packets } from '../support/raw-clients.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { type Fixture, poll, pollingHandshake, post, startEngine, wsHandshake } from './support.js';
 
 describe('engine close', () => {
   let f: Fixture;
@@ -63,7 +56,7 @@ describe('engine close', () => {
     const { open } = await pollingHandshake(f);
     const record = await f.session(open.sid);
     const held = poll(f, open.sid);
-    await waitUntil(() => (record.session as Session).writable);
+    await waitUntil(() => (record.session as Session).writable, 'GET held');
     record.session.close();
     assert.deepEqual(packets((await held).body), ['1']);
     assert.equal((await record.closed).reason, 'forced close');
@@ -75,7 +68,7 @@ describe('engine close', () => {
     const { open } = await pollingHandshake(f);
     const record = await f.session(open.sid);
     const held = poll(f, open.sid);
-    await waitUntil(() => (record.session as Session).writable);
+    await waitUntil(() => (record.session as Session).writable, 'GET held');
     record.session.send('x');
     record.session.close();
     assert.deepEqual(packets((await held).body), ['4x']);
@@ -116,7 +109,7 @@ describe('engine close', () => {
       const held = poll(g, polling.open.sid);
       const wsRecord = await g.session(ws.open.sid);
       const pollRecord = await g.session(polling.open.sid);
-      await waitUntil(() => (pollRecord.session as Session).writable);
+      await waitUntil(() => (pollRecord.session as Session).writable, 'GET held');
       wsRecord.session.send('bye');
       await g.engine.close();
       assert.equal((await wsRecord.closed).reason, 'server shutting down');

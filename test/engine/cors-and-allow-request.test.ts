@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { EngineOptions } from '../../src/engine/options.js';
-import { assertNoSessions, type Fixture, http, q, startEngine, WsClient, wsUrl } from './support.js';
+import { http, WsClient } from '../support/raw-clients.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { type Fixture, q, startEngine, wsUrl } from './support.js';
 
 describe('engine CORS and allowRequest', () => {
   const fixtures: Fixture[] = [];

@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ENGINE_ERRORS } from '../../src/engine/errors.js';
-import {
-  assertNoSessions,
-  type Fixture,
-  type HttpAnswer,
-  http,
-  pollingHandshake,
-  q,
-  startEngine,
-  WsClient,
-  wsUrl,
-} from './support.js';
+import { http, type HttpAnswer, WsClient } from '../support/raw-clients.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { type Fixture, pollingHandshake, q, startEngine, wsUrl } from './support.js';
 
 function assertError(
   answer: { status: number; body: string },

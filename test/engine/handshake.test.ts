@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  assertNoSessions,
-  engineStarter,
-  http,
-  pollingHandshake,
-  q,
-  WsClient,
-  wsHandshake,
-  wsUrl,
-} from './support.js';
+import { http, WsClient } from '../support/raw-clients.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { engineStarter, pollingHandshake, q, wsHandshake, wsUrl } from './support.js';
 
 describe('engine handshake', () => {
   const start = engineStarter();

@@ -6,16 +6,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import { Heartbeat, type HeartbeatSubject, HeartbeatState } from '../../src/engine/heartbeat.js';
+import { FakeClock } from '../support/fake-clock.js';
 
-let clock = 0;
-
-/** Advances the fake clock and the mocked timers together, one millisecond at a time. */
-function advance(ms: number): void {
-  for (let i = 0; i < ms; i++) {
-    clock += 1;
-    mock.timers.tick(1);
-  }
-}
+/** The fake clock, advanced with the mocked timers one millisecond at a time. */
+let clock = new FakeClock();
 
 class Subject implements HeartbeatSubject {
   heartbeatDue = -1;
@@ -24,17 +18,17 @@ class Subject implements HeartbeatSubject {
   timedOutAt: number | undefined;
 
   sendPing(): void {
-    this.pings.push(clock);
+    this.pings.push(clock.now());
   }
 
   pingTimedOut(): void {
-    this.timedOutAt = clock;
+    this.timedOutAt = clock.now();
   }
 }
 
 describe('heartbeat schedule', () => {
   beforeEach(() => {
-    clock = 1000;
+    clock = new FakeClock(1000, { mockedTimers: true });
     mock.timers.enable({ apis: ['setTimeout'] });
   });
   afterEach(() => {
@@ -42,18 +36,18 @@ describe('heartbeat schedule', () => {
   });
 
   test('the first ping is due pingInterval after the start, the timeout pingTimeout after the ping', () => {
-    const heartbeat = new Heartbeat(300, 200, () => clock);
+    const heartbeat = new Heartbeat(300, 200, clock.now);
     const subject = new Subject();
     heartbeat.add(subject);
-    advance(298);
+    clock.advance(298);
     assert.deepEqual(subject.pings, []);
-    advance(2);
+    clock.advance(2);
     // Served at most EARLY_MS (1 ms) before the exact instant, never later than it here.
     assert.equal(subject.pings.length, 1);
     assert.ok(subject.pings[0]! >= 1299 && subject.pings[0]! <= 1300, `ping at ${subject.pings[0]}`);
-    advance(198);
+    clock.advance(198);
     assert.equal(subject.timedOutAt, undefined);
-    advance(2);
+    clock.advance(2);
     assert.ok(subject.timedOutAt !== undefined, 'timed out');
     assert.ok(subject.timedOutAt >= 1499 && subject.timedOutAt <= 1500, `timed out at ${subject.timedOutAt}`);
     assert.equal(subject.heartbeatState, HeartbeatState.Out);
@@ -61,43 +55,43 @@ describe('heartbeat schedule', () => {
   });
 
   test('a pong schedules the next ping pingInterval after it', () => {
-    const heartbeat = new Heartbeat(300, 200, () => clock);
+    const heartbeat = new Heartbeat(300, 200, clock.now);
     const subject = new Subject();
     heartbeat.add(subject);
-    advance(300);
-    advance(50);
+    clock.advance(300);
+    clock.advance(50);
     heartbeat.pong(subject);
     assert.equal(subject.heartbeatState, HeartbeatState.WaitingPing);
-    advance(298);
+    clock.advance(298);
     assert.equal(subject.pings.length, 1);
-    advance(2);
+    clock.advance(2);
     assert.equal(subject.pings.length, 2);
     assert.ok(subject.pings[1]! >= 1649 && subject.pings[1]! <= 1650, `second ping at ${subject.pings[1]}`);
     assert.equal(subject.timedOutAt, undefined);
   });
 
   test('a pong nobody asked for changes nothing', () => {
-    const heartbeat = new Heartbeat(300, 200, () => clock);
+    const heartbeat = new Heartbeat(300, 200, clock.now);
     const subject = new Subject();
     heartbeat.add(subject);
-    advance(100);
+    clock.advance(100);
     heartbeat.pong(subject);
-    advance(200);
+    clock.advance(200);
     assert.equal(subject.pings.length, 1, 'the ping stays due 300 ms after the start');
   });
 
   test('other traffic while a pong is awaited extends its deadline once, as engine.io does', () => {
-    const heartbeat = new Heartbeat(300, 200, () => clock);
+    const heartbeat = new Heartbeat(300, 200, clock.now);
     const subject = new Subject();
     heartbeat.add(subject);
-    advance(300);
-    advance(150);
+    clock.advance(300);
+    clock.advance(150);
     heartbeat.activity(subject);
     heartbeat.activity(subject);
-    advance(150);
+    clock.advance(150);
     heartbeat.activity(subject);
     assert.equal(subject.timedOutAt, undefined, 'the first activity moved the deadline to 1650');
-    advance(50);
+    clock.advance(50);
     assert.ok(
       subject.timedOutAt !== undefined && subject.timedOutAt <= 1650,
       `timed out at ${subject.timedOutAt}`,
@@ -105,39 +99,39 @@ describe('heartbeat schedule', () => {
   });
 
   test('activity while no pong is awaited does not move the next ping', () => {
-    const heartbeat = new Heartbeat(300, 200, () => clock);
+    const heartbeat = new Heartbeat(300, 200, clock.now);
     const subject = new Subject();
     heartbeat.add(subject);
-    advance(100);
+    clock.advance(100);
     heartbeat.activity(subject);
-    advance(200);
+    clock.advance(200);
     assert.equal(subject.pings.length, 1);
   });
 
   test('a removed subject is neither pinged nor timed out', () => {
-    const heartbeat = new Heartbeat(300, 200, () => clock);
+    const heartbeat = new Heartbeat(300, 200, clock.now);
     const kept = new Subject();
     const removed = new Subject();
     heartbeat.add(kept);
     heartbeat.add(removed);
-    advance(300);
+    clock.advance(300);
     heartbeat.remove(removed);
-    advance(300);
+    clock.advance(300);
     assert.equal(removed.pings.length, 1);
     assert.equal(removed.timedOutAt, undefined);
     assert.ok(kept.timedOutAt !== undefined);
   });
 
   test('sessions started at different times are each served at their own deadline', () => {
-    const heartbeat = new Heartbeat(300, 200, () => clock);
+    const heartbeat = new Heartbeat(300, 200, clock.now);
     const subjects: Subject[] = [];
     for (let i = 0; i < 50; i++) {
       const subject = new Subject();
       heartbeat.add(subject);
       subjects.push(subject);
-      advance(7);
+      clock.advance(7);
     }
-    advance(600);
+    clock.advance(600);
     subjects.forEach((subject, i) => {
       const start = 1000 + 7 * i;
       assert.equal(subject.pings.length, 1, `subject ${i}`);
@@ -153,30 +147,30 @@ describe('heartbeat schedule', () => {
   });
 
   test('the pong deadline counts from when the ping was due, not from a timer a little late', () => {
-    const heartbeat = new Heartbeat(300, 200, () => clock);
+    const heartbeat = new Heartbeat(300, 200, clock.now);
     const subject = new Subject();
     heartbeat.add(subject);
     // The ping's timer runs 1 ms after the ping was due (the event loop was busy)...
-    clock += 301;
+    clock.set(clock.now() + 301);
     mock.timers.tick(300);
     assert.deepEqual(subject.pings, [1301]);
     // ...and the timeout's timer a millisecond early against the clock (whole-ms timer clock).
-    clock += 198;
+    clock.set(clock.now() + 198);
     mock.timers.tick(199);
     // Due at 1300 + 200 = 1500, served within EARLY_MS: gone at 1499, not at 1501 + something.
     assert.equal(subject.timedOutAt, 1499);
   });
 
   test('a ping that leaves very late still gives the peer half of pingTimeout', () => {
-    const heartbeat = new Heartbeat(300, 200, () => clock);
+    const heartbeat = new Heartbeat(300, 200, clock.now);
     const subject = new Subject();
     heartbeat.add(subject);
-    clock += 450;
+    clock.set(clock.now() + 450);
     mock.timers.tick(300);
     assert.deepEqual(subject.pings, [1450]);
-    advance(98);
+    clock.advance(98);
     assert.equal(subject.timedOutAt, undefined, 'not gone before 1450 + 100');
-    advance(4);
+    clock.advance(4);
     assert.ok(
       subject.timedOutAt !== undefined && subject.timedOutAt <= 1551,
       `timed out at ${subject.timedOutAt}`,
@@ -184,11 +178,11 @@ describe('heartbeat schedule', () => {
   });
 
   test('clear() forgets every subject and stops the timer', () => {
-    const heartbeat = new Heartbeat(300, 200, () => clock);
+    const heartbeat = new Heartbeat(300, 200, clock.now);
     const subject = new Subject();
     heartbeat.add(subject);
     heartbeat.clear();
-    advance(600);
+    clock.advance(600);
     assert.deepEqual(subject.pings, []);
     assert.equal(subject.heartbeatState, HeartbeatState.Out);
   });

@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  assertNoSessions,
-  type Fixture,
-  packets,
-  poll,
-  pollingHandshake,
-  post,
-  startEngine,
-  wsHandshake,
-} from './support.js';
+import { packets } from '../support/raw-clients.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { type Fixture, poll, pollingHandshake, post, startEngine, wsHandshake } from './support.js';
 
 describe('engine heartbeat', () => {
   let f: Fixture;

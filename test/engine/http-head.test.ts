@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
+import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { parseRequestHead, type RequestHead } from '../../src/engine/http/head.js';
+import { listenOnLoopback } from '../support/loopback.js';
 
 const MAX = 16 * 1024;
 
@@ -31,8 +32,7 @@ async function nodeHeaders(raw: string): Promise<IncomingHttpHeaders> {
   const headers = new Promise<IncomingHttpHeaders>((resolve) => {
     seen = resolve;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  const socket = connect(await listenOnLoopback(server), '127.0.0.1');
   socket.on('error', () => {});
   socket.write(Buffer.from(raw, 'latin1'));
   try {

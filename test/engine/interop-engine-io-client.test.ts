@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Socket } from 'engine.io-client';
-import { assertNoSessions, deferred, type Fixture, startEngine, waitUntil } from './support.js';
+import { deferred, waitUntil } from '../support/waiting.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { type Fixture, startEngine } from './support.js';
 
 type Received = string | Buffer | ArrayBuffer;
 
@@ -74,7 +76,7 @@ describe('engine interop with the official engine.io-client', () => {
     assert.equal(await upgraded.promise, 'websocket');
     const record = await f.session(client.socket.id!);
     // The client reports the upgrade once it has sent `5`; the server switches on receiving it.
-    await waitUntil(() => record.session.transport === 'websocket', 3000, 'server-side switch');
+    await waitUntil(() => record.session.transport === 'websocket', 'server-side switch', 3000);
     client.socket.send('after');
     client.socket.send(Buffer.from([9, 8]));
     const got = await client.waitMessages(3);

@@ -5,11 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { Server } from 'node:http';
-import type { Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import type { Session } from '../../src/engine/session.js';
-import { getOf, guarded, HANDSHAKE, handshake, RawConnection, start, startWithSession } from './owned-support.js';
-import { waitUntil } from './support.js';
+import { getOf, HANDSHAKE, RawConnection, startWithSession, } from './owned-support.js';
+import { waitUntil, withTimeout } from '../support/waiting.js';
 
 describe('closing a server whose engine answers HTTP itself', () => {
   test("the server's closeIdleConnections and closeAllConnections stay node's own", async () => {
@@ -27,12 +26,12 @@ describe('closing a server whose engine answers HTTP itself', () => {
     f.http.keepAliveTimeout = 60_000;
     const held = await RawConnection.open(f.port);
     held.write(getOf(sid));
-    await waitUntil(() => (f.sessions[0] as Session).writable, 3000, 'GET held');
+    await waitUntil(() => (f.sessions[0] as Session).writable, 'GET held', 3000);
     const closed = new Promise<void>((resolve) => f.http.close(() => resolve()));
     // The held GET gets its answer (the next ping) saying the connection closes.
-    const answer = await guarded(held.response(), 'the held GET');
+    const answer = await withTimeout(held.response(), 'the held GET');
     assert.equal(answer.headers.connection, 'close');
-    await guarded(Promise.all([c.closed, held.closed, closed]), 'server.close()');
+    await withTimeout(Promise.all([c.closed, held.closed, closed]), 'server.close()');
   });
 
   test('engine.close() closes owned connections: idle ones at once, a held GET after its answer', async () => {
@@ -40,17 +39,17 @@ describe('closing a server whose engine answers HTTP itself', () => {
     f.http.keepAliveTimeout = 60_000;
     const held = await RawConnection.open(f.port);
     held.write(getOf(sid));
-    await waitUntil(() => (f.sessions[0] as Session).writable, 3000, 'GET held');
-    await guarded(f.engine.close(), 'engine.close()');
+    await waitUntil(() => (f.sessions[0] as Session).writable, 'GET held', 3000);
+    await withTimeout(f.engine.close(), 'engine.close()');
     const answer = await held.response();
     assert.equal(answer.body, '1');
     assert.equal(answer.headers.connection, 'close');
-    await guarded(Promise.all([c.closed, held.closed]), 'the owned connections to close');
+    await withTimeout(Promise.all([c.closed, held.closed]), 'the owned connections to close');
     // The server itself still serves; new connections are node's, which refuses the engine's path.
     assert.equal(f.http.listening, true);
     const later = await RawConnection.open(f.port);
     later.write(HANDSHAKE);
-    const refused = await guarded(later.response(), 'a handshake after close');
+    const refused = await withTimeout(later.response(), 'a handshake after close');
     assert.equal(refused.status, 400);
     assert.deepEqual(JSON.parse(refused.body), { code: 3, message: 'Server is closing' });
     assert.equal(f.nodeRequests, 1);
@@ -58,17 +57,10 @@ describe('closing a server whose engine answers HTTP itself', () => {
   });
 
   test('engine.close() destroys an owned connection still busy after a second (a body that never ends)', async () => {
-    const f = await start();
-    let serverSide: Socket | undefined;
-    f.http.on('connection', (socket: Socket) => {
-      serverSide = socket;
-    });
-    const c = await RawConnection.open(f.port);
-    const sid = await handshake(c);
-    const post = `POST /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\nContent-Length: 50\r\n\r\n4part`;
-    c.write(post);
-    await waitUntil(() => serverSide?.bytesRead === HANDSHAKE.length + post.length, 3000, 'the POST read');
-    await guarded(f.engine.close(), 'engine.close()');
-    await guarded(c.closed, 'the busy connection to close');
+    const { f, c, sid, serverHasRead } = await startWithSession();
+    c.write(`POST /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\nContent-Length: 50\r\n\r\n4part`);
+    await serverHasRead();
+    await withTimeout(f.engine.close(), 'engine.close()');
+    await withTimeout(c.closed, 'the busy connection to close');
   });
 });

@@ -7,22 +7,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { seededRandom } from '../support/random.js';
-import {
-  getOf,
-  guarded,
-  HANDSHAKE,
-  handshake,
-  postOf,
-  RawConnection,
-  type Response,
-  start,
-} from './owned-support.js';
+import { withTimeout } from '../support/waiting.js';
+import { getOf, HANDSHAKE, handshake, postOf, RawConnection, type Response, start } from './owned-support.js';
 
 /** Writes `bytes` on `c`; resolves with node's answer once the connection has closed. */
 async function answerAndClose(c: RawConnection, bytes: Buffer | string, what: string): Promise<Response> {
   c.write(bytes);
-  const answer = await guarded(c.response(), what);
-  await guarded(c.closed, `${what}: close`);
+  const answer = await withTimeout(c.response(), what);
+  await withTimeout(c.closed, `${what}: close`);
   return answer;
 }
 
@@ -68,12 +60,12 @@ describe("node's own pages on a server with ownHttp on", () => {
     for (const method of ['PUT', 'DELETE']) {
       const c = await RawConnection.open(f.port);
       c.write(`${method} /page HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n`);
-      assert.equal((await guarded(c.response(), method)).body, 'page /page');
+      assert.equal((await withTimeout(c.response(), method)).body, 'page /page');
       c.socket.destroy();
     }
     const c = await RawConnection.open(f.port);
     c.write('HEAD /page HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
-    await guarded(c.closed, 'HEAD');
+    await withTimeout(c.closed, 'HEAD');
     assert.equal(f.nodeRequests, 3);
   });
 
@@ -84,15 +76,15 @@ describe("node's own pages on a server with ownHttp on", () => {
       c.write(Buffer.from([byte]));
       await new Promise((resolve) => setImmediate(resolve));
     }
-    assert.equal((await guarded(c.response(), 'page')).body, 'page /page');
+    assert.equal((await withTimeout(c.response(), 'page')).body, 'page /page');
     // node:http has the connection now, and serves the engine's requests on it as well.
     c.write(HANDSHAKE);
-    const open = await guarded(c.response(), 'handshake');
+    const open = await withTimeout(c.response(), 'handshake');
     const sid = (JSON.parse(open.body.slice(1)) as { sid: string }).sid;
     c.write(postOf(sid, '4via node'));
-    assert.equal((await guarded(c.response(), 'post')).body, 'ok');
+    assert.equal((await withTimeout(c.response(), 'post')).body, 'ok');
     c.write(getOf(sid));
-    assert.equal((await guarded(c.response(), 'get')).body, '4via node');
+    assert.equal((await withTimeout(c.response(), 'get')).body, '4via node');
     assert.equal(f.nodeRequests, 4);
     c.socket.destroy();
   });

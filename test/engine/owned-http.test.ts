@@ -21,7 +21,7 @@ import {
   start,
   startWithSession,
 } from './owned-support.js';
-import { waitUntil } from './support.js';
+import { waitUntil } from '../support/waiting.js';
 
 describe('the engine answers polling HTTP itself', () => {
   test('a session runs on one keep-alive connection without node:http parsing a request', async () => {
@@ -175,9 +175,10 @@ describe('the engine answers polling HTTP itself', () => {
   });
 
   test('a client gone while its POST body is in flight frees the POST for the next one', async () => {
-    const { f, c, sid } = await startWithSession();
+    const { f, c, sid, serverHasRead } = await startWithSession();
     c.write(`POST /e/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: t\r\nContent-Length: 50\r\n\r\n4part`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The server holds the POST open, waiting for the rest of its body, when the client goes.
+    await serverHasRead();
     c.socket.destroy();
     await c.closed;
     const d = await RawConnection.open(f.port);
@@ -251,7 +252,7 @@ describe('the engine’s HTTP path under abuse', () => {
       if (!flowing) {
         await Promise.race([
           new Promise((resolve) => c.socket.once('drain', resolve)),
-          waitUntil(serverPaused, 10_000, 'the server to stop reading'),
+          waitUntil(serverPaused, 'the server to stop reading', 10_000),
         ]);
       }
     }

@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo, connect, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { after } from 'node:test';
 import type { EngineOptions } from '../../src/engine/options.js';
 import { EngineServer } from '../../src/engine/server.js';
 import type { EngineSession } from '../../src/engine/types.js';
+import { closeHttp, listenOnLoopback } from '../support/loopback.js';
+import { waitUntil } from '../support/waiting.js';
 
 export interface Response {
   status: number;
@@ -23,6 +25,8 @@ export class RawConnection {
   private wake: (() => void) | undefined;
   readonly closed: Promise<void>;
   ended = false;
+  /** How many bytes the test wrote on the connection. */
+  written = 0;
 
   private constructor(readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
@@ -47,6 +51,7 @@ export class RawConnection {
   }
 
   write(data: string | Buffer): void {
+    this.written += Buffer.byteLength(data);
     this.socket.write(data);
   }
 
@@ -93,8 +98,7 @@ const fixtures: OwnedFixture[] = [];
 after(async () => {
   for (const f of fixtures) {
     await f.engine.close();
-    f.http.closeAllConnections();
-    if (f.http.listening) await new Promise((resolve) => f.http.close(resolve));
+    await closeHttp(f.http);
   }
 });
 
@@ -120,8 +124,7 @@ export async function start(options: Partial<EngineOptions> = {}): Promise<Owned
   http.on('request', () => {
     fixture.nodeRequests++;
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  fixture.port = (http.address() as AddressInfo).port;
+  fixture.port = await listenOnLoopback(http);
   fixtures.push(fixture);
   return fixture;
 }
@@ -155,24 +158,30 @@ export async function lastAnswer(f: OwnedFixture, bytes: string): Promise<Respon
 }
 
 /** A fixture, one raw connection, and a session opened on it. */
-export async function startWithSession(
-  options: Partial<EngineOptions> = {},
-): Promise<{ f: OwnedFixture; c: RawConnection; sid: string }> {
+export async function startWithSession(options: Partial<EngineOptions> = {}): Promise<{
+  f: OwnedFixture;
+  c: RawConnection;
+  sid: string;
+  /** Resolves once the server has read every byte written on `c` so far (see `watchReads`). */
+  serverHasRead: () => Promise<void>;
+}> {
   const f = await start(options);
+  const hasRead = watchReads(f);
   const c = await RawConnection.open(f.port);
-  return { f, c, sid: await handshake(c) };
+  return { f, c, sid: await handshake(c), serverHasRead: () => hasRead(c) };
 }
 
-const GUARD_MS = 5000;
-
 /**
- * Rejects if `promise` has not settled within 5 s: a failure guard for what should happen at once
- * (well before the server's timeouts, which would otherwise end the wait).
+ * From now on, records the server's side of each connection `f` accepts (a 'connection' listener,
+ * so not in the fixture itself: tests check those listeners). The function returned resolves once
+ * the server has read every byte written on a connection opened since: no event tells when bytes
+ * were read, so the server side's byte count is polled.
  */
-export function guarded<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not within ${GUARD_MS} ms: ${what}`)), GUARD_MS);
-  });
-  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+export function watchReads(f: OwnedFixture): (c: RawConnection) => Promise<void> {
+  const accepted: Socket[] = [];
+  f.http.on('connection', (socket: Socket) => accepted.push(socket));
+  return async (c) => {
+    const serverSide = () => accepted.find((s) => s.remotePort === c.socket.localPort);
+    await waitUntil(() => serverSide()?.bytesRead === c.written, `the server to read ${c.written} bytes`);
+  };
 }

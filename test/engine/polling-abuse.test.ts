@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Session } from '../../src/engine/session.js';
-import {
-  assertNoSessions,
-  type Fixture,
-  http,
-  poll,
-  pollingHandshake,
-  post,
-  q,
-  startEngine,
-  waitUntil,
-} from './support.js';
+import { waitUntil } from '../support/waiting.js';
+import { http } from '../support/raw-clients.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { type Fixture, poll, pollingHandshake, post, q, startEngine } from './support.js';
 
 describe('engine polling misuse', () => {
   let f: Fixture;
@@ -26,7 +19,7 @@ describe('engine polling misuse', () => {
     const { open } = await pollingHandshake(f);
     const record = await f.session(open.sid);
     const held = poll(f, open.sid);
-    await waitUntil(() => (record.session as Session).writable, 3000, 'GET held');
+    await waitUntil(() => (record.session as Session).writable, 'GET held', 3000);
     const second = await poll(f, open.sid);
     assert.equal(second.status, 400);
     assert.deepEqual(JSON.parse(second.body), { code: 3, message: 'Bad request' });
@@ -99,10 +92,10 @@ describe('engine polling misuse', () => {
       () => 'aborted',
     );
     const writable = () => (record.session as Session).writable;
-    await waitUntil(writable, 3000, 'GET held');
+    await waitUntil(writable, 'GET held', 3000);
     controller.abort();
     assert.equal(await abandoned, 'aborted');
-    await waitUntil(() => !writable(), 3000, 'GET forgotten');
+    await waitUntil(() => !writable(), 'GET forgotten', 3000);
     assert.equal(record.session.state, 'open');
     record.session.send('after');
     assert.deepEqual((await poll(f, open.sid)).body, '4after');

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Session } from '../../src/engine/session.js';
+import { waitUntil } from '../support/waiting.js';
+import { packets } from '../support/raw-clients.js';
+import { assertNoSessions } from '../support/sessions.js';
 import {
-  assertNoSessions,
   type Fixture,
-  packets,
   poll,
   pollingHandshake,
   type SessionRecord,
   startEngine,
-  waitUntil,
   wsHandshake,
 } from './support.js';
 
@@ -37,7 +37,7 @@ describe('engine bounded send buffer', () => {
     const { open } = await pollingHandshake(f);
     const record = await f.session(open.sid);
     const held = poll(f, open.sid);
-    await waitUntil(() => (record.session as Session).writable, 3000, 'GET held');
+    await waitUntil(() => (record.session as Session).writable, 'GET held', 3000);
     assert.equal(record.session.send('v', { volatile: true }), 'sent');
     assert.deepEqual(packets((await held).body), ['4v']);
     record.session.close();
@@ -49,7 +49,7 @@ describe('engine bounded send buffer', () => {
     const { open } = await pollingHandshake(f);
     const record = await f.session(open.sid);
     const held = poll(f, open.sid);
-    await waitUntil(() => (record.session as Session).writable, 3000, 'GET held');
+    await waitUntil(() => (record.session as Session).writable, 'GET held', 3000);
     assert.equal(record.session.send('x'.repeat(90), { volatile: true }), 'sent');
     assert.equal(record.session.send('y'.repeat(20), { volatile: true }), 'dropped');
     assert.equal(record.session.state, 'open');

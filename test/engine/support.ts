@@ -1,39 +1,19 @@
 /**
- * Fixtures for the engine tests: an EngineServer on 127.0.0.1:0 that records its sessions, raw
- * HTTP and WebSocket helpers, and waiting helpers (never fixed sleeps).
+ * Fixtures for the engine tests: an EngineServer (no Socket.IO) on 127.0.0.1:0 that records its
+ * sessions, registered with test/support/servers.ts's `assertNoSessions`, and the engine's request
+ * shapes on the shared raw clients.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after } from 'node:test';
 import type { EngineOptions } from '../../src/engine/options.js';
 import { EngineServer } from '../../src/engine/server.js';
 import type { EngineCloseReason, EngineSession, SessionHandler } from '../../src/engine/types.js';
-import { type HttpAnswer, http, type OpenPayload, WsClient } from '../support/raw-clients.js';
+import { type HttpAnswer, type OpenPayload, RawPolling, WsClient } from '../support/raw-clients.js';
+import { closeHttp, listenOnLoopback } from '../support/loopback.js';
+import { sessionWatch } from '../support/sessions.js';
+import { Changes, deferred } from '../support/waiting.js';
 
-export { type HttpAnswer, http, type OpenPayload, packets, WsClient } from '../support/raw-clients.js';
-
-/** A promise with its resolver exposed. */
-export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
-
-/** Polls `predicate` every few ms until it holds, failing after `timeoutMs`. */
-export async function waitUntil(
-  predicate: () => boolean,
-  timeoutMs = 3000,
-  what = 'condition',
-): Promise<void> {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** What the recording handler saw of one session. */
 export interface SessionRecord {
@@ -70,30 +50,33 @@ export async function startEngine(
   onSession?: OnSession,
 ): Promise<Fixture> {
   const records: SessionRecord[] = [];
+  const opened = new Changes();
   const waiters: ((r: SessionRecord) => void)[] = [];
   const engine = new EngineServer(
     {
       onSession(session) {
         const messages: (string | Buffer)[] = [];
         const closed = deferred<{ reason: EngineCloseReason; cause?: Error }>();
-        const messageWaiters: (() => void)[] = [];
+        const arrivals = new Changes();
         const record: SessionRecord = {
           session,
           messages,
           closed: closed.promise,
           closeCount: 0,
           async waitMessages(n, timeoutMs = 3000) {
-            await waitUntil(() => messages.length >= n, timeoutMs, `${n} messages`);
+            await arrivals.until(() => messages.length >= n, `${n} messages`, timeoutMs);
             return messages.slice(0, n);
           },
         };
         const extra = onSession?.(session, record);
         records.push(record);
+        sessionWatch(engine).ends.push(record.closed);
         for (const w of waiters.splice(0)) w(record);
+        opened.changed();
         return {
           onMessage(data) {
             messages.push(data);
-            for (const w of messageWaiters.splice(0)) w();
+            arrivals.changed();
             extra?.onMessage?.(data);
           },
           onClose(reason, cause) {
@@ -106,10 +89,12 @@ export async function startEngine(
     },
     { pingInterval: 300, pingTimeout: 200, ...options },
   );
+  sessionWatch(engine).checks.push(() => {
+    for (const r of records) assert.ok(r.closeCount <= 1, 'onClose called at most once');
+  });
   const http = createServer();
   engine.attach(http);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const port = (http.address() as AddressInfo).port;
+  const port = await listenOnLoopback(http);
   return {
     engine,
     http,
@@ -118,7 +103,7 @@ export async function startEngine(
     records,
     async session(sid) {
       if (sid !== undefined) {
-        await waitUntil(() => records.some((r) => r.session.id === sid), 3000, `session ${sid}`);
+        await opened.until(() => records.some((r) => r.session.id === sid), `session ${sid} is open`, 3000);
         return records.find((r) => r.session.id === sid)!;
       }
       const next = deferred<SessionRecord>();
@@ -127,8 +112,7 @@ export async function startEngine(
     },
     async close() {
       await engine.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await closeHttp(http);
     },
   };
 }
@@ -149,13 +133,6 @@ export function engineStarter(): (...args: Parameters<typeof startEngine>) => Pr
   };
 }
 
-/** Asserts that every session has gone once the clients are gone. */
-export async function assertNoSessions(fixture: Fixture): Promise<void> {
-  await waitUntil(() => fixture.engine.clientsCount === 0, 3000, 'session table to empty');
-  assert.equal(fixture.engine.clientsCount, 0);
-  for (const r of fixture.records) assert.ok(r.closeCount <= 1, 'onClose called at most once');
-}
-
 /** Query string for a request of session `sid` (or a handshake). */
 export function q(transport: 'polling' | 'websocket', sid?: string): string {
   return `?EIO=4&transport=${transport}${sid === undefined ? '' : `&sid=${encodeURIComponent(sid)}`}`;
@@ -163,24 +140,18 @@ export function q(transport: 'polling' | 'websocket', sid?: string): string {
 
 /** Opens a polling session; returns the open payload and the raw answer. */
 export async function pollingHandshake(fixture: Fixture): Promise<{ open: OpenPayload; answer: HttpAnswer }> {
-  const answer = await http(fixture.base + q('polling'));
-  assert.equal(answer.status, 200, answer.body);
-  assert.equal(answer.body[0], '0');
-  return { open: JSON.parse(answer.body.slice(1)) as OpenPayload, answer };
+  const { open, answer } = await RawPolling.handshake(fixture.base);
+  return { open, answer };
 }
 
 /** One long-polling GET of session `sid`. */
 export function poll(fixture: Fixture, sid: string): Promise<HttpAnswer> {
-  return http(fixture.base + q('polling', sid));
+  return new RawPolling(fixture.base, sid).get();
 }
 
 /** One long-polling POST of session `sid`. */
 export function post(fixture: Fixture, sid: string, body: string | Buffer): Promise<HttpAnswer> {
-  return http(fixture.base + q('polling', sid), {
-    method: 'POST',
-    body,
-    headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
-  });
+  return new RawPolling(fixture.base, sid).post(body);
 }
 
 /** `ws://127.0.0.1:<port>/engine.io/?...` */
@@ -189,12 +160,7 @@ export function wsUrl(fixture: Fixture, query: string): string {
 }
 
 /** Opens a websocket-only session and reads its open packet. */
-export async function wsHandshake(fixture: Fixture): Promise<{ client: WsClient; open: OpenPayload }> {
-  const client = new WsClient(wsUrl(fixture, q('websocket')));
-  await client.opened;
-  const first = await client.next();
-  assert.equal(typeof first, 'string');
-  assert.equal((first as string)[0], '0');
-  return { client, open: JSON.parse((first as string).slice(1)) as OpenPayload };
+export function wsHandshake(fixture: Fixture): Promise<{ client: WsClient; open: OpenPayload }> {
+  return WsClient.handshake(wsUrl(fixture, q('websocket')));
 }
 

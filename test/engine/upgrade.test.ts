@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Session } from '../../src/engine/session.js';
-import {
-  assertNoSessions,
-  type Fixture,
-  packets,
-  poll,
-  pollingHandshake,
-  post,
-  q,
-  startEngine,
-  waitUntil,
-  WsClient,
-  wsUrl,
-} from './support.js';
+import { waitUntil } from '../support/waiting.js';
+import { packets, WsClient } from '../support/raw-clients.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { type Fixture, poll, pollingHandshake, post, q, startEngine, wsUrl } from './support.js';
 
 describe('engine upgrade', () => {
   let f: Fixture;
@@ -44,7 +35,7 @@ describe('engine upgrade', () => {
         }
       }
     })();
-    await waitUntil(() => received.length > 10, 3000, 'messages over polling');
+    await waitUntil(() => received.length > 10, 'messages over polling', 3000);
     const ws = new WsClient(wsUrl(f, q('websocket', open.sid)));
     await ws.opened;
     ws.send('2probe');
@@ -52,13 +43,9 @@ describe('engine upgrade', () => {
     await polling;
     const viaPolling = received.length;
     ws.send('5');
-    await waitUntil(() => record.session.transport === 'websocket', 3000, 'transport switch');
+    await waitUntil(() => record.session.transport === 'websocket', 'transport switch', 3000);
     ws.send('4from client');
-    await waitUntil(
-      () => received.length + ws.frames.length > viaPolling + 30,
-      3000,
-      'messages over websocket',
-    );
+    await waitUntil(() => received.length + ws.received > viaPolling + 30, 'messages over websocket', 3000);
     clearInterval(stream);
     const total = sent;
     while (received.length < total) {
@@ -86,7 +73,7 @@ describe('engine upgrade', () => {
     ws.send('2probe');
     assert.equal(await ws.next(), '3probe');
     ws.send('5');
-    await waitUntil(() => record.session.transport === 'websocket', 3000, 'transport switch');
+    await waitUntil(() => record.session.transport === 'websocket', 'transport switch', 3000);
     for (const answer of [await poll(f, open.sid), await post(f, open.sid, '4late')]) {
       assert.equal(answer.status, 400);
       assert.deepEqual(JSON.parse(answer.body), { code: 3, message: 'Bad request' });
@@ -105,7 +92,7 @@ describe('engine upgrade', () => {
     const { open } = await pollingHandshake(f);
     const record = await f.session(open.sid);
     const held = poll(f, open.sid);
-    await waitUntil(() => (record.session as Session).writable, 3000, 'GET held');
+    await waitUntil(() => (record.session as Session).writable, 'GET held', 3000);
     const ws = new WsClient(wsUrl(f, q('websocket', open.sid)));
     await ws.opened;
     ws.send('2probe');
@@ -147,7 +134,7 @@ describe('engine upgrade', () => {
     ws.send('2probe');
     assert.equal(await ws.next(), '3probe');
     ws.terminate();
-    await waitUntil(() => record.session.transport === 'polling' && (record.session as Session).upgradable);
+    await waitUntil(() => record.session.transport === 'polling' && (record.session as Session).upgradable, 'the upgrade to be possible');
     record.session.send('after');
     assert.deepEqual(packets((await poll(f, open.sid)).body), ['4after']);
     record.session.close();

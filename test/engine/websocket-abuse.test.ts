@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertNoSessions, type Fixture, startEngine, wsHandshake } from './support.js';
+import { assertNoSessions } from '../support/sessions.js';
+import { type Fixture, startEngine, wsHandshake } from './support.js';
 
 describe('engine websocket misuse', () => {
   let f: Fixture;

@@ -10,15 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { OutboundMessage } from '../../src/engine/message.js';
 import { overrideWsProbe, wsFastPaths } from '../../src/engine/transports/ws-internals.js';
-import {
-  engineStarter,
-  type Fixture,
-  pollingHandshake,
-  q,
-  WsClient,
-  waitUntil,
-  wsUrl,
-} from './support.js';
+import { waitUntil } from '../support/waiting.js';
+import { WsClient } from '../support/raw-clients.js';
+import { engineStarter, type Fixture, pollingHandshake, q, wsUrl } from './support.js';
 
 const warnings: string[] = [];
 const realWarn = console.warn;
@@ -51,11 +45,10 @@ function newClient(url: string): WsClient {
 
 /** A websocket-only session: the client, once the open packet has arrived. */
 async function wsSession(fixture: Fixture): Promise<{ client: WsClient }> {
-  const c = newClient(wsUrl(fixture, q('websocket')));
-  await c.opened;
-  const open = await c.next();
-  assert.equal((open as string)[0], '0');
-  return { client: c };
+  const { client } = await WsClient.handshake(wsUrl(fixture, q('websocket')));
+  // Before the client sends anything: the handshake only reads.
+  clientSockets.add(client.ws);
+  return { client };
 }
 
 /** Frames after the open packet that are not pings. */
@@ -138,7 +131,7 @@ describe('WebSockets without the ws internals (forced)', () => {
     probe.send('2probe');
     assert.equal(await probe.next(), '3probe');
     probe.send('5');
-    await waitUntil(() => record.session.transport === 'websocket', 3000, 'the upgrade');
+    await waitUntil(() => record.session.transport === 'websocket', 'the upgrade', 3000);
     record.session.send('after upgrade');
     assert.equal(await probe.nextNonPing(), '4after upgrade');
     assert.equal(wsHandshakes - handshakesBefore, 2, 'both handshakes answered by ws');

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { engineStarter, q, waitUntil, wsUrl } from './support.js';
+import { waitUntil } from '../support/waiting.js';
+import { engineStarter, q, wsUrl } from './support.js';
 
 /** Sends a raw upgrade request; resolves with the head of the answer and the first frame bytes after it. */
 function rawUpgrade(
@@ -97,7 +98,7 @@ describe('engine websocket handshake', () => {
     const version8 = await rawUpgrade(f.port, path, { ...UPGRADE, 'Sec-WebSocket-Version': '8' });
     assert.match(version8.head, /^HTTP\/1.1 101/);
     assert.match(version8.head, /Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=/);
-    await waitUntil(() => f.engine.clientsCount === 0, 3000, 'both raw clients gone');
+    await waitUntil(() => f.engine.clientsCount === 0, 'both raw clients gone', 3000);
   });
 
   test('with permessage-deflate on, an offer is negotiated (through ws) and messages flow', async () => {

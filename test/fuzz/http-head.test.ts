@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { type AddressInfo, connect, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
   type HeadParse,
@@ -19,6 +19,7 @@ import {
   startHeadScan,
 } from '../../src/engine/http/head.js';
 import { seededRandom } from '../support/random.js';
+import { listenOnLoopback } from '../support/loopback.js';
 
 const MAX = 16 * 1024;
 
@@ -82,8 +83,7 @@ describe('request heads: the engine parser agrees with node:http', () => {
   });
 
   before(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
+    port = await listenOnLoopback(server);
   });
   after(async () => {
     server.closeAllConnections();

@@ -8,12 +8,11 @@
  * plain WebSocket client still work.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { io as ioClient } from 'socket.io-client';
 import WebSocket from 'ws';
+import { type StartedProcess, startProcess } from '../support/processes.js';
 import { seededRandom } from '../support/random.js';
 
 interface Target {
@@ -147,38 +146,28 @@ function randomTarget(next: () => number, base: string): string {
 }
 
 describe('request targets: no target kills or stalls the server', () => {
-  let child: ChildProcess;
+  let fuzzServers: StartedProcess<Target[]>;
   let servers: Target[] = [];
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let stderr = '';
 
   before(async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', 'test/fuzz/target-servers.ts'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    fuzzServers = await startProcess('test/fuzz/target-servers.ts', {
+      stderr: 'pipe',
+      onStderr: (text) => {
+        stderr += text;
+      },
+      // Its one line: the ports, as JSON.
+      ready: (line) => (line.startsWith('{') ? (JSON.parse(line) as { servers: Target[] }).servers : undefined),
     });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once('exit', (code, signal) => {
+    servers = fuzzServers.ready;
+    fuzzServers.child.once('exit', (code, signal) => {
       exited = { code, signal };
-    });
-    const lines = createInterface({ input: child.stdout! });
-    servers = await new Promise<Target[]>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the fuzz servers did not start within 20 s')), 20_000);
-      child.once('exit', (code) => reject(new Error(`the fuzz servers exited with ${code}: ${stderr}`)));
-      lines.once('line', (line) => {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { servers: Target[] }).servers);
-      });
     });
   });
 
   after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await gone;
-    }
+    await fuzzServers.stop('SIGKILL');
   });
 
   test('every target, as GET, POST and upgrade, is answered or closed, and the process lives', async () => {

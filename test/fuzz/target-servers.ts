@@ -5,8 +5,8 @@
  * their ports, then serves until killed. Nothing here catches errors on purpose.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Server } from '../../src/index.js';
+import { listenOnLoopback } from '../support/loopback.js';
 
 interface Started {
   path: string;
@@ -30,8 +30,7 @@ for (const path of ['/', '/ws/chat/']) {
           if (typeof ack === 'function') ack(...args);
         });
       });
-      await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-      started.push({ path, plainWebSocket, ownHttp, port: (http.address() as AddressInfo).port });
+      started.push({ path, plainWebSocket, ownHttp, port: await listenOnLoopback(http) });
     }
   }
 }

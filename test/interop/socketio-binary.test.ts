@@ -8,12 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import type { Socket as ServerSocket } from 'socket.io';
-import type { ClientSocket, StartedServer, TransportSetup } from '../support/fixtures.js';
-import type { ServerOptions } from '../support/server-under-test.js';
 import {
   cleanup,
   connectClient,
+  connectedPair,
   deferred,
   forEachTransport,
   startServer,
@@ -22,17 +20,6 @@ import {
 } from '../support/fixtures.js';
 
 afterEach(cleanup);
-
-async function pair(
-  setup: TransportSetup,
-  opts: ServerOptions = {},
-): Promise<StartedServer & { client: ClientSocket; socket: ServerSocket }> {
-  const server = await startServer(opts);
-  const connection = deferred<ServerSocket>();
-  server.io.on('connection', (s) => connection.resolve(s));
-  const client = await connectClient(server.url, { setup });
-  return { ...server, client, socket: await connection.promise };
-}
 
 function bytes(length: number, seed = 1): Buffer {
   const buf = Buffer.alloc(length);
@@ -57,7 +44,7 @@ function assertServerBuffer(value: unknown, expected: Uint8Array, where: string)
 
 forEachTransport((setup) => {
   test('client → server: a Buffer argument arrives as a Buffer with the same bytes', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const payload = bytes(256);
     const received = waitForArgs(socket, 'bin');
     client.emit('bin', payload);
@@ -66,7 +53,7 @@ forEachTransport((setup) => {
   });
 
   test('client → server: a Uint8Array argument arrives as a Buffer with the same bytes', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const payload = new Uint8Array([0, 1, 2, 253, 254, 255]);
     const received = waitForArgs(socket, 'u8');
     client.emit('u8', payload);
@@ -74,7 +61,7 @@ forEachTransport((setup) => {
   });
 
   test('server → client: Buffer and Uint8Array arguments arrive with the same bytes', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const buf = bytes(300, 7);
     const u8 = new Uint8Array([9, 8, 7, 0, 255]);
     const received = waitForArgs(client, 'bin');
@@ -85,7 +72,7 @@ forEachTransport((setup) => {
   });
 
   test('binary mixed with plain arguments keeps argument positions', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const one = bytes(10, 1);
     const two = bytes(20, 2);
     const received = waitForArgs(socket, 'mixed');
@@ -100,7 +87,7 @@ forEachTransport((setup) => {
   });
 
   test('binary nested in objects and arrays is reassembled in place, both ways', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const a = bytes(16, 3);
     const b = bytes(32, 4);
     const c = bytes(1, 5);
@@ -133,7 +120,7 @@ forEachTransport((setup) => {
 
   test('empty and large (512 KiB) binary payloads arrive intact, both ways', async () => {
     // Relaxed heartbeat: encoding/decoding 512 KiB on a loaded machine must not trip a 200 ms pingTimeout.
-    const { client, socket } = await pair(setup, { pingInterval: 2_000, pingTimeout: 5_000 });
+    const { client, socket } = await connectedPair(setup, { server: { pingInterval: 2_000, pingTimeout: 5_000 } });
     const empty = Buffer.alloc(0);
     const large = bytes(512 * 1024, 9);
     const atServer = waitForArgs(socket, 'sizes', 10_000);
@@ -149,7 +136,7 @@ forEachTransport((setup) => {
   });
 
   test('the server acks a client event with binary', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const reply = bytes(64, 11);
     socket.on('get', (name: string, callback: (...args: unknown[]) => void) => {
       callback({ name, body: reply }, reply);
@@ -163,7 +150,7 @@ forEachTransport((setup) => {
   });
 
   test('the client acks a server emitWithAck with binary, and binary can be in the request too', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     client.on('transform', (input: unknown, callback: (out: unknown) => void) => {
       const view = input instanceof ArrayBuffer ? new Uint8Array(input) : (input as Uint8Array);
       callback({ reversed: Buffer.from(view).reverse() });
@@ -188,7 +175,7 @@ forEachTransport((setup) => {
   });
 
   test('binary and text events interleave without corrupting each other', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const seen: Array<[number, unknown]> = [];
     const done = deferred();
     socket.on('i', (n: number, payload: unknown) => {

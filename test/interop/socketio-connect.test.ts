@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { afterEach, test } from 'node:test';
 import type { Socket as ServerSocket } from 'socket.io';
-import { WebSocket } from 'ws';
+import { WsClient } from '../support/raw-clients.js';
 import {
   cleanup,
   connectClient,
@@ -186,10 +186,8 @@ forEachTransport((setup) => {
 test('the peer address survives a websocket client that drops its TCP connection without a word', async () => {
   const { io, url } = await startServer();
   const connection = waitFor<ServerSocket>(io, 'connection');
-  const raw = new WebSocket(`${url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
-  raw.on('message', (data) => {
-    if (String(data).startsWith('0')) raw.send('40');
-  });
+  const { client: raw } = await WsClient.handshake(`${url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
+  raw.send('40');
   const socket = await connection;
   const address = new Promise<[string, string]>((resolve) => {
     socket.on('disconnect', () => resolve([socket.handshake.address, socket.conn.remoteAddress]));

@@ -8,10 +8,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket as ServerSocket } from 'socket.io';
-import type { ClientSocket, StartedServer, TransportSetup } from '../support/fixtures.js';
 import {
   cleanup,
   connectClient,
+  connectedPair,
   connectNamespace,
   deferred,
   forEachTransport,
@@ -20,24 +20,10 @@ import {
   startServer,
   waitFor,
   waitForArgs,
-  whenServerUpgraded,
   withTimeout,
 } from '../support/fixtures.js';
 
 afterEach(cleanup);
-
-async function pair(
-  setup: TransportSetup,
-  opts: Parameters<typeof connectClient>[1] = {},
-): Promise<StartedServer & { client: ClientSocket; socket: ServerSocket }> {
-  const server = await startServer();
-  const connection = deferred<ServerSocket>();
-  server.io.on('connection', (s) => connection.resolve(s));
-  const client = await connectClient(server.url, { setup, ...opts });
-  const socket = await connection.promise;
-  if (opts.upgraded && setup.upgrades) await whenServerUpgraded(socket);
-  return { ...server, client, socket };
-}
 
 /** Resolves when the server-side engine session behind `socket` is closed, with its reason. */
 function connClosed(socket: ServerSocket): Promise<string> {
@@ -46,7 +32,7 @@ function connClosed(socket: ServerSocket): Promise<string> {
 
 forEachTransport((setup) => {
   test('server socket.disconnect(): client reason "io server disconnect", server reason "server namespace disconnect"', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const serverReason = waitFor<string>(socket, 'disconnect');
     const clientReason = waitFor<string>(client, 'disconnect');
     socket.disconnect();
@@ -60,7 +46,7 @@ forEachTransport((setup) => {
   });
 
   test('server socket.disconnect() leaves the other namespaces of the connection connected', async () => {
-    const { io, client, socket } = await pair(setup);
+    const { io, client, socket } = await connectedPair(setup);
     const adminConn = waitFor<ServerSocket>(io.of('/admin'), 'connection');
     const adminClient = await connectNamespace(client.io, '/admin');
     const adminSocket = await adminConn;
@@ -74,7 +60,7 @@ forEachTransport((setup) => {
   });
 
   test('server socket.disconnect(true) closes the whole connection, every namespace included', async () => {
-    const { io, client, socket } = await pair(setup);
+    const { io, client, socket } = await connectedPair(setup);
     const adminConn = waitFor<ServerSocket>(io.of('/admin'), 'connection');
     const adminClient = await connectNamespace(client.io, '/admin');
     const adminSocket = await adminConn;
@@ -93,7 +79,7 @@ forEachTransport((setup) => {
   });
 
   test('client socket.disconnect(): server reason "client namespace disconnect", client reason "io client disconnect"', async () => {
-    const { io, client, socket } = await pair(setup);
+    const { io, client, socket } = await connectedPair(setup);
     const serverReason = waitFor<string>(socket, 'disconnect');
     const clientReason = waitFor<string>(client, 'disconnect');
     const closed = connClosed(socket);
@@ -107,7 +93,7 @@ forEachTransport((setup) => {
   });
 
   test('client disconnecting one namespace keeps the shared connection and other namespaces', async () => {
-    const { io, client } = await pair(setup);
+    const { io, client } = await connectedPair(setup);
     const adminConn = waitFor<ServerSocket>(io.of('/admin'), 'connection');
     const adminClient = await connectNamespace(client.io, '/admin');
     const adminSocket = await adminConn;
@@ -120,7 +106,7 @@ forEachTransport((setup) => {
   });
 
   test('client closing its transport: server reason "transport close"', async () => {
-    const { client, socket } = await pair(setup, { upgraded: true });
+    const { client, socket } = await connectedPair(setup, { client: { upgraded: true } });
     const serverReason = waitFor<string>(socket, 'disconnect');
     const clientReason = waitFor<string>(client, 'disconnect');
     client.io.engine.close();
@@ -130,12 +116,14 @@ forEachTransport((setup) => {
   });
 
   test('server dropping the transport (socket.conn.close()): client reconnects with a new id', async () => {
-    const { io, client, socket } = await pair(setup, {
-      upgraded: true,
-      reconnection: true,
-      reconnectionDelay: 10,
-      reconnectionDelayMax: 50,
-      randomizationFactor: 0,
+    const { io, client, socket } = await connectedPair(setup, {
+      client: {
+        upgraded: true,
+        reconnection: true,
+        reconnectionDelay: 10,
+        reconnectionDelayMax: 50,
+        randomizationFactor: 0,
+      },
     });
     const firstId = client.id;
     const serverReason = waitFor<string>(socket, 'disconnect');
@@ -159,7 +147,7 @@ forEachTransport((setup) => {
   test('a client that stops answering pings is disconnected with reason "ping timeout"', async () => {
     // Heartbeat: pingInterval 300 + pingTimeout 200 (fixture defaults).
     const beforePair = Date.now();
-    const { client, socket } = await pair(setup, { upgraded: true });
+    const { client, socket } = await connectedPair(setup, { client: { upgraded: true } });
     const serverReason = waitFor<string>(socket, 'disconnect');
     const clientReason = waitFor<string>(client, 'disconnect');
     // The last ping this client answered (or, if none, a time before the session existed): the
@@ -177,7 +165,7 @@ forEachTransport((setup) => {
   });
 
   test('heartbeats keep an idle connection alive across several ping intervals', async () => {
-    const { client, socket } = await pair(setup, { upgraded: true });
+    const { client, socket } = await connectedPair(setup, { client: { upgraded: true } });
     let pings = 0;
     const threePings = deferred();
     client.io.on('ping', () => {

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket as ServerSocket } from 'socket.io';
-import type { ClientSocket, StartedServer, TransportSetup } from '../support/fixtures.js';
 import {
   cleanup,
   connectClient,
+  connectedPair,
   deferred,
   forEachTransport,
   startServer,
@@ -17,17 +17,6 @@ import {
 } from '../support/fixtures.js';
 
 afterEach(cleanup);
-
-/** A server and one connected client, with the server-side socket. */
-async function pair(
-  setup: TransportSetup,
-): Promise<StartedServer & { client: ClientSocket; socket: ServerSocket }> {
-  const server = await startServer();
-  const connection = deferred<ServerSocket>();
-  server.io.on('connection', (s) => connection.resolve(s));
-  const client = await connectClient(server.url, { setup });
-  return { ...server, client, socket: await connection.promise };
-}
 
 const MIXED_ARGS = [
   'text',
@@ -43,21 +32,21 @@ const MIXED_ARGS = [
 
 forEachTransport((setup) => {
   test('client → server event carries multiple arguments of every JSON type', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const received = waitForArgs(socket, 'mixed');
     client.emit('mixed', ...MIXED_ARGS);
     assert.deepEqual(await received, [...MIXED_ARGS]);
   });
 
   test('server → client event carries multiple arguments of every JSON type; emit returns true', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const received = waitForArgs(client, 'mixed');
     assert.equal(socket.emit('mixed', ...MIXED_ARGS), true);
     assert.deepEqual(await received, [...MIXED_ARGS]);
   });
 
   test('events with no arguments and a large string argument arrive intact', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const big = 'x'.repeat(200_000);
     const empty = waitForArgs(socket, 'empty');
     const large = waitForArgs(socket, 'large');
@@ -71,7 +60,7 @@ forEachTransport((setup) => {
   });
 
   test('events are delivered in emit order in both directions', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const toServer: number[] = [];
     const toClient: number[] = [];
     const serverDone = deferred();
@@ -95,7 +84,7 @@ forEachTransport((setup) => {
   });
 
   test('client emit with an ack callback gets every value the server passes to the callback', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     socket.on('sum', (a: number, b: number, callback: (...args: unknown[]) => void) => {
       callback(a + b, 'done', { a, b });
     });
@@ -105,13 +94,13 @@ forEachTransport((setup) => {
   });
 
   test('client emitWithAck resolves with the first value of the server ack', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     socket.on('double', (n: number, callback: (n: number) => void) => callback(n * 2));
     assert.equal(await client.emitWithAck('double', 21), 42);
   });
 
   test('server acks may be answered asynchronously and out of order', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const pending: Array<() => void> = [];
     socket.on('later', (n: number, callback: (n: number) => void) => {
       pending.push(() => callback(n));
@@ -122,7 +111,7 @@ forEachTransport((setup) => {
   });
 
   test('server socket.emit with an ack callback gets the values the client acks with', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     client.on('ask', (q: string, callback: (...args: unknown[]) => void) => callback(`re: ${q}`, 7, null));
     const answer = deferred<unknown[]>();
     socket.emit('ask', 'hi', (...args: unknown[]) => answer.resolve(args));
@@ -130,7 +119,7 @@ forEachTransport((setup) => {
   });
 
   test('server socket.emitWithAck resolves with the first value of the client ack', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     client.on('triple', (n: number, callback: (n: number, extra: string) => void) =>
       callback(n * 3, 'ignored'),
     );
@@ -138,13 +127,13 @@ forEachTransport((setup) => {
   });
 
   test('server socket.timeout(ms).emitWithAck resolves when the client answers in time', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     client.on('echo', (value: unknown, callback: (v: unknown) => void) => callback(value));
     assert.deepEqual(await socket.timeout(2000).emitWithAck('echo', { ok: 1 }), { ok: 1 });
   });
 
   test('server socket.timeout(ms).emitWithAck rejects with "operation has timed out" when the client does not ack', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const received = waitForArgs(client, 'ignored');
     const started = Date.now();
     await assert.rejects(socket.timeout(150).emitWithAck('ignored', 1), (err: unknown) => {
@@ -160,7 +149,7 @@ forEachTransport((setup) => {
   });
 
   test('server socket.timeout(ms).emit with a callback gets (err) on timeout and (null, ...values) on answer', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     client.on('maybe', (answer: boolean, callback: (v: string, w: number) => void) => {
       if (answer) callback('yes', 2);
     });
@@ -175,7 +164,7 @@ forEachTransport((setup) => {
   });
 
   test("send() is emit('message') in both directions", async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const atServer = waitForArgs(socket, 'message');
     client.send('from client', 1);
     assert.deepEqual(await atServer, ['from client', 1]);
@@ -185,7 +174,7 @@ forEachTransport((setup) => {
   });
 
   test('server onAny sees incoming events with their arguments; offAny stops it', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const seen: unknown[][] = [];
     const listener = (...args: unknown[]) => seen.push(args);
     socket.onAny(listener);
@@ -205,7 +194,7 @@ forEachTransport((setup) => {
   });
 
   test('server onAny receives the ack function as the last argument', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     socket.onAny((event: string, ...args: unknown[]) => {
       const callback = args.at(-1);
       if (event === 'via-any' && typeof callback === 'function') callback('acked by onAny');
@@ -214,7 +203,7 @@ forEachTransport((setup) => {
   });
 
   test('server onAnyOutgoing sees outgoing events with their arguments; offAnyOutgoing stops it', async () => {
-    const { client, socket } = await pair(setup);
+    const { client, socket } = await connectedPair(setup);
     const seen: unknown[][] = [];
     const listener = (...args: unknown[]) => seen.push(args);
     socket.onAnyOutgoing(listener);
@@ -229,7 +218,7 @@ forEachTransport((setup) => {
   });
 
   test('server refuses to emit reserved event names', async () => {
-    const { socket } = await pair(setup);
+    const { socket } = await connectedPair(setup);
     for (const name of [
       'connect',
       'connect_error',

@@ -14,6 +14,7 @@ import {
   startServer,
   startUpgrade,
   waitFor,
+  waitUntil,
   whenConnected,
   withTimeout,
 } from '../support/fixtures.js';
@@ -193,12 +194,7 @@ forEachTransport((setup) => {
       `${COUNT} acks from the client`,
       STREAM_GUARD_MS,
     );
-    await withTimeout(
-      (async () => {
-        while (clientAcks.length < COUNT) await new Promise((resolve) => setImmediate(resolve));
-      })(),
-      'client pump',
-    );
+    await waitUntil(() => clientAcks.length >= COUNT, 'the client pump has emitted every event');
     const answers = await withTimeout(
       Promise.all(clientAcks),
       `${COUNT} acks from the server`,

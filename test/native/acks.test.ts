@@ -6,14 +6,15 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
-import { cleanup, connectPlain, connectSio, serverSocket, startServer } from './support.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, connectSio, serverSocket } from './support.js';
 
 afterEach(cleanup);
 
 type Ack = (...args: unknown[]) => void;
 
 test('a client event with "id" is answered by {"ack":id,"data":...}', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.on('join', (payload: { room: string }, ack: Ack) => {
       socket.join(payload.room);
@@ -28,7 +29,7 @@ test('a client event with "id" is answered by {"ack":id,"data":...}', async () =
 });
 
 test('acks with several or no arguments use "args"', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.on('pair', (ack: Ack) => ack('left', 'right'));
     socket.on('nothing', (ack: Ack) => ack());
@@ -45,7 +46,7 @@ test('acks with several or no arguments use "args"', async () => {
 });
 
 test('an event without "id" gets no ack function, so the handler sees only the data', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const seen = new Promise<unknown[]>((resolve) => {
     server.io.on('connection', (socket: Socket) => socket.on('note', (...args: unknown[]) => resolve(args)));
   });
@@ -55,7 +56,7 @@ test('an event without "id" gets no ack function, so the handler sees only the d
 });
 
 test('server emitWithAck to a plain client is answered by {"ack":N,"data":...}', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server);
   const socket = serverSocket(server.io, id);
 
@@ -69,7 +70,7 @@ test('server emitWithAck to a plain client is answered by {"ack":N,"data":...}',
 });
 
 test('server emit with a callback gets every argument of the answer', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server);
   const socket = serverSocket(server.io, id);
 
@@ -83,7 +84,7 @@ test('server emit with a callback gets every argument of the answer', async () =
 });
 
 test('every ack id is answered by its own reply, whatever the order of the answers', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server);
   const socket = serverSocket(server.io, id);
 
@@ -98,7 +99,7 @@ test('every ack id is answered by its own reply, whatever the order of the answe
 });
 
 test('an unanswered server event times out; the late answer is ignored and the client stays', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   let later: unknown;
   server.io.on('connection', (socket: Socket) => {
     socket.on('later', (value: unknown, ack: Ack) => {
@@ -123,7 +124,7 @@ test('an unanswered server event times out; the late answer is ignored and the c
 });
 
 test('an ack for an id the server never used is ignored', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => socket.on('echo', (v: unknown, ack: Ack) => ack(v)));
   const { peer } = await connectPlain(server);
   peer.sendJson({ ack: 12345, data: 'nobody asked' });
@@ -132,7 +133,7 @@ test('an ack for an id the server never used is ignored', async () => {
 });
 
 test('a broadcast with acks collects answers from plain and socket.io clients', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer } = await connectPlain(server);
   const sio = await connectSio(server);
   sio.on('poll', (question: string, ack: Ack) => ack(`sio: ${question}`));

@@ -5,24 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import type { Socket } from '../../src/index.js';
-import {
-  cleanup,
-  connectPlain,
-  disconnectReason,
-  type PlainPeer,
-  serverSocket,
-  startServer,
-  type TestServer,
-} from './support.js';
+import type { ServerOptions, Socket } from '../../src/index.js';
+import type { WsClient } from '../support/raw-clients.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, disconnectReason, serverSocket, type TestServer } from './support.js';
 
 afterEach(cleanup);
 
 const LIMIT = 1000;
 
 /** A server with a small frame limit that acks `echo` events and records every event it handles. */
-async function echoServer(options: Parameters<typeof startServer>[0] = { maxPayload: LIMIT }) {
-  const server = await startServer(options);
+async function echoServer(options: Partial<ServerOptions> = { maxPayload: LIMIT }) {
+  const server = await startServer(options, PARLEY);
   const events: unknown[][] = [];
   server.io.on('connection', (socket: Socket) => {
     socket.onAny((...args: unknown[]) => {
@@ -42,7 +36,7 @@ interface ErrorFrame {
  * Sends a good frame, `bad()`, another good frame; asserts the client gets the first ack, the error
  * frame with `code`, then the second ack. Returns the error frame.
  */
-async function sandwich(peer: PlainPeer, bad: () => void, code: string): Promise<ErrorFrame> {
+async function sandwich(peer: WsClient, bad: () => void, code: string): Promise<ErrorFrame> {
   peer.sendJson({ event: 'echo', data: 'before', id: 1 });
   bad();
   peer.sendJson({ event: 'echo', data: 'after', id: 2 });
@@ -58,7 +52,7 @@ async function sandwich(peer: PlainPeer, bad: () => void, code: string): Promise
 }
 
 /** The connection is still usable, and the server-side socket still connected. */
-async function assertStillOpen(server: TestServer, peer: PlainPeer, id: string): Promise<void> {
+async function assertStillOpen(server: TestServer, peer: WsClient, id: string): Promise<void> {
   peer.sendJson({ event: 'echo', data: 'still open', id: 99 });
   assert.deepEqual(await peer.nextJson(), { ack: 99, data: 'still open' });
   assert.ok(serverSocket(server.io, id).connected);

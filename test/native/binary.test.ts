@@ -6,16 +6,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
-import {
-  cleanup,
-  connectPlain,
-  connectSio,
-  guard,
-  serverSocket,
-  startServer,
-  type TestServer,
-  waitFor,
-} from './support.js';
+import { waitForArgs, withTimeout } from '../support/waiting.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, connectSio, serverSocket, type TestServer } from './support.js';
 
 afterEach(cleanup);
 
@@ -37,18 +30,18 @@ function firstEvent(server: TestServer, event: string): Promise<unknown[]> {
 }
 
 test('a bare binary frame reaches the app as "message" with a Buffer', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const got = firstEvent(server, 'message');
   const { peer } = await connectPlain(server);
   const payload = Buffer.from([0, 1, 2, 250, 255]);
   peer.ws.send(payload);
-  const [value] = await guard(got, 'the event');
+  const [value] = await withTimeout(got, 'the event');
   assert.ok(Buffer.isBuffer(value));
   assert.deepEqual(value, payload);
 });
 
 test('an envelope with "attachments":1 and a binary frame reaches the app with the Buffer in place', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const got = firstEvent(server, 'upload');
   const { peer } = await connectPlain(server);
   peer.sendJson({
@@ -57,12 +50,12 @@ test('an envelope with "attachments":1 and a binary frame reaches the app with t
     attachments: 1,
   });
   peer.ws.send(Buffer.from('file content'));
-  const [value] = await guard(got, 'the event');
+  const [value] = await withTimeout(got, 'the event');
   assert.deepEqual(value, { name: 'a.bin', content: Buffer.from('file content') });
 });
 
 test('several attachments fill several placeholders, in any order, with an ack', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.on('concat', (parts: Buffer[], ack: Ack) => ack(Buffer.concat(parts).toString()));
   });
@@ -82,7 +75,7 @@ test('several attachments fill several placeholders, in any order, with an ack',
 });
 
 test('a Buffer emitted by the server arrives as an envelope with a placeholder, then a binary frame', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server);
   const socket = serverSocket(server.io, id);
   socket.emit('file', { name: 'x', content: Buffer.from([7, 8, 9]) }, 'tail');
@@ -99,7 +92,7 @@ test('a Buffer emitted by the server arrives as an envelope with a placeholder, 
 });
 
 test('an ack carrying binary is sent as an envelope plus binary frame', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.on('download', (ack: Ack) => ack(Buffer.from('payload'), 'meta'));
   });
@@ -114,7 +107,7 @@ test('an ack carrying binary is sent as an envelope plus binary frame', async ()
 });
 
 test('a plain client answers a server ack with binary', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server);
   const answer = serverSocket(server.io, id).timeout(2000).emitWithAck('give');
   const frame = (await peer.nextJson()) as { id: number };
@@ -124,7 +117,7 @@ test('a plain client answers a server ack with binary', async () => {
 });
 
 test('a binary broadcast reaches plain and socket.io clients', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.join('room');
     socket.on('message', (data: unknown) => server.io.to('room').emit('blob', data));
@@ -132,7 +125,7 @@ test('a binary broadcast reaches plain and socket.io clients', async () => {
   const { peer: sender } = await connectPlain(server);
   const { peer: other } = await connectPlain(server);
   const sio = await connectSio(server);
-  const sioGot = waitFor(sio, 'blob');
+  const sioGot = waitForArgs(sio, 'blob');
 
   const payload = Buffer.from([1, 2, 3, 4]);
   sender.ws.send(payload);
@@ -145,7 +138,7 @@ test('a binary broadcast reaches plain and socket.io clients', async () => {
 });
 
 test('binary from a socket.io client reaches a plain client as envelope plus binary frame', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.on('share', (...args: unknown[]) => socket.broadcast.emit('shared', ...args));
   });
@@ -162,7 +155,7 @@ test('binary from a socket.io client reaches a plain client as envelope plus bin
 });
 
 test('text and binary frames interleave in order', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const seen: unknown[] = [];
   const done = new Promise<void>((resolve) => {
     server.io.on('connection', (socket: Socket) => {
@@ -178,6 +171,6 @@ test('text and binary frames interleave in order', async () => {
   peer.sendJson({ event: 'message', data: { _placeholder: true, num: 0 }, attachments: 1 });
   peer.ws.send(Buffer.from('c'));
   peer.sendJson('d');
-  await guard(done, 'four messages');
+  await withTimeout(done, 'four messages');
   assert.deepEqual(seen, ['a', 'bin:b', 'bin:c', 'd']);
 });

@@ -6,20 +6,14 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
-import {
-  cleanup,
-  connectPlain,
-  connectSio,
-  disconnectReason,
-  serverSocket,
-  startServer,
-  waitFor,
-} from './support.js';
+import { waitForArgs } from '../support/waiting.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, connectSio, disconnectReason, serverSocket } from './support.js';
 
 afterEach(cleanup);
 
 test('io.fetchSockets() and io.in(room).fetchSockets() include plain sockets', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { id: plainId } = await connectPlain(server);
   const sio = await connectSio(server);
   serverSocket(server.io, plainId).join('ops');
@@ -39,7 +33,7 @@ test('io.fetchSockets() and io.in(room).fetchSockets() include plain sockets', a
 });
 
 test('a socket from fetchSockets can emit to and disconnect a plain client', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server);
   const [found] = await server.io.fetchSockets();
   assert.ok(found && 'emit' in found, 'a local socket');
@@ -52,13 +46,13 @@ test('a socket from fetchSockets can emit to and disconnect a plain client', asy
 });
 
 test('socketsJoin and socketsLeave move plain sockets between rooms', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server);
   const sio = await connectSio(server);
 
   server.io.socketsJoin('news');
   assert.ok(serverSocket(server.io, id).rooms.has('news'));
-  const sioGot = waitFor(sio, 'headline');
+  const sioGot = waitForArgs(sio, 'headline');
   server.io.to('news').emit('headline', 'joined');
   assert.deepEqual(await peer.nextJson(), { event: 'headline', data: 'joined' });
   assert.deepEqual(await sioGot, ['joined']);
@@ -72,12 +66,12 @@ test('socketsJoin and socketsLeave move plain sockets between rooms', async () =
 });
 
 test('io.disconnectSockets() disconnects plain sockets with "server namespace disconnect"', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server);
   const sio = await connectSio(server);
   const plainReason = disconnectReason(serverSocket(server.io, id));
   const sioReason = disconnectReason(serverSocket(server.io, sio.id ?? ''));
-  const sioClientReason = waitFor(sio, 'disconnect');
+  const sioClientReason = waitForArgs(sio, 'disconnect');
 
   server.io.disconnectSockets();
   assert.equal(await plainReason, 'server namespace disconnect');
@@ -87,11 +81,11 @@ test('io.disconnectSockets() disconnects plain sockets with "server namespace di
 });
 
 test('socket.disconnect() closes the WebSocket; reason "server namespace disconnect"', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server);
   const socket = serverSocket(server.io, id);
   const reason = disconnectReason(socket);
-  const disconnecting = waitFor(socket, 'disconnecting');
+  const disconnecting = waitForArgs(socket, 'disconnecting');
   socket.disconnect();
   const [why] = await disconnecting;
   assert.equal(why, 'server namespace disconnect');
@@ -102,7 +96,7 @@ test('socket.disconnect() closes the WebSocket; reason "server namespace disconn
 });
 
 test('socket.disconnect(true) closes the WebSocket too, with socket.io\'s reason', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server);
   const reason = disconnectReason(serverSocket(server.io, id));
   serverSocket(server.io, id).disconnect(true);
@@ -111,7 +105,7 @@ test('socket.disconnect(true) closes the WebSocket too, with socket.io\'s reason
 });
 
 test('a client closing its WebSocket gives "transport close"; rooms are left', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server);
   const socket = serverSocket(server.io, id);
   socket.join('lobby');
@@ -127,7 +121,7 @@ test('a client closing its WebSocket gives "transport close"; rooms are left', a
 });
 
 test('an abrupt client end (TCP reset) gives a transport reason', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server);
   const reason = disconnectReason(serverSocket(server.io, id));
   peer.ws.terminate();
@@ -135,7 +129,7 @@ test('an abrupt client end (TCP reset) gives a transport reason', async () => {
 });
 
 test('socket.conn describes the plain connection; conn.close() ends it', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server, { name: 'alice' });
   const socket: Socket = serverSocket(server.io, id);
   assert.equal(socket.conn.transport.name, 'websocket');
@@ -144,7 +138,7 @@ test('socket.conn describes the plain connection; conn.close() ends it', async (
   assert.match(socket.request.url ?? '', /name=alice/);
   assert.equal(socket.handshake.address, '127.0.0.1');
   const reason = disconnectReason(socket);
-  const connClosed = waitFor(socket.conn, 'close');
+  const connClosed = waitForArgs(socket.conn, 'close');
   socket.conn.close();
   assert.equal(await reason, 'forced close');
   assert.equal((await connClosed)[0], 'forced close');
@@ -152,7 +146,7 @@ test('socket.conn describes the plain connection; conn.close() ends it', async (
 });
 
 test('io.close() closes plain clients with 1001 and "server shutting down"', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server);
   const reason = disconnectReason(serverSocket(server.io, id));
   const closing = server.io.close();
@@ -162,7 +156,7 @@ test('io.close() closes plain clients with 1001 and "server shutting down"', asy
 });
 
 test('the counts follow plain clients: io.plain.clientsCount and the namespace sockets', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const peers = [];
   for (let i = 0; i < 3; i++) peers.push(await connectPlain(server));
   await connectSio(server);

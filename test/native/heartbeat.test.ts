@@ -6,22 +6,16 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
-import {
-  cleanup,
-  connectPlain,
-  connectSio,
-  disconnectReason,
-  guard,
-  type PlainPeer,
-  serverSocket,
-  startServer,
-} from './support.js';
+import { withTimeout } from '../support/waiting.js';
+import type { WsClient } from '../support/raw-clients.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, connectSio, disconnectReason, serverSocket } from './support.js';
 
 afterEach(cleanup);
 
 /** Resolves once the client has received `count` ping frames. */
-function pings(peer: PlainPeer, count: number): Promise<void> {
-  return guard(
+function pings(peer: WsClient, count: number): Promise<void> {
+  return withTimeout(
     new Promise<void>((resolve) => {
       let seen = 0;
       const onPing = () => {
@@ -36,7 +30,7 @@ function pings(peer: PlainPeer, count: number): Promise<void> {
 }
 
 test('a client that does not answer pings is disconnected with "ping timeout"', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server, {}, { autoPong: false });
   const socket = serverSocket(server.io, id);
   const reason = disconnectReason(socket);
@@ -50,7 +44,7 @@ test('a client that does not answer pings is disconnected with "ping timeout"', 
 });
 
 test('a normal client stays connected across several ping intervals', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   let disconnected = false;
   server.io.on('connection', (socket: Socket) => {
     socket.on('disconnect', () => {
@@ -69,7 +63,7 @@ test('a normal client stays connected across several ping intervals', async () =
 });
 
 test('one dead client among live ones: only it is dropped by the shared sweep', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const live = [await connectPlain(server), await connectPlain(server)];
   const sio = await connectSio(server);
   const dead = await connectPlain(server, {}, { autoPong: false });
@@ -93,7 +87,7 @@ test('one dead client among live ones: only it is dropped by the shared sweep', 
 });
 
 test('a client that stops answering later is dropped then', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { peer, id } = await connectPlain(server, {}, { autoPong: false });
   const reason = disconnectReason(serverSocket(server.io, id));
   // Answer the first three pings by hand, then go silent.
@@ -110,7 +104,7 @@ test('plainWebSocket.pingInterval / pingTimeout override the Engine.IO heartbeat
     pingInterval: 20_000,
     pingTimeout: 20_000,
     plainWebSocket: { pingInterval: 100, pingTimeout: 100 },
-  });
+  }, PARLEY);
   const { peer, id } = await connectPlain(server, {}, { autoPong: false });
   const reason = disconnectReason(serverSocket(server.io, id));
   const started = Date.now();
@@ -121,7 +115,7 @@ test('plainWebSocket.pingInterval / pingTimeout override the Engine.IO heartbeat
 });
 
 test('the plain heartbeat defaults to the Engine.IO pingInterval and pingTimeout', async () => {
-  const server = await startServer({ pingInterval: 150, pingTimeout: 250 });
+  const server = await startServer({ pingInterval: 150, pingTimeout: 250 }, PARLEY);
   assert.equal(server.io.plain?.options.pingInterval, 150);
   assert.equal(server.io.plain?.options.pingTimeout, 250);
   const { peer } = await connectPlain(server);
@@ -129,7 +123,7 @@ test('the plain heartbeat defaults to the Engine.IO pingInterval and pingTimeout
 });
 
 test('a slow client whose pongs take less than pingTimeout stays, even when pingTimeout > pingInterval', async () => {
-  const server = await startServer({ plainWebSocket: { pingInterval: 100, pingTimeout: 300 } });
+  const server = await startServer({ plainWebSocket: { pingInterval: 100, pingTimeout: 300 } }, PARLEY);
   const { peer, id } = await connectPlain(server, {}, { autoPong: false });
   let disconnected: string | undefined;
   serverSocket(server.io, id).once('disconnect', (reason: string) => {

@@ -6,37 +6,31 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { ConnectError, Server, Socket } from '../../src/index.js';
-import {
-  cleanup,
-  connectPlain,
-  guard,
-  PlainPeer,
-  serverSocket,
-  startServer,
-  type TestServer,
-  waitFor,
-} from './support.js';
+import { waitForArgs, withTimeout } from '../support/waiting.js';
+import { WsClient } from '../support/raw-clients.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, serverSocket, type TestServer } from './support.js';
 
 afterEach(cleanup);
 
 /** Opens a plain client expected to be refused: returns its connect_error frame and close. */
 async function refused(server: TestServer, query: Record<string, string>) {
-  const peer = new PlainPeer(server.plainUrl(query));
+  const peer = new WsClient(server.wsUrl(query));
   const frame = await peer.nextJson('the connect_error frame');
-  const closed = await guard(peer.closed, 'the close');
+  const closed = await withTimeout(peer.closed, 'the close');
   assert.equal(peer.pending, 0, 'frames after connect_error');
   return { frame, closed };
 }
 
 /** A client sends frames; once its pong comes back, the server has read them all. */
-async function flushed(peer: PlainPeer): Promise<void> {
-  const pong = waitFor(peer.ws, 'pong');
+async function flushed(peer: WsClient): Promise<void> {
+  const pong = waitForArgs(peer.ws, 'pong');
   peer.ws.ping();
   await pong;
 }
 
 test('io.use sees ?token= as socket.handshake.auth.token; other parameters come along', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const seen: { auth: unknown; query: unknown }[] = [];
   server.io.use((socket, next) => {
     seen.push({ auth: socket.handshake.auth, query: socket.handshake.query });
@@ -50,7 +44,7 @@ test('io.use sees ?token= as socket.handshake.auth.token; other parameters come 
 });
 
 test('a middleware refusal sends connect_error with message and data, then closes with 1008', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.use((socket, next) => {
     if (socket.handshake.auth.token === 'good') return next();
     const err: ConnectError = new Error('not authorized');
@@ -71,7 +65,7 @@ test('a middleware refusal sends connect_error with message and data, then close
 });
 
 test('a refusal without data sends only the message; a throwing middleware refuses too', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.use((socket, next) => {
     if (socket.handshake.auth.mode === 'throw') throw new Error('middleware exploded');
     next(new Error('go away'));
@@ -86,7 +80,7 @@ test('a refusal without data sends only the message; a throwing middleware refus
 });
 
 test('a long non-ASCII refusal message still closes with 1008 (reason cut to 123 bytes)', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const message = 'refusé '.repeat(40);
   server.io.use((_socket, next) => next(new Error(message)));
   const { frame, closed } = await refused(server, {});
@@ -98,7 +92,7 @@ test('a long non-ASCII refusal message still closes with 1008 (reason cut to 123
 });
 
 test('?nsp=/admin joins that namespace and runs its middlewares, not those of "/"', async () => {
-  const server = await startServer({}, ['/admin']);
+  const server = await startServer({}, { ...PARLEY, namespaces: ['/admin'] });
   const admin = server.io.of('/admin');
   const calls: string[] = [];
   server.io.use((_socket, next) => {
@@ -109,7 +103,7 @@ test('?nsp=/admin joins that namespace and runs its middlewares, not those of "/
     calls.push(`/admin ${socket.handshake.auth.token}`);
     next();
   });
-  const connected = waitFor(admin, 'connection');
+  const connected = waitForArgs(admin, 'connection');
   const { peer, id } = await connectPlain(server, { nsp: '/admin', token: 't' });
   const [socket] = (await connected) as [Socket];
   assert.equal(socket.id, id);
@@ -125,26 +119,26 @@ test('?nsp=/admin joins that namespace and runs its middlewares, not those of "/
 });
 
 test('a namespace name without its leading slash is accepted', async () => {
-  const server = await startServer({}, ['/admin']);
+  const server = await startServer({}, { ...PARLEY, namespaces: ['/admin'] });
   const { id } = await connectPlain(server, { nsp: 'admin' });
   assert.equal(serverSocket(server.io, id, '/admin').nsp.name, '/admin');
 });
 
 test('an unknown namespace gets connect_error "Invalid namespace" and close 1008', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const { frame, closed } = await refused(server, { nsp: '/nowhere' });
   assert.deepEqual(frame, { event: 'connect_error', data: { message: 'Invalid namespace' } });
   assert.equal(closed.code, 1008);
 });
 
 test('a dynamic namespace matching ?nsp= is created for the plain client', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const parent = server.io.of(/^\/room-\d+$/);
-  const connected = waitFor(parent, 'connection');
+  const connected = waitForArgs(parent, 'connection');
   const { peer } = await connectPlain(server, { nsp: '/room-42' });
   const [socket] = (await connected) as [Socket];
   assert.equal(socket.nsp.name, '/room-42');
-  const gone = waitFor(socket, 'disconnect');
+  const gone = waitForArgs(socket, 'disconnect');
   await peer.close();
   const [reason] = await gone;
   assert.equal(reason, 'transport close');
@@ -163,7 +157,7 @@ function holdMiddlewares(io: Server): () => void {
 }
 
 test('frames sent while the middlewares run are delivered after the connection event, in order', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const release = holdMiddlewares(server.io);
   const received: unknown[] = [];
   const all = new Promise<void>((resolve) => {
@@ -175,8 +169,8 @@ test('frames sent while the middlewares run are delivered after the connection e
     });
   });
 
-  const peer = new PlainPeer(server.plainUrl());
-  await guard(peer.opened, 'open');
+  const peer = new WsClient(server.wsUrl());
+  await withTimeout(peer.opened, 'open');
   peer.sendJson({ type: 'text', content: 'Hello' });
   peer.sendJson('second');
   await flushed(peer);
@@ -184,12 +178,12 @@ test('frames sent while the middlewares run are delivered after the connection e
   const connect = (await peer.nextJson()) as { event: string };
   assert.equal(connect.event, 'connect');
   peer.sendJson('third');
-  await guard(all, 'three messages');
+  await withTimeout(all, 'three messages');
   assert.deepEqual(received, [{ type: 'text', content: 'Hello' }, 'second', 'third']);
 });
 
 test('more than 100 frames before acceptance: the extra ones are refused with an error frame', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const release = holdMiddlewares(server.io);
   const received: unknown[] = [];
   const last = new Promise<void>((resolve) => {
@@ -201,8 +195,8 @@ test('more than 100 frames before acceptance: the extra ones are refused with an
     );
   });
 
-  const peer = new PlainPeer(server.plainUrl());
-  await guard(peer.opened, 'open');
+  const peer = new WsClient(server.wsUrl());
+  await withTimeout(peer.opened, 'open');
   for (let n = 0; n < 102; n++) peer.sendJson({ event: 'n', data: n });
   await flushed(peer);
   for (let i = 0; i < 2; i++) {
@@ -213,25 +207,25 @@ test('more than 100 frames before acceptance: the extra ones are refused with an
   release();
   assert.equal(((await peer.nextJson()) as { event: string }).event, 'connect');
   peer.sendJson({ event: 'n', data: 'last' });
-  await guard(last, 'the frame after acceptance');
+  await withTimeout(last, 'the frame after acceptance');
   assert.deepEqual(received, [...Array.from({ length: 100 }, (_, n) => n), 'last']);
 });
 
 test('a client that leaves while the middlewares run never connects and leaves no session', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   let release!: () => void;
   const gate = new Promise<void>((resolve) => {
     release = resolve;
   });
   let connClosed: Promise<unknown[]> | undefined;
   server.io.use((socket, next) => {
-    connClosed = waitFor(socket.conn, 'close');
+    connClosed = waitForArgs(socket.conn, 'close');
     gate.then(() => next());
   });
   let connections = 0;
   server.io.on('connection', () => connections++);
-  const peer = new PlainPeer(server.plainUrl());
-  await guard(peer.opened, 'open');
+  const peer = new WsClient(server.wsUrl());
+  await withTimeout(peer.opened, 'open');
   await flushed(peer);
   assert.ok(connClosed, 'the middleware ran');
   peer.ws.close();

@@ -10,15 +10,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
-import {
-  cleanup,
-  connectPlain,
-  disconnectReason,
-  guard,
-  type PlainPeer,
-  serverSocket,
-  startServer,
-} from './support.js';
+import type { Frame, WsClient } from '../support/raw-clients.js';
+import { withTimeout } from '../support/waiting.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, disconnectReason, serverSocket } from './support.js';
 
 afterEach(cleanup);
 
@@ -39,25 +34,25 @@ function burst(socket: Socket, volatile: boolean): number {
 }
 
 /** Resumes the client and reads until the connection closes; returns the chunk numbers received. */
-async function drain(peer: PlainPeer): Promise<{ received: number[]; code: number }> {
+async function drain(peer: WsClient): Promise<{ received: number[]; code: number }> {
   assert.equal(peer.pending, 0);
   peer.ws.resume();
   // Nobody waits on the queue meanwhile: every frame received before the close is queued.
-  const { code } = await guard(peer.closed, 'the close after the accepted frames');
+  const { code } = await withTimeout(peer.closed, 'the close after the accepted frames');
   const received: number[] = [];
   while (peer.pending > 0) received.push(chunkNumber(await peer.next()));
   return { received, code };
 }
 
-function chunkNumber(frame: Awaited<ReturnType<PlainPeer['next']>>): number {
-  assert.equal(frame.kind, 'text');
-  const json = frame.kind === 'text' ? (frame.json as { event: string; args: [number, string] }) : undefined;
+function chunkNumber(frame: Frame): number {
+  assert.equal(typeof frame, 'string');
+  const json = typeof frame === 'string' ? (JSON.parse(frame) as { event: string; args: [number, string] }) : undefined;
   assert.equal(json?.event, 'chunk');
   return json?.args[0] ?? -1;
 }
 
 test('a client that never reads is disconnected with "send buffer full" and cut at once (1006)', async () => {
-  const server = await startServer({ plainWebSocket: { maxBufferedBytes: MAX_BUFFERED } });
+  const server = await startServer({ plainWebSocket: { maxBufferedBytes: MAX_BUFFERED } }, PARLEY);
   const { peer, id } = await connectPlain(server);
   const socket = serverSocket(server.io, id);
   const reason = disconnectReason(socket);
@@ -81,7 +76,7 @@ test('a client that never reads is disconnected with "send buffer full" and cut 
 });
 
 test('volatile emits to a client that does not read are dropped; the connection stays', async () => {
-  const server = await startServer({ plainWebSocket: { maxBufferedBytes: MAX_BUFFERED } });
+  const server = await startServer({ plainWebSocket: { maxBufferedBytes: MAX_BUFFERED } }, PARLEY);
   const { peer, id } = await connectPlain(server);
   const socket = serverSocket(server.io, id);
   peer.ws.pause();
@@ -105,7 +100,7 @@ test('volatile emits to a client that does not read are dropped; the connection 
 });
 
 test('a broadcast to a stuck plain client and a reading one: only the stuck one is dropped', async () => {
-  const server = await startServer({ plainWebSocket: { maxBufferedBytes: MAX_BUFFERED } });
+  const server = await startServer({ plainWebSocket: { maxBufferedBytes: MAX_BUFFERED } }, PARLEY);
   const { peer: stuck, id: stuckId } = await connectPlain(server);
   const { peer: reader, id: readerId } = await connectPlain(server);
   const stuckReason = disconnectReason(serverSocket(server.io, stuckId));
@@ -129,8 +124,8 @@ test('a broadcast to a stuck plain client and a reading one: only the stuck one 
 });
 
 test('the send bound defaults to the Engine.IO maxBufferedBytes', async () => {
-  const server = await startServer({ maxBufferedBytes: 123_456 });
+  const server = await startServer({ maxBufferedBytes: 123_456 }, PARLEY);
   assert.equal(server.io.plain?.options.maxBufferedBytes, 123_456);
-  const explicit = await startServer({ plainWebSocket: { maxBufferedBytes: 1000 } });
+  const explicit = await startServer({ plainWebSocket: { maxBufferedBytes: 1000 } }, PARLEY);
   assert.equal(explicit.io.plain?.options.maxBufferedBytes, 1000);
 });

@@ -8,23 +8,27 @@ import assert from 'node:assert/strict';
 import type { Socket as NetSocket } from 'node:net';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
-import { cleanup, connectPlain, disconnectReason, guard, serverSocket, startServer } from './support.js';
+import { withTimeout } from '../support/waiting.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, disconnectReason, serverSocket } from './support.js';
 
 afterEach(cleanup);
 
 /** Resolves with the time of the next ping frame the client gets. */
 function nextPing(peer: { ws: { once(event: 'ping', fn: () => void): unknown } }): Promise<number> {
-  return guard(
+  return withTimeout(
     new Promise<number>((resolve) => peer.ws.once('ping', () => resolve(performance.now()))),
     'a ping',
   );
 }
 
 test("each plain client's first ping comes pingInterval after its own connection, not on a shared round", async () => {
-  const server = await startServer({ pingInterval: 300, pingTimeout: 300 });
+  const server = await startServer({ pingInterval: 300, pingTimeout: 300 }, PARLEY);
   const first = await connectPlain(server);
   const firstPing = nextPing(first.peer);
-  // The second client connects well inside the first one's interval.
+  // The second client connects well inside the first one's interval. This sleep is the set-up under
+  // test, not a wait for state: only an offset between the two starts tells a per-session schedule
+  // from a shared round, and no event falls in the middle of an interval.
   await new Promise((resolve) => setTimeout(resolve, 150));
   const openedAt = performance.now();
   const second = await connectPlain(server);
@@ -38,7 +42,7 @@ test("each plain client's first ping comes pingInterval after its own connection
 });
 
 test('a message larger than the send buffer is refused at once: the client is cut with "send buffer full"', async () => {
-  const server = await startServer({ plainWebSocket: { maxBufferedBytes: 4096 } });
+  const server = await startServer({ plainWebSocket: { maxBufferedBytes: 4096 } }, PARLEY);
   const { peer, id } = await connectPlain(server);
   const socket = serverSocket(server.io, id);
   const reason = disconnectReason(socket);
@@ -48,7 +52,7 @@ test('a message larger than the send buffer is refused at once: the client is cu
 });
 
 test('a volatile message larger than the send buffer is dropped and the connection stays', async () => {
-  const server = await startServer({ plainWebSocket: { maxBufferedBytes: 4096 } });
+  const server = await startServer({ plainWebSocket: { maxBufferedBytes: 4096 } }, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.on('echo', (value: unknown, ack: (v: unknown) => void) => ack(value));
   });
@@ -61,7 +65,7 @@ test('a volatile message larger than the send buffer is dropped and the connecti
 });
 
 test('the broadcasts of one turn reach a plain client in one write, in order', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   // The server side of the client's TCP connection: its writes are counted.
   const accepted = new Promise<NetSocket>((resolve) => server.io.httpServer!.once('connection', resolve));
   const { peer } = await connectPlain(server);

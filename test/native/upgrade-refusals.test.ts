@@ -4,56 +4,38 @@
  * other; upgrades carrying `EIO` stay Engine.IO's.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { afterEach, test } from 'node:test';
-import WebSocket from 'ws';
-import { cleanup, connectPlain, connectSio, guard, startServer, type TestServer } from './support.js';
+import { WsClient } from '../support/raw-clients.js';
+import { withTimeout } from '../support/waiting.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, connectSio, type TestServer } from './support.js';
 
 afterEach(cleanup);
 
 interface UpgradeAnswer {
   status: number;
-  headers: IncomingMessage['headers'];
+  headers: IncomingHttpHeaders;
   body: unknown;
 }
 
-/** A raw WebSocket upgrade request; resolves with the HTTP answer when it is not a 101. */
-function rawUpgrade(server: TestServer, path: string): Promise<UpgradeAnswer | 'switched'> {
-  return guard(
-    new Promise((resolve, reject) => {
-      const req = request({
-        host: '127.0.0.1',
-        port: server.port,
-        path,
-        headers: {
-          Connection: 'Upgrade',
-          Upgrade: 'websocket',
-          'Sec-WebSocket-Version': '13',
-          'Sec-WebSocket-Key': Buffer.from('0123456789abcdef').toString('base64'),
-        },
-      });
-      req.on('upgrade', (_res, socket) => {
-        socket.destroy();
-        resolve('switched');
-      });
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? JSON.parse(text) : text });
-        });
-      });
-      req.on('error', reject);
-      req.end();
-    }),
+/** A WebSocket upgrade request to `path`; resolves with the HTTP answer when it is not a 101. */
+async function rawUpgrade(server: TestServer, path: string): Promise<UpgradeAnswer | 'switched'> {
+  const client = new WsClient(`ws://127.0.0.1:${server.port}${path}`);
+  const outcome = await withTimeout(
+    Promise.race([client.opened.then(() => 'switched' as const), client.refused]),
     `the answer to ${path}`,
   );
+  if (outcome === 'switched') {
+    client.terminate();
+    return outcome;
+  }
+  const { status, headers, body } = outcome;
+  return { status, headers, body: body ? JSON.parse(body) : body };
 }
 
 test('plainWebSocket off (default): a plain upgrade gets the Engine.IO 400 answer', async () => {
-  const server = await startServer({ plainWebSocket: false });
+  const server = await startServer({ plainWebSocket: false }, PARLEY);
   assert.equal(server.io.plain, undefined);
   const path = server.io.path();
 
@@ -77,7 +59,7 @@ test('plainWebSocket off (default): a plain upgrade gets the Engine.IO 400 answe
 });
 
 test('the default of the option is off', async () => {
-  const server = await startServer({ plainWebSocket: undefined });
+  const server = await startServer({ plainWebSocket: undefined }, PARLEY);
   assert.equal(server.io.plain, undefined);
   const answer = await rawUpgrade(server, server.io.path());
   assert.ok(answer !== 'switched');
@@ -85,24 +67,14 @@ test('the default of the option is off', async () => {
 });
 
 test('plainWebSocket off: ws sees the refusal as an unexpected response', async () => {
-  const server = await startServer({ plainWebSocket: false });
-  const ws = new WebSocket(server.plainUrl());
-  const status = await guard(
-    new Promise<number>((resolve) => {
-      ws.on('unexpected-response', (_req, res) => {
-        resolve(res.statusCode ?? 0);
-        res.resume();
-        ws.terminate();
-      });
-      ws.on('error', () => {});
-    }),
-    'unexpected-response',
-  );
+  const server = await startServer({ plainWebSocket: false }, PARLEY);
+  const client = new WsClient(server.wsUrl());
+  const { status } = await withTimeout(client.refused, 'the refusal');
   assert.equal(status, 400);
 });
 
 test('plainWebSocket on: socket.io clients (upgrades with EIO) are still Engine.IO sessions', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const sio = await connectSio(server);
   await connectPlain(server);
   assert.equal(server.io.engine.clientsCount, 1);
@@ -121,7 +93,7 @@ test('allowRequest returning false refuses plain upgrades with 403', async () =>
       seen.push(req.url ?? '');
       callback(null, new URL(req.url ?? '/', 'http://x').searchParams.get('token') === 'ok');
     },
-  });
+  }, PARLEY);
   const refused = await rawUpgrade(server, `${server.io.path()}?token=nope`);
   assert.ok(refused !== 'switched');
   assert.equal(refused.status, 403);
@@ -134,7 +106,7 @@ test('allowRequest returning false refuses plain upgrades with 403', async () =>
 });
 
 test("allowRequest's error message is the message of the 403 body", async () => {
-  const server = await startServer({ allowRequest: (_req, callback) => callback('banned', false) });
+  const server = await startServer({ allowRequest: (_req, callback) => callback('banned', false) }, PARLEY);
   const refused = await rawUpgrade(server, server.io.path());
   assert.ok(refused !== 'switched');
   assert.equal(refused.status, 403);
@@ -146,13 +118,13 @@ test('an asynchronous allowRequest is awaited before accepting', async () => {
     allowRequest: (_req, callback) => {
       setImmediate(() => callback(null, true));
     },
-  });
+  }, PARLEY);
   await connectPlain(server);
   assert.equal(server.io.plain?.clientsCount, 1);
 });
 
 test('plain clients follow a custom path; other paths are not answered', async () => {
-  const server = await startServer({ path: '/ws/chat/' });
+  const server = await startServer({ path: '/ws/chat/' }, PARLEY);
   assert.equal(server.io.path(), '/ws/chat/');
   await connectPlain(server, { name: 'alice' });
   await assert.rejects(

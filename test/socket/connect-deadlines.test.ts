@@ -1,6 +1,14 @@
+/**
+ * The connectTimeout queue on mocked timers and a fake monotonic clock: each subject times out
+ * `timeoutMs` after it was added, in the order added; removed subjects and cleared queues never do.
+ */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import { type ConnectDeadlineSubject, ConnectDeadlines } from '../../src/socket/connect-deadlines.js';
+import { FakeClock } from '../support/fake-clock.js';
+
+/** The fake clock behind performance.now(), advanced with the mocked timers. */
+let clock = new FakeClock();
 
 interface Probe extends ConnectDeadlineSubject {
   name: string;
@@ -20,35 +28,37 @@ function probe(name: string, log: string[], addedAt: () => number): Probe {
   return p;
 }
 
-function waitFor(check: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const poll = (): void => {
-      if (check()) resolve();
-      else setTimeout(poll, 2);
-    };
-    poll();
-  });
-}
-
 describe('connect deadlines', () => {
-  test('subjects time out in the order they were added, each after the timeout', async () => {
+  beforeEach(() => {
+    clock = new FakeClock(1000, { mockedTimers: true });
+    mock.timers.enable({ apis: ['setTimeout'] });
+    mock.method(performance, 'now', clock.now);
+  });
+  afterEach(() => {
+    mock.timers.reset();
+    mock.restoreAll();
+  });
+
+  test('subjects time out in the order they were added, each after the timeout', () => {
     const deadlines = new ConnectDeadlines(30);
     const log: string[] = [];
     const start = performance.now();
     const a = probe('a', log, () => start);
     deadlines.add(a);
-    await new Promise((r) => setTimeout(r, 10));
+    clock.advance(10);
     const bStart = performance.now();
     const b = probe('b', log, () => bStart);
     deadlines.add(b);
-    await waitFor(() => log.length === 2);
+    clock.advance(19);
+    assert.deepEqual(log, [], 'nothing is due before the timeout');
+    clock.advance(30);
     assert.deepEqual(log, ['a', 'b']);
     assert.ok(a.firedAt !== undefined && a.firedAt >= 30, `a fired after ${a.firedAt} ms`);
     assert.ok(b.firedAt !== undefined && b.firedAt >= 30, `b fired after ${b.firedAt} ms`);
     assert.equal(deadlines.size, 0);
   });
 
-  test('a removed subject never times out, the others still do', async () => {
+  test('a removed subject never times out, the others still do', () => {
     const deadlines = new ConnectDeadlines(15);
     const log: string[] = [];
     const start = performance.now();
@@ -56,24 +66,25 @@ describe('connect deadlines', () => {
     for (const s of subjects) deadlines.add(s);
     deadlines.remove(subjects[0]!);
     deadlines.remove(subjects[2]!);
-    await waitFor(() => log.length === 2);
-    // One more timer period: nothing else fires.
-    await new Promise((r) => setTimeout(r, 30));
+    clock.advance(20);
+    assert.deepEqual(log, ['b', 'd']);
+    // More timer periods: nothing else fires.
+    clock.advance(60);
     assert.deepEqual(log, ['b', 'd']);
   });
 
-  test('clear stops the timer and forgets every subject', async () => {
+  test('clear stops the timer and forgets every subject', () => {
     const deadlines = new ConnectDeadlines(10);
     const log: string[] = [];
     const start = performance.now();
     deadlines.add(probe('a', log, () => start));
     deadlines.clear();
-    await new Promise((r) => setTimeout(r, 40));
+    clock.advance(40);
     assert.deepEqual(log, []);
     assert.equal(deadlines.size, 0);
     // Still usable afterwards.
     deadlines.add(probe('b', log, () => start));
-    await waitFor(() => log.length === 1);
+    clock.advance(15);
     assert.deepEqual(log, ['b']);
   });
 });

@@ -9,21 +9,12 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, mock, test } from 'node:test';
 import { EncodeError, MAX_ENCODE_DEPTH, type Socket } from '../../src/index.js';
 import { ENCODE_ERROR_REPORT_MS, TypedEmitter } from '../../src/socket/emitter.js';
-import {
-  cleanup,
-  connectPlain,
-  connectSio,
-  serverSocket,
-  startServer,
-  type TestServer,
-  waitFor,
-} from '../native/support.js';
-import { closeRawPeers, deepArrayJson, RawSocketIoPeer } from './support.js';
+import { waitForArgs } from '../support/waiting.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, connectSio, serverSocket, type TestServer } from '../native/support.js';
+import { deepArrayJson, RawSocketIoPeer } from './support.js';
 
-afterEach(async () => {
-  await closeRawPeers();
-  await cleanup();
-});
+afterEach(cleanup);
 
 /** A value nested deeper than parley encodes, that JavaScript clients can still write. */
 const TOO_DEEP_FOR_PARLEY = 2 * MAX_ENCODE_DEPTH;
@@ -49,7 +40,7 @@ function assertEncodeError(err: unknown, code: string): true {
 
 /** A server with one official client, one plain client, and their server-side sockets. */
 async function twoClients() {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const sio = await connectSio(server);
   const plain = await connectPlain(server);
   return {
@@ -63,7 +54,7 @@ async function twoClients() {
 
 /** Asserts the next thing each client receives is the event `marker`: nothing came before it. */
 async function assertNextIsMarker(server: TestServer, clients: Awaited<ReturnType<typeof twoClients>>) {
-  const sioMarker = waitFor(clients.sio, 'marker');
+  const sioMarker = waitForArgs(clients.sio, 'marker');
   let sioFirst: string | undefined;
   clients.sio.onAny((event: string) => {
     sioFirst ??= event;
@@ -141,7 +132,7 @@ describe('emits and broadcasts throw EncodeError and send nothing', () => {
 
 describe('acks that cannot be encoded', () => {
   test('ack() throws the EncodeError to the listener, which may answer again', async () => {
-    const server = await startServer();
+    const server = await startServer({}, PARLEY);
     const thrown: unknown[] = [];
     server.io.on('connection', (socket: Socket) => {
       socket.on('echo', (value: unknown, ack: (answer: unknown) => void) => {
@@ -196,7 +187,7 @@ describe('an EncodeError that escapes a listener', () => {
   afterEach(() => mock.restoreAll());
 
   test('Socket.IO: a 5,000-deep payload echoed back is one short log line per socket; the connection stays usable', async () => {
-    const server = await startServer();
+    const server = await startServer({}, PARLEY);
     server.io.on('connection', (socket: Socket) => {
       socket.on('echo', (value: unknown, ack: (answer: unknown) => void) => ack(value));
     });
@@ -227,7 +218,7 @@ describe('an EncodeError that escapes a listener', () => {
   });
 
   test('plain: a 5,000-deep payload echoed back is one short log line; the connection stays usable', async () => {
-    const server = await startServer();
+    const server = await startServer({}, PARLEY);
     server.io.on('connection', (socket: Socket) => {
       socket.on('echo', (value: unknown, ack: (answer: unknown) => void) => ack(value));
       socket.on('shout', (value: unknown) => socket.emit('shout', value));

@@ -9,22 +9,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { Socket } from '../../src/index.js';
-import {
-  cleanup,
-  connectPlain,
-  connectSio,
-  disconnectReason,
-  guard,
-  serverSocket,
-  startServer,
-  waitFor,
-} from '../native/support.js';
-import { arrayDepth, closeRawPeers, deepArrayJson, RawSocketIoPeer } from './support.js';
+import { waitForArgs, withTimeout } from '../support/waiting.js';
+import { cleanup, PARLEY, startServer } from '../support/servers.js';
+import { connectPlain, connectSio, disconnectReason, serverSocket } from '../native/support.js';
+import { arrayDepth, deepArrayJson, RawSocketIoPeer } from './support.js';
 
-afterEach(async () => {
-  await closeRawPeers();
-  await cleanup();
-});
+afterEach(cleanup);
 
 const PLACEHOLDER_0 = '{"_placeholder":true,"num":0}';
 
@@ -43,7 +33,7 @@ function ownValue(value: unknown, key: string): unknown {
 }
 
 test('Socket.IO: {"__proto__": <placeholder>} reaches the handler as an own key holding the Buffer, and echoes back unchanged', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const received = nextEvent(server.io, 'message');
   server.io.on('connection', (socket: Socket) => {
     socket.on('message', (value: unknown) => socket.emit('message', value));
@@ -51,7 +41,7 @@ test('Socket.IO: {"__proto__": <placeholder>} reaches the handler as an own key 
   const peer = await RawSocketIoPeer.connect(server);
   const bytes = Buffer.from('attachment');
   peer.send(`51-["message",{"__proto__":${PLACEHOLDER_0}}]`, bytes);
-  const [value] = await guard(received, 'the event');
+  const [value] = await withTimeout(received, 'the event');
   assert.equal(Object.getPrototypeOf(value), Object.prototype);
   assert.deepEqual(Object.keys(value as object), ['__proto__']);
   assert.deepEqual(ownValue(value, '__proto__'), bytes);
@@ -61,12 +51,12 @@ test('Socket.IO: {"__proto__": <placeholder>} reaches the handler as an own key 
 });
 
 test('Socket.IO: an official client receives a relayed {"__proto__": <binary>} as an own key', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.on('relay', (value: unknown) => socket.broadcast.emit('relayed', value));
   });
   const client = await connectSio(server);
-  const relayed = waitFor(client, 'relayed');
+  const relayed = waitForArgs(client, 'relayed');
   const peer = await RawSocketIoPeer.connect(server);
   peer.send(`51-["relay",{"__proto__":${PLACEHOLDER_0}}]`, Buffer.from([1, 2, 3]));
   const [value] = await relayed;
@@ -75,7 +65,7 @@ test('Socket.IO: an official client receives a relayed {"__proto__": <binary>} a
 });
 
 test('plain: an own __proto__ beside an attachment is not read as inherited fields (the client does not join "x")', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   let joined: unknown;
   server.io.on('connection', (socket: Socket) => {
     socket.on('join', (data: { room?: unknown }, ack?: (answer: unknown) => void) => {
@@ -110,16 +100,15 @@ test('plain: an own __proto__ beside an attachment is not read as inherited fiel
 });
 
 test('plain: an echo of {"__proto__": <binary>} goes back with the own key and the binary frame', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.on('connection', (socket: Socket) => {
     socket.on('echo', (value: unknown) => socket.emit('echo', value));
   });
   const { peer } = await connectPlain(server);
   peer.ws.send(`{"event":"echo","data":{"__proto__":${PLACEHOLDER_0}},"attachments":1}`);
   peer.ws.send(Buffer.from('bytes'));
-  const frame = await peer.next('the echo');
   assert.equal(
-    frame.kind === 'text' ? frame.text : '',
+    await peer.nextText('the echo'),
     `{"event":"echo","data":{"__proto__":${PLACEHOLDER_0}},"attachments":1}`,
   );
   assert.deepEqual(await peer.nextBinary('the echoed binary frame'), Buffer.from('bytes'));
@@ -136,14 +125,14 @@ const BAD_PLACEHOLDERS: [string, string, Buffer[]][] = [
 
 for (const [name, packet, attachments] of BAD_PLACEHOLDERS) {
   test(`Socket.IO: a placeholder packet with ${name} closes the connection with 'parse error'`, async () => {
-    const server = await startServer();
+    const server = await startServer({}, PARLEY);
     let delivered = false;
     server.io.on('connection', (socket: Socket) => socket.on('m', () => (delivered = true)));
     const peer = await RawSocketIoPeer.connect(server);
     const reason = disconnectReason(serverSocket(server.io, peer.sid));
     peer.send(packet, ...attachments);
     assert.equal(await reason, 'parse error');
-    await guard(peer.closed, 'the connection to close');
+    await withTimeout(peer.closed, 'the connection to close');
     assert.equal(delivered, false);
   });
 }
@@ -184,7 +173,7 @@ const BAD_PLAIN: [string, string, Buffer[], string][] = [
 
 for (const [name, text, frames, code] of BAD_PLAIN) {
   test(`plain: a placeholder frame with ${name} is refused with ${code}; the connection stays open`, async () => {
-    const server = await startServer();
+    const server = await startServer({}, PARLEY);
     const seen: unknown[][] = [];
     server.io.on('connection', (socket: Socket) => {
       socket.on('m', (...args: unknown[]) => seen.push(args));
@@ -202,7 +191,7 @@ for (const [name, text, frames, code] of BAD_PLAIN) {
 }
 
 test('a 5,000-deep payload from a client reaches the handler intact, over Socket.IO and plain', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   const depths: number[] = [];
   const both = new Promise<void>((resolve) => {
     server.io.on('connection', (socket: Socket) => {
@@ -216,6 +205,6 @@ test('a 5,000-deep payload from a client reaches the handler intact, over Socket
   raw.send(`2["deep",${deepArrayJson(5000)}]`);
   const { peer } = await connectPlain(server);
   peer.ws.send(`{"event":"deep","data":${deepArrayJson(5000)}}`);
-  await guard(both, 'both deep events');
+  await withTimeout(both, 'both deep events');
   assert.deepEqual(depths, [5000, 5000]);
 });

@@ -5,21 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { io as ioClient } from 'socket.io-client';
 import type { ConnectError } from '../../src/index.js';
-import { cleanup, guard, PlainPeer, startServer } from '../native/support.js';
+import { makeClient } from '../support/clients.js';
+import { WsClient } from '../support/raw-clients.js';
+import { assertNoSessions, cleanup, PARLEY, startServer } from '../support/servers.js';
+import { waitFor, withTimeout } from '../support/waiting.js';
 
 afterEach(cleanup);
-
-/** Resolves once the server holds no Engine.IO session (a refused client that disconnected). */
-async function noSessions(server: { io: { engine: { clientsCount: number } } }): Promise<void> {
-  await guard(
-    (async () => {
-      while (server.io.engine.clientsCount > 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    })(),
-    'the refused session to close',
-  );
-}
 
 function refusalWithCircularData(): ConnectError {
   const data: Record<string, unknown> = { reason: 'loop' };
@@ -28,52 +20,48 @@ function refusalWithCircularData(): ConnectError {
 }
 
 test('a Socket.IO client refused with unencodable data gets connect_error with the message', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.use((_socket, next) => next(refusalWithCircularData()));
-  const client = ioClient(server.httpUrl, { transports: ['websocket'], reconnection: false, forceNew: true });
+  const client = makeClient(server.url, { transports: ['websocket'] });
   try {
-    const err = await guard(
-      new Promise<Error & { data?: unknown }>((resolve) => client.once('connect_error', resolve)),
-      'connect_error',
-    );
+    const err = await waitFor<Error & { data?: unknown }>(client, 'connect_error');
     assert.equal(err.message, 'not allowed');
     assert.equal(err.data, undefined);
   } finally {
     client.disconnect();
   }
-  await noSessions(server);
+  // The refused session closes once its client leaves.
+  await assertNoSessions(server.io);
 });
 
 test('a plain client refused with unencodable data gets the connect_error frame, then 1008', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.use((_socket, next) => next(refusalWithCircularData()));
-  const peer = new PlainPeer(server.plainUrl());
+  const peer = new WsClient(server.wsUrl());
   assert.deepEqual(await peer.nextJson('the connect_error frame'), {
     event: 'connect_error',
     data: { message: 'not allowed' },
   });
-  const closed = await guard(peer.closed, 'the close');
+  const closed = await withTimeout(peer.closed, 'the close');
   assert.equal(closed.code, 1008);
   assert.equal(closed.reason, 'not allowed');
 });
 
 test('a refusal with encodable data carries it, on both kinds of client', async () => {
-  const server = await startServer();
+  const server = await startServer({}, PARLEY);
   server.io.use((_socket, next) => next(Object.assign(new Error('nope'), { data: { retry: false } })));
-  const peer = new PlainPeer(server.plainUrl());
+  const peer = new WsClient(server.wsUrl());
   assert.deepEqual(await peer.nextJson('the connect_error frame'), {
     event: 'connect_error',
     data: { message: 'nope', data: { retry: false } },
   });
-  const client = ioClient(server.httpUrl, { transports: ['polling'], reconnection: false, forceNew: true });
+  const client = makeClient(server.url, { transports: ['polling'] });
   try {
-    const err = await guard(
-      new Promise<Error & { data?: unknown }>((resolve) => client.once('connect_error', resolve)),
-      'connect_error',
-    );
+    const err = await waitFor<Error & { data?: unknown }>(client, 'connect_error');
     assert.deepEqual([err.message, err.data], ['nope', { retry: false }]);
   } finally {
     client.disconnect();
   }
-  await noSessions(server);
+  // The refused session closes once its client leaves.
+  await assertNoSessions(server.io);
 });

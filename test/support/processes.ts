@@ -1,0 +1,102 @@
+/**
+ * Programs of the project started as their own process (`node --import tsx <script>`), as a user
+ * or `npm run` would, awaited until a line of their stdout says they are ready.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/** How long a program may take to print that it is ready. */
+const STARTUP_GUARD_MS = 20_000;
+
+export interface StartedProcess<T> {
+  readonly child: ChildProcess;
+  /** What `ready` returned for the line that said the program is ready. */
+  readonly ready: T;
+  /** Every stdout line so far. */
+  readonly lines: readonly string[];
+  /** Stops the program with `signal` (if it still runs) and resolves with how it exited. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface ProcessOptions<T> {
+  args?: readonly string[];
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
+  /** 'inherit' shows the program's stderr in the test output; 'pipe' keeps it for `onStderr`. */
+  stderr?: 'inherit' | 'pipe';
+  onStderr?: (text: string) => void;
+  /** Looks at each stdout line (and those before it): a value other than undefined means ready. */
+  ready: (line: string, lines: readonly string[]) => T | undefined;
+}
+
+/**
+ * Starts `script` under tsx and resolves once `ready` accepts a stdout line; rejects if the program
+ * exits first or is not ready within 20 s.
+ */
+export async function startProcess<T>(script: string, options: ProcessOptions<T>): Promise<StartedProcess<T>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...(options.args ?? [])], {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    options.onStderr?.(chunk.toString());
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const lines: string[] = [];
+  const ready = await new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`${script} was not ready within ${STARTUP_GUARD_MS} ms; printed: ${lines.join('\n')}`));
+    }, STARTUP_GUARD_MS);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code} before it was ready: ${stderr}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      lines.push(line);
+      const value = options.ready(line, lines);
+      if (value !== undefined) {
+        clearTimeout(timer);
+        resolve(value);
+      }
+    });
+  }).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  return {
+    child,
+    ready,
+    lines,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** An example server (`examples/<name>.ts`) on a free port (PORT=0), as `npm run example:*` would. */
+export interface ExampleProcess {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `examples/<name>.ts` with PORT=0 and resolves with the port printed on its startup line. */
+export async function startExample(name: string): Promise<ExampleProcess> {
+  const started = await startProcess(`examples/${name}.ts`, {
+    env: { PORT: '0' },
+    ready: (line) => {
+      const match = /:(\d+)\//.exec(line);
+      return match ? Number(match[1]) : undefined;
+    },
+  });
+  return {
+    port: started.ready,
+    async stop() {
+      await started.stop('SIGTERM');
+    },
+  };
+}
