@@ -4,9 +4,9 @@
  * - `PARLEY_TEST_AGAINST=socket.io`: the official `socket.io` package (used to validate the tests).
  * - anything else / unset: parley, imported from `src/index.ts`.
  *
- * The import is dynamic (and its specifier computed) so that this module neither fails to load nor fails
- * to typecheck while parley's `src/index.ts` is still being written. The exported types are socket.io's:
- * parley promises socket.io's public API, so the tests are written against socket.io's typings.
+ * The implementation is picked at load time; the exported types are socket.io's: parley promises
+ * socket.io's public API, so the interop tests are written against socket.io's typings (tests of
+ * parley-only behaviour import parley from src/index.ts, see servers.ts).
  */
 import type { ServerOptions as SocketIOServerOptions, Server as SocketIOServer } from 'socket.io';
 
