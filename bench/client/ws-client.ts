@@ -77,6 +77,20 @@ export interface WsClientOptions {
   onClose?: (reason: string) => void;
 }
 
+/** How a protocol answers the namespace connection: accepted (with the socket id) or refused. */
+interface Greeting {
+  readonly accepted: string;
+  readonly refused: string;
+  readonly id: RegExp;
+}
+
+const SOCKET_IO_GREETING: Greeting = { accepted: '40', refused: '44', id: /"sid":"([^"]+)"/ };
+const PLAIN_GREETING: Greeting = {
+  accepted: '{"event":"connect",',
+  refused: '{"event":"connect_error"',
+  id: /"id":"([^"]+)"/,
+};
+
 type State = 'upgrading' | 'opening' | 'connecting' | 'connected' | 'closed';
 
 export class WsClient {
@@ -259,20 +273,12 @@ export class WsClient {
 
   private onText(text: string): void {
     if (this.plain) {
-      this.onPlainText(text);
+      this.onSocketText(text, PLAIN_GREETING);
       return;
     }
     const type = text.charCodeAt(0);
     if (type === 52 /* '4' */) {
-      if (this.state === 'connected') {
-        this.onPacket?.(text);
-      } else if (this.state === 'connecting') {
-        if (text.startsWith('40')) {
-          this.markConnected(/"sid":"([^"]+)"/.exec(text)?.[1] ?? '');
-        } else if (text.startsWith('44')) {
-          this.fail(`connect error ${text}`);
-        }
-      }
+      this.onSocketText(text, SOCKET_IO_GREETING);
     } else if (type === 50 /* '2' ping */) {
       this.send('3');
     } else if (type === 48 /* '0' open */ && this.state === 'opening') {
@@ -283,13 +289,14 @@ export class WsClient {
     }
   }
 
-  private onPlainText(text: string): void {
+  /** A Socket.IO packet or a plain frame: the connect answer while connecting, then packets. */
+  private onSocketText(text: string, greeting: Greeting): void {
     if (this.state === 'connected') {
       this.onPacket?.(text);
     } else if (this.state === 'connecting') {
-      if (text.startsWith('{"event":"connect",')) {
-        this.markConnected(/"id":"([^"]+)"/.exec(text)?.[1] ?? '');
-      } else if (text.startsWith('{"event":"connect_error"')) {
+      if (text.startsWith(greeting.accepted)) {
+        this.markConnected(greeting.id.exec(text)?.[1] ?? '');
+      } else if (text.startsWith(greeting.refused)) {
         this.fail(`connect error ${text}`);
       }
     }

@@ -7,6 +7,8 @@
 
 /** A connection that holds messages back until the pass. */
 export interface Flushable {
+  /** Whether it is in the coming pass already; owned by the pass. */
+  flushScheduled: boolean;
   /** Writes what accumulated since it asked for the pass. */
   runScheduledFlush(): void;
 }
@@ -18,11 +20,16 @@ function runFlushPass(): void {
   const due = queue;
   queue = [];
   scheduled = false;
-  for (const target of due) target.runScheduledFlush();
+  for (const target of due) {
+    target.flushScheduled = false;
+    target.runScheduledFlush();
+  }
 }
 
-/** Asks for `target.runScheduledFlush()` at the end of this turn (the caller asks once per turn). */
+/** Asks for `target.runScheduledFlush()` at the end of this turn; asking again before then does nothing. */
 export function scheduleFlush(target: Flushable): void {
+  if (target.flushScheduled) return;
+  target.flushScheduled = true;
   queue.push(target);
   if (!scheduled) {
     scheduled = true;

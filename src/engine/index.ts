@@ -46,7 +46,7 @@ export {
 export { matchesPath, type ParsedRequest, parseRequest, type RequestInfo, RequestTarget } from './request.js';
 export { outboundSize, overflows, type SendBufferState } from './send-buffer.js';
 export { type AttachHooks, EngineServer } from './server.js';
-export { writeRawMessages } from './transports/frames.js';
+export { bufferOf, writeRawMessages } from './transports/frames.js';
 export { completeUpgrade } from './transports/handshake.js';
 export { wsFastPaths } from './transports/ws-internals.js';
 export { summarizeRequest } from './types.js';

@@ -57,7 +57,8 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   /** Send-buffer accounting (see SendBufferState). */
   bufferedBytes = 0;
   transportBacklog = -1;
-  private flushScheduled = false;
+  /** Owned by the flush pass (see Flushable). */
+  flushScheduled = false;
   /** Heartbeat state, kept by the server's one Heartbeat. */
   heartbeatDue = -1;
   heartbeatState: HeartbeatState = HeartbeatState.Out;
@@ -138,7 +139,7 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
       }
     }
     this.bufferedBytes += size;
-    if (options?.coalesce === true) this.scheduleFlush();
+    if (options?.coalesce === true) scheduleFlush(this);
     else this.flush();
     return 'sent';
   }
@@ -220,7 +221,7 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     this.upgrading = false;
     probe.destroy();
     if (this.stateValue === 'closing') this.tryFinishClosing();
-    else this.scheduleFlush();
+    else scheduleFlush(this);
   }
 
   /**
@@ -267,7 +268,7 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
       return;
     }
     // Traffic while a pong is awaited extends its deadline once, as engine.io does.
-    if (this.heartbeatState >= HeartbeatState.WaitingPong) this.host.heartbeat.activity(this);
+    this.host.heartbeat.activity(this);
     switch (packet.type) {
       case 'message':
         this.handler?.onMessage(packet.data);
@@ -289,18 +290,11 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   private enqueuePacket(packet: EnginePacket): void {
     this.enqueue({ kind: 'packet', packet });
     this.bufferedBytes += packetSize(packet);
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
     scheduleFlush(this);
   }
 
   /** Called by the shared flush pass: writes what accumulated since it was scheduled. */
   runScheduledFlush(): void {
-    this.flushScheduled = false;
     this.flush();
   }
 

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import {
+  bufferOf,
   completeUpgrade,
   type EngineCloseReason,
   type Flushable,
@@ -118,7 +119,7 @@ export class PlainWebSocketServer {
   /** Completes the WebSocket handshake of an upgrade request and starts a session. */
   handleUpgrade(req: RequestSource, socket: Duplex, head: Buffer, target: RequestTarget): void {
     completeUpgrade(this.wss, req, socket, head, [], (ws) => {
-      const session = new Session(ws, summarizeRequest(req, target), this.options, this);
+      const session = new Session(ws, summarizeRequest(req, target), this.options, this, this.heartbeat);
       this.sessions.add(session);
       this.heartbeat.add(session);
       session.start(this.onConnection(session));
@@ -129,16 +130,6 @@ export class PlainWebSocketServer {
   remove(session: Session): void {
     this.sessions.delete(session);
     this.heartbeat.remove(session);
-  }
-
-  /** A pong arrived on a session. */
-  pong(session: Session): void {
-    this.heartbeat.pong(session);
-  }
-
-  /** A frame arrived while the session's pong is awaited. */
-  activity(session: Session): void {
-    this.heartbeat.activity(session);
   }
 
   /** Closes every session (reason 'server shutting down'). */
@@ -169,12 +160,6 @@ function onWsError(this: TaggedWebSocket): void {
   this[kSession]?.end('transport error');
 }
 
-function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
 class Session implements PlainSession, HeartbeatSubject, SendBufferState, Flushable {
   readonly id = randomId();
   readonly remoteAddress: string;
@@ -182,7 +167,8 @@ class Session implements PlainSession, HeartbeatSubject, SendBufferState, Flusha
   private stateValue: SessionState = 'open';
   /** What waits for the end of the turn; undefined when nothing does. */
   private queue: OutboundMessage[] | undefined;
-  private flushScheduled = false;
+  /** Owned by the flush pass (see Flushable). */
+  flushScheduled = false;
   private readonly fast = wsFastPaths();
   // Kept by the engine's Heartbeat and send-buffer rule.
   heartbeatDue = -1;
@@ -196,6 +182,7 @@ class Session implements PlainSession, HeartbeatSubject, SendBufferState, Flusha
     private readonly options: Readonly<PlainTransportOptions>,
     /** The server (not a closure: one made here would keep the request alive). */
     private readonly server: PlainWebSocketServer,
+    private readonly heartbeat: Heartbeat,
   ) {
     this.remoteAddress = request.socket.remoteAddress;
     (ws as TaggedWebSocket)[kSession] = this;
@@ -230,14 +217,8 @@ class Session implements PlainSession, HeartbeatSubject, SendBufferState, Flusha
     this.queue ??= [];
     for (const message of list) this.queue.push(toOutbound(message));
     this.bufferedBytes += size;
-    if (options?.coalesce === true) {
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        scheduleFlush(this);
-      }
-    } else {
-      this.flush();
-    }
+    if (options?.coalesce === true) scheduleFlush(this);
+    else this.flush();
     return 'sent';
   }
 
@@ -246,7 +227,6 @@ class Session implements PlainSession, HeartbeatSubject, SendBufferState, Flusha
   }
 
   runScheduledFlush(): void {
-    this.flushScheduled = false;
     this.flush();
   }
 
@@ -273,8 +253,8 @@ class Session implements PlainSession, HeartbeatSubject, SendBufferState, Flusha
 
   receive(data: RawData, isBinary: boolean): void {
     if (this.stateValue !== 'open') return;
-    if (this.heartbeatState >= HeartbeatState.WaitingPong) this.server.activity(this);
-    const buffer = toBuffer(data);
+    this.heartbeat.activity(this);
+    const buffer = bufferOf(data);
     if (buffer.length > this.options.maxFrameBytes) {
       this.handler?.onFrameTooLarge(buffer.length, this.options.maxFrameBytes);
       return;
@@ -283,7 +263,7 @@ class Session implements PlainSession, HeartbeatSubject, SendBufferState, Flusha
   }
 
   ponged(): void {
-    this.server.pong(this);
+    this.heartbeat.pong(this);
   }
 
   /** Ends the session once: flushes and closes the socket if it is still open, tells the handler why. */

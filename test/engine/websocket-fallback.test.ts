@@ -12,6 +12,7 @@ import { OutboundMessage } from '../../src/engine/message.js';
 import { overrideWsProbe, wsFastPaths } from '../../src/engine/transports/ws-internals.js';
 import { waitUntil } from '../support/waiting.js';
 import { WsClient } from '../support/raw-clients.js';
+import { PARLEY, startServer } from '../support/servers.js';
 import { engineStarter, type Fixture, pollingHandshake, q, wsUrl } from './support.js';
 
 const warnings: string[] = [];
@@ -136,6 +137,34 @@ describe('WebSockets without the ws internals (forced)', () => {
     assert.equal(await probe.nextNonPing(), '4after upgrade');
     assert.equal(wsHandshakes - handshakesBefore, 2, 'both handshakes answered by ws');
     probe.terminate();
+  });
+
+  test('plain WebSocket clients get text, binary and broadcasts in order through ws.send', async () => {
+    const server = await startServer({}, PARLEY);
+    try {
+      const peers: WsClient[] = [];
+      for (let i = 0; i < 3; i++) {
+        const peer = newClient(server.wsUrl({ name: `p${i}` }));
+        assert.equal(((await peer.nextJson('the connect frame')) as { event: string }).event, 'connect');
+        peers.push(peer);
+      }
+      const before = serverSends;
+      const sockets = [...server.io.of('/').sockets.values()];
+      sockets[0]!.emit('direct', 'héllo');
+      for (let i = 0; i < 50; i++) server.io.emit('tick', i);
+      server.io.emit('bin', Buffer.from([7, 7]));
+      assert.deepEqual(await peers[0]!.nextJson('the direct event'), { event: 'direct', data: 'héllo' });
+      for (const peer of peers) {
+        for (let i = 0; i < 50; i++) assert.deepEqual(await peer.nextJson(`tick ${i}`), { event: 'tick', data: i });
+        assert.deepEqual(await peer.nextJson('the binary envelope'), { event: 'bin', data: { _placeholder: true, num: 0 }, attachments: 1 });
+        assert.deepEqual(await peer.nextBinary('the attachment'), Buffer.from([7, 7]));
+      }
+      // Every frame went through ws.send: 1 direct + 3 × (50 + 2).
+      assert.ok(serverSends - before >= 1 + 3 * 52, `${serverSends - before} ws.send calls`);
+      for (const peer of peers) peer.terminate();
+    } finally {
+      await server.close();
+    }
   });
 
   test('the missing internals were reported in one warning line', () => {

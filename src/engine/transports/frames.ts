@@ -1,4 +1,4 @@
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { OutboundMessage } from '../message.js';
 import type { WsInternals } from './ws-internals.js';
 
@@ -122,7 +122,7 @@ export class JoinedFrames<T> {
  * and no extension (compression) to apply, so hand-built frames never overtake ws's own. Undefined
  * when the caller must go through `ws.send`.
  */
-export function directSocket(ws: WebSocket): WsInternals['_socket'] | undefined {
+function directSocket(ws: WebSocket): WsInternals['_socket'] | undefined {
   const internals = ws as unknown as WsInternals;
   return internals._sender._state === 0 &&
     internals._sender._queue.length === 0 &&
@@ -131,18 +131,49 @@ export function directSocket(ws: WebSocket): WsInternals['_socket'] | undefined 
     : undefined;
 }
 
+/**
+ * Writes the items of one flush, in order, however the WebSocket can take them: with `fast` (ws's
+ * internals are there, checked once per process) and nothing queued in ws, their hand-built frames
+ * in one write; with `fast` but ws busy (compressing), through `sendThroughWs` in one corked write;
+ * without `fast`, through `sendThroughWs` alone (ws's public API only).
+ */
+export function writeItems<T>(
+  ws: WebSocket,
+  items: readonly T[],
+  fast: boolean,
+  joined: JoinedFrames<T>,
+  sendThroughWs: (ws: WebSocket, item: T) => void,
+): void {
+  if (!fast) {
+    for (const item of items) sendThroughWs(ws, item);
+    return;
+  }
+  const socket = directSocket(ws);
+  if (socket !== undefined) {
+    joined.write(socket, items);
+    return;
+  }
+  const raw = (ws as unknown as WsInternals)._socket;
+  raw.cork();
+  for (const item of items) sendThroughWs(ws, item);
+  raw.uncork();
+}
+
 /** The raw frames (plain WebSocket) of one flush. */
 const rawJoined = new JoinedFrames<OutboundMessage>(rawFrame);
 
-/**
- * Writes messages as raw frames (their data as is), in order: straight to the socket when `fast`
- * (ws's internals are there) and ws has nothing queued, else through `ws.send`.
- */
+function sendRawThroughWs(ws: WebSocket, message: OutboundMessage): void {
+  ws.send(message.data, { binary: message.binary, compress: false });
+}
+
+/** Writes messages as raw frames (their data as is: plain WebSocket clients), in order. */
 export function writeRawMessages(ws: WebSocket, messages: readonly OutboundMessage[], fast: boolean): void {
-  const socket = fast ? directSocket(ws) : undefined;
-  if (socket !== undefined) {
-    rawJoined.write(socket, messages);
-    return;
-  }
-  for (const message of messages) ws.send(message.data, { binary: message.binary, compress: false });
+  writeItems(ws, messages, fast, rawJoined, sendRawThroughWs);
+}
+
+/** A received message as one Buffer, whatever shape ws hands it in. */
+export function bufferOf(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
 }

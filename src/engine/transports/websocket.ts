@@ -5,8 +5,8 @@ import type { RequestSource } from '../http/exchange.js';
 import { completeUpgrade } from './handshake.js';
 import { decodePacketWs, type EnginePacket, encodePacketWs } from '../packet.js';
 import { IGNORE, type QueuedItem, type Transport, type TransportListener } from './transport.js';
-import { directSocket, engineFrame, frame, JoinedFrames } from './frames.js';
-import { type WsInternals, wsFastPaths } from './ws-internals.js';
+import { bufferOf, engineFrame, frame, JoinedFrames, writeItems } from './frames.js';
+import { wsFastPaths } from './ws-internals.js';
 
 function itemFrame(item: QueuedItem): Buffer {
   return item.kind === 'packet' ? packetFrame(item.packet) : engineFrame(item.message);
@@ -28,10 +28,14 @@ function packetFrame(packet: EnginePacket): Buffer {
   return bytes;
 }
 
-function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
+/** Sends one item through ws's public API (ws frames, queues and compresses it). */
+function sendItemThroughWs(ws: WebSocket, item: QueuedItem): void {
+  if (item.kind === 'packet') {
+    ws.send(encodePacketWs(item.packet));
+  } else {
+    const data = item.message.websocketFrame;
+    ws.send(data, { binary: typeof data !== 'string', compress: item.compress });
+  }
 }
 
 const kTransport = Symbol('parley.transport');
@@ -74,7 +78,7 @@ export class WebSocketTransport implements Transport {
 
   /** A frame arrived. */
   receive(data: RawData, isBinary: boolean): void {
-    const decoded = decodePacketWs(isBinary ? toBuffer(data) : toBuffer(data).toString('utf8'));
+    const decoded = decodePacketWs(isBinary ? bufferOf(data) : bufferOf(data).toString('utf8'));
     if (decoded.ok) this.listener.onPacket(decoded.value);
     else this.listener.onError('parse error', new Error(decoded.error));
   }
@@ -107,33 +111,7 @@ export class WebSocketTransport implements Transport {
   }
 
   write(items: readonly QueuedItem[]): void {
-    if (!this.writable) return;
-    if (!this.fast) {
-      for (const item of items) this.sendThroughWs(item);
-      return;
-    }
-    // Fast path: frames built once per message, written straight to the socket, all the items of
-    // one flush in one write (cheaper than a writev of many small chunks).
-    const socket = directSocket(this.ws);
-    if (socket !== undefined) {
-      joined.write(socket, items);
-      return;
-    }
-    // ws has frames queued (compression under way): through ws, in order, in one corked write.
-    const raw = (this.ws as unknown as WsInternals)._socket;
-    raw.cork();
-    for (const item of items) this.sendThroughWs(item);
-    raw.uncork();
-  }
-
-  /** Sends one item through ws's public API (ws frames, queues and compresses it). */
-  private sendThroughWs(item: QueuedItem): void {
-    if (item.kind === 'packet') {
-      this.ws.send(encodePacketWs(item.packet));
-    } else {
-      const data = item.message.websocketFrame;
-      this.ws.send(data, { binary: typeof data !== 'string', compress: item.compress });
-    }
+    if (this.writable) writeItems(this.ws, items, this.fast, joined, sendItemThroughWs);
   }
 
   close(): void {
