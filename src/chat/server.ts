@@ -3,8 +3,9 @@
  * client, and the chat on the Socket.IO path, which plain WebSocket clients share.
  */
 import { once } from 'node:events';
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AllowRequest } from '../engine/index.js';
 import { type DefaultEventsMap, Server } from '../socket/index.js';
 import { staticHandler } from './static.js';
 import { attachChat, type ChatClientEvents, type ChatServerEvents, type ChatSocketData } from './service.js';
@@ -28,6 +29,12 @@ export interface ChatServerOptions {
   pingInterval: number;
   /** Heartbeat timeout for both kinds of clients. @default 20000 */
   pingTimeout: number;
+  /**
+   * Proxies in front of the server whose `X-Forwarded-*` headers are trusted: 0 reads the client
+   * address from the TCP peer; n reads it from the n-th `X-Forwarded-For` entry from the right.
+   * @default 0
+   */
+  trustProxy: number;
 }
 
 /** The chat server defaults, from the seed: port 8000, path /ws/chat/. */
@@ -40,6 +47,7 @@ export const CHAT_DEFAULTS: Readonly<ChatServerOptions> = Object.freeze({
   rateWindowMs: 10_000,
   pingInterval: 25_000,
   pingTimeout: 20_000,
+  trustProxy: 0,
 });
 
 /** The chat's Socket.IO server, typed with the service's event maps. */
@@ -57,13 +65,32 @@ export interface RunningChat {
   close(): Promise<void>;
 }
 
+/**
+ * Decides whether a handshake (Engine.IO or plain WebSocket) may open a connection: undefined to
+ * admit it, or the refusal's message (sent with 403). Checks run in order; the first refusal wins.
+ */
+export type AdmissionCheck = (req: IncomingMessage) => string | undefined;
+
+/** One `allowRequest` hook running every admission check. */
+function admitting(checks: readonly AdmissionCheck[]): AllowRequest {
+  return (req, callback) => {
+    for (const check of checks) {
+      const refusal = check(req);
+      if (refusal !== undefined) return callback(refusal, false);
+    }
+    callback(null, true);
+  };
+}
+
 /** Opens the store, starts the HTTP server and serves the chat. */
 export async function startChatServer(given: Partial<ChatServerOptions> = {}): Promise<RunningChat> {
   const options = { ...CHAT_DEFAULTS, ...given };
   const store = ChatStore.open(options.db);
   // The page handler is installed first: the Socket.IO server routes its path and passes the rest on.
   const http = createServer(staticHandler(options.path));
+  const checks: AdmissionCheck[] = [];
   const io: ChatServer = new Server(http, {
+    allowRequest: admitting(checks),
     path: options.path,
     plainWebSocket: true,
     pingInterval: options.pingInterval,

@@ -45,6 +45,7 @@ async function serve(flags: Partial<ChatServerOptions>): Promise<void> {
     path: envOr('CHAT_PATH', socketPath, CHAT_DEFAULTS.path),
     db: envOr('CHAT_DB', String, CHAT_DEFAULTS.db),
     rateLimit: envOr('CHAT_RATE_LIMIT', integer('CHAT_RATE_LIMIT', 1, 1_000_000), CHAT_DEFAULTS.rateLimit),
+    trustProxy: envOr('CHAT_TRUST_PROXY', integer('CHAT_TRUST_PROXY', 0, 16), CHAT_DEFAULTS.trustProxy),
     ...flags,
   };
   const chat = await startChatServer(options);
@@ -54,6 +55,17 @@ async function serve(flags: Partial<ChatServerOptions>): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** The flags of `serve`, as commander parses them. */
+interface ServeFlags {
+  port?: number;
+  host?: string;
+  path?: string;
+  db?: string;
+  rateLimit?: number;
+  /** `true` when the flag is given without a value. */
+  trustProxy?: number | true;
 }
 
 const program = new Command('parley')
@@ -76,13 +88,19 @@ program
     `messages per connection per 10 s (env CHAT_RATE_LIMIT, default ${CHAT_DEFAULTS.rateLimit})`,
     integer('rate limit', 1, 1_000_000),
   )
-  .action(async (flags: { port?: number; host?: string; path?: string; db?: string; rateLimit?: number }) => {
+  .option(
+    '--trust-proxy [hops]',
+    'read the client address from X-Forwarded-For, set by this many proxies in front (env CHAT_TRUST_PROXY, default 0; 1 when given alone)',
+    integer('trust proxy hops', 0, 16),
+  )
+  .action(async (flags: ServeFlags) => {
     const given: Partial<ChatServerOptions> = {};
     if (flags.port !== undefined) given.port = flags.port;
     if (flags.host !== undefined) given.host = flags.host;
     if (flags.path !== undefined) given.path = flags.path;
     if (flags.db !== undefined) given.db = flags.db;
     if (flags.rateLimit !== undefined) given.rateLimit = flags.rateLimit;
+    if (flags.trustProxy !== undefined) given.trustProxy = flags.trustProxy === true ? 1 : flags.trustProxy;
     try {
       await serve(given);
     } catch (err) {
