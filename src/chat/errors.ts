@@ -15,8 +15,10 @@ export type ChatErrorCode =
   | 'invalid_request'
   /** The client acted on a room it has not joined. */
   | 'not_in_room'
-  /** The connection exceeded its message rate limit. */
+  /** The connection (or its address) spent its request budget or message rate limit; see `retryAfterMs`. */
   | 'rate_limited'
+  /** The connection is in as many rooms as it may be (`--max-rooms`). */
+  | 'too_many_rooms'
   /** The database could not store or read messages. */
   | 'storage_failed'
   /** An unexpected failure on the server side. */
@@ -29,6 +31,7 @@ export const CHAT_ERROR_CODES: readonly ChatErrorCode[] = Object.freeze([
   'invalid_request',
   'not_in_room',
   'rate_limited',
+  'too_many_rooms',
   'storage_failed',
   'internal_error',
 ]);
@@ -37,6 +40,8 @@ export const CHAT_ERROR_CODES: readonly ChatErrorCode[] = Object.freeze([
 export interface ChatError {
   readonly code: ChatErrorCode;
   readonly message: string;
+  /** With `rate_limited`: milliseconds until the same request would be accepted. */
+  readonly retryAfterMs?: number;
 }
 
 /** The failure half of every result. */
@@ -59,6 +64,15 @@ export function chatError(code: ChatErrorCode, message: string): ChatError {
 /** Builds a failure result from a code and message. */
 export function fail(code: ChatErrorCode, message: string): ChatFailure {
   return { ok: false, error: { code, message } };
+}
+
+/** A `rate_limited` failure: what was spent, and when to retry. */
+export function rateLimited(message: string, retryAfterMs: number): ChatFailure {
+  const seconds = Math.max(0.1, Math.ceil(retryAfterMs / 100) / 10);
+  return {
+    ok: false,
+    error: { code: 'rate_limited', message: `${message}; retry in ${seconds} s`, retryAfterMs: Math.ceil(retryAfterMs) },
+  };
 }
 
 /** Builds a success result: `ok({ id: 7 })` is `{ ok: true, id: 7 }`. */

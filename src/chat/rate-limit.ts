@@ -7,7 +7,7 @@
 // Refused attempts are not recorded, so a client that keeps hammering recovers as soon as the
 // window allows rather than being locked out forever.
 
-import { type ChatFailure, fail } from './errors.js';
+import { type ChatFailure, rateLimited } from './errors.js';
 
 export interface RateLimitOptions {
   /** Messages accepted per window. Positive integer; default 20. */
@@ -74,11 +74,7 @@ export class RateLimiter {
    */
   attempt(): { ok: true } | ChatFailure {
     if (this.take()) return { ok: true };
-    const seconds = Math.max(0.1, Math.ceil(this.retryAfterMs() / 100) / 10);
-    return fail(
-      'rate_limited',
-      `too many messages: at most ${this.limit} per ${formatWindow(this.windowMs)}; retry in ${seconds} s`,
-    );
+    return rateLimited(`too many messages: at most ${this.limit} per ${formatWindow(this.windowMs)}`, this.retryAfterMs());
   }
 
   /** Milliseconds until `take()` would succeed (0 when it would succeed now). */

@@ -6,9 +6,9 @@ import { once } from 'node:events';
 import { createServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AllowRequest } from '../engine/index.js';
-import { type DefaultEventsMap, Server } from '../socket/index.js';
+import { type DefaultEventsMap, SERVER_DEFAULTS, Server } from '../socket/index.js';
 import { staticHandler } from './static.js';
-import { attachChat, type ChatClientEvents, type ChatServerEvents, type ChatSocketData } from './service.js';
+import { attachChat, CHAT_LIMITS, type ChatClientEvents, type ChatServerEvents, type ChatSocketData } from './service.js';
 import { ChatStore } from './store.js';
 
 /** Options of the chat server; the CLI maps its flags and environment onto these. */
@@ -35,6 +35,18 @@ export interface ChatServerOptions {
    * @default 0
    */
   trustProxy: number;
+  /** Request budget units per connection per 10 s; a message costs 1 (README: Limits). @default 100 */
+  budget: number;
+  /** Request budget units shared by one client address's connections per 10 s. @default 300 */
+  addressBudget: number;
+  /** Rooms a connection may be in, the lobby included. @default 50 */
+  maxRooms: number;
+  /** Open connections per client address (IPv6: per /64 prefix). @default 50 */
+  maxConnections: number;
+  /** Most members a presence snapshot lists (the rest are counted). @default 100 */
+  memberListLimit: number;
+  /** How long presence changes in a room are gathered into one delta. @default 100 */
+  presenceWindowMs: number;
 }
 
 /** The chat server defaults, from the seed: port 8000, path /ws/chat/. */
@@ -48,6 +60,12 @@ export const CHAT_DEFAULTS: Readonly<ChatServerOptions> = Object.freeze({
   pingInterval: 25_000,
   pingTimeout: 20_000,
   trustProxy: 0,
+  budget: CHAT_LIMITS.budget,
+  addressBudget: CHAT_LIMITS.addressBudget,
+  maxRooms: CHAT_LIMITS.maxRooms,
+  maxConnections: CHAT_LIMITS.maxConnections,
+  memberListLimit: CHAT_LIMITS.memberListLimit,
+  presenceWindowMs: 100,
 });
 
 /** The chat's Socket.IO server, typed with the service's event maps. */
@@ -96,10 +114,22 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
     pingInterval: options.pingInterval,
     pingTimeout: options.pingTimeout,
   });
-  const detach = attachChat(io.of('/'), {
+  const chat = attachChat(io.of('/'), {
     store,
-    rateLimit: { limit: options.rateLimit, windowMs: options.rateWindowMs },
+    limits: {
+      budget: options.budget,
+      addressBudget: options.addressBudget,
+      messages: options.rateLimit,
+      messageWindowMs: options.rateWindowMs,
+      maxRooms: options.maxRooms,
+      maxConnections: options.maxConnections,
+      memberListLimit: options.memberListLimit,
+    },
+    presenceWindowMs: options.presenceWindowMs,
+    trustProxy: options.trustProxy,
+    connectTimeoutMs: SERVER_DEFAULTS.connectTimeout,
   });
+  checks.push(chat.admit);
   http.listen(options.port, options.host);
   try {
     await once(http, 'listening');
@@ -117,7 +147,7 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
     url: `http://${shownHost}:${port}`,
     options,
     async close() {
-      detach();
+      chat.detach();
       await io.close();
       store.close();
     },

@@ -4,16 +4,24 @@
  *
  *   message {type:"text", content, room?}  → stored, broadcast as `message` {type, content, room, id, from, ts};
  *                                            ack {ok:true, id} once committed
- *   join / leave {room}                     → ack {ok:true, room, members, history}; `presence` to the room
+ *   join {room}                             → ack {ok:true, room, members, count, history}
+ *   leave {room}                            → ack {ok:true, room}
  *   history {room, before?, after?, limit?} → ack {ok:true, room, messages, hasMore}
  *   typing {room}                           → `typing` {room, from} to the others in the room
+ *   (server) presence                       → {room, members, count} once to a client entering the
+ *                                            lobby; {room, joined, left, count} deltas to the room
  *
+ * Every request draws on its connection's budget and its address's (see budget.ts, addresses.ts).
  * Every refusal is `{ok:false, error:{code, message}}`: the ack when the client asked for one,
  * otherwise an `error` event (which plain clients receive as an error frame).
  */
+import type { IncomingMessage } from 'node:http';
 import type { DefaultEventsMap, Namespace, Socket } from '../socket/index.js';
-import { type ChatError, type ChatErrorCode, chatError } from './errors.js';
-import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
+import { clientAddress } from './address.js';
+import { AddressBook, type ConnectionBudgets } from './addresses.js';
+import { type Budget, REQUEST_COSTS } from './budget.js';
+import { type ChatError, type ChatErrorCode, type ChatFailure, chatError, rateLimited } from './errors.js';
+import { type Member, Presence, type PresenceDelta, type PresenceSnapshot } from './presence.js';
 import {
   DEFAULT_ROOM,
   HISTORY_PAGE,
@@ -24,31 +32,67 @@ import {
 } from './schema.js';
 import type { ChatStore, StoredMessage } from './store.js';
 
-/** Who is in a room, as sent in acks and `presence` events. */
-export interface Member {
-  id: string;
-  name: string;
-}
+export type { Member } from './presence.js';
 
 /** What the service keeps on each socket (`socket.data`). */
 export interface ChatSocketData {
   name: string;
-  limiter: RateLimiter;
-  /** Typing notices have a budget of their own, so they cannot crowd out messages. */
-  typingLimiter: RateLimiter;
+  /** The address the socket counts under (budgets, connection cap). */
+  address: string;
+  budgets: ConnectionBudgets;
 }
+
+/** The limits of the service; every one is per connection or per client address. */
+export interface ChatLimits {
+  /** Request budget units per connection per 10 s (a message costs 1). @default 100 */
+  budget: number;
+  /** Request budget units shared by an address's connections per 10 s. @default 300 */
+  addressBudget: number;
+  /** Messages per connection per `messageWindowMs`. @default 20 */
+  messages: number;
+  /** @default 10000 */
+  messageWindowMs: number;
+  /** Rooms one connection may be in, the lobby included. @default 50 */
+  maxRooms: number;
+  /** Open connections per client address (IPv6: per /64). @default 50 */
+  maxConnections: number;
+  /** Most members a presence snapshot lists; beyond it they are only counted. @default 100 */
+  memberListLimit: number;
+  /** Most missed messages replayed on reconnect (`auth.lastId`), budget allowing. @default 5000 */
+  maxReplay: number;
+}
+
+export const CHAT_LIMITS: Readonly<ChatLimits> = Object.freeze({
+  budget: 100,
+  addressBudget: 300,
+  messages: 20,
+  messageWindowMs: 10_000,
+  maxRooms: 50,
+  maxConnections: 50,
+  memberListLimit: 100,
+  maxReplay: 5000,
+});
 
 /** Options of the chat service. */
 export interface ChatServiceOptions {
   /** Where messages are kept. */
   store: ChatStore;
-  /** Per-connection message rate limit. @default { limit: 20, windowMs: 10000 } */
-  rateLimit?: Pick<RateLimitOptions, 'limit' | 'windowMs'>;
-  /** Most missed messages replayed on reconnect (`auth.lastId`). @default 5000 */
-  maxReplay?: number;
+  limits?: Partial<ChatLimits>;
+  /** How long presence changes in a room are gathered into one delta. @default 100 */
+  presenceWindowMs?: number;
+  /** Proxies whose X-Forwarded-For is trusted for the client address (see address.ts). @default 0 */
+  trustProxy?: number;
+  /** How long an admitted handshake may take to connect (the server's connectTimeout). @default 45000 */
+  connectTimeoutMs?: number;
 }
 
-type Ack = (reply: unknown) => void;
+/** The service on a namespace: its admission check for handshakes, and how to detach it. */
+export interface AttachedChat {
+  /** Counts a handshake against its address's connection cap: undefined to admit, else the refusal. */
+  admit(req: IncomingMessage): string | undefined;
+  /** Stops serving: listeners removed, timers stopped. */
+  detach(): void;
+}
 
 /**
  * What clients send. Payloads are `unknown` on purpose: every handler validates them. The last
@@ -65,7 +109,7 @@ export interface ChatClientEvents {
 /** What the service sends to clients. */
 export interface ChatServerEvents {
   message: (message: StoredMessage) => void;
-  presence: (update: { room: string; members: Member[] }) => void;
+  presence: (update: PresenceSnapshot | PresenceDelta) => void;
   typing: (notice: { room: string; from: string }) => void;
   error: (error: ChatError) => void;
 }
@@ -76,8 +120,6 @@ type ChatSocket = Socket<ChatClientEvents, ChatServerEvents, DefaultEventsMap, C
 
 const KNOWN_EVENTS = new Set(['message', 'join', 'leave', 'history', 'typing']);
 const MAX_NAME_LENGTH = 32;
-/** Typing notices per connection: a client sends one every couple of seconds while typing. */
-const TYPING_RATE_LIMIT = { limit: 10, windowMs: 10_000 };
 
 let guestCount = 0;
 
@@ -92,8 +134,10 @@ function displayName(socket: ChatSocket): string {
   return `guest-${guestCount}`;
 }
 
+type Ack = (reply: unknown) => void;
+
 /** What a request is answered with: success with its fields, or a typed refusal. */
-type ChatReply = { readonly ok: true } | { readonly ok: false; readonly error: ChatError };
+type ChatReply = { readonly ok: true } | ChatFailure;
 
 /** Answers a request: through the ack when there is one; a refusal without ack becomes an `error` event. */
 function reply<R extends ChatReply>(socket: ChatSocket, ack: unknown, result: R): void {
@@ -101,24 +145,62 @@ function reply<R extends ChatReply>(socket: ChatSocket, ack: unknown, result: R)
   else if (!result.ok) socket.emit('error', result.error);
 }
 
-function refusal(code: ChatErrorCode, message: string): { ok: false; error: ChatError } {
+function refusal(code: ChatErrorCode, message: string): ChatFailure {
   return { ok: false, error: chatError(code, message) };
 }
 
-/** Serves the chat on a namespace. Returns a function that detaches it. */
-export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): () => void {
-  const { store } = options;
-  const maxReplay = options.maxReplay ?? 5000;
+/** The rooms a socket is in, its own room aside. */
+function joinedRooms(socket: ChatSocket): string[] {
+  return [...socket.rooms].filter((r) => r !== socket.id);
+}
 
-  async function members(room: string): Promise<Member[]> {
-    const sockets = await chat.in(room).fetchSockets();
-    return sockets
-      .map((s) => ({ id: s.id, name: s.data?.name ?? '' }))
-      .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+/** Serves the chat on a namespace. */
+export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): AttachedChat {
+  const { store } = options;
+  const limits: ChatLimits = { ...CHAT_LIMITS, ...options.limits };
+  const trustProxy = options.trustProxy ?? 0;
+  const addresses = new AddressBook({
+    maxConnections: limits.maxConnections,
+    connectionBudget: limits.budget,
+    addressBudget: limits.addressBudget,
+    messageLimit: limits.messages,
+    messageWindowMs: limits.messageWindowMs,
+    admissionMs: options.connectTimeoutMs ?? 45_000,
+  });
+  const presence = new Presence({
+    windowMs: options.presenceWindowMs ?? 100,
+    listLimit: limits.memberListLimit,
+    announce: (delta) => chat.to(delta.room).emit('presence', delta),
+  });
+
+  /**
+   * Charges `cost` to the socket's budget and its address's: undefined when both could pay, else
+   * the `rate_limited` refusal (nothing charged).
+   */
+  function charge(socket: ChatSocket, cost: number): ChatFailure | undefined {
+    const own = socket.data.budgets.budget;
+    const shared = addresses.shared(socket.data.address);
+    const wait = Math.max(own.retryAfterMs(cost), shared.retryAfterMs(cost));
+    if (wait > 0) {
+      const whose = own.retryAfterMs(cost) >= wait ? `${own.capacity} per connection` : `${shared.capacity} per address`;
+      return rateLimited(`request budget spent (${whose} per 10 s; this request costs ${cost})`, wait);
+    }
+    own.spend(cost);
+    shared.spend(cost);
+    return undefined;
   }
 
-  async function announcePresence(room: string): Promise<void> {
-    chat.to(room).emit('presence', { room, members: await members(room) });
+  function refund(socket: ChatSocket, units: number): void {
+    if (units <= 0) return;
+    socket.data.budgets.budget.refund(units);
+    addresses.shared(socket.data.address).refund(units);
+  }
+
+  /** Rows the socket's budgets can pay for now, after a request's base cost. */
+  function affordableRows(socket: ChatSocket): number {
+    const budgets: Budget[] = [socket.data.budgets.budget, addresses.shared(socket.data.address)];
+    const units = Math.min(...budgets.map((b) => b.available())) - REQUEST_COSTS.history;
+    return Math.max(0, Math.floor(units / REQUEST_COSTS.historyRow + 1e-9));
   }
 
   function historyOf(room: string): StoredMessage[] {
@@ -126,40 +208,64 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): ()
     return page.ok ? page.value.messages : [];
   }
 
-  /** Sends the messages a reconnecting client missed in the rooms it is in, oldest first. */
+  /**
+   * Sends the messages a reconnecting client missed in the rooms it is in, oldest first, as far as
+   * its budget pays (a replay is a history read); past that it is told where to continue.
+   */
   function replayMissed(socket: ChatSocket, lastId: number): void {
+    const rows = Math.min(limits.maxReplay, affordableRows(socket));
+    const over = charge(socket, REQUEST_COSTS.history);
+    if (over !== undefined) return void socket.emit('error', over.error);
     let after = lastId;
     let sent = 0;
-    const rooms = [...socket.rooms].filter((r) => r !== socket.id);
-    while (sent < maxReplay) {
-      const page = store.since(rooms, after, Math.min(1000, maxReplay - sent));
-      if (!page.ok) {
-        socket.emit('error', page.error);
-        return;
-      }
+    const rooms = joinedRooms(socket);
+    let more = true;
+    while (sent < rows && more) {
+      const page = store.since(rooms, after, Math.min(1000, rows - sent));
+      if (!page.ok) return void socket.emit('error', page.error);
       for (const message of page.value.messages) socket.emit('message', message);
       sent += page.value.messages.length;
       const last = page.value.messages.at(-1);
-      if (!page.value.hasMore || last === undefined) return;
-      after = last.id;
+      more = page.value.hasMore && last !== undefined;
+      if (last !== undefined) after = last.id;
+    }
+    socket.data.budgets.budget.spend(sent * REQUEST_COSTS.historyRow);
+    addresses.shared(socket.data.address).spend(sent * REQUEST_COSTS.historyRow);
+    if (more && sent < limits.maxReplay) {
+      const wait = socket.data.budgets.budget.retryAfterMs(REQUEST_COSTS.history + HISTORY_PAGE * REQUEST_COSTS.historyRow);
+      socket.emit(
+        'error',
+        rateLimited(`replay stopped after message ${after}: ask history {room, after: ${after}} for the rest`, wait).error,
+      );
     }
   }
 
+  function enter(socket: ChatSocket, room: string): void {
+    socket.join(room);
+    presence.join(room, { id: socket.id, name: socket.data.name });
+  }
+
+  function exit(socket: ChatSocket, room: string): void {
+    socket.leave(room);
+    presence.leave(room, { id: socket.id, name: socket.data.name });
+  }
+
   function onConnection(socket: ChatSocket): void {
-    socket.data = {
-      name: displayName(socket),
-      limiter: new RateLimiter(options.rateLimit ?? {}),
-      typingLimiter: new RateLimiter(TYPING_RATE_LIMIT),
-    };
-    socket.join(DEFAULT_ROOM);
+    const address = clientAddress(socket.handshake.headers, socket.handshake.address, trustProxy);
+    socket.data = { name: displayName(socket), address, budgets: addresses.connected(address) };
+    const member: Member = { id: socket.id, name: socket.data.name };
 
     socket.onAny((event: string, ...args: unknown[]) => {
       if (KNOWN_EVENTS.has(event)) return;
-      reply(socket, args.at(-1), refusal('invalid_request', `unknown event "${event}"`));
+      const ack = args.at(-1);
+      const over = charge(socket, REQUEST_COSTS.unknown);
+      reply(socket, ack, over ?? refusal('invalid_request', `unknown event "${event}"`));
     });
 
     socket.on('message', (payload: unknown, ack?: unknown) => {
-      const allowed = socket.data.limiter.attempt();
+      const over = charge(socket, REQUEST_COSTS.message);
+      if (over !== undefined) return reply(socket, ack, over);
+      const allowed = socket.data.budgets.messages.attempt();
       if (!allowed.ok) return reply(socket, ack, allowed);
       const parsed = parseMessage(payload);
       if (!parsed.ok) return reply(socket, ack, parsed);
@@ -173,35 +279,51 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): ()
       reply(socket, ack, { ok: true, id: stored.value.id });
     });
 
-    socket.on('join', async (payload: unknown, ack?: unknown) => {
+    socket.on('join', (payload: unknown, ack?: unknown) => {
+      const over = charge(socket, REQUEST_COSTS.join);
+      if (over !== undefined) return reply(socket, ack, over);
       const parsed = parseRoomRequest(payload);
       if (!parsed.ok) return reply(socket, ack, parsed);
       const { room } = parsed.value;
-      socket.join(room);
-      reply(socket, ack, { ok: true, room, members: await members(room), history: historyOf(room) });
-      await announcePresence(room);
+      if (!socket.rooms.has(room) && joinedRooms(socket).length >= limits.maxRooms) {
+        return reply(
+          socket,
+          ack,
+          refusal('too_many_rooms', `a connection may be in at most ${limits.maxRooms} rooms: leave one first`),
+        );
+      }
+      enter(socket, room);
+      const { members, count } = presence.snapshot(room);
+      reply(socket, ack, { ok: true, room, members, count, history: historyOf(room) });
     });
 
-    socket.on('leave', async (payload: unknown, ack?: unknown) => {
+    socket.on('leave', (payload: unknown, ack?: unknown) => {
+      const over = charge(socket, REQUEST_COSTS.leave);
+      if (over !== undefined) return reply(socket, ack, over);
       const parsed = parseRoomRequest(payload);
       if (!parsed.ok) return reply(socket, ack, parsed);
       const { room } = parsed.value;
       if (!socket.rooms.has(room)) {
         return reply(socket, ack, refusal('not_in_room', `you are not in room "${room}"`));
       }
-      socket.leave(room);
-      reply(socket, ack, { ok: true, room, members: await members(room), history: [] });
-      await announcePresence(room);
+      exit(socket, room);
+      reply(socket, ack, { ok: true, room });
     });
 
     socket.on('history', (payload: unknown, ack?: unknown) => {
       const parsed = parseHistoryRequest(payload);
+      // The page is paid for in advance as if full; what it did not return is given back.
+      const reserved = REQUEST_COSTS.history + (parsed.ok ? parsed.value.limit : 0) * REQUEST_COSTS.historyRow;
+      const over = charge(socket, reserved);
+      if (over !== undefined) return reply(socket, ack, over);
       if (!parsed.ok) return reply(socket, ack, parsed);
       const { room, before, after, limit } = parsed.value;
       if (!socket.rooms.has(room)) {
+        refund(socket, reserved - REQUEST_COSTS.history);
         return reply(socket, ack, refusal('not_in_room', `join room "${room}" to read its history`));
       }
       if (before !== undefined && after !== undefined) {
+        refund(socket, reserved - REQUEST_COSTS.history);
         return reply(socket, ack, refusal('invalid_request', 'give either before or after, not both'));
       }
       const page =
@@ -209,11 +331,14 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): ()
           ? store.history(room, before === undefined ? { limit } : { before, limit })
           : store.since([room], after, limit);
       if (!page.ok) return reply(socket, ack, page);
+      refund(socket, (limit - page.value.messages.length) * REQUEST_COSTS.historyRow);
       reply(socket, ack, { ok: true, room, messages: page.value.messages, hasMore: page.value.hasMore });
     });
 
     socket.on('typing', (payload: unknown, ack?: unknown) => {
-      const allowed = socket.data.typingLimiter.attempt();
+      const over = charge(socket, REQUEST_COSTS.typing);
+      if (over !== undefined) return reply(socket, ack, over);
+      const allowed = socket.data.budgets.typing.attempt();
       if (!allowed.ok) return reply(socket, ack, allowed);
       const parsed = parseRoomRequest(payload);
       if (!parsed.ok) return reply(socket, ack, parsed);
@@ -224,20 +349,27 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): ()
       if (typeof ack === 'function') (ack as Ack)({ ok: true });
     });
 
-    let roomsOnExit: string[] = [];
     socket.on('disconnecting', () => {
-      roomsOnExit = [...socket.rooms].filter((r) => r !== socket.id);
+      for (const room of joinedRooms(socket)) presence.leave(room, member);
     });
     socket.on('disconnect', () => {
-      for (const room of roomsOnExit) void announcePresence(room);
+      addresses.disconnected(address, socket.data.budgets);
     });
 
+    enter(socket, DEFAULT_ROOM);
+    socket.emit('presence', presence.snapshot(DEFAULT_ROOM));
     const lastId = parseLastId(socket.handshake.auth);
     if (lastId.ok && lastId.value !== null) replayMissed(socket, lastId.value);
     else if (!lastId.ok) socket.emit('error', lastId.error);
-    void announcePresence(DEFAULT_ROOM);
   }
 
   chat.on('connection', onConnection);
-  return () => chat.off('connection', onConnection);
+  return {
+    admit: (req) => addresses.admit(clientAddress(req.headers, req.socket.remoteAddress, trustProxy)),
+    detach() {
+      chat.off('connection', onConnection);
+      presence.stop();
+      addresses.stop();
+    },
+  };
 }

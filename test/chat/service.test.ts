@@ -6,7 +6,7 @@ import type { RunningChat } from '../../src/chat/server.js';
 import type { StoredMessage } from '../../src/chat/store.js';
 import { waitFor } from '../support/waiting.js';
 import { assertNoSessions } from '../support/sessions.js';
-import { PlainChatClient, socketIoClient, startChat } from './support.js';
+import { MemberView, PlainChatClient, socketIoClient, startChat } from './support.js';
 
 let chat: RunningChat | undefined;
 const sioClients: ClientSocket[] = [];
@@ -97,43 +97,69 @@ describe('chat: Socket.IO and plain WebSocket clients in one room', () => {
     assert.ok(names.some((n) => /^guest-\d+$/.test(n)), `no guest name in ${names}`);
   });
 
-  test('join and leave answer with members and history, and push presence to the room', async () => {
+  test('a join is answered with the members once; the room hears deltas of who joined and left', async () => {
     await start();
     const alice = await sio({ name: 'alice' });
+    const aliceView = MemberView.of(alice);
     const bob = await plain({ name: 'bob' });
-    await alice.emitWithAck('join', { room: 'dev' });
+    const aliceJoin = await alice.emitWithAck('join', { room: 'dev' });
+    assert.deepEqual(aliceJoin.members, [{ id: alice.id, name: 'alice' }]);
+    assert.equal(aliceJoin.count, 1);
     await alice.emitWithAck('message', { type: 'text', content: 'first', room: 'dev' });
 
-    const presence = waitFor<{ room: string; members: { name: string }[] }>(alice, 'presence');
     const joined = await bob.request('join', { room: 'dev' });
     assert.equal(joined.ok, true);
     assert.equal(joined.room, 'dev');
-    assert.deepEqual(
-      (joined.members as { name: string }[]).map((m) => m.name),
-      ['alice', 'bob'],
-    );
+    assert.deepEqual(joined.members, [
+      { id: alice.id, name: 'alice' },
+      { id: bob.id, name: 'bob' },
+    ]);
+    assert.equal(joined.count, 2);
     assert.deepEqual(
       (joined.history as StoredMessage[]).map((m) => m.content),
       ['first'],
     );
-    const seen = await presence;
-    assert.equal(seen.room, 'dev');
-    assert.deepEqual(
-      seen.members.map((m) => m.name),
-      ['alice', 'bob'],
-    );
+    // Alice hears of bob as a delta, not as a new full list.
+    await aliceView.until((v) => v.names('dev').includes('bob'), 'alice to hear bob joined dev');
+    const delta = aliceView.events.find((e) => e.room === 'dev' && e.joined?.some((m) => m.id === bob.id));
+    // Alice's own arrival a moment before may share the delta: changes are gathered per window.
+    assert.deepEqual(delta?.joined?.at(-1), { id: bob.id, name: 'bob' });
+    assert.deepEqual(delta?.left, []);
+    assert.equal(delta?.count, 2);
+    assert.ok(aliceView.events.every((e) => e.members === undefined || e.room === 'lobby'), 'no full list for dev');
 
-    const afterLeave = waitFor<{ members: { name: string }[] }>(alice, 'presence');
     const left = await bob.request('leave', { room: 'dev' });
-    assert.equal(left.ok, true);
-    assert.deepEqual(
-      (left.members as { name: string }[]).map((m) => m.name),
-      ['alice'],
-    );
-    assert.deepEqual(
-      (await afterLeave).members.map((m) => m.name),
-      ['alice'],
-    );
+    assert.deepEqual(left, { ok: true, room: 'dev' });
+    await aliceView.until((v) => !v.names('dev').includes('bob'), 'alice to hear bob left dev');
+    assert.deepEqual(aliceView.events.at(-1), { room: 'dev', joined: [], left: [{ id: bob.id, name: 'bob' }], count: 1 });
+    assert.deepEqual(aliceView.names('dev'), ['alice']);
+  });
+
+  test('a client entering the lobby gets its members once, and everyone follows arrivals and departures', async () => {
+    await start();
+    const alice = await sio({ name: 'alice' });
+    const aliceView = MemberView.of(alice);
+    // The lobby snapshot comes in the same breath as the CONNECT: listen before connecting.
+    let carolView: MemberView | undefined;
+    const carol = await socketIoClient(chat!, { name: 'carol' }, (client) => {
+      carolView = MemberView.of(client);
+    });
+    sioClients.push(carol);
+    const bob = await plain({ name: 'bob' });
+    await carolView!.until((v) => v.names('lobby').length === 3, 'carol to know the three of them');
+    assert.deepEqual(carolView!.events[0], {
+      room: 'lobby',
+      members: [
+        { id: alice.id, name: 'alice' },
+        { id: carol.id, name: 'carol' },
+      ],
+      count: 2,
+    });
+    await aliceView.until((v) => v.names('lobby').join() === 'alice,bob,carol', 'alice to know all three');
+    await bob.close();
+    await aliceView.until((v) => v.names('lobby').join() === 'alice,carol', 'alice to hear bob went');
+    await carolView!.until((v) => v.names('lobby').join() === 'alice,carol', 'carol to hear bob went');
+    assert.equal(aliceView.counts.get('lobby'), 2);
   });
 
   test('a message to one room never reaches members of another', async () => {

@@ -103,3 +103,76 @@ async function takeFrame(client: WsClient, match: (frame: ServerFrame) => boolea
   const frame = await client.take((f) => typeof f === 'string' && match(JSON.parse(f) as ServerFrame), what);
   return JSON.parse(frame as string) as ServerFrame;
 }
+
+/** A presence event as the service sends it: a snapshot (`members`) or a delta (`joined`, `left`). */
+export interface PresenceEvent {
+  room: string;
+  count: number;
+  members?: { id: string; name: string }[];
+  joined?: { id: string; name: string }[];
+  left?: { id: string; name: string }[];
+}
+
+/**
+ * What one client knows of each room's members, built as a client should: a snapshot (join ack,
+ * lobby presence on connect) replaces a room's list, deltas add and remove by id.
+ */
+export class MemberView {
+  readonly rooms = new Map<string, Map<string, string>>();
+  readonly counts = new Map<string, number>();
+  /** Every presence event seen, in order. */
+  readonly events: PresenceEvent[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  /** Follows the `presence` events of an official Socket.IO client. */
+  static of(client: ClientSocket): MemberView {
+    const view = new MemberView();
+    client.on('presence', (event: PresenceEvent) => view.apply(event));
+    return view;
+  }
+
+  /** Follows the `presence` frames of a plain WebSocket client. */
+  static ofPlain(client: PlainChatClient): MemberView {
+    const view = new MemberView();
+    client.ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      const frame = JSON.parse(data.toString()) as ServerFrame;
+      if (frame.event === 'presence') view.apply(frame.data as PresenceEvent);
+    });
+    return view;
+  }
+
+  apply(event: PresenceEvent): void {
+    this.events.push(event);
+    let members = this.rooms.get(event.room);
+    if (event.members !== undefined || members === undefined) {
+      members = new Map();
+      this.rooms.set(event.room, members);
+    }
+    for (const m of event.members ?? []) members.set(m.id, m.name);
+    for (const m of event.joined ?? []) members.set(m.id, m.name);
+    for (const m of event.left ?? []) members.delete(m.id);
+    this.counts.set(event.room, event.count);
+    for (const wake of this.waiters) wake();
+  }
+
+  /** The names this client believes are in `room`, sorted. */
+  names(room: string): string[] {
+    return [...(this.rooms.get(room)?.values() ?? [])].sort();
+  }
+
+  /** Resolves once `check` holds for this view (checked on each presence event). */
+  until(check: (view: MemberView) => boolean, what: string): Promise<void> {
+    if (check(this)) return Promise.resolve();
+    let wake: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      wake = () => {
+        if (!check(this)) return;
+        this.waiters.delete(wake);
+        resolve();
+      };
+      this.waiters.add(wake);
+    });
+    return withTimeout(done, what);
+  }
+}

@@ -45,7 +45,7 @@ const state = {
 };
 
 function newRoom(name) {
-  return { name, messages: [], ids: new Set(), members: [], hasMore: false, unread: 0, typing: new Map() };
+  return { name, messages: [], ids: new Set(), members: [], count: 0, hasMore: false, unread: 0, typing: new Map() };
 }
 
 // --- small DOM helpers -----------------------------------------------------------------------------
@@ -175,7 +175,8 @@ function renderMembers() {
       ),
     ),
   );
-  ui.memberCount.textContent = String(members.length);
+  // Snapshots list at most the server's display limit; the count is the whole room.
+  ui.memberCount.textContent = String(Math.max(room?.count ?? 0, members.length));
 }
 
 function renderRooms() {
@@ -256,7 +257,7 @@ async function joinRoom(name, { focus = false } = {}) {
   const room = state.rooms.get(reply.room) ?? newRoom(reply.room);
   state.rooms.set(room.name, room);
   const seenBefore = room.messages.at(-1)?.id ?? 0;
-  room.members = Array.isArray(reply.members) ? reply.members : [];
+  applyPresence(room, { members: Array.isArray(reply.members) ? reply.members : [], count: reply.count });
   const history = Array.isArray(reply.history) ? reply.history : [];
   if (room.messages.length === 0) room.hasMore = history.length >= HISTORY_PAGE;
   addMessages(room, history);
@@ -368,8 +369,7 @@ function connect() {
   });
   transport.on('presence', (presence) => {
     const room = state.rooms.get(presence?.room);
-    if (!room || !Array.isArray(presence.members)) return;
-    room.members = presence.members;
+    if (!room || !applyPresence(room, presence)) return;
     if (room.name === state.current) renderMembers();
   });
   transport.on('typing', (typing) => {
@@ -402,10 +402,30 @@ function disconnect() {
   forgetPresence();
 }
 
+/**
+ * Applies a presence event: a snapshot (`members`) replaces the list, a delta (`joined`, `left`)
+ * adds and removes members by id; both carry the room's `count`. Returns false for anything else.
+ */
+function applyPresence(room, presence) {
+  const isMember = (m) => typeof m?.id === 'string' && typeof m.name === 'string';
+  if (Array.isArray(presence.members)) {
+    room.members = presence.members.filter(isMember);
+  } else if (Array.isArray(presence.joined) && Array.isArray(presence.left)) {
+    const gone = new Set(presence.left.filter(isMember).map((m) => m.id));
+    const members = room.members.filter((m) => !gone.has(m.id));
+    const known = new Set(members.map((m) => m.id));
+    for (const m of presence.joined.filter(isMember)) if (!known.has(m.id)) members.push(m);
+    room.members = members;
+  } else return false;
+  room.count = Number.isInteger(presence.count) ? presence.count : room.members.length;
+  return true;
+}
+
 /** Offline, nobody is known to be around: the members come back with the join acks. */
 function forgetPresence() {
   for (const room of state.rooms.values()) {
     room.members = [];
+    room.count = 0;
     for (const timer of room.typing.values()) clearTimeout(timer);
     room.typing.clear();
   }
