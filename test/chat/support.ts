@@ -1,7 +1,7 @@
 import type WebSocket from 'ws';
 import { type ChatServerOptions, type RunningChat, startChatServer } from '../../src/chat/server.js';
-import { type ClientSocket, makeClient, whenConnected } from '../support/clients.js';
-import { WsClient } from '../support/raw-clients.js';
+import { type ClientSocket, type ConnectOptions, makeClient, whenConnected } from '../support/clients.js';
+import { WsClient, type WsClientOptions } from '../support/raw-clients.js';
 import { watchSockets } from '../support/sessions.js';
 import { withTimeout } from '../support/waiting.js';
 
@@ -30,11 +30,13 @@ export async function socketIoClient(
   chat: RunningChat,
   auth: Record<string, unknown> = {},
   listen?: (client: ClientSocket) => void,
+  options: ConnectOptions = {},
 ): Promise<ClientSocket> {
   const client = makeClient(`http://127.0.0.1:${chat.port}`, {
     path: chat.options.path,
     auth,
     transports: ['websocket'],
+    ...options,
   });
   listen?.(client);
   await whenConnected(client);
@@ -55,12 +57,21 @@ export class PlainChatClient {
   ) {}
 
   /** Opens `ws://.../ws/chat/?<query>` and waits for the connect frame. */
-  static async open(chat: RunningChat, query: Record<string, string> = {}): Promise<PlainChatClient> {
-    const search = new URLSearchParams(query).toString();
-    const client = new WsClient(`ws://127.0.0.1:${chat.port}${chat.options.path}${search ? `?${search}` : ''}`);
+  static async open(
+    chat: RunningChat,
+    query: Record<string, string> = {},
+    options: WsClientOptions = {},
+  ): Promise<PlainChatClient> {
+    const client = new WsClient(PlainChatClient.url(chat, query), options);
     await withTimeout(client.opened, 'the plain chat client to open');
     const connectFrame = await takeFrame(client, (f) => f.event === 'connect', 'the connect frame');
     return new PlainChatClient(client, (connectFrame.data as { id: string }).id);
+  }
+
+  /** Where a plain client of `chat` connects, with `query`. */
+  static url(chat: RunningChat, query: Record<string, string> = {}): string {
+    const search = new URLSearchParams(query).toString();
+    return `ws://127.0.0.1:${chat.port}${chat.options.path}${search ? `?${search}` : ''}`;
   }
 
   get ws(): WebSocket {
