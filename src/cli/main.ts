@@ -46,6 +46,10 @@ async function serve(flags: Partial<ChatServerOptions>): Promise<void> {
     db: envOr('CHAT_DB', String, CHAT_DEFAULTS.db),
     rateLimit: envOr('CHAT_RATE_LIMIT', integer('CHAT_RATE_LIMIT', 1, 1_000_000), CHAT_DEFAULTS.rateLimit),
     trustProxy: envOr('CHAT_TRUST_PROXY', integer('CHAT_TRUST_PROXY', 0, 16), CHAT_DEFAULTS.trustProxy),
+    budget: envOr('CHAT_BUDGET', integer('CHAT_BUDGET', 1, 1_000_000), CHAT_DEFAULTS.budget),
+    addressBudget: envOr('CHAT_ADDRESS_BUDGET', integer('CHAT_ADDRESS_BUDGET', 1, 100_000_000), CHAT_DEFAULTS.addressBudget),
+    maxRooms: envOr('CHAT_MAX_ROOMS', integer('CHAT_MAX_ROOMS', 1, 100_000), CHAT_DEFAULTS.maxRooms),
+    maxConnections: envOr('CHAT_MAX_CONNECTIONS', integer('CHAT_MAX_CONNECTIONS', 1, 1_000_000), CHAT_DEFAULTS.maxConnections),
     ...flags,
   };
   const chat = await startChatServer(options);
@@ -66,6 +70,10 @@ interface ServeFlags {
   rateLimit?: number;
   /** `true` when the flag is given without a value. */
   trustProxy?: number | true;
+  budget?: number;
+  addressBudget?: number;
+  maxRooms?: number;
+  maxConnections?: number;
 }
 
 const program = new Command('parley')
@@ -93,6 +101,26 @@ program
     'read the client address from X-Forwarded-For, set by this many proxies in front (env CHAT_TRUST_PROXY, default 0; 1 when given alone)',
     integer('trust proxy hops', 0, 16),
   )
+  .option(
+    '--budget <units>',
+    `request budget per connection per 10 s; a message costs 1 (env CHAT_BUDGET, default ${CHAT_DEFAULTS.budget})`,
+    integer('budget', 1, 1_000_000),
+  )
+  .option(
+    '--address-budget <units>',
+    `request budget shared by one client address per 10 s (env CHAT_ADDRESS_BUDGET, default ${CHAT_DEFAULTS.addressBudget})`,
+    integer('address budget', 1, 100_000_000),
+  )
+  .option(
+    '--max-rooms <n>',
+    `rooms per connection, the lobby included (env CHAT_MAX_ROOMS, default ${CHAT_DEFAULTS.maxRooms})`,
+    integer('max rooms', 1, 100_000),
+  )
+  .option(
+    '--max-connections <n>',
+    `open connections per client address (env CHAT_MAX_CONNECTIONS, default ${CHAT_DEFAULTS.maxConnections})`,
+    integer('max connections', 1, 1_000_000),
+  )
   .action(async (flags: ServeFlags) => {
     const given: Partial<ChatServerOptions> = {};
     if (flags.port !== undefined) given.port = flags.port;
@@ -101,6 +129,10 @@ program
     if (flags.db !== undefined) given.db = flags.db;
     if (flags.rateLimit !== undefined) given.rateLimit = flags.rateLimit;
     if (flags.trustProxy !== undefined) given.trustProxy = flags.trustProxy === true ? 1 : flags.trustProxy;
+    if (flags.budget !== undefined) given.budget = flags.budget;
+    if (flags.addressBudget !== undefined) given.addressBudget = flags.addressBudget;
+    if (flags.maxRooms !== undefined) given.maxRooms = flags.maxRooms;
+    if (flags.maxConnections !== undefined) given.maxConnections = flags.maxConnections;
     try {
       await serve(given);
     } catch (err) {

@@ -4,6 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { startProcess } from '../support/processes.js';
+import { WsClient } from '../support/raw-clients.js';
+import { withTimeout } from '../support/waiting.js';
 
 /** Starts the CLI; resolves once its banner (up to the plain WebSocket line) is printed, with its lines. */
 function startCli(args: string[], env: Record<string, string> = {}) {
@@ -53,6 +55,28 @@ describe('parley chat CLI', () => {
       CHAT_PATH: '/env-path/',
     });
     assert.ok(lines.some((l) => l.includes('path: "/env-path/"')), lines.join('\n'));
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  });
+
+  test('the limit flags and their environment variables reach the server', async () => {
+    const { child, ready: lines } = await startCli(
+      ['--port', '0', '--host', '127.0.0.1', '--db', ':memory:', '--budget', '3'],
+      { CHAT_MAX_CONNECTIONS: '2' },
+    );
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(lines[0] ?? '')?.[1] ?? '';
+    const plain = new WsClient(`${url.replace('http', 'ws')}/ws/chat/`);
+    await withTimeout(plain.opened, 'the plain client to open');
+    plain.sendJson({ event: 'join', data: { room: 'a' }, id: 1 });
+    plain.sendJson({ event: 'join', data: { room: 'b' }, id: 2 });
+    const second = await plain.take((f) => typeof f === 'string' && f.includes('"ack":2'), 'the second ack');
+    assert.match(second as string, /"code":"rate_limited"/, 'a budget of 3 pays for one join of 2');
+    const handshake = `${url}/ws/chat/?EIO=4&transport=polling`;
+    assert.equal((await fetch(handshake)).status, 200);
+    const refused = await fetch(handshake);
+    assert.equal(refused.status, 403);
+    assert.match(await refused.text(), /at most 2 \(close one, or raise --max-connections\)/);
+    await plain.close();
     child.kill('SIGTERM');
     await once(child, 'exit');
   });
