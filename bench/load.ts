@@ -6,6 +6,9 @@
  */
 import type { ClientProtocol, Params } from './registry.js';
 import { chat } from './scenarios/chat.js';
+import { chatCrowd } from './scenarios/chat-crowd.js';
+import { chatFlood } from './scenarios/chat-flood.js';
+import { chatJoins } from './scenarios/chat-joins.js';
 import type { LoadFn, LoadResult } from './scenarios/common.js';
 import { connect } from './scenarios/connect.js';
 import { echo } from './scenarios/echo.js';
@@ -14,7 +17,17 @@ import { idle } from './scenarios/idle.js';
 import { polling } from './scenarios/polling.js';
 
 /** Load functions by scenario name; a scenario that has none yet is pending in the registry. */
-const LOADS: Record<string, LoadFn> = { fanout, echo, idle, connect, polling, chat };
+const LOADS: Record<string, LoadFn> = {
+  fanout,
+  echo,
+  idle,
+  connect,
+  polling,
+  chat,
+  'chat-crowd': chatCrowd,
+  'chat-flood': chatFlood,
+  'chat-joins': chatJoins,
+};
 
 /** The load functions that also drive plain WebSocket clients (the registry's parley-plain runs them). */
 const PLAIN_LOADS: ReadonlySet<string> = new Set(['fanout', 'echo']);

@@ -124,6 +124,13 @@ export interface ScenarioSpec {
 
 const lost: MetricSpec = { key: 'lost', label: 'lost', better: 'lower', digits: 0 };
 
+/** parley's chat service with its own default limits (connections per address uncapped: every bench client is on loopback). */
+const CHAT_DEFAULT_LIMITS = {
+  command: ['node', '--import', 'tsx', 'bench/servers/chat-parley.ts', '--default-limits'],
+  description:
+    "parley's chat service (bench/servers/chat-parley.ts --default-limits): the service's default budgets, message rate and room cap; connections per address uncapped",
+};
+
 export const SCENARIOS: readonly ScenarioSpec[] = [
   {
     name: 'fanout',
@@ -224,6 +231,67 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
       },
     },
   },
+  {
+    name: 'chat-crowd',
+    description:
+      'a crowd arriving: `clients` Socket.IO clients connect to the chat (`inFlight` handshakes at a time) and so join the lobby, then all ask to join room `crowd` at once; per phase, the bytes of every `presence` packet and of the member lists in join acks, over all clients, and the server CPU until every client counts all members',
+    transport: 'websocket',
+    full: { clients: 800, inFlight: 50 },
+    quick: { clients: 300, inFlight: 50 },
+    metrics: [
+      { key: 'lobbyPresenceMB', label: 'connect: presence MB', better: 'lower', digits: 2 },
+      { key: 'lobbyCpuSec', label: 'connect: CPU s', better: 'lower', digits: 2 },
+      { key: 'lobbyEventsPerClient', label: 'connect: presence events / client', better: 'lower', digits: 1 },
+      { key: 'joinPresenceMB', label: 'join: presence MB', better: 'lower', digits: 2 },
+      { key: 'joinCpuSec', label: 'join: CPU s', better: 'lower', digits: 2 },
+      { key: 'joinEventsPerClient', label: 'join: presence events / client', better: 'lower', digits: 1 },
+      lost,
+    ],
+    servers: ['parley'],
+    variants: { parley: CHAT_DEFAULT_LIMITS },
+  },
+  {
+    name: 'chat-flood',
+    description:
+      '`flooders` clients (each its own loopback address) ask for full 100-row history pages as fast as they can (`window` in flight each) while a chatter from another address sends a `message` every `periodMs` for `durationMs`; default limits, `seed` 1000-character messages stored in the lobby',
+    transport: 'websocket',
+    full: { flooders: 3, window: 64, periodMs: 500, durationMs: 10_000 },
+    quick: { flooders: 3, window: 64, periodMs: 500, durationMs: 4000 },
+    metrics: [
+      { key: 'chatterAckP50Ms', label: 'chatter ack p50 ms', better: 'lower', digits: 2 },
+      { key: 'chatterAckP99Ms', label: 'chatter ack p99 ms', better: 'lower', digits: 2 },
+      { key: 'chatterRefused', label: 'chatter refused', better: 'lower', digits: 0 },
+      { key: 'floodRequestsPerSec', label: 'flood requests/s', better: 'lower', digits: 0 },
+      { key: 'floodRefusedShare', label: 'flood refused share', better: 'higher', digits: 3 },
+      { key: 'floodMBPerSec', label: 'flood MB/s answered', better: 'lower', digits: 2 },
+      { key: 'cpuSec', label: 'server CPU s', better: 'lower', digits: 2 },
+      lost,
+    ],
+    servers: ['parley'],
+    variants: {
+      parley: {
+        command: [...CHAT_DEFAULT_LIMITS.command, '--seed', '300', '--seed-chars', '1000'],
+        description: `${CHAT_DEFAULT_LIMITS.description}, 300 messages of 1000 characters stored in the lobby first`,
+      },
+    },
+  },
+  {
+    name: 'chat-joins',
+    description:
+      'one client sends `warmup` then `attempts` `join` requests for distinct rooms (`window` in flight) against the default limits; server RSS after a full GC, growth over the attempts (after the warm-up: V8 grows its young generation to its working size under any load at this rate) and from the start',
+    transport: 'websocket',
+    full: { warmup: 20_000, attempts: 100_000, window: 256 },
+    quick: { warmup: 10_000, attempts: 20_000, window: 256 },
+    metrics: [
+      { key: 'rssGrowthMB', label: 'RSS growth MB (after warm-up)', better: 'lower', digits: 1 },
+      { key: 'rssGrowthFromStartMB', label: 'RSS growth MB (from start)', better: 'lower', digits: 1 },
+      { key: 'attemptsPerSec', label: 'attempts/s', better: 'higher', digits: 0 },
+      { key: 'accepted', label: 'accepted', better: 'lower', digits: 0 },
+      lost,
+    ],
+    servers: ['parley'],
+    variants: { parley: CHAT_DEFAULT_LIMITS },
+  },
 ];
 
 export interface Target {
@@ -231,15 +299,60 @@ export interface Target {
   metric: string;
   /** Which server's median is held to the bound. */
   server: string;
-  /** The server whose median (same run) the ratio is taken against. */
-  against: string;
-  /** The bound on the ratio; absent: the figure is reported beside the targets, held to no bound. */
+  /**
+   * The server whose median (same run) the ratio is taken against; absent: the median itself is
+   * held to `max` (an absolute bound, in the metric's unit).
+   */
+  against?: string;
+  /** The bound on the ratio (or the figure); absent: the figure is reported, held to no bound. */
   max?: number;
   /** `{name}` is replaced by the scenario's parameter `name`. */
   text: string;
 }
 
 export const TARGETS: readonly Target[] = [
+  {
+    scenario: 'chat-crowd',
+    metric: 'lobbyPresenceMB',
+    server: 'parley',
+    max: 30,
+    text: '{clients} clients arriving in the lobby: presence traffic < 30 MB',
+  },
+  {
+    scenario: 'chat-crowd',
+    metric: 'lobbyCpuSec',
+    server: 'parley',
+    max: 2,
+    text: '{clients} clients arriving in the lobby: server CPU < 2 s',
+  },
+  {
+    scenario: 'chat-crowd',
+    metric: 'joinPresenceMB',
+    server: 'parley',
+    max: 30,
+    text: '{clients} clients joining room crowd at once: presence traffic < 30 MB',
+  },
+  {
+    scenario: 'chat-crowd',
+    metric: 'joinCpuSec',
+    server: 'parley',
+    max: 2,
+    text: '{clients} clients joining room crowd at once: server CPU < 2 s',
+  },
+  {
+    scenario: 'chat-flood',
+    metric: 'chatterAckP50Ms',
+    server: 'parley',
+    max: 20,
+    text: '{flooders} clients flooding history: another client\'s message ack p50 < 20 ms',
+  },
+  {
+    scenario: 'chat-joins',
+    metric: 'rssGrowthMB',
+    server: 'parley',
+    max: 20,
+    text: '{attempts} join attempts from one connection: RSS growth < 20 MB (after a warm-up of {warmup})',
+  },
   {
     scenario: 'fanout',
     metric: 'cpuSecPerMDeliveries',

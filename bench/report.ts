@@ -123,7 +123,7 @@ function targetLines(
   const lines = [
     '## Targets',
     '',
-    'Medians of this run; ratio = the server held to the target / the other server, both measured in this run.',
+    'Medians of this run; ratio = the server held to the target / the other server, both measured in this run; targets without another server hold the median itself to the bound.',
     '',
     '| target | server | other | ratio | bound | result |',
     '|---|---:|---:|---:|---:|---|',
@@ -133,7 +133,7 @@ function targetLines(
     const spec = SCENARIOS.find((s) => s.name === t.scenario)!;
     const digits = spec.metrics.find((m) => m.key === t.metric)?.digits ?? 2;
     const mine = medianOf(records, t.scenario, t.server, t.metric);
-    const other = medianOf(records, t.scenario, t.against, t.metric);
+    const other = t.against === undefined ? 1 : medianOf(records, t.scenario, t.against, t.metric);
     const ratio = mine / other;
     const lost = records.some(
       (r) => r.scenario === t.scenario && r.server === t.server && (r.output?.lost ?? 0) > 0,
@@ -147,9 +147,12 @@ function targetLines(
           : ratio <= t.max
             ? 'PASS'
             : 'MISS';
-    const bound = t.max === undefined ? '—' : `<= ${t.max.toFixed(2)}x`;
+    const absolute = t.against === undefined;
+    const bound = t.max === undefined ? '—' : absolute ? `<= ${fmt(t.max, digits)}` : `<= ${t.max.toFixed(2)}x`;
+    const againstCell = absolute ? '—' : `${t.against} ${fmt(other, digits)}`;
+    const ratioCell = absolute ? '—' : ratioText(ratio);
     lines.push(
-      `| ${withParams(t.text, quick ? spec.quick : spec.full)} | ${t.server} ${fmt(mine, digits)} | ${t.against} ${fmt(other, digits)} | ${ratioText(ratio)} | ${bound} | ${result} |`,
+      `| ${withParams(t.text, quick ? spec.quick : spec.full)} | ${t.server} ${fmt(mine, digits)} | ${againstCell} | ${ratioCell} | ${bound} | ${result} |`,
     );
   }
   lines.push('');

@@ -60,6 +60,8 @@ export function maskedFrame(opcode: number, payload: Buffer): Buffer {
 export interface WsClientOptions {
   port: number;
   host?: string;
+  /** The local address to connect from (127.0.0.2, ...: another client address on loopback). */
+  localAddress?: string;
   path?: string;
   /** Speak parley's plain WebSocket protocol instead of Engine.IO / Socket.IO. */
   plain?: boolean;
@@ -124,7 +126,12 @@ export class WsClient {
     this.connected.catch(() => undefined);
     const host = opts.host ?? '127.0.0.1';
     const path = opts.path ?? '/socket.io/';
-    this.socket = netConnect({ port: opts.port, host, noDelay: true });
+    this.socket = netConnect({
+      port: opts.port,
+      host,
+      noDelay: true,
+      ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }),
+    });
     const key = Buffer.allocUnsafe(16);
     randomFillSync(key);
     // No EIO parameter is what marks a plain client.

@@ -54,6 +54,8 @@ export interface ConnectOutcome {
 export interface ConnectOptions {
   path?: string;
   auth?: (index: number) => Record<string, unknown>;
+  /** The local address client `index` connects from (default: the system's choice, 127.0.0.1). */
+  localAddress?: (index: number) => string;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function connectMany(
       const clientOptions: WsClientOptions = { port: ctx.port, plain: ctx.clientProtocol === 'plain' };
       if (options.path !== undefined) clientOptions.path = options.path;
       if (options.auth !== undefined) clientOptions.auth = options.auth(index);
+      if (options.localAddress !== undefined) clientOptions.localAddress = options.localAddress(index);
       const client = new WsClient(clientOptions);
       setup?.(client, index);
       const left = Math.max(1, deadline - performance.now());

@@ -8,6 +8,10 @@
  * joined and left within one window is reported in `left`, not dropped, because a snapshot taken
  * between the two may list it. Clients apply deltas as set operations by id, so hearing of their
  * own arrival, or of a departure they never saw, is harmless.
+ *
+ * Lists are bounded: snapshots and deltas name the first `listLimit` members by arrival (the
+ * listed ones) and count the rest, so a client following them holds exactly the listed members,
+ * and a crowd of N arriving costs O(N × listLimit) bytes instead of O(N²).
  */
 
 /** A member as clients see it. */
@@ -42,11 +46,20 @@ export interface PresenceOptions {
   readonly announce: (delta: PresenceDelta) => void;
 }
 
+/** What changed in one room since its last delta. */
+interface PendingRoom {
+  /** The listed members when the window opened. */
+  readonly before: Set<string>;
+  /** Members who joined or left in the window, with their names. */
+  readonly touched: Map<string, string>;
+  /** Touched members that were listed at some moment of the window (a snapshot may show them). */
+  readonly everListed: Set<string>;
+}
+
 export class Presence {
   /** Members of each room, in order of arrival (a Map keeps insertion order). */
   private readonly rooms = new Map<string, Map<string, string>>();
-  /** Per room, the members touched since its last delta: their name and whether they are in now. */
-  private readonly pending = new Map<string, Map<string, { name: string; present: boolean }>>();
+  private readonly pending = new Map<string, PendingRoom>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: PresenceOptions) {}
@@ -59,17 +72,22 @@ export class Presence {
       this.rooms.set(room, members);
     }
     if (members.has(member.id)) return false;
+    const changes = this.opened(room, members);
     members.set(member.id, member.name);
-    this.touch(room, member, true);
+    changes.touched.set(member.id, member.name);
+    // A newcomer goes to the end of the list: it is listed only while the room is within the limit.
+    if (members.size <= this.options.listLimit) changes.everListed.add(member.id);
     return true;
   }
 
   /** Removes `member` from `room`. Returns false when it was not there. */
   leave(room: string, member: Member): boolean {
     const members = this.rooms.get(room);
-    if (members === undefined || !members.delete(member.id)) return false;
+    if (members === undefined || !members.has(member.id)) return false;
+    const changes = this.opened(room, members);
+    members.delete(member.id);
     if (members.size === 0) this.rooms.delete(room);
-    this.touch(room, member, false);
+    changes.touched.set(member.id, member.name);
     return true;
   }
 
@@ -97,12 +115,7 @@ export class Presence {
     this.timer = undefined;
     const pending = [...this.pending];
     this.pending.clear();
-    for (const [room, changes] of pending) {
-      const joined: Member[] = [];
-      const left: Member[] = [];
-      for (const [id, { name, present }] of changes) (present ? joined : left).push({ id, name });
-      this.options.announce({ room, joined, left, count: this.count(room) });
-    }
+    for (const [room, changes] of pending) this.options.announce(this.delta(room, changes));
   }
 
   /** Drops pending deltas and stops the timer (the service is detached). */
@@ -112,17 +125,53 @@ export class Presence {
     this.pending.clear();
   }
 
-  private touch(room: string, member: Member, present: boolean): void {
+  /**
+   * The change of the listed members (the first `listLimit` by arrival) over a window. Members
+   * leave the list only by leaving the room (arrivals go to its end), and enter it by arriving
+   * while there is room, or by moving up when a listed member leaves.
+   */
+  private delta(room: string, changes: PendingRoom): PresenceDelta {
+    const listed = this.listed(room);
+    const joined: Member[] = [];
+    for (const [id, name] of listed) {
+      if (!changes.before.has(id) || changes.touched.has(id)) joined.push({ id, name });
+    }
+    const left: Member[] = [];
+    for (const [id, name] of changes.touched) {
+      if (listed.has(id)) continue;
+      if (changes.before.has(id) || changes.everListed.has(id)) left.push({ id, name });
+    }
+    return { room, joined, left, count: this.count(room) };
+  }
+
+  private listed(room: string): Map<string, string> {
+    const listed = new Map<string, string>();
+    const members = this.rooms.get(room);
+    if (members === undefined) return listed;
+    for (const [id, name] of members) {
+      if (listed.size >= this.options.listLimit) break;
+      listed.set(id, name);
+    }
+    return listed;
+  }
+
+  /** The room's pending changes, opening its window (and the shared timer) on the first change. */
+  private opened(room: string, members: Map<string, string>): PendingRoom {
     let changes = this.pending.get(room);
     if (changes === undefined) {
-      changes = new Map();
+      const before = new Set<string>();
+      for (const id of members.keys()) {
+        if (before.size >= this.options.listLimit) break;
+        before.add(id);
+      }
+      changes = { before, touched: new Map(), everListed: new Set() };
       this.pending.set(room, changes);
     }
-    changes.set(member.id, { name: member.name, present });
     // One timer for every room: deltas of rooms touched in the same window go out together.
     if (this.timer === undefined) {
       this.timer = setTimeout(() => this.flush(), this.options.windowMs);
       this.timer.unref();
     }
+    return changes;
   }
 }

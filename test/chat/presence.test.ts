@@ -72,6 +72,67 @@ describe('Presence', () => {
   });
 });
 
+describe('Presence with a display limit', () => {
+  afterEach(() => mock.timers.reset());
+
+  test('beyond the limit, members are counted, not listed; a listed one leaving moves the next one up', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    const { presence, sent } = presenceOn(2);
+    for (const m of [alice, bob, carol]) presence.join('lobby', m);
+    mock.timers.tick(100);
+    assert.deepEqual(sent.at(-1), { room: 'lobby', joined: [alice, bob], left: [], count: 3 });
+    presence.leave('lobby', alice);
+    mock.timers.tick(100);
+    assert.deepEqual(sent.at(-1), { room: 'lobby', joined: [carol], left: [alice], count: 2 });
+    presence.join('lobby', alice);
+    mock.timers.tick(100);
+    assert.deepEqual(sent.at(-1), { room: 'lobby', joined: [], left: [], count: 3 }, 'alice is third now: counted');
+    presence.leave('lobby', alice);
+    mock.timers.tick(100);
+    assert.deepEqual(sent.at(-1), { room: 'lobby', joined: [], left: [], count: 2 });
+  });
+
+  test('any mix of arrivals, departures and snapshots: every view following the deltas holds the listed members', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const limit = 4;
+    const { presence, sent } = presenceOn(limit);
+    const present = new Set<string>();
+    /** Views of clients that took a snapshot, updated with every delta since. */
+    const views: Map<string, string>[] = [];
+    let applied = 0;
+    for (let step = 0; step < 3000; step++) {
+      const id = `m${random(10)}`;
+      const action = random(10);
+      if (action < 4) {
+        if (presence.join('room', { id, name: id })) present.add(id);
+      } else if (action < 8) {
+        if (presence.leave('room', { id, name: id })) present.delete(id);
+      } else if (action === 8) {
+        views.push(new Map(presence.snapshot('room').members.map((m) => [m.id, m.name])));
+      } else {
+        mock.timers.tick(100);
+        for (const delta of sent.slice(applied)) {
+          for (const view of views) {
+            for (const m of delta.left) view.delete(m.id);
+            for (const m of delta.joined) view.set(m.id, m.name);
+          }
+        }
+        applied = sent.length;
+        const listed = presence.snapshot('room').members.map((m) => m.id).sort();
+        for (const view of views) assert.deepEqual([...view.keys()].sort(), listed, `step ${step}`);
+        assert.equal(sent.at(-1)?.count ?? present.size, present.size);
+        views.splice(0, Math.max(0, views.length - 20));
+      }
+    }
+    presence.stop();
+  });
+});
+
 describe('presence with a crowd', () => {
   let chat: RunningChat | undefined;
   const clients: PlainChatClient[] = [];
