@@ -44,7 +44,7 @@ const chat = await startChatServer({
 });
 for (let i = 0; i < seed; i++) {
   const head = `seed ${i} `;
-  chat.store.append({ room: 'lobby', from: 'seeder', content: head + 'x'.repeat(Math.max(1, seedChars - head.length)) });
+  chat.store.append({ room: 'lobby', from: 'seeder', fromId: null, content: head + 'x'.repeat(Math.max(1, seedChars - head.length)) });
 }
 announce('chat-parley', chat.port);
 exitOnSignals(() => chat.close().finally(db.remove));

@@ -1,10 +1,10 @@
 /**
  * The chat service's message path on the official socket.io@4.8 server, for the `chat` scenario,
- * with parley's own pure modules (validation `parseMessage`, storage `ChatStore`, `RateLimiter`)
+ * with parley's own pure modules (validation `parseMessage`, `cleanName`, storage `ChatStore`, `RateLimiter`)
  * so that only the server framework differs from bench/servers/chat-parley.ts. Same path
  * (/ws/chat/), same room (`lobby`, joined on connect), same events and shapes:
  *   message {type:"text", content, room?} → rate limit, validate, must be in the room, store
- *   (committed), `message` {id, room, from, type, content, ts} to the room (sender included),
+ *   (committed), `message` {id, room, from, fromId, type, content, ts} to the room (sender included),
  *   then the ack {ok:true, id}; a refusal is the ack {ok:false, error} (or an `error` event).
  * Like parley's service it announces `presence` {room, members} to the room on connect and
  * disconnect, and refuses unknown events. Fresh SQLite file (WAL) in a temp folder, deleted on exit.
@@ -13,6 +13,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import { chatError } from '../../src/chat/errors.js';
+import { cleanName } from '../../src/chat/names.js';
 import { RateLimiter } from '../../src/chat/rate-limit.js';
 import { DEFAULT_ROOM, parseMessage } from '../../src/chat/schema.js';
 import { ChatStore } from '../../src/chat/store.js';
@@ -45,10 +46,9 @@ async function presence(room: string): Promise<void> {
 }
 
 io.on('connection', (socket) => {
-  const raw: unknown = socket.handshake.auth.name;
-  const name = typeof raw === 'string' ? raw.trim().replace(/\s+/g, ' ').slice(0, 32) : '';
   guests++;
-  const data: Data = { name: name || `guest-${guests}`, limiter: new RateLimiter(CHAT_RATE) };
+  const name = cleanName(socket.handshake.auth.name) ?? `guest-${guests}`;
+  const data: Data = { name, limiter: new RateLimiter(CHAT_RATE) };
   socket.data = data;
   socket.join(DEFAULT_ROOM);
   socket.onAny((event: string, ...args: unknown[]) => {
@@ -71,7 +71,7 @@ io.on('connection', (socket) => {
         error: chatError('not_in_room', `join room "${room}" before sending to it`),
       });
     }
-    const stored = store.append({ room, from: data.name, content, type });
+    const stored = store.append({ room, from: data.name, fromId: socket.id, content, type });
     if (!stored.ok) return reply(socket, ack, stored);
     io.to(room).emit('message', stored.value);
     reply(socket, ack, { ok: true, id: stored.value.id } as { ok: boolean });

@@ -2,7 +2,7 @@
  * The seed's chat service on a parley namespace: the same event names and shapes as its
  * Flask-SocketIO server, for Socket.IO clients and plain WebSocket clients alike.
  *
- *   message {type:"text", content, room?}  → stored, broadcast as `message` {type, content, room, id, from, ts};
+ *   message {type:"text", content, room?}  → stored, broadcast as `message` {type, content, room, id, from, fromId, ts};
  *                                            ack {ok:true, id} once committed
  *   join {room}                             → ack {ok:true, room, members, count, history}
  *   leave {room}                            → ack {ok:true, room}
@@ -21,6 +21,7 @@ import { clientAddress } from './address.js';
 import { AddressBook, type ConnectionBudgets } from './addresses.js';
 import { type Budget, REQUEST_COSTS } from './budget.js';
 import { type ChatError, type ChatErrorCode, type ChatFailure, chatError, rateLimited } from './errors.js';
+import { cleanName } from './names.js';
 import { type Member, Presence, type PresenceDelta, type PresenceSnapshot } from './presence.js';
 import {
   DEFAULT_ROOM,
@@ -119,17 +120,14 @@ export type ChatNamespace = Namespace<ChatClientEvents, ChatServerEvents, Defaul
 type ChatSocket = Socket<ChatClientEvents, ChatServerEvents, DefaultEventsMap, ChatSocketData>;
 
 const KNOWN_EVENTS = new Set(['message', 'join', 'leave', 'history', 'typing']);
-const MAX_NAME_LENGTH = 32;
 
 let guestCount = 0;
 
 /** A display name from the handshake (`auth.name`, or `?name=` for clients that cannot send auth). */
 function displayName(socket: ChatSocket): string {
   const fromAuth = socket.handshake.auth.name;
-  const fromQuery = socket.handshake.query.name;
-  const raw = typeof fromAuth === 'string' ? fromAuth : typeof fromQuery === 'string' ? fromQuery : '';
-  const name = raw.trim().replace(/\s+/g, ' ').slice(0, MAX_NAME_LENGTH);
-  if (name.length > 0) return name;
+  const name = cleanName(typeof fromAuth === 'string' ? fromAuth : socket.handshake.query.name);
+  if (name !== undefined) return name;
   guestCount++;
   return `guest-${guestCount}`;
 }
@@ -273,7 +271,7 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
       if (!socket.rooms.has(room)) {
         return reply(socket, ack, refusal('not_in_room', `join room "${room}" before sending to it`));
       }
-      const stored = store.append({ room, from: socket.data.name, content, type });
+      const stored = store.append({ room, from: socket.data.name, fromId: socket.id, content, type });
       if (!stored.ok) return reply(socket, ack, stored);
       chat.to(room).emit('message', stored.value);
       reply(socket, ack, { ok: true, id: stored.value.id });

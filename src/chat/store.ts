@@ -2,6 +2,9 @@
 //
 // - `ChatStore.open(path)` creates the folder of a file path, turns on WAL for file databases and
 //   creates the schema idempotently. `:memory:` (or '') gives a private in-memory database.
+// - The schema version lives in `PRAGMA user_version`. A file of an older version is migrated on
+//   open, in one transaction (v1 → v2: the `from_id` column; v1 rows read `fromId: null`); a file
+//   of a newer version is refused before anything is written to it.
 // - Ids come from `INTEGER PRIMARY KEY AUTOINCREMENT`, so they only ever increase, also across
 //   restarts on the same file and after deletions. A client that saw id N can ask for id > N.
 // - `append` returns after SQLite has committed the row (autocommit, synchronous=FULL), so the
@@ -32,13 +35,15 @@ export const SINCE_LIMIT = 1000;
 /** Largest page `history` returns, whatever the caller asks. */
 export const MAX_PAGE = 1000;
 /** The schema version stored in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
-/** A message as stored and as broadcast: `{ type, content, room, id, from, ts }`. */
+/** A message as stored and as broadcast: `{ type, content, room, id, from, fromId, ts }`. */
 export interface StoredMessage {
   readonly id: number;
   readonly room: string;
   readonly from: string;
+  /** The sender's socket id, which tells apart two senders of the same name; null in rows older than it. */
+  readonly fromId: string | null;
   readonly type: MessageType;
   readonly content: string;
   /** Milliseconds since the Unix epoch, when the server stored it. */
@@ -49,6 +54,8 @@ export interface StoredMessage {
 export interface NewMessage {
   readonly room: string;
   readonly from: string;
+  /** The sender's socket id; null when no connection sent it. */
+  readonly fromId: string | null;
   readonly content: string;
   readonly type?: MessageType;
 }
@@ -78,6 +85,7 @@ interface Row {
   id: number;
   room: string;
   sender: string;
+  from_id: string | null;
   type: string;
   content: string;
   ts: number;
@@ -90,12 +98,25 @@ CREATE TABLE IF NOT EXISTS messages (
   sender  TEXT    NOT NULL,
   type    TEXT    NOT NULL DEFAULT 'text',
   content TEXT    NOT NULL,
-  ts      INTEGER NOT NULL
+  ts      INTEGER NOT NULL,
+  from_id TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_room_id ON messages (room, id);
 `;
 
-const COLUMNS = 'id, room, sender, type, content, ts';
+const COLUMNS = 'id, room, sender, from_id, type, content, ts';
+
+/**
+ * Brings a database of an older schema version up to SCHEMA_VERSION. Each step checks what is
+ * there rather than trusting the version alone: a fresh file (version 0) already got every column
+ * from SCHEMA_SQL.
+ */
+function migrate(db: Database.Database, from: number): void {
+  if (from < 2) {
+    const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('messages');
+    if (!columns.includes('from_id')) db.exec('ALTER TABLE messages ADD COLUMN from_id TEXT');
+  }
+}
 
 function isMemoryPath(path: string): boolean {
   return path === ':memory:' || path === '';
@@ -106,6 +127,7 @@ function toMessage(row: Row): StoredMessage {
     id: row.id,
     room: row.room,
     from: row.sender,
+    fromId: row.from_id,
     type: row.type as MessageType,
     content: row.content,
     ts: row.ts,
@@ -130,7 +152,7 @@ export class ChatStore {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly onError: (error: unknown, operation: string) => void;
-  private readonly insertStmt: Database.Statement<[string, string, string, string, number]>;
+  private readonly insertStmt: Database.Statement<[string, string, string | null, string, string, number]>;
   private readonly historyStmt: Database.Statement<[string, number, number], Row>;
   private readonly sinceStmt: Database.Statement<[number, string, number], Row>;
   private readonly lastIdStmt: Database.Statement<[], { id: number | null }>;
@@ -143,7 +165,7 @@ export class ChatStore {
     this.now = options.now ?? Date.now;
     this.onError = options.onError ?? defaultOnError;
     this.insertStmt = db.prepare(
-      'INSERT INTO messages (room, sender, type, content, ts) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO messages (room, sender, from_id, type, content, ts) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.historyStmt = db.prepare(
       `SELECT ${COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?`,
@@ -170,14 +192,22 @@ export class ChatStore {
       if (!memory) db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
-      db.exec(SCHEMA_SQL);
-      const version = db.pragma('user_version', { simple: true });
-      if (typeof version === 'number' && version > SCHEMA_VERSION) {
+      const found = db.pragma('user_version', { simple: true });
+      const version = typeof found === 'number' ? found : 0;
+      if (version > SCHEMA_VERSION) {
         throw new Error(
           `database schema version ${version} is newer than this server supports (${SCHEMA_VERSION})`,
         );
       }
-      if (version !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      const opened = db;
+      const setUp = opened.transaction(() => {
+        opened.exec(SCHEMA_SQL);
+        migrate(opened, version);
+        if (version !== SCHEMA_VERSION) opened.pragma(`user_version = ${SCHEMA_VERSION}`);
+      });
+      // IMMEDIATE takes the write lock first: a second server opening the same old file waits,
+      // then finds the column there (migrate checks) instead of adding it twice.
+      setUp.immediate();
       return new ChatStore(memory ? ':memory:' : path, db, options);
     } catch (err) {
       try {
@@ -219,11 +249,12 @@ export class ChatStore {
     return this.guard('append', 'could not store the message', () => {
       const type = message.type ?? 'text';
       const ts = this.now();
-      const info = this.insertStmt.run(message.room, message.from, type, message.content, ts);
+      const info = this.insertStmt.run(message.room, message.from, message.fromId, type, message.content, ts);
       return {
         id: Number(info.lastInsertRowid),
         room: message.room,
         from: message.from,
+        fromId: message.fromId,
         type,
         content: message.content,
         ts,

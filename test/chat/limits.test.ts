@@ -60,7 +60,7 @@ function firstRefusal(answers: Answer[]): number {
 describe('chat limits: one request budget', () => {
   test('history pages are paid by the rows they return: a flood is refused with rate_limited and retryAfterMs', async () => {
     await start({ budget: 100 });
-    for (let i = 0; i < 100; i++) chat!.store.append({ room: 'lobby', from: 'seed', content: `m${i}` });
+    for (let i = 0; i < 100; i++) chat!.store.append({ room: 'lobby', from: 'seed', fromId: null, content: `m${i}` });
     const client = await sio();
     // A full page of 100 rows costs 1 + 100 × 0.1 = 11 units: 9 fit in 100.
     const answers = await burst(client, 20, 'history', () => ({ room: 'lobby', limit: 100 }));
@@ -74,7 +74,7 @@ describe('chat limits: one request budget', () => {
 
   test('short pages cost less: the unused rows are given back', async () => {
     await start({ budget: 100 });
-    chat!.store.append({ room: 'lobby', from: 'seed', content: 'only one' });
+    chat!.store.append({ room: 'lobby', from: 'seed', fromId: null, content: 'only one' });
     const client = await sio();
     // limit 100 but one row: 1.1 units each, so far more than 9 pass.
     const answers = await burst(client, 60, 'history', () => ({ room: 'lobby', limit: 100 }));

@@ -54,7 +54,7 @@ describe('chat: Socket.IO and plain WebSocket clients in one room', () => {
     const ack = await alice.emitWithAck('message', { type: 'text', content: 'hi bob' });
     assert.equal(ack.ok, true);
     const toBob = (await bob.event('message')) as StoredMessage;
-    assert.deepEqual(Object.keys(toBob).sort(), ['content', 'from', 'id', 'room', 'ts', 'type']);
+    assert.deepEqual(Object.keys(toBob).sort(), ['content', 'from', 'fromId', 'id', 'room', 'ts', 'type']);
     assert.equal(toBob.id, ack.id);
     assert.equal(toBob.from, 'alice');
     assert.equal(toBob.room, 'lobby');

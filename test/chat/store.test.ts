@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { ChatStoreError, type ChatValueResult } from '../../src/chat/errors.js';
-import { ChatStore, type StoredMessage } from '../../src/chat/store.js';
+import { ChatStore, SCHEMA_VERSION, type StoredMessage } from '../../src/chat/store.js';
 
 function value<T>(result: ChatValueResult<T>): T {
   if (!result.ok) assert.fail(`expected ok, got ${result.error.code}: ${result.error.message}`);
@@ -30,18 +30,23 @@ function memoryStore(): { store: ChatStore; errors: unknown[] } {
 
 function fill(store: ChatStore, room: string, count: number, from = 'alice'): StoredMessage[] {
   const out: StoredMessage[] = [];
-  for (let i = 0; i < count; i++) out.push(value(store.append({ room, from, content: `${room} ${i}` })));
+  for (let i = 0; i < count; i++) {
+    out.push(value(store.append({ room, from, fromId: `${from}-id`, content: `${room} ${i}` })));
+  }
   return out;
 }
 
 describe('ChatStore', () => {
-  test('round-trips a message with id, from and ts', () => {
+  test('round-trips a message with id, from, fromId and ts', () => {
     const { store } = memoryStore();
-    const stored = value(store.append({ room: 'lobby', from: 'sock-1', content: 'hello', type: 'text' }));
+    const stored = value(
+      store.append({ room: 'lobby', from: 'alice', fromId: 'sock-1', content: 'hello', type: 'text' }),
+    );
     assert.deepEqual(stored, {
       id: 1,
       room: 'lobby',
-      from: 'sock-1',
+      from: 'alice',
+      fromId: 'sock-1',
       type: 'text',
       content: 'hello',
       ts: 1_700_000_000_000,
@@ -53,14 +58,14 @@ describe('ChatStore', () => {
 
   test('type defaults to text', () => {
     const { store } = memoryStore();
-    assert.equal(value(store.append({ room: 'lobby', from: 'a', content: 'x' })).type, 'text');
+    assert.equal(value(store.append({ room: 'lobby', from: 'a', fromId: null, content: 'x' })).type, 'text');
     store.close();
   });
 
   test('keeps content exactly, including emoji, newlines and NUL', () => {
     const { store } = memoryStore();
     const content = '  \u{1F600} line\nnext\u0000end  ';
-    const stored = value(store.append({ room: 'lobby', from: 'a', content }));
+    const stored = value(store.append({ room: 'lobby', from: 'a', fromId: null, content }));
     assert.equal(value(store.history('lobby')).messages[0]?.content, content);
     assert.equal(stored.content, content);
     store.close();
@@ -95,7 +100,7 @@ describe('ChatStore', () => {
   test('uses WAL mode for file databases', () => {
     const path = join(dir, 'wal', 'chat.db');
     const store = ChatStore.open(path);
-    value(store.append({ room: 'lobby', from: 'a', content: 'x' }));
+    value(store.append({ room: 'lobby', from: 'a', fromId: null, content: 'x' }));
     assert.ok(existsSync(`${path}-wal`));
     const probe = new Database(path, { readonly: true });
     try {
@@ -116,7 +121,7 @@ describe('ChatStore', () => {
 
     const second = ChatStore.open(path);
     assert.equal(value(second.lastId()), 3);
-    const next = value(second.append({ room: 'lobby', from: 'b', content: 'after restart' }));
+    const next = value(second.append({ room: 'lobby', from: 'b', fromId: null, content: 'after restart' }));
     assert.equal(next.id, 4);
     assert.deepEqual(
       value(second.since(['lobby'], 0)).messages.map((m) => m.id),
@@ -134,7 +139,7 @@ describe('ChatStore', () => {
     raw.prepare('DELETE FROM messages WHERE id > 2').run();
     raw.close();
     const reopened = ChatStore.open(path);
-    assert.equal(value(reopened.append({ room: 'lobby', from: 'a', content: 'x' })).id, 6);
+    assert.equal(value(reopened.append({ room: 'lobby', from: 'a', fromId: null, content: 'x' })).id, 6);
     reopened.close();
   });
 
@@ -142,7 +147,7 @@ describe('ChatStore', () => {
     const path = join(dir, 'idempotent.db');
     for (let i = 0; i < 3; i++) {
       const store = ChatStore.open(path);
-      value(store.append({ room: 'lobby', from: 'a', content: `run ${i}` }));
+      value(store.append({ room: 'lobby', from: 'a', fromId: null, content: `run ${i}` }));
       store.close();
     }
     const store = ChatStore.open(path);
@@ -157,6 +162,109 @@ describe('ChatStore', () => {
       () => ChatStore.open(path),
       (err: unknown) => err instanceof ChatStoreError && err.error.code === 'storage_failed',
     );
+  });
+
+  describe('schema versions', () => {
+    /** The messages table as version 1 created it, before `from_id`. */
+    const V1_SCHEMA = `
+      CREATE TABLE messages (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        room    TEXT    NOT NULL,
+        sender  TEXT    NOT NULL,
+        type    TEXT    NOT NULL DEFAULT 'text',
+        content TEXT    NOT NULL,
+        ts      INTEGER NOT NULL
+      );
+      CREATE INDEX messages_room_id ON messages (room, id);
+      PRAGMA user_version = 1;
+    `;
+
+    function columnsOf(path: string): string[] {
+      const probe = new Database(path, { readonly: true });
+      try {
+        return probe.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('messages') as string[];
+      } finally {
+        probe.close();
+      }
+    }
+
+    function versionOf(path: string): unknown {
+      const probe = new Database(path, { readonly: true });
+      try {
+        return probe.pragma('user_version', { simple: true });
+      } finally {
+        probe.close();
+      }
+    }
+
+    test('a new file gets the current version, with the from_id column', () => {
+      const path = join(dir, 'fresh-v2.db');
+      ChatStore.open(path).close();
+      assert.equal(SCHEMA_VERSION, 2);
+      assert.equal(versionOf(path), 2);
+      assert.ok(columnsOf(path).includes('from_id'));
+    });
+
+    test('a version 1 file is migrated on open: old rows read fromId null, new rows keep theirs', () => {
+      const path = join(dir, 'v1.db');
+      const old = new Database(path);
+      old.exec(V1_SCHEMA);
+      old
+        .prepare('INSERT INTO messages (room, sender, type, content, ts) VALUES (?, ?, ?, ?, ?)')
+        .run('lobby', 'old-timer', 'text', 'from v1', 1_600_000_000_000);
+      old.close();
+
+      const store = ChatStore.open(path);
+      const added = value(
+        store.append({ room: 'lobby', from: 'newcomer', fromId: 'sock-2', content: 'from v2' }),
+      );
+      assert.deepEqual(value(store.history('lobby')).messages, [
+        {
+          id: 1,
+          room: 'lobby',
+          from: 'old-timer',
+          fromId: null,
+          type: 'text',
+          content: 'from v1',
+          ts: 1_600_000_000_000,
+        },
+        added,
+      ]);
+      assert.equal(added.id, 2);
+      store.close();
+      assert.equal(versionOf(path), SCHEMA_VERSION);
+
+      // Opening the migrated file again changes nothing and loses nothing.
+      const again = ChatStore.open(path);
+      assert.deepEqual(
+        value(again.since(['lobby'], 0)).messages.map((m) => [m.from, m.fromId]),
+        [
+          ['old-timer', null],
+          ['newcomer', 'sock-2'],
+        ],
+      );
+      again.close();
+      assert.deepEqual(
+        columnsOf(path).filter((c) => c === 'from_id'),
+        ['from_id'],
+      );
+    });
+
+    test('a file of a newer version is refused and left as it was', () => {
+      const path = join(dir, 'from-the-future.db');
+      const future = new Database(path);
+      future.exec('CREATE TABLE something_else (x TEXT); PRAGMA user_version = 99;');
+      future.close();
+      assert.throws(
+        () => ChatStore.open(path),
+        (err: unknown) =>
+          err instanceof ChatStoreError &&
+          err.error.code === 'storage_failed' &&
+          /version 99/.test(err.error.message),
+      );
+      assert.equal(versionOf(path), 99);
+      assert.deepEqual(columnsOf(path), [], 'no messages table was created in it');
+    });
   });
 
   describe('history', () => {
@@ -317,7 +425,7 @@ describe('ChatStore', () => {
       store.close(); // idempotent
       assert.equal(store.isClosed, true);
       for (const result of [
-        store.append({ room: 'lobby', from: 'a', content: 'x' }),
+        store.append({ room: 'lobby', from: 'a', fromId: null, content: 'x' }),
         store.history('lobby'),
         store.since(['lobby'], 0),
         store.lastId(),
@@ -334,7 +442,7 @@ describe('ChatStore', () => {
       const other = new Database(path);
       other.exec('DROP TABLE messages');
       other.close();
-      const result = store.append({ room: 'lobby', from: 'a', content: 'x' });
+      const result = store.append({ room: 'lobby', from: 'a', fromId: null, content: 'x' });
       assert.equal(result.ok, false);
       if (!result.ok) {
         assert.equal(result.error.code, 'storage_failed');

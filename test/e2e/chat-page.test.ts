@@ -142,6 +142,12 @@ describe('chat page in headless Chromium', () => {
     const fromAlice = messageWith(bob, 'hello from Socket.IO');
     await fromAlice.waitFor();
     assert.equal(await fromAlice.getByTestId('message-from').textContent(), 'alice');
+    // Hovering a sender's name shows its socket id (fromId), the id presence lists it under.
+    const bobId = await member(alice, 'bob').getAttribute('title');
+    const aliceId = await member(bob, 'alice').getAttribute('title');
+    assert.ok(bobId && aliceId && bobId !== aliceId);
+    assert.equal(await fromBob.getByTestId('message-from').getAttribute('title'), `bob (${bobId})`);
+    assert.equal(await fromAlice.getByTestId('message-from').getAttribute('title'), `alice (${aliceId})`);
     // bob's message ended his typing indicator.
     await alice.locator('[data-testid="typing"]:empty').waitFor({ state: 'attached' });
 
@@ -173,6 +179,7 @@ describe('chat page in headless Chromium', () => {
       const stored = env.chat.store.append({
         room: 'archive',
         from: 'archivist',
+        fromId: null,
         content: `archived ${i}`,
         type: 'text',
       });
@@ -239,8 +246,20 @@ describe('chat page in headless Chromium', () => {
     // the 50 a join ack carries.
     for (const socket of env.chat.io.of('/').sockets.values()) socket.conn.close();
     for (let i = 1; i <= 55; i++)
-      env.chat.store.append({ room: 'ops', from: 'erin', content: `missed ${i}`, type: 'text' });
-    env.chat.store.append({ room: 'lobby', from: 'erin', content: 'missed in the lobby', type: 'text' });
+      env.chat.store.append({
+        room: 'ops',
+        from: 'erin',
+        fromId: null,
+        content: `missed ${i}`,
+        type: 'text',
+      });
+    env.chat.store.append({
+      room: 'lobby',
+      from: 'erin',
+      fromId: null,
+      content: 'missed in the lobby',
+      type: 'text',
+    });
 
     for (const page of [carol, dave]) {
       await messageWith(page, 'missed 55').waitFor();

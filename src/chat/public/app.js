@@ -141,7 +141,13 @@ function messageNode(msg, mine) {
     el(
       'div',
       { className: 'meta' },
-      el('span', { className: 'from', 'data-testid': 'message-from', text: msg.from }),
+      el('span', {
+        className: 'from',
+        'data-testid': 'message-from',
+        text: msg.from,
+        // The sender's socket id on hover: two people may pick the same name. Old rows have none.
+        title: typeof msg.fromId === 'string' ? `${msg.from} (${msg.fromId})` : undefined,
+      }),
       el('time', { text: formatTime(msg.ts), datetime: new Date(msg.ts).toISOString(), title: `#${msg.id}` }),
     ),
     el('div', { className: 'content', 'data-testid': 'message-content', text: msg.content }),
