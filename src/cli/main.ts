@@ -4,7 +4,14 @@
  * Flags win over environment variables, which win over the defaults.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { CHAT_DEFAULTS, type ChatServerOptions, startChatServer } from '../chat/index.js';
+import {
+  CHAT_DEFAULTS,
+  type ChatServerOptions,
+  describeCorsOrigins,
+  parseCorsOrigin,
+  parseCorsOriginList,
+  startChatServer,
+} from '../chat/index.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -21,19 +28,38 @@ function socketPath(value: string): string {
   return value.endsWith('/') ? value : `${value}/`;
 }
 
+/** `--cors-origin`, repeatable: each value checked, collected in order. */
+function corsOrigin(value: string, previous: string[] | undefined): string[] {
+  try {
+    return [...(previous ?? []), parseCorsOrigin(value)];
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** `CHAT_CORS_ORIGIN`: comma-separated origins, each checked. */
+function corsOriginList(value: string): string[] {
+  try {
+    return parseCorsOriginList(value);
+  } catch (err) {
+    throw new Error(`CHAT_CORS_ORIGIN: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 function envOr<T>(name: string, parse: (v: string) => T, fallback: T): T {
   const raw = process.env[name];
   return raw === undefined || raw === '' ? fallback : parse(raw);
 }
 
 /** The startup lines: where the chat is, and both ways to connect to it. */
-export function startupBanner(url: string, path: string): string {
+export function startupBanner(url: string, path: string, corsOrigins: readonly string[] = []): string {
   const ws = url.replace(/^http/, 'ws');
   return [
     `parley chat listening on ${url}/`,
     `  web page:         ${url}/`,
     `  Socket.IO client: io("${url}", { path: "${path}" })`,
     `  plain WebSocket:  new WebSocket("${ws}${path}")`,
+    `  origins:          ${describeCorsOrigins(corsOrigins)}`,
   ].join('\n');
 }
 
@@ -46,10 +72,11 @@ async function serve(flags: Partial<ChatServerOptions>): Promise<void> {
     db: envOr('CHAT_DB', String, CHAT_DEFAULTS.db),
     rateLimit: envOr('CHAT_RATE_LIMIT', integer('CHAT_RATE_LIMIT', 1, 1_000_000), CHAT_DEFAULTS.rateLimit),
     trustProxy: envOr('CHAT_TRUST_PROXY', integer('CHAT_TRUST_PROXY', 0, 16), CHAT_DEFAULTS.trustProxy),
+    corsOrigins: envOr('CHAT_CORS_ORIGIN', corsOriginList, CHAT_DEFAULTS.corsOrigins),
     ...flags,
   };
   const chat = await startChatServer(options);
-  console.log(startupBanner(chat.url, chat.options.path));
+  console.log(startupBanner(chat.url, chat.options.path, chat.options.corsOrigins));
   const stop = () => {
     void chat.close().then(() => process.exit(0));
   };
@@ -66,6 +93,8 @@ interface ServeFlags {
   rateLimit?: number;
   /** `true` when the flag is given without a value. */
   trustProxy?: number | true;
+  /** Every `--cors-origin`, checked. */
+  corsOrigin?: string[];
 }
 
 const program = new Command('parley')
@@ -93,6 +122,11 @@ program
     'read the client address from X-Forwarded-For, set by this many proxies in front (env CHAT_TRUST_PROXY, default 0; 1 when given alone)',
     integer('trust proxy hops', 0, 16),
   )
+  .option(
+    '--cors-origin <origin>',
+    'also accept browser pages from this origin (scheme://host[:port]), repeatable; * for any (env CHAT_CORS_ORIGIN, comma-separated; default: same-origin only)',
+    corsOrigin,
+  )
   .action(async (flags: ServeFlags) => {
     const given: Partial<ChatServerOptions> = {};
     if (flags.port !== undefined) given.port = flags.port;
@@ -101,6 +135,7 @@ program
     if (flags.db !== undefined) given.db = flags.db;
     if (flags.rateLimit !== undefined) given.rateLimit = flags.rateLimit;
     if (flags.trustProxy !== undefined) given.trustProxy = flags.trustProxy === true ? 1 : flags.trustProxy;
+    if (flags.corsOrigin !== undefined) given.corsOrigins = flags.corsOrigin;
     try {
       await serve(given);
     } catch (err) {
