@@ -1,5 +1,16 @@
 /** The seed's chat service: its server, options and the service on a namespace. */
 export {
+  ANY_ORIGIN,
+  canonicalOrigin,
+  describeCorsOrigins,
+  OriginPolicy,
+  type OriginRequest,
+  OriginSyntaxError,
+  originRequest,
+  parseCorsOrigin,
+  parseCorsOriginList,
+} from './origin.js';
+export {
   CHAT_DEFAULTS,
   type ChatServer,
   type ChatServerOptions,

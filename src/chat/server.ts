@@ -7,6 +7,7 @@ import { createServer, type Server as HttpServer, type IncomingMessage } from 'n
 import type { AddressInfo } from 'node:net';
 import type { AllowRequest } from '../engine/index.js';
 import { type DefaultEventsMap, SERVER_DEFAULTS, Server } from '../socket/index.js';
+import { OriginPolicy, originRequest } from './origin.js';
 import { staticHandler } from './static.js';
 import { attachChat, CHAT_LIMITS, type ChatClientEvents, type ChatServerEvents, type ChatSocketData } from './service.js';
 import { ChatStore } from './store.js';
@@ -47,6 +48,12 @@ export interface ChatServerOptions {
   memberListLimit: number;
   /** How long presence changes in a room are gathered into one delta. @default 100 */
   presenceWindowMs: number;
+  /**
+   * Web pages (origins, `https://app.example`) allowed besides the server's own; `'*'` allows any.
+   * A browser request from any other origin is refused with 403; one without `Origin` is accepted.
+   * @default [] (same-origin only)
+   */
+  corsOrigins: readonly string[];
 }
 
 /** The chat server defaults, from the seed: port 8000, path /ws/chat/. */
@@ -66,6 +73,7 @@ export const CHAT_DEFAULTS: Readonly<ChatServerOptions> = Object.freeze({
   maxConnections: CHAT_LIMITS.maxConnections,
   memberListLimit: CHAT_LIMITS.memberListLimit,
   presenceWindowMs: 100,
+  corsOrigins: Object.freeze([]),
 });
 
 /** The chat's Socket.IO server, typed with the service's event maps. */
@@ -103,12 +111,20 @@ function admitting(checks: readonly AdmissionCheck[]): AllowRequest {
 /** Opens the store, starts the HTTP server and serves the chat. */
 export async function startChatServer(given: Partial<ChatServerOptions> = {}): Promise<RunningChat> {
   const options = { ...CHAT_DEFAULTS, ...given };
+  const origins = OriginPolicy.of(options.corsOrigins, options.trustProxy);
   const store = ChatStore.open(options.db);
   // The page handler is installed first: the Socket.IO server routes its path and passes the rest on.
   const http = createServer(staticHandler(options.path));
   const checks: AdmissionCheck[] = [];
+  // First: a page from a foreign origin is refused before any other check counts it.
+  checks.push((req) => origins.refusal(originRequest(req)));
   const io: ChatServer = new Server(http, {
     allowRequest: admitting(checks),
+    // Polling answers carry Access-Control-Allow-Origin for the origins the policy allows only.
+    cors: {
+      origin: (origin, cb, req) => cb(null, origins.allows(origin, originRequest(req))),
+      credentials: true,
+    },
     path: options.path,
     plainWebSocket: true,
     pingInterval: options.pingInterval,

@@ -16,6 +16,21 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
   '.svg': 'image/svg+xml',
 };
+/**
+ * The page may run only its own scripts and styles and talk only to its own server: injected markup
+ * runs nothing, and a script that got in anyway cannot send data elsewhere. 'self' in connect-src
+ * covers the ws:/wss: URL of the same host and port (CSP Level 3, as Chromium and Firefox apply it).
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
 /** Placeholder in index.html replaced by the Socket.IO path the server uses. */
 const PATH_PLACEHOLDER = '%%SOCKET_PATH%%';
 
@@ -52,7 +67,10 @@ export function staticHandler(socketPath: string): (req: IncomingMessage, res: S
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const file = files.get(path);
     if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      res.writeHead(file ? 405 : 404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.writeHead(file ? 405 : 404, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+      });
       res.end(file ? 'method not allowed\n' : 'not found\n');
       return;
     }
@@ -61,6 +79,7 @@ export function staticHandler(socketPath: string): (req: IncomingMessage, res: S
       'Content-Length': file.body.length,
       'Cache-Control': 'no-cache',
       'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': CONTENT_SECURITY_POLICY,
     });
     res.end(req.method === 'HEAD' ? undefined : file.body);
   };

@@ -4,7 +4,14 @@
  * Flags win over environment variables, which win over the defaults.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { CHAT_DEFAULTS, type ChatServerOptions, startChatServer } from '../chat/index.js';
+import {
+  CHAT_DEFAULTS,
+  type ChatServerOptions,
+  describeCorsOrigins,
+  parseCorsOrigin,
+  parseCorsOriginList,
+  startChatServer,
+} from '../chat/index.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -21,19 +28,38 @@ function socketPath(value: string): string {
   return value.endsWith('/') ? value : `${value}/`;
 }
 
+/** `--cors-origin`, repeatable: each value checked, collected in order. */
+function corsOrigin(value: string, previous: string[] | undefined): string[] {
+  try {
+    return [...(previous ?? []), parseCorsOrigin(value)];
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** `CHAT_CORS_ORIGIN`: comma-separated origins, each checked. */
+function corsOriginList(value: string): string[] {
+  try {
+    return parseCorsOriginList(value);
+  } catch (err) {
+    throw new Error(`CHAT_CORS_ORIGIN: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 function envOr<T>(name: string, parse: (v: string) => T, fallback: T): T {
   const raw = process.env[name];
   return raw === undefined || raw === '' ? fallback : parse(raw);
 }
 
 /** The startup lines: where the chat is, and both ways to connect to it. */
-export function startupBanner(url: string, path: string): string {
+export function startupBanner(url: string, path: string, corsOrigins: readonly string[] = []): string {
   const ws = url.replace(/^http/, 'ws');
   return [
     `parley chat listening on ${url}/`,
     `  web page:         ${url}/`,
     `  Socket.IO client: io("${url}", { path: "${path}" })`,
     `  plain WebSocket:  new WebSocket("${ws}${path}")`,
+    `  origins:          ${describeCorsOrigins(corsOrigins)}`,
   ].join('\n');
 }
 
@@ -50,10 +76,11 @@ async function serve(flags: Partial<ChatServerOptions>): Promise<void> {
     addressBudget: envOr('CHAT_ADDRESS_BUDGET', integer('CHAT_ADDRESS_BUDGET', 1, 100_000_000), CHAT_DEFAULTS.addressBudget),
     maxRooms: envOr('CHAT_MAX_ROOMS', integer('CHAT_MAX_ROOMS', 1, 100_000), CHAT_DEFAULTS.maxRooms),
     maxConnections: envOr('CHAT_MAX_CONNECTIONS', integer('CHAT_MAX_CONNECTIONS', 1, 1_000_000), CHAT_DEFAULTS.maxConnections),
+    corsOrigins: envOr('CHAT_CORS_ORIGIN', corsOriginList, CHAT_DEFAULTS.corsOrigins),
     ...flags,
   };
   const chat = await startChatServer(options);
-  console.log(startupBanner(chat.url, chat.options.path));
+  console.log(startupBanner(chat.url, chat.options.path, chat.options.corsOrigins));
   const stop = () => {
     void chat.close().then(() => process.exit(0));
   };
@@ -74,6 +101,8 @@ interface ServeFlags {
   addressBudget?: number;
   maxRooms?: number;
   maxConnections?: number;
+  /** Every `--cors-origin`, checked. */
+  corsOrigin?: string[];
 }
 
 const program = new Command('parley')
@@ -121,6 +150,11 @@ program
     `open connections per client address (env CHAT_MAX_CONNECTIONS, default ${CHAT_DEFAULTS.maxConnections})`,
     integer('max connections', 1, 1_000_000),
   )
+  .option(
+    '--cors-origin <origin>',
+    'also accept browser pages from this origin (scheme://host[:port]), repeatable; * for any (env CHAT_CORS_ORIGIN, comma-separated; default: same-origin only)',
+    corsOrigin,
+  )
   .action(async (flags: ServeFlags) => {
     const given: Partial<ChatServerOptions> = {};
     if (flags.port !== undefined) given.port = flags.port;
@@ -133,6 +167,7 @@ program
     if (flags.addressBudget !== undefined) given.addressBudget = flags.addressBudget;
     if (flags.maxRooms !== undefined) given.maxRooms = flags.maxRooms;
     if (flags.maxConnections !== undefined) given.maxConnections = flags.maxConnections;
+    if (flags.corsOrigin !== undefined) given.corsOrigins = flags.corsOrigin;
     try {
       await serve(given);
     } catch (err) {

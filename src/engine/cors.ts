@@ -65,7 +65,7 @@ function build(
 /** Computes the CORS headers for a request (asynchronously when the origin rule is a function). */
 export function corsHeaders(
   options: CorsOptions,
-  req: Pick<RequestSource, 'headers'>,
+  req: RequestSource,
   done: (headers: CorsHeaders) => void,
 ): void {
   const origin = req.headers.origin;
@@ -84,7 +84,7 @@ export function corsHeaders(
     else done(build(options, req, allowed, true));
   };
   try {
-    rule(origin, callback);
+    rule(origin, callback, req);
   } catch (err) {
     callback(err instanceof Error ? err : new Error(String(err)));
   }

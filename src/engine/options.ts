@@ -1,10 +1,15 @@
 import type { IncomingMessage } from 'node:http';
+import type { RequestSource } from './http/exchange.js';
 import type { TransportName } from './types.js';
 
-/** Decides whether a CORS request's origin is allowed: `true` reflects it, a string is sent as is. */
+/**
+ * Decides whether a CORS request's origin is allowed: `true` reflects it, a string is sent as is.
+ * Beyond the `cors` package, the request comes third (its `Host` makes same-origin checks possible).
+ */
 export type CorsOriginFunction = (
   origin: string | undefined,
   callback: (err: Error | null, allow?: boolean | string) => void,
+  req: RequestSource,
 ) => void;
 
 /** CORS settings, in the shape of the `cors` package that engine.io uses. */

@@ -1,7 +1,8 @@
 /**
  * The chat web page in real headless Chromium (Debian's `chromium`, driven by playwright-core): one
  * page on the official Socket.IO client, one on the plain WebSocket transport, talking to each other
- * through the chat server. Screenshots go to test-results/.
+ * through the chat server, under the page's Content-Security-Policy: any violation Chromium reports
+ * fails the test. Screenshots go to test-results/.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { after, before, describe, type TestContext, test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type RunningChat, startChatServer } from '../../src/chat/server.js';
 import { requirePeer } from '../support/requirements.js';
+import { waitFor, waitUntil, withTimeout } from '../support/waiting.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -43,7 +45,7 @@ after(async () => {
 
 interface Env {
   chat: RunningChat;
-  /** Uncaught page errors and dialogs, which fail the test at its end. */
+  /** Uncaught page errors, dialogs and CSP violations, which fail the test at its end. */
   problems: string[];
   /** One browser context (its own window and storage) per page. */
   contexts: BrowserContext[];
@@ -60,17 +62,51 @@ async function setUp(t: TestContext): Promise<Env> {
   return env;
 }
 
-/** Opens the page, fills the form and connects; resolves once the page says it is connected. */
-async function openChat(env: Env, name: string, transport: Transport): Promise<Page> {
+/** What the tests' in-page functions use of the browser's globals (the tests compile without the DOM lib). */
+interface PageGlobals {
+  document: {
+    addEventListener(
+      type: 'securitypolicyviolation',
+      listener: (e: { effectiveDirective: string; blockedURI: string }) => void,
+    ): void;
+  };
+  reportCspViolation(text: string): void;
+}
+
+/**
+ * Opens a page in a fresh context whose CSP violations become problems: each `securitypolicyviolation`
+ * event (through a binding, added before any page script runs) and each console line Chromium
+ * writes about the policy.
+ */
+async function newPage(env: Env, name: string): Promise<Page> {
   const context = await browser!.newContext({ viewport: { width: 1100, height: 720 } });
   env.contexts.push(context);
+  await context.exposeBinding('reportCspViolation', (_source, text: string) => {
+    env.problems.push(`${name}: CSP violation: ${text}`);
+  });
+  await context.addInitScript(() => {
+    const page = globalThis as unknown as PageGlobals;
+    page.document.addEventListener('securitypolicyviolation', (e) => {
+      page.reportCspViolation(`${e.effectiveDirective} blocked ${e.blockedURI}`);
+    });
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text()))
+      env.problems.push(`${name}: console: ${message.text()}`);
+  });
   page.on('pageerror', (err) => env.problems.push(`${name}: page error: ${err.message}`));
   page.on('dialog', (dialog) => {
     env.problems.push(`${name}: dialog opened: ${dialog.message()}`);
     void dialog.dismiss();
   });
+  return page;
+}
+
+/** Opens the page, fills the form and connects; resolves once the page says it is connected. */
+async function openChat(env: Env, name: string, transport: Transport): Promise<Page> {
+  const page = await newPage(env, name);
   await page.goto(`${env.chat.url}/`);
   await page.getByTestId('name').fill(name);
   await page.getByTestId(`transport-${transport}`).check();
@@ -170,6 +206,58 @@ describe('chat page in headless Chromium', () => {
     await alice.screenshot({ path: `${RESULTS}/chat-socketio.png` });
     await bob.screenshot({ path: `${RESULTS}/chat-plain.png` });
     assert.deepEqual(env.problems, []);
+  });
+
+  test('the page runs under its Content-Security-Policy: both transports connect, other origins are blocked and reported', async (t) => {
+    if (!requirePeer(t, 'Chromium', available, 'apt-get install chromium')) return;
+    const env = await setUp(t);
+    const socketio = await openChat(env, 'csp-socketio', 'socketio');
+    const plain = await openChat(env, 'csp-plain', 'plain');
+    // Both pages ran their scripts and connected without a violation: the plain one over ws://, the
+    // Socket.IO one by polling, then upgraded to ws://: connect-src 'self' covers ws: in Chromium.
+    const sockets = [...env.chat.io.of('/').sockets.values()];
+    const sioSocket = sockets.find((socket) => socket.handshake.auth.name === 'csp-socketio');
+    assert.ok(sioSocket);
+    if (sioSocket.conn.transport.name !== 'websocket') await waitFor(sioSocket.conn, 'upgrade');
+    assert.equal(sioSocket.conn.transport.name, 'websocket');
+    await send(socketio, 'under CSP');
+    await messageWith(plain, 'under CSP').waitFor();
+    await send(plain, 'under CSP too');
+    await messageWith(socketio, 'under CSP too').waitFor();
+    assert.deepEqual(env.problems, []);
+    const header = (await plain.request.get(`${env.chat.url}/`)).headers()['content-security-policy'];
+    assert.match(header ?? '', /connect-src 'self'/);
+
+    // The policy is enforced, and a violation is seen by the listeners the other tests rely on:
+    // a connection to another origin (another port) is blocked, a WebSocket and a fetch alike.
+    const other = `127.0.0.1:${env.chat.port + 1}`;
+    const blocked = await withTimeout(
+      plain.evaluate(
+        (host) =>
+          new Promise<string[]>((resolve) => {
+            const seen: string[] = [];
+            (globalThis as unknown as PageGlobals).document.addEventListener(
+              'securitypolicyviolation',
+              (e) => {
+                seen.push(`${e.effectiveDirective} ${e.blockedURI}`);
+                if (seen.length === 2) resolve(seen);
+              },
+            );
+            try {
+              new WebSocket(`ws://${host}/ws/chat/`);
+            } catch {
+              // Older Chromium throws instead of failing the connection; the event comes either way.
+            }
+            fetch(`http://${host}/`).catch(() => undefined);
+          }),
+        other,
+      ),
+      'the two violations',
+    );
+    assert.deepEqual(blocked.sort(), [`connect-src http://${other}/`, `connect-src ws://${other}/ws/chat/`]);
+    const reported = () =>
+      env.problems.filter((p) => p.startsWith('csp-plain: CSP violation: connect-src')).length;
+    await waitUntil(() => reported() === 2, 'both violations reported through the binding');
   });
 
   test('refusals are shown, and "load older" pages through the history', async (t) => {

@@ -84,6 +84,37 @@ describe('engine CORS and allowRequest', () => {
     assert.equal(no.headers['access-control-allow-credentials'], undefined);
   });
 
+  test('a function origin gets the request third, so it can compare with the Host header', async () => {
+    const f = await start({
+      cors: {
+        origin: (origin, cb, req) => cb(null, origin === `http://${req.headers.host}`),
+      },
+    });
+    const host = new URL(f.base).host;
+    const own = await http(f.base + q('polling'), {
+      method: 'OPTIONS',
+      headers: { Origin: `http://${host}` },
+    });
+    assert.equal(own.status, 204);
+    assert.equal(own.headers['access-control-allow-origin'], `http://${host}`);
+    const other = await http(f.base + q('polling'), {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://a.test' },
+    });
+    assert.equal(other.headers['access-control-allow-origin'], undefined);
+  });
+
+  test('allowRequest refusing a websocket handshake answers a raw 403 with its message as the JSON body', async () => {
+    const f = await start({ allowRequest: (req, cb) => cb(`not from ${req.headers.origin}`, false) });
+    const ws = new WsClient(wsUrl(f, q('websocket')), { origin: 'https://evil.example' });
+    const answer = await ws.refused;
+    assert.equal(answer.status, 403);
+    assert.match(String(answer.headers['content-type']), /application\/json/);
+    assert.equal(Number(answer.headers['content-length']), Buffer.byteLength(answer.body));
+    assert.deepEqual(JSON.parse(answer.body), { code: 4, message: 'not from https://evil.example' });
+    assert.equal(f.engine.clientsCount, 0);
+  });
+
   test('allowRequest refusing a polling handshake answers 403 code 4 with its message', async () => {
     const f = await start({
       allowRequest: (req, cb) =>
