@@ -61,9 +61,15 @@ async function sioWatcher(
   };
 }
 
+/** The members a presence event names: a snapshot's list, or a delta's arrivals. */
+function presenceMembers(data: unknown): Member[] {
+  const event = data as { members?: Member[]; joined?: Member[] };
+  return event.members ?? event.joined ?? [];
+}
+
 function isPresenceWith(id: string) {
   return (f: { event?: string; data?: unknown }) =>
-    f.event === 'presence' && (f.data as { members: Member[] }).members.some((m) => m.id === id);
+    f.event === 'presence' && presenceMembers(f.data).some((m) => m.id === id);
 }
 
 /** A sender, whichever kind of client: its socket id, and a request/ack round trip. */
@@ -147,7 +153,7 @@ describe('chat: a display name is cleaned once and is the same string everywhere
 
       // Presence in the lobby, as the others receive it.
       const presence = await plainWatcher.take(isPresenceWith(sender.id), 'presence with the sender');
-      const listed = (presence.data as { members: Member[] }).members.find((m) => m.id === sender.id);
+      const listed = presenceMembers(presence.data).find((m) => m.id === sender.id);
       assert.equal(listed?.name, expected, 'presence');
 
       const own = sender.ownCopy('who am I?');
@@ -187,7 +193,7 @@ describe('chat: a display name is cleaned once and is the same string everywhere
     ]) {
       const sender = await connect();
       const presence = await watcher.take(isPresenceWith(sender.id), 'presence with the sender');
-      const listed = (presence.data as { members: Member[] }).members.find((m) => m.id === sender.id);
+      const listed = presenceMembers(presence.data).find((m) => m.id === sender.id);
       assert.match(listed?.name ?? '', /^guest-\d+$/);
     }
   });

@@ -88,7 +88,16 @@ export class Changes {
         this.checks.delete(check);
       };
       const check = () => {
-        if (!predicate()) return;
+        let holds: boolean;
+        try {
+          holds = predicate();
+        } catch (err) {
+          // A predicate that throws fails the wait at once, instead of leaving it to time out.
+          done();
+          reject(err);
+          return;
+        }
+        if (!holds) return;
         done();
         resolve();
       };
