@@ -6,8 +6,9 @@
  *   message {type:"text", content, room?} → rate limit, validate, must be in the room, store
  *   (committed), `message` {id, room, from, fromId, type, content, ts} to the room (sender included),
  *   then the ack {ok:true, id}; a refusal is the ack {ok:false, error} (or an `error` event).
- * Like parley's service it announces `presence` {room, members} to the room on connect and
- * disconnect, and refuses unknown events. Fresh SQLite file (WAL) in a temp folder, deleted on exit.
+ * It announces `presence` {room, members} (the full list) to the room on connect and disconnect,
+ * as parley's service did before its presence became deltas; the `chat` scenario lets presence
+ * settle before it measures, so only the message path is compared. It refuses unknown events. Fresh SQLite file (WAL) in a temp folder, deleted on exit.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

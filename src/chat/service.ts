@@ -7,7 +7,7 @@
  *   join {room}                             → ack {ok:true, room, members, count, history}
  *   leave {room}                            → ack {ok:true, room}
  *   history {room, before?, after?, limit?} → ack {ok:true, room, messages, hasMore}
- *   typing {room}                           → `typing` {room, from} to the others in the room
+ *   typing {room}                           → `typing` {room, from, fromId} to the others in the room
  *   (server) presence                       → {room, members, count} once to a client entering the
  *                                            lobby; {room, joined, left, count} deltas to the room
  *
@@ -111,7 +111,7 @@ export interface ChatClientEvents {
 export interface ChatServerEvents {
   message: (message: StoredMessage) => void;
   presence: (update: PresenceSnapshot | PresenceDelta) => void;
-  typing: (notice: { room: string; from: string }) => void;
+  typing: (notice: { room: string; from: string; fromId: string }) => void;
   error: (error: ChatError) => void;
 }
 
@@ -343,7 +343,7 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
       const { room } = parsed.value;
       if (!socket.rooms.has(room))
         return reply(socket, ack, refusal('not_in_room', `you are not in room "${room}"`));
-      socket.to(room).emit('typing', { room, from: socket.data.name });
+      socket.to(room).emit('typing', { room, from: socket.data.name, fromId: socket.id });
       if (typeof ack === 'function') (ack as Ack)({ ok: true });
     });
 

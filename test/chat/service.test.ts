@@ -190,8 +190,8 @@ describe('chat: Socket.IO and plain WebSocket clients in one room', () => {
     const bob = await plain({ name: 'bob' });
     const typing = await bob.event('presence').then(() => bob.request('typing', { room: 'lobby' }));
     assert.equal(typing.ok, true);
-    const relayed = await waitFor<{ room: string; from: string }>(alice, 'typing');
-    assert.deepEqual(relayed, { room: 'lobby', from: 'bob' });
+    const relayed = await waitFor<{ room: string; from: string; fromId: string }>(alice, 'typing');
+    assert.deepEqual(relayed, { room: 'lobby', from: 'bob', fromId: bob.id });
     assert.equal(
       bob.frames.some((f) => f.event === 'typing'),
       false,
