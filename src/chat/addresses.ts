@@ -100,21 +100,31 @@ export class AddressBook {
     return undefined;
   }
 
-  /** A socket from `address` connected: it takes its admission's place and gets its budgets. */
-  connected(address: string): ConnectionBudgets {
+  /** A connection from `address` opened (its first socket connected): it takes its admission's place. */
+  opened(address: string): void {
     const record = this.record(address);
     record.admitted.shift();
     record.connections++;
+  }
+
+  /** A connection from `address` closed. */
+  closed(address: string): void {
+    const record = this.records.get(addressKey(address));
+    if (record !== undefined) record.connections = Math.max(0, record.connections - 1);
+  }
+
+  /** The budgets for a new socket from `address`: those a closed one left, or fresh ones. */
+  takeBudgets(address: string): ConnectionBudgets {
+    const record = this.record(address);
     const inherited = record.released;
     record.released = undefined;
     return inherited ?? this.freshBudgets();
   }
 
-  /** A socket from `address` disconnected, leaving `budgets`. */
-  disconnected(address: string, budgets: ConnectionBudgets): void {
+  /** A socket from `address` is gone, leaving `budgets` for the address's next one. */
+  release(address: string, budgets: ConnectionBudgets): void {
     const record = this.records.get(addressKey(address));
     if (record === undefined) return;
-    record.connections = Math.max(0, record.connections - 1);
     const kept = record.released;
     if (kept === undefined || budgets.budget.available() < kept.budget.available()) record.released = budgets;
   }

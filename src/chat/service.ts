@@ -250,7 +250,15 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
 
   function onConnection(socket: ChatSocket): void {
     const address = clientAddress(socket.handshake.headers, socket.handshake.address, trustProxy);
-    socket.data = { name: displayName(socket), address, budgets: addresses.connected(address) };
+    // The connection counts against its address until it closes, even after its socket leaves:
+    // a client can disconnect from the namespace and keep the session open.
+    const conn = socket.conn;
+    if (!counted.has(conn)) {
+      counted.add(conn);
+      addresses.opened(address);
+      conn.once('close', () => addresses.closed(address));
+    }
+    socket.data = { name: displayName(socket), address, budgets: addresses.takeBudgets(address) };
     const member: Member = { id: socket.id, name: socket.data.name };
 
     socket.onAny((event: string, ...args: unknown[]) => {
@@ -351,7 +359,7 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
       for (const room of joinedRooms(socket)) presence.leave(room, member);
     });
     socket.on('disconnect', () => {
-      addresses.disconnected(address, socket.data.budgets);
+      addresses.release(address, socket.data.budgets);
     });
 
     enter(socket, DEFAULT_ROOM);
@@ -361,6 +369,8 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     else if (!lastId.ok) socket.emit('error', lastId.error);
   }
 
+  /** The connections already counted against their address (a session may connect more than once). */
+  const counted = new WeakSet<object>();
   chat.on('connection', onConnection);
   return {
     admit: (req) => addresses.admit(clientAddress(req.headers, req.socket.remoteAddress, trustProxy)),

@@ -100,9 +100,11 @@ describe('AddressBook', () => {
       assert.equal(book.admit('10.0.0.2'), undefined, 'another address has its own places');
       clock.advance(1001);
       assert.equal(book.admit('10.0.0.1'), undefined, 'unconnected admissions expired');
-      book.connected('10.0.0.1');
+      book.opened('10.0.0.1');
       assert.equal(book.admit('10.0.0.1'), undefined);
       assert.match(book.admit('10.0.0.1') ?? '', /too many connections/);
+      book.closed('10.0.0.1');
+      assert.equal(book.admit('10.0.0.1'), undefined, 'a closed connection frees its place');
     } finally {
       book.stop();
     }
@@ -112,15 +114,15 @@ describe('AddressBook', () => {
     const clock = new FakeClock();
     const book = new AddressBook(options(clock));
     try {
-      const first = book.connected('10.0.0.1');
+      const first = book.takeBudgets('10.0.0.1');
       first.budget.spend(9);
-      const second = book.connected('10.0.0.1');
+      const second = book.takeBudgets('10.0.0.1');
       second.budget.spend(2);
-      book.disconnected('10.0.0.1', second);
-      book.disconnected('10.0.0.1', first);
-      const next = book.connected('10.0.0.1');
+      book.release('10.0.0.1', second);
+      book.release('10.0.0.1', first);
+      const next = book.takeBudgets('10.0.0.1');
       assert.equal(next, first);
-      assert.notEqual(book.connected('10.0.0.1'), second, 'taken over once only');
+      assert.notEqual(book.takeBudgets('10.0.0.1'), second, 'taken over once only');
     } finally {
       book.stop();
     }
@@ -130,10 +132,12 @@ describe('AddressBook', () => {
     const clock = new FakeClock();
     const book = new AddressBook(options(clock));
     try {
-      const budgets = book.connected('10.0.0.1');
+      book.opened('10.0.0.1');
+      const budgets = book.takeBudgets('10.0.0.1');
       book.shared('10.0.0.1').spend(30);
       budgets.budget.spend(10);
-      book.disconnected('10.0.0.1', budgets);
+      book.release('10.0.0.1', budgets);
+      book.closed('10.0.0.1');
       book.sweep();
       assert.equal(book.size, 1, 'still remembered: spent');
       clock.advance(10_000);

@@ -213,6 +213,37 @@ describe('chat limits: caps', () => {
     await plain({ name: 'elsewhere' }, { localAddress: '127.0.0.2' });
   });
 
+  test('a session that leaves the namespace but stays open still holds its place until it closes', async () => {
+    await start({ maxConnections: 1 });
+    const raw = new WsClient(`ws://127.0.0.1:${chat!.port}${chat!.options.path}?EIO=4&transport=websocket`, {
+      answerPings: true,
+    });
+    assert.match(await raw.nextText('the open packet'), /^0\{/);
+    raw.send('40');
+    assert.match(await raw.nextText('the CONNECT answer'), /^40\{/);
+    raw.send('41');
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        const check = () => (chat!.io.of('/').sockets.size === 0 ? resolve() : setImmediate(check));
+        check();
+      }),
+      'the socket to leave',
+    );
+    const base = `http://127.0.0.1:${chat!.port}${chat!.options.path}`;
+    assert.equal((await http(`${base}?EIO=4&transport=polling`)).status, 403, 'the open session still counts');
+    await raw.close();
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        const check = () => (chat!.io.engine.clientsCount === 0 ? resolve() : setImmediate(check));
+        check();
+      }),
+      'the session to close',
+    );
+    const again = await http(`${base}?EIO=4&transport=polling`);
+    assert.equal(again.status, 200, 'a closed session frees its place');
+    for (const session of [...chat!.io.engine.sessions()]) session.close();
+  });
+
   test('handshakes that never connect hold their place until the connect deadline', async () => {
     await start({ maxConnections: 2 });
     const base = `http://127.0.0.1:${chat!.port}${chat!.options.path}`;
