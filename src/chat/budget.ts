@@ -8,6 +8,7 @@
 /** What each request costs, in units. A message costs 1; the defaults allow 100 per 10 s. */
 export const REQUEST_COSTS = Object.freeze({
   message: 1,
+  /** A join, before the rows of the history page its ack carries (charged as `historyRow` each). */
   join: 2,
   leave: 1,
   typing: 0.2,

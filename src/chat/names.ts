@@ -24,6 +24,12 @@
 
 /** Most code points in a display name. */
 export const MAX_NAME_CODE_POINTS = 32;
+/**
+ * Only this many UTF-16 units of what a client sends are looked at, so a megabyte of name (the
+ * handshake allows that much) costs no more than a short one. A cut pair becomes a lone
+ * surrogate, which step 3 removes.
+ */
+export const MAX_RAW_NAME_UNITS = 1024;
 
 const ZWJ = '\u200D';
 const FORMAT = /\p{Cf}/gu;
@@ -68,7 +74,8 @@ function takeGraphemes(s: string, max: number): string {
 /** The display name `raw` gives, cleaned as described above; undefined when nothing usable is left. */
 export function cleanName(raw: unknown): string | undefined {
   if (typeof raw !== 'string') return undefined;
-  const name = raw
+  const bounded = raw.length > MAX_RAW_NAME_UNITS ? raw.slice(0, MAX_RAW_NAME_UNITS) : raw;
+  const name = bounded
     .replace(FORMAT, (ch: string, offset: number, whole: string) =>
       ch === ZWJ && joinsPictographs(whole, offset) ? ch : '',
     )

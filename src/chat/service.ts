@@ -188,6 +188,13 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     return undefined;
   }
 
+  /** Takes `units` the socket already used (what a request returned), as far as its budgets go. */
+  function spend(socket: ChatSocket, units: number): void {
+    if (units <= 0) return;
+    socket.data.budgets.budget.spend(units);
+    addresses.shared(socket.data.address).spend(units);
+  }
+
   function refund(socket: ChatSocket, units: number): void {
     if (units <= 0) return;
     socket.data.budgets.budget.refund(units);
@@ -227,8 +234,7 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
       more = page.value.hasMore && last !== undefined;
       if (last !== undefined) after = last.id;
     }
-    socket.data.budgets.budget.spend(sent * REQUEST_COSTS.historyRow);
-    addresses.shared(socket.data.address).spend(sent * REQUEST_COSTS.historyRow);
+    spend(socket, sent * REQUEST_COSTS.historyRow);
     if (more && sent < limits.maxReplay) {
       const wait = socket.data.budgets.budget.retryAfterMs(REQUEST_COSTS.history + HISTORY_PAGE * REQUEST_COSTS.historyRow);
       socket.emit(
@@ -300,7 +306,10 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
       }
       enter(socket, room);
       const { members, count } = presence.snapshot(room);
-      reply(socket, ack, { ok: true, room, members, count, history: historyOf(room) });
+      const history = historyOf(room);
+      // The ack carries a history page: its rows are paid for after (down to an empty budget).
+      spend(socket, history.length * REQUEST_COSTS.historyRow);
+      reply(socket, ack, { ok: true, room, members, count, history });
     });
 
     socket.on('leave', (payload: unknown, ack?: unknown) => {

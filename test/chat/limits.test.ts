@@ -97,6 +97,23 @@ describe('chat limits: one request budget', () => {
     assert.equal(frame.code, 'rate_limited');
   });
 
+  test('a join pays for the history page its ack carries', async () => {
+    await start({ budget: 20 });
+    for (let r = 0; r < 6; r++) {
+      for (let i = 0; i < 50; i++) chat!.store.append({ room: `full-${r}`, from: 'seed', fromId: null, content: `m${i}` });
+    }
+    const client = await plain();
+    const answers: Record<string, unknown>[] = [];
+    for (let r = 0; r < 6; r++) answers.push(await client.request('join', { room: `full-${r}` }));
+    // 2 units a join, plus 0.1 for each of its 50 history rows: 7; the third finds 6 (it may
+    // start with 2) and empties the budget.
+    assert.deepEqual(
+      answers.map((a) => a.ok),
+      [true, true, true, false, false, false],
+    );
+    assert.equal((answers[0]!.history as unknown[]).length, 50);
+  });
+
   test("an address's connections share its budget", async () => {
     await start({ budget: 100, addressBudget: 30 });
     const first = await sio();

@@ -1,7 +1,7 @@
 /** Display names: what `cleanName` keeps, removes and cuts. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cleanName, MAX_NAME_CODE_POINTS } from '../../src/chat/names.js';
+import { cleanName, MAX_NAME_CODE_POINTS, MAX_RAW_NAME_UNITS } from '../../src/chat/names.js';
 
 const GRINNING = '\u{1F600}';
 /** Man, woman, girl, boy joined by three ZWJs: 7 code points, 11 UTF-16 units, one grapheme. */
@@ -154,5 +154,16 @@ describe('cleanName: what it gives back', () => {
     ]) {
       assert.equal(cleanName(name), name);
     }
+  });
+});
+
+describe('cleanName: bounded work', () => {
+  test('only the first MAX_RAW_NAME_UNITS units of a huge name are looked at', () => {
+    assert.equal(cleanName(`alice${'x'.repeat(1_000_000)}`), `alice${'x'.repeat(MAX_NAME_CODE_POINTS - 5)}`);
+    // A name that is invisible for longer than the bound is a guest name, whatever follows.
+    assert.equal(cleanName(`${'\u200B'.repeat(MAX_RAW_NAME_UNITS)}bob`), undefined);
+    // A cut through a surrogate pair leaves no half of it.
+    const name = cleanName(`${' '.repeat(MAX_RAW_NAME_UNITS - 1)}😀`);
+    assert.equal(name, undefined);
   });
 });
