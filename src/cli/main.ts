@@ -63,6 +63,16 @@ export function startupBanner(url: string, path: string, corsOrigins: readonly s
   ].join('\n');
 }
 
+/** The banner's line of limits, so an operator sees what a client may do (README: Limits). */
+export function limitsLine(o: Readonly<ChatServerOptions>): string {
+  const proxy = o.trustProxy > 0 ? `; client address from X-Forwarded-For (${o.trustProxy} proxy hop${o.trustProxy > 1 ? 's' : ''})` : '';
+  return (
+    `  limits:           ${o.budget} units per connection and ${o.addressBudget} per address per 10 s, ` +
+    `${o.rateLimit} messages per ${o.rateWindowMs / 1000} s, ${o.maxRooms} rooms per connection, ` +
+    `${o.maxConnections} connections per address${proxy}`
+  );
+}
+
 async function serve(flags: Partial<ChatServerOptions>): Promise<void> {
   const options: ChatServerOptions = {
     ...CHAT_DEFAULTS,
@@ -81,6 +91,7 @@ async function serve(flags: Partial<ChatServerOptions>): Promise<void> {
   };
   const chat = await startChatServer(options);
   console.log(startupBanner(chat.url, chat.options.path, chat.options.corsOrigins));
+  console.log(limitsLine(chat.options));
   const stop = () => {
     void chat.close().then(() => process.exit(0));
   };

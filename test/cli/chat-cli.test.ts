@@ -7,13 +7,13 @@ import { startProcess } from '../support/processes.js';
 import { WsClient } from '../support/raw-clients.js';
 import { withTimeout } from '../support/waiting.js';
 
-/** Starts the CLI; resolves once its banner (up to the plain WebSocket line) is printed, with its lines. */
+/** Starts the CLI; resolves once its banner (up to the limits line) is printed, with its lines. */
 function startCli(args: string[], env: Record<string, string> = {}) {
   return startProcess('src/cli/main.ts', {
     args,
     env,
     stderr: 'pipe',
-    ready: (line, lines) => (line.includes('plain WebSocket:') ? [...lines] : undefined),
+    ready: (line, lines) => (line.includes('limits:') ? [...lines] : undefined),
   });
 }
 
@@ -65,6 +65,10 @@ describe('parley chat CLI', () => {
       { CHAT_MAX_CONNECTIONS: '2' },
     );
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(lines[0] ?? '')?.[1] ?? '';
+    assert.ok(
+      lines.some((l) => /limits: +3 units per connection .* 2 connections per address$/.test(l)),
+      lines.join('\n'),
+    );
     const plain = new WsClient(`${url.replace('http', 'ws')}/ws/chat/`);
     await withTimeout(plain.opened, 'the plain client to open');
     plain.sendJson({ event: 'join', data: { room: 'a' }, id: 1 });
