@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { type RunningChat, startChatServer } from '../../src/chat/server.js';
+import { type ChatServerOptions, type RunningChat, startChatServer } from '../../src/chat/server.js';
 import { requirePeer } from '../support/requirements.js';
 import { waitFor, waitUntil, withTimeout } from '../support/waiting.js';
 
@@ -52,8 +52,8 @@ interface Env {
 }
 
 /** What a test needs: a fresh chat server, closed with the test's pages when the test ends. */
-async function setUp(t: TestContext): Promise<Env> {
-  const chat = await startChatServer({ port: 0, host: '127.0.0.1', db: ':memory:' });
+async function setUp(t: TestContext, options: Partial<ChatServerOptions> = {}): Promise<Env> {
+  const chat = await startChatServer({ port: 0, host: '127.0.0.1', db: ':memory:', ...options });
   const env: Env = { chat, problems: [], contexts: [] };
   t.after(async () => {
     await Promise.all(env.contexts.map((context) => context.close()));
@@ -258,6 +258,22 @@ describe('chat page in headless Chromium', () => {
     const reported = () =>
       env.problems.filter((p) => p.startsWith('csp-plain: CSP violation: connect-src')).length;
     await waitUntil(() => reported() === 2, 'both violations reported through the binding');
+  });
+
+  test('a join refused for the spent budget is asked again once it has refilled, on both transports', async (t) => {
+    if (!requirePeer(t, 'Chromium', available, 'apt-get install chromium')) return;
+    // 9 units per 10 s: the lobby and three rooms (2 each) spend 8; the fourth join must wait ~1 s.
+    const env = await setUp(t, { budget: 9 });
+    for (const transport of ['socketio', 'plain'] as const) {
+      const page = await openChat(env, `joiner-${transport}`, transport);
+      for (const room of ['a', 'b', 'c']) await joinRoom(page, `${room}-${transport}`);
+      await page.getByTestId('join-room').fill(`d-${transport}`);
+      await page.getByTestId('join').click();
+      await page.getByTestId('current-room').getByText(`d-${transport}`, { exact: true }).waitFor();
+      assert.equal(await page.getByTestId('error').count(), 0, 'no refusal shown');
+      await page.close();
+    }
+    assert.deepEqual(env.problems, []);
   });
 
   test('refusals are shown, and "load older" pages through the history', async (t) => {

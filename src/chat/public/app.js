@@ -87,15 +87,28 @@ function showError(context, err, kind = 'request') {
 }
 
 /** Sends a request; resolves with the ack when it is `{ok:true}`, else shows the error and gives null. */
+/** Reads (joins, history pages) refused for the budget are asked again when it has refilled. */
+const READ_EVENTS = new Set(['join', 'history']);
+const READ_RETRIES = 3;
+const MAX_RETRY_WAIT_MS = 10_000;
+
 async function ask(event, data, context) {
-  try {
-    const reply = await state.transport.request(event, data);
-    if (reply?.ok) return reply;
-    showError(context, reply?.error ?? 'unexpected answer');
-  } catch (err) {
-    showError(context, err);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const reply = await state.transport.request(event, data);
+      if (reply?.ok) return reply;
+      const error = reply?.error;
+      const wait = error?.code === 'rate_limited' ? Number(error.retryAfterMs) : Number.NaN;
+      if (READ_EVENTS.has(event) && attempt < READ_RETRIES && wait >= 0 && state.transport) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(wait, MAX_RETRY_WAIT_MS)));
+        continue;
+      }
+      showError(context, error ?? 'unexpected answer');
+    } catch (err) {
+      showError(context, err);
+    }
+    return null;
   }
-  return null;
 }
 
 function setStatus(text, kind) {
