@@ -82,7 +82,7 @@ export const chatCrowd: LoadFn = async (ctx) => {
   ctx.log(`chat-crowd: ${clients.length} in the lobby in ${Math.round(t1 - t0)} ms, ${lobby.events} presence packets`);
 
   // Everyone joins `crowd` at once.
-  clients.forEach((client, i) => client.send(`42${i}["join",{"room":"crowd"}]`));
+  for (const [i, client] of clients.entries()) client.send(`42${i}["join",{"room":"crowd"}]`);
   const crowdSettled = await waitUntil(() => crowdCount.every((c) => c === n), SETTLE_TIMEOUT_MS, 5);
   const t2 = performance.now();
   const cpu2 = cpuSeconds(ctx.pid, ctx.clkTck);
