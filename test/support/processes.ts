@@ -33,8 +33,22 @@ export interface ProcessOptions<T> {
  * Starts `script` under tsx and resolves once `ready` accepts a stdout line; rejects if the program
  * exits first or is not ready within 20 s.
  */
-export async function startProcess<T>(script: string, options: ProcessOptions<T>): Promise<StartedProcess<T>> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...(options.args ?? [])], {
+export function startProcess<T>(script: string, options: ProcessOptions<T>): Promise<StartedProcess<T>> {
+  return startCommand(process.execPath, ['--import', 'tsx', script, ...(options.args ?? [])], options, script);
+}
+
+/**
+ * Starts any program (`command` with `args`; `options.args` is not used) and resolves once `ready`
+ * accepts a stdout line; rejects if it exits first or is not ready within 20 s.
+ */
+export async function startCommand<T>(
+  command: string,
+  args: readonly string[],
+  options: ProcessOptions<T>,
+  name = command,
+): Promise<StartedProcess<T>> {
+  const script = name;
+  const child = spawn(command, args, {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
   });
