@@ -8,17 +8,9 @@
  * size under load, not something the attempts keep. Every attempt must be answered (accepted, or
  * refused with a code).
  */
-import { rssBytes } from '../proc.js';
-import { after, connectMany, describeErrors, type LoadContext, type LoadFn, param, waitUntil } from './common.js';
+import { connectMany, describeErrors, type LoadFn, param, rssAfterGc, waitUntil } from './common.js';
 
 const PATH = '/ws/chat/';
-const GC_WAIT_MS = 800;
-
-async function rssAfterGc(ctx: LoadContext): Promise<number> {
-  process.kill(ctx.pid, 'SIGUSR2');
-  await after(GC_WAIT_MS, undefined);
-  return rssBytes(ctx.pid);
-}
 
 export const chatJoins: LoadFn = async (ctx) => {
   const attempts = param(ctx, 'attempts');

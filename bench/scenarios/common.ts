@@ -1,6 +1,7 @@
 /** What the load scenarios share: their context and result, and bounded bulk connects. */
 
 import { WsClient, type WsClientOptions } from '../client/ws-client.js';
+import { rssBytes } from '../proc.js';
 import type { ClientProtocol, Params } from '../registry.js';
 
 export interface LoadContext {
@@ -105,6 +106,16 @@ export async function connectMany(
   await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
   failed += count - next; // never started: out of time
   return { clients, failed, errors, elapsedMs: performance.now() - start };
+}
+
+/** How long the server is given to finish its full GC (SIGUSR2) before RSS is read. */
+const GC_WAIT_MS = 800;
+
+/** The server's RSS after a full GC (the bench servers run one on SIGUSR2). */
+export async function rssAfterGc(ctx: LoadContext): Promise<number> {
+  process.kill(ctx.pid, 'SIGUSR2');
+  await after(GC_WAIT_MS, undefined);
+  return rssBytes(ctx.pid);
 }
 
 export function describeErrors(errors: Map<string, number>): string[] {

@@ -6,16 +6,8 @@
  */
 
 import type { WsClient } from '../client/ws-client.js';
-import { rssBytes } from '../proc.js';
-import { after, connectMany, describeErrors, type LoadContext, type LoadFn, param } from './common.js';
+import { after, connectMany, describeErrors, type LoadFn, param, rssAfterGc } from './common.js';
 
-const GC_WAIT_MS = 800;
-
-async function rssAfterGc(ctx: LoadContext): Promise<number> {
-  process.kill(ctx.pid, 'SIGUSR2');
-  await after(GC_WAIT_MS, undefined);
-  return rssBytes(ctx.pid);
-}
 
 export const idle: LoadFn = async (ctx) => {
   const small = param(ctx, 'small');

@@ -9,7 +9,7 @@ import type { RunningChat } from '../../src/chat/server.js';
 import type { ClientSocket } from '../support/clients.js';
 import { http, WsClient } from '../support/raw-clients.js';
 import { assertNoSessions } from '../support/sessions.js';
-import { withTimeout } from '../support/waiting.js';
+import { waitUntil, withTimeout } from '../support/waiting.js';
 import { PlainChatClient, socketIoClient, startChat } from './support.js';
 
 let chat: RunningChat | undefined;
@@ -133,13 +133,7 @@ describe('chat limits: one request budget', () => {
     const sent = await burst(before, 5, 'message', (i) => ({ type: 'text', content: `m${i}` }));
     assert.ok(sent.every((a) => a.ok));
     before.disconnect();
-    await withTimeout(
-      new Promise<void>((resolve) => {
-        const check = () => (chat!.io.of('/').sockets.size === 0 ? resolve() : setImmediate(check));
-        check();
-      }),
-      'the first connection to be gone',
-    );
+    await waitUntil(() => chat!.io.of('/').sockets.size === 0, 'the first connection to be gone');
     const after = await sio();
     const refused = (await after.timeout(5000).emitWithAck('message', { type: 'text', content: 'more' })) as Answer;
     assert.equal(refused.error?.code, 'rate_limited');
@@ -155,13 +149,7 @@ describe('chat limits: one request budget', () => {
     const one = await sio({ name: 'one' }, viaProxy('10.0.0.1'));
     assert.ok((await burst(one, 2, 'message', (i) => ({ type: 'text', content: `${i}` }))).every((a) => a.ok));
     one.disconnect();
-    await withTimeout(
-      new Promise<void>((resolve) => {
-        const check = () => (chat!.io.of('/').sockets.size === 0 ? resolve() : setImmediate(check));
-        check();
-      }),
-      'the first connection to be gone',
-    );
+    await waitUntil(() => chat!.io.of('/').sockets.size === 0, 'the first connection to be gone');
     // A different forwarded address is fresh although the TCP peer is the same; the same one takes
     // over the spent limit.
     const other = await plain({ name: 'other' }, { headers: { 'X-Forwarded-For': '10.0.0.2' } });
@@ -239,23 +227,11 @@ describe('chat limits: caps', () => {
     raw.send('40');
     assert.match(await raw.nextText('the CONNECT answer'), /^40\{/);
     raw.send('41');
-    await withTimeout(
-      new Promise<void>((resolve) => {
-        const check = () => (chat!.io.of('/').sockets.size === 0 ? resolve() : setImmediate(check));
-        check();
-      }),
-      'the socket to leave',
-    );
+    await waitUntil(() => chat!.io.of('/').sockets.size === 0, 'the socket to leave');
     const base = `http://127.0.0.1:${chat!.port}${chat!.options.path}`;
     assert.equal((await http(`${base}?EIO=4&transport=polling`)).status, 403, 'the open session still counts');
     await raw.close();
-    await withTimeout(
-      new Promise<void>((resolve) => {
-        const check = () => (chat!.io.engine.clientsCount === 0 ? resolve() : setImmediate(check));
-        check();
-      }),
-      'the session to close',
-    );
+    await waitUntil(() => chat!.io.engine.clientsCount === 0, 'the session to close');
     const again = await http(`${base}?EIO=4&transport=polling`);
     assert.equal(again.status, 200, 'a closed session frees its place');
     for (const session of [...chat!.io.engine.sessions()]) session.close();
