@@ -55,6 +55,27 @@ describe('parley program', () => {
         `parley: cannot start the chat server: port ${port} on 127.0.0.1 is already in use: stop what listens there, or choose another port with --port (or PORT)\n`,
       );
       assert.doesNotMatch(result.stderr, /\n\s+at /);
+
+      // --log-level before the subcommand: the failure is also a debug event, then the same line.
+      const logged = runCli([
+        '--log-level',
+        'debug',
+        'serve',
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--db',
+        ':memory:',
+      ]);
+      assert.equal(logged.status, 1);
+      const [event, line, ...rest] = logged.stderr.split('\n');
+      assert.deepEqual(rest, ['']);
+      assert.equal(line, result.stderr.trimEnd());
+      const entry = JSON.parse(event ?? '') as Record<string, unknown>;
+      assert.equal(entry.level, 20);
+      assert.equal(entry.exitCode, 1);
+      assert.equal(`parley: ${String(entry.msg)}`, line);
     } finally {
       blocker.close();
     }
