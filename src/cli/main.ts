@@ -29,7 +29,7 @@ const program = new Command('parley')
   .showHelpAfterError()
   .addHelpText('after', EXAMPLES);
 
-// Subcommands, one line each.
+// Subcommands, one line each (`program.addCommand(probeCommand())` and the like), above the loop below.
 program.addCommand(serveCommand(), { isDefault: true });
 
 // Commands added with addCommand do not inherit the program's settings: every subcommand's help
