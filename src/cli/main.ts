@@ -1,192 +1,47 @@
 #!/usr/bin/env node
 /**
- * The `parley` command. With no subcommand it runs the chat server (`npm start`).
- * Flags win over environment variables, which win over the defaults.
+ * The `parley` command: `serve` (the chat server, the default: `npm start`, `npx parley`) and the
+ * other subcommands, each defined in its own src/cli/<name>-command.ts and registered below with
+ * one line. Options of the program itself (`--log-level`) reach every subcommand.
  */
-import { Command, InvalidArgumentError } from 'commander';
-import {
-  CHAT_DEFAULTS,
-  type ChatServerOptions,
-  describeCorsOrigins,
-  parseCorsOrigin,
-  parseCorsOriginList,
-  startChatServer,
-} from '../chat/index.js';
+import { Command, Option } from 'commander';
+import { DEFAULT_LOG_LEVEL, LOG_LEVELS, type LogLevel, parseLogLevel, useLogLevel } from './log.js';
+import { serveCommand } from './serve-command.js';
 
-function integer(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-    }
-    return n;
-  };
-}
+/** Shown after `parley --help`. */
+const EXAMPLES = `
+Examples:
+  $ parley                              run the chat server on http://localhost:8000/
+  $ parley serve --port 3000 --db :memory:
+  $ parley --log-level debug serve      log more (on stderr; LOG_LEVEL=debug too)
+  $ parley help serve                   every flag of a subcommand
 
-function socketPath(value: string): string {
-  if (!value.startsWith('/')) throw new InvalidArgumentError('path must start with "/"');
-  return value.endsWith('/') ? value : `${value}/`;
-}
-
-/** `--cors-origin`, repeatable: each value checked, collected in order. */
-function corsOrigin(value: string, previous: string[] | undefined): string[] {
-  try {
-    return [...(previous ?? []), parseCorsOrigin(value)];
-  } catch (err) {
-    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
-  }
-}
-
-/** `CHAT_CORS_ORIGIN`: comma-separated origins, each checked. */
-function corsOriginList(value: string): string[] {
-  try {
-    return parseCorsOriginList(value);
-  } catch (err) {
-    throw new Error(`CHAT_CORS_ORIGIN: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-function envOr<T>(name: string, parse: (v: string) => T, fallback: T): T {
-  const raw = process.env[name];
-  return raw === undefined || raw === '' ? fallback : parse(raw);
-}
-
-/** The startup lines: where the chat is, and both ways to connect to it. */
-export function startupBanner(url: string, path: string, corsOrigins: readonly string[] = []): string {
-  const ws = url.replace(/^http/, 'ws');
-  return [
-    `parley chat listening on ${url}/`,
-    `  web page:         ${url}/`,
-    `  Socket.IO client: io("${url}", { path: "${path}" })`,
-    `  plain WebSocket:  new WebSocket("${ws}${path}")`,
-    `  origins:          ${describeCorsOrigins(corsOrigins)}`,
-  ].join('\n');
-}
-
-/** The banner's line of limits, so an operator sees what a client may do (README: Limits). */
-export function limitsLine(o: Readonly<ChatServerOptions>): string {
-  const proxy = o.trustProxy > 0 ? `; client address from X-Forwarded-For (${o.trustProxy} proxy hop${o.trustProxy > 1 ? 's' : ''})` : '';
-  return (
-    `  limits:           ${o.budget} units per connection and ${o.addressBudget} per address per 10 s, ` +
-    `${o.rateLimit} messages per ${o.rateWindowMs / 1000} s, ${o.maxRooms} rooms per connection, ` +
-    `${o.maxConnections} connections per address${proxy}`
-  );
-}
-
-async function serve(flags: Partial<ChatServerOptions>): Promise<void> {
-  const options: ChatServerOptions = {
-    ...CHAT_DEFAULTS,
-    port: envOr('PORT', integer('PORT', 0, 65535), CHAT_DEFAULTS.port),
-    host: envOr('HOST', String, CHAT_DEFAULTS.host),
-    path: envOr('CHAT_PATH', socketPath, CHAT_DEFAULTS.path),
-    db: envOr('CHAT_DB', String, CHAT_DEFAULTS.db),
-    rateLimit: envOr('CHAT_RATE_LIMIT', integer('CHAT_RATE_LIMIT', 1, 1_000_000), CHAT_DEFAULTS.rateLimit),
-    trustProxy: envOr('CHAT_TRUST_PROXY', integer('CHAT_TRUST_PROXY', 0, 16), CHAT_DEFAULTS.trustProxy),
-    budget: envOr('CHAT_BUDGET', integer('CHAT_BUDGET', 1, 1_000_000), CHAT_DEFAULTS.budget),
-    addressBudget: envOr('CHAT_ADDRESS_BUDGET', integer('CHAT_ADDRESS_BUDGET', 1, 100_000_000), CHAT_DEFAULTS.addressBudget),
-    maxRooms: envOr('CHAT_MAX_ROOMS', integer('CHAT_MAX_ROOMS', 1, 100_000), CHAT_DEFAULTS.maxRooms),
-    maxConnections: envOr('CHAT_MAX_CONNECTIONS', integer('CHAT_MAX_CONNECTIONS', 1, 1_000_000), CHAT_DEFAULTS.maxConnections),
-    corsOrigins: envOr('CHAT_CORS_ORIGIN', corsOriginList, CHAT_DEFAULTS.corsOrigins),
-    ...flags,
-  };
-  const chat = await startChatServer(options);
-  console.log(startupBanner(chat.url, chat.options.path, chat.options.corsOrigins));
-  console.log(limitsLine(chat.options));
-  const stop = () => {
-    void chat.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-/** The flags of `serve`, as commander parses them. */
-interface ServeFlags {
-  port?: number;
-  host?: string;
-  path?: string;
-  db?: string;
-  rateLimit?: number;
-  /** `true` when the flag is given without a value. */
-  trustProxy?: number | true;
-  budget?: number;
-  addressBudget?: number;
-  maxRooms?: number;
-  maxConnections?: number;
-  /** Every `--cors-origin`, checked. */
-  corsOrigin?: string[];
-}
+Logs go to stderr: readable lines on a terminal, JSON lines otherwise.`;
 
 const program = new Command('parley')
   .description('A Socket.IO server that plain WebSocket clients can use too')
-  .showHelpAfterError();
+  .addOption(
+    new Option('--log-level <level>', `what to log: ${LOG_LEVELS.join(', ')}`)
+      .env('LOG_LEVEL')
+      .default(DEFAULT_LOG_LEVEL)
+      .argParser(parseLogLevel),
+  )
+  .showHelpAfterError()
+  .addHelpText('after', EXAMPLES);
 
-program
-  .command('serve', { isDefault: true })
-  .description('run the chat server (the default)')
-  .option(
-    '--port <port>',
-    `TCP port, 0 for any (env PORT, default ${CHAT_DEFAULTS.port})`,
-    integer('port', 0, 65535),
-  )
-  .option('--host <host>', `interface to listen on (env HOST, default ${CHAT_DEFAULTS.host})`)
-  .option('--path <path>', `Socket.IO path (env CHAT_PATH, default ${CHAT_DEFAULTS.path})`, socketPath)
-  .option('--db <file>', `SQLite file or :memory: (env CHAT_DB, default ${CHAT_DEFAULTS.db})`)
-  .option(
-    '--rate-limit <n>',
-    `messages per connection per 10 s (env CHAT_RATE_LIMIT, default ${CHAT_DEFAULTS.rateLimit})`,
-    integer('rate limit', 1, 1_000_000),
-  )
-  .option(
-    '--trust-proxy [hops]',
-    'read the client address from X-Forwarded-For, set by this many proxies in front (env CHAT_TRUST_PROXY, default 0; 1 when given alone)',
-    integer('trust proxy hops', 0, 16),
-  )
-  .option(
-    '--budget <units>',
-    `request budget per connection per 10 s; a message costs 1 (env CHAT_BUDGET, default ${CHAT_DEFAULTS.budget})`,
-    integer('budget', 1, 1_000_000),
-  )
-  .option(
-    '--address-budget <units>',
-    `request budget shared by one client address per 10 s (env CHAT_ADDRESS_BUDGET, default ${CHAT_DEFAULTS.addressBudget})`,
-    integer('address budget', 1, 100_000_000),
-  )
-  .option(
-    '--max-rooms <n>',
-    `rooms per connection, the lobby included (env CHAT_MAX_ROOMS, default ${CHAT_DEFAULTS.maxRooms})`,
-    integer('max rooms', 1, 100_000),
-  )
-  .option(
-    '--max-connections <n>',
-    `open connections per client address (env CHAT_MAX_CONNECTIONS, default ${CHAT_DEFAULTS.maxConnections})`,
-    integer('max connections', 1, 1_000_000),
-  )
-  .option(
-    '--cors-origin <origin>',
-    'also accept browser pages from this origin (scheme://host[:port]), repeatable; * for any (env CHAT_CORS_ORIGIN, comma-separated; default: same-origin only)',
-    corsOrigin,
-  )
-  .action(async (flags: ServeFlags) => {
-    const given: Partial<ChatServerOptions> = {};
-    if (flags.port !== undefined) given.port = flags.port;
-    if (flags.host !== undefined) given.host = flags.host;
-    if (flags.path !== undefined) given.path = flags.path;
-    if (flags.db !== undefined) given.db = flags.db;
-    if (flags.rateLimit !== undefined) given.rateLimit = flags.rateLimit;
-    if (flags.trustProxy !== undefined) given.trustProxy = flags.trustProxy === true ? 1 : flags.trustProxy;
-    if (flags.budget !== undefined) given.budget = flags.budget;
-    if (flags.addressBudget !== undefined) given.addressBudget = flags.addressBudget;
-    if (flags.maxRooms !== undefined) given.maxRooms = flags.maxRooms;
-    if (flags.maxConnections !== undefined) given.maxConnections = flags.maxConnections;
-    if (flags.corsOrigin !== undefined) given.corsOrigins = flags.corsOrigin;
-    try {
-      await serve(given);
-    } catch (err) {
-      console.error(
-        `parley: cannot start the chat server: ${err instanceof Error ? err.message : String(err)}`,
-      );
-      process.exit(1);
-    }
-  });
+// Subcommands, one line each (`program.addCommand(probeCommand())` and the like), above the loop below.
+program.addCommand(serveCommand(), { isDefault: true });
+
+// Commands added with addCommand do not inherit the program's settings: every subcommand's help
+// lists --log-level too, and a bad flag of a subcommand is followed by that subcommand's help.
+for (const command of program.commands) {
+  command.configureHelp({ showGlobalOptions: true });
+  command.showHelpAfterError();
+}
+
+// The logger is made before any action runs, so every subcommand logs at the level asked for.
+program.hook('preAction', (_program, action) => {
+  useLogLevel(action.optsWithGlobals<{ logLevel: LogLevel }>().logLevel);
+});
 
 await program.parseAsync(process.argv);

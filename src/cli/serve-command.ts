@@ -1,0 +1,241 @@
+/**
+ * `parley serve` (the default command, `npm start`): the chat server.
+ * Flags win over environment variables, which win over the defaults.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import {
+  CHAT_DEFAULTS,
+  type ChatServerOptions,
+  describeCorsOrigins,
+  parseCorsOrigin,
+  parseCorsOriginList,
+  startChatServer,
+} from '../chat/index.js';
+import { describeError, fail, logger } from './log.js';
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function socketPath(value: string): string {
+  if (!value.startsWith('/')) throw new InvalidArgumentError('path must start with "/"');
+  return value.endsWith('/') ? value : `${value}/`;
+}
+
+/** `--cors-origin`, repeatable: each value checked, collected in order. */
+function corsOrigin(value: string, previous: string[] | undefined): string[] {
+  try {
+    return [...(previous ?? []), parseCorsOrigin(value)];
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** `CHAT_CORS_ORIGIN`: comma-separated origins, each checked. */
+function corsOriginList(value: string): string[] {
+  try {
+    return parseCorsOriginList(value);
+  } catch (err) {
+    throw new Error(`CHAT_CORS_ORIGIN: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function envOr<T>(name: string, parse: (v: string) => T, fallback: T): T {
+  const raw = process.env[name];
+  return raw === undefined || raw === '' ? fallback : parse(raw);
+}
+
+/** The startup lines: where the chat is, and both ways to connect to it. */
+export function startupBanner(url: string, path: string, corsOrigins: readonly string[] = []): string {
+  const ws = url.replace(/^http/, 'ws');
+  return [
+    `parley chat listening on ${url}/`,
+    `  web page:         ${url}/`,
+    `  Socket.IO client: io("${url}", { path: "${path}" })`,
+    `  plain WebSocket:  new WebSocket("${ws}${path}")`,
+    `  origins:          ${describeCorsOrigins(corsOrigins)}`,
+  ].join('\n');
+}
+
+/** The banner's line of limits, so an operator sees what a client may do (README: Limits). */
+export function limitsLine(o: Readonly<ChatServerOptions>): string {
+  const proxy =
+    o.trustProxy > 0
+      ? `; client address from X-Forwarded-For (${o.trustProxy} proxy hop${o.trustProxy > 1 ? 's' : ''})`
+      : '';
+  return (
+    `  limits:           ${o.budget} units per connection and ${o.addressBudget} per address per 10 s, ` +
+    `${o.rateLimit} messages per ${o.rateWindowMs / 1000} s, ${o.maxRooms} rooms per connection, ` +
+    `${o.maxConnections} connections per address${proxy}`
+  );
+}
+
+/**
+ * Why the server could not start, as one line a user can act on: the listen errors a user causes
+ * (a port taken, a privileged port) say what to do; anything else keeps its own message.
+ */
+export function startupFailure(err: unknown, port: number, host: string): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return `port ${port} on ${host} is already in use: stop what listens there, or choose another port with --port (or PORT)`;
+  }
+  if (code === 'EACCES') {
+    return `not allowed to listen on port ${port} on ${host} (ports below 1024 need privileges): choose another with --port (or PORT)`;
+  }
+  if (code === 'EADDRNOTAVAIL') {
+    return `${host} is not an address of this machine: choose another interface with --host (or HOST)`;
+  }
+  return describeError(err);
+}
+
+async function serve(flags: Partial<ChatServerOptions>): Promise<void> {
+  const log = logger();
+  let options: ChatServerOptions;
+  try {
+    options = {
+      ...CHAT_DEFAULTS,
+      port: envOr('PORT', integer('PORT', 0, 65535), CHAT_DEFAULTS.port),
+      host: envOr('HOST', String, CHAT_DEFAULTS.host),
+      path: envOr('CHAT_PATH', socketPath, CHAT_DEFAULTS.path),
+      db: envOr('CHAT_DB', String, CHAT_DEFAULTS.db),
+      rateLimit: envOr('CHAT_RATE_LIMIT', integer('CHAT_RATE_LIMIT', 1, 1_000_000), CHAT_DEFAULTS.rateLimit),
+      trustProxy: envOr('CHAT_TRUST_PROXY', integer('CHAT_TRUST_PROXY', 0, 16), CHAT_DEFAULTS.trustProxy),
+      budget: envOr('CHAT_BUDGET', integer('CHAT_BUDGET', 1, 1_000_000), CHAT_DEFAULTS.budget),
+      addressBudget: envOr(
+        'CHAT_ADDRESS_BUDGET',
+        integer('CHAT_ADDRESS_BUDGET', 1, 100_000_000),
+        CHAT_DEFAULTS.addressBudget,
+      ),
+      maxRooms: envOr('CHAT_MAX_ROOMS', integer('CHAT_MAX_ROOMS', 1, 100_000), CHAT_DEFAULTS.maxRooms),
+      maxConnections: envOr(
+        'CHAT_MAX_CONNECTIONS',
+        integer('CHAT_MAX_CONNECTIONS', 1, 1_000_000),
+        CHAT_DEFAULTS.maxConnections,
+      ),
+      corsOrigins: envOr('CHAT_CORS_ORIGIN', corsOriginList, CHAT_DEFAULTS.corsOrigins),
+      ...flags,
+    };
+  } catch (err) {
+    fail(`cannot start the chat server: ${describeError(err)}`);
+  }
+  let chat: Awaited<ReturnType<typeof startChatServer>>;
+  try {
+    chat = await startChatServer(options);
+  } catch (err) {
+    fail(`cannot start the chat server: ${startupFailure(err, options.port, options.host)}`);
+  }
+  const stop = (signal: NodeJS.Signals) => {
+    log.info({ signal }, 'shutting down');
+    chat.close().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => fail(`the chat server did not close cleanly: ${describeError(err)}`),
+    );
+  };
+  // Installed before the banner: whoever reads it may stop the server at once, and a signal that
+  // came before its handler would end the process without closing the store.
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  // The banner is the command's output (tests and people read it from stdout), not a log event.
+  console.log(startupBanner(chat.url, chat.options.path, chat.options.corsOrigins));
+  console.log(limitsLine(chat.options));
+  log.debug({ db: chat.options.db, port: chat.port, host: chat.options.host }, 'chat server started');
+}
+
+/** Shown after `parley serve --help`. */
+const SERVE_EXAMPLES = `
+Examples:
+  $ parley                                   chat on http://localhost:8000/ (path /ws/chat/)
+  $ parley serve --port 3000 --db :memory:   on port 3000, messages kept in memory only
+  $ PORT=9000 CHAT_DB=/var/lib/parley/chat.db parley serve
+  $ parley serve --cors-origin https://app.example --trust-proxy
+  $ parley --log-level debug serve           more detail on stderr (LOG_LEVEL=debug too)`;
+
+/** The flags of `serve`, as commander parses them. */
+interface ServeFlags {
+  port?: number;
+  host?: string;
+  path?: string;
+  db?: string;
+  rateLimit?: number;
+  /** `true` when the flag is given without a value. */
+  trustProxy?: number | true;
+  budget?: number;
+  addressBudget?: number;
+  maxRooms?: number;
+  maxConnections?: number;
+  /** Every `--cors-origin`, checked. */
+  corsOrigin?: string[];
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the chat server (the default)')
+    .addHelpText('after', SERVE_EXAMPLES)
+    .option(
+      '--port <port>',
+      `TCP port, 0 for any (env PORT, default ${CHAT_DEFAULTS.port})`,
+      integer('port', 0, 65535),
+    )
+    .option('--host <host>', `interface to listen on (env HOST, default ${CHAT_DEFAULTS.host})`)
+    .option('--path <path>', `Socket.IO path (env CHAT_PATH, default ${CHAT_DEFAULTS.path})`, socketPath)
+    .option('--db <file>', `SQLite file or :memory: (env CHAT_DB, default ${CHAT_DEFAULTS.db})`)
+    .option(
+      '--rate-limit <n>',
+      `messages per connection per 10 s (env CHAT_RATE_LIMIT, default ${CHAT_DEFAULTS.rateLimit})`,
+      integer('rate limit', 1, 1_000_000),
+    )
+    .option(
+      '--trust-proxy [hops]',
+      'read the client address from X-Forwarded-For, set by this many proxies in front (env CHAT_TRUST_PROXY, default 0; 1 when given alone)',
+      integer('trust proxy hops', 0, 16),
+    )
+    .option(
+      '--budget <units>',
+      `request budget per connection per 10 s; a message costs 1 (env CHAT_BUDGET, default ${CHAT_DEFAULTS.budget})`,
+      integer('budget', 1, 1_000_000),
+    )
+    .option(
+      '--address-budget <units>',
+      `request budget shared by one client address per 10 s (env CHAT_ADDRESS_BUDGET, default ${CHAT_DEFAULTS.addressBudget})`,
+      integer('address budget', 1, 100_000_000),
+    )
+    .option(
+      '--max-rooms <n>',
+      `rooms per connection, the lobby included (env CHAT_MAX_ROOMS, default ${CHAT_DEFAULTS.maxRooms})`,
+      integer('max rooms', 1, 100_000),
+    )
+    .option(
+      '--max-connections <n>',
+      `open connections per client address (env CHAT_MAX_CONNECTIONS, default ${CHAT_DEFAULTS.maxConnections})`,
+      integer('max connections', 1, 1_000_000),
+    )
+    .option(
+      '--cors-origin <origin>',
+      'also accept browser pages from this origin (scheme://host[:port]), repeatable; * for any (env CHAT_CORS_ORIGIN, comma-separated; default: same-origin only)',
+      corsOrigin,
+    )
+    .action(async (flags: ServeFlags) => {
+      const given: Partial<ChatServerOptions> = {};
+      if (flags.port !== undefined) given.port = flags.port;
+      if (flags.host !== undefined) given.host = flags.host;
+      if (flags.path !== undefined) given.path = flags.path;
+      if (flags.db !== undefined) given.db = flags.db;
+      if (flags.rateLimit !== undefined) given.rateLimit = flags.rateLimit;
+      if (flags.trustProxy !== undefined) given.trustProxy = flags.trustProxy === true ? 1 : flags.trustProxy;
+      if (flags.budget !== undefined) given.budget = flags.budget;
+      if (flags.addressBudget !== undefined) given.addressBudget = flags.addressBudget;
+      if (flags.maxRooms !== undefined) given.maxRooms = flags.maxRooms;
+      if (flags.maxConnections !== undefined) given.maxConnections = flags.maxConnections;
+      if (flags.corsOrigin !== undefined) given.corsOrigins = flags.corsOrigin;
+      await serve(given);
+    });
+}
