@@ -344,7 +344,7 @@ class Probe {
   }
 
   /** 9–10. Would a page from `origin` be let in? */
-  async originChecks(origin: string, socketio: { path: string; version: 3 | 4 } | undefined): Promise<OriginFinding> {
+  async originChecks(origin: string, socketio: { path: string; version: 3 | 4; websocket: boolean } | undefined): Promise<OriginFinding> {
     const headers = { origin };
     let polling: OriginFinding['polling'] = 'not-tried';
     let allowOrigin: string | undefined;
@@ -372,8 +372,13 @@ class Probe {
       this.skip('origin-polling', `GET … (Origin: ${origin})`, 'no Engine.IO handshake to repeat');
     }
     const wsPath = socketio ? withQuery(socketio.path, { EIO: String(socketio.version), transport: 'websocket' }) : this.target.path;
-    const started = performance.now();
     const request = `WebSocket upgrade ${wsPath} (Origin: ${origin})`;
+    if (socketio && !socketio.websocket) {
+      // A refusal there would say nothing about the origin: the server has no WebSocket transport.
+      this.skip('origin-websocket', request, 'the server has no WebSocket transport');
+      return { origin, polling, ...(allowOrigin !== undefined ? { allowOrigin } : {}), websocket: 'not-tried', ...(refusal !== undefined ? { refusal } : {}) };
+    }
+    const started = performance.now();
     const outcome = await askUpgrade({ url: this.url(wsPath), headers, timeoutMs: this.timeoutMs, settleMs: 0, converse: () => true });
     let websocket: OriginFinding['websocket'] = 'refused';
     if (!outcome.ok) this.record('origin-websocket', request, 'fail', describeError(outcome.error), started, outcome.error);
@@ -462,7 +467,7 @@ export async function probe(url: string, options: ProbeOptions = {}): Promise<Pr
       connect = await run.connectOverWebSocket(socketPath, version);
       run.skip('upgrade', `WebSocket ${socketPath}?EIO=${version}&transport=websocket&sid=<sid>`, 'no polling session to upgrade');
     }
-    if (options.origin) originCheck = await run.originChecks(options.origin, { path: socketPath, version });
+    if (options.origin) originCheck = await run.originChecks(options.origin, { path: socketPath, version, websocket: wsOpen !== undefined });
     verdict = {
       kind: 'socketio',
       engineIO: version,

@@ -127,10 +127,12 @@ export function describeVerdict(
         sentences.push(`A Socket.IO CONNECT to namespace ${connect.namespace} succeeded (over ${connect.over}).`);
       } else if (connect.kind === 'refused') {
         const data = connect.data !== undefined ? ` (data ${JSON.stringify(connect.data)})` : '';
-        const hint = connect.authSent
+        const hint = /invalid namespace/i.test(connect.message)
+          ? `the server has no namespace ${connect.namespace} (check --namespace and the client's URL)`
+          : connect.authSent
           ? 'even with the given --auth: check its fields and values'
           : /auth|token|unauthori[sz]ed|forbidden|login/i.test(`${connect.message} ${JSON.stringify(connect.data ?? '')}`)
-            ? `it wants an auth payload: pass it as \`auth\` in the client, here --auth '{"token":"…"}'`
+            ? `it wants an auth payload: send one with the client's \`auth\` option (and probe with --auth '{"token":"…"}')`
             : `its middleware refused the connection`;
         sentences.push(`The CONNECT to namespace ${connect.namespace} was refused with connect_error "${connect.message}"${data}: ${hint}.`);
       } else if (connect.kind === 'no-answer') {
