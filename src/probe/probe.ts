@@ -30,8 +30,11 @@ export const DEFAULT_CHECK_TIMEOUT_MS = 3000;
 /** The Socket.IO clients' default path. */
 const DEFAULT_PATH = '/socket.io/';
 
-/** Errors after which nothing else can be asked: there is no server to ask. */
-const UNREACHABLE: ReadonlySet<ProbeError['code']> = new Set(['refused', 'dns', 'connect-timeout', 'no-route', 'tls', 'invalid-url']);
+/**
+ * Errors of the first request after which nothing else is asked: there is no server, or it does
+ * not answer HTTP at all (a silent peer would cost every further check its whole timeout).
+ */
+const UNREACHABLE: ReadonlySet<ProbeError['code']> = new Set(['refused', 'dns', 'connect-timeout', 'timeout', 'no-route', 'tls', 'invalid-url']);
 
 /** Where the probe goes: `http(s)://host:port` and the path. */
 export interface ProbeTarget {

@@ -38,6 +38,7 @@ const UNREACHABLE_WORDS: Readonly<Record<string, string>> = {
   refused: 'the connection was refused: nothing listens on that port (is the server running, on this port and interface?)',
   dns: 'the host name does not resolve',
   'connect-timeout': 'no TCP connection could be made in time: the address is wrong, not routable from here, or a firewall drops the packets',
+  timeout: 'the TCP connection was made, but no HTTP answer came in time (not an HTTP server, or one that hangs)',
   'no-route': 'there is no route to that host or network',
   tls: 'the TLS handshake failed (certificate or protocol)',
   'invalid-url': 'the URL cannot be used',
