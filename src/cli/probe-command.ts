@@ -4,11 +4,18 @@
  * 1: it does not; 2: unreachable.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_CHECK_TIMEOUT_MS, type Expectation, formatReport, type ProbeOptions, probe } from '../probe/index.js';
+import {
+  DEFAULT_CHECK_TIMEOUT_MS,
+  type Expectation,
+  formatReport,
+  type ProbeOptions,
+  probe,
+} from '../probe/index.js';
 
 function timeout(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 60_000) throw new InvalidArgumentError('timeout must be an integer from 1 to 60000 (ms)');
+  if (!Number.isInteger(n) || n < 1 || n > 60_000)
+    throw new InvalidArgumentError('timeout must be an integer from 1 to 60000 (ms)');
   return n;
 }
 
@@ -66,10 +73,20 @@ Exit codes: 0 the endpoint speaks what --expect names (without --expect: Socket.
 /** The `probe` command, for `program.addCommand(probeCommand())`. */
 export function probeCommand(): Command {
   return new Command('probe')
-    .argument('<url>', 'the endpoint: http(s):// or ws(s)://host:port/path (the path is the Socket.IO or WebSocket path)')
-    .description('find out what an endpoint speaks (Socket.IO, Engine.IO version, plain WebSocket) and why a client fails')
+    .argument(
+      '<url>',
+      'the endpoint: http(s):// or ws(s)://host:port/path (the path is the Socket.IO or WebSocket path)',
+    )
+    .description(
+      'find out what an endpoint speaks (Socket.IO, Engine.IO version, plain WebSocket) and why a client fails',
+    )
     .option('--json', 'print the report as JSON')
-    .addOption(new Option('--expect <protocol>', 'exit 1 unless the endpoint speaks it').choices(['socketio', 'websocket']))
+    .addOption(
+      new Option('--expect <protocol>', 'exit 1 unless the endpoint speaks it').choices([
+        'socketio',
+        'websocket',
+      ]),
+    )
     .option('--namespace <nsp>', 'namespace of the Socket.IO CONNECT (default /)', namespace)
     .option('--auth <json>', 'auth payload of the CONNECT, a JSON object', auth)
     .option('--origin <origin>', 'check whether a page from this origin is let in (CORS, Origin)', origin)
@@ -84,7 +101,11 @@ export function probeCommand(): Command {
         ...(flags.timeout ? { timeoutMs: flags.timeout } : {}),
       };
       const report = await probe(url, options);
-      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, process.stdout.columns || 100));
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify(report, null, 2)}\n`
+          : formatReport(report, process.stdout.columns || 100),
+      );
       // exitCode, not exit(): stdout is flushed before the process ends, even into a pipe.
       process.exitCode = report.exitCode;
     });

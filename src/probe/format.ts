@@ -2,7 +2,12 @@
 import { GATEWAY_LISTEN } from './snippets.js';
 import type { CheckStatus, ConnectSnippet, ProbeReport } from './types.js';
 
-const MARK: Readonly<Record<CheckStatus, string>> = { pass: 'ok  ', fail: 'FAIL', info: 'info', skipped: 'skip' };
+const MARK: Readonly<Record<CheckStatus, string>> = {
+  pass: 'ok  ',
+  fail: 'FAIL',
+  info: 'info',
+  skipped: 'skip',
+};
 
 const LANGUAGE: Readonly<Record<ConnectSnippet['language'], string>> = {
   javascript: 'JavaScript',
@@ -39,7 +44,13 @@ export function formatReport(report: ProbeReport, width = 100): string {
   out.push('Evidence:');
   for (const check of report.evidence) {
     out.push(`  ${MARK[check.status]}  ${check.request}`);
-    out.push(...wrap(`-> ${check.answer}${check.elapsedMs > 0 ? ` [${check.elapsedMs} ms]` : ''}`, width, '        '));
+    out.push(
+      ...wrap(
+        `-> ${check.answer}${check.elapsedMs > 0 ? ` [${check.elapsedMs} ms]` : ''}`,
+        width,
+        '        ',
+      ),
+    );
   }
   if (report.snippets.length > 0) {
     out.push('', 'Connect with a Socket.IO client:');
@@ -59,7 +70,10 @@ export function formatReport(report: ProbeReport, width = 100): string {
     );
   }
   if (report.expect) {
-    out.push('', `Expected ${report.expect}: ${report.exitCode === 0 ? 'yes' : report.exitCode === 2 ? 'unreachable' : 'no'} (exit ${report.exitCode}).`);
+    out.push(
+      '',
+      `Expected ${report.expect}: ${report.exitCode === 0 ? 'yes' : report.exitCode === 2 ? 'unreachable' : 'no'} (exit ${report.exitCode}).`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

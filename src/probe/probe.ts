@@ -34,7 +34,15 @@ const DEFAULT_PATH = '/socket.io/';
  * Errors of the first request after which nothing else is asked: there is no server, or it does
  * not answer HTTP at all (a silent peer would cost every further check its whole timeout).
  */
-const UNREACHABLE: ReadonlySet<ProbeError['code']> = new Set(['refused', 'dns', 'connect-timeout', 'timeout', 'no-route', 'tls', 'invalid-url']);
+const UNREACHABLE: ReadonlySet<ProbeError['code']> = new Set([
+  'refused',
+  'dns',
+  'connect-timeout',
+  'timeout',
+  'no-route',
+  'tls',
+  'invalid-url',
+]);
 
 /** Where the probe goes: `http(s)://host:port` and the path. */
 export interface ProbeTarget {
@@ -51,7 +59,8 @@ export function parseTarget(url: string): ProbeTarget | ProbeError {
     return probeError('invalid-url', `not a URL: ${url}`);
   }
   const scheme = { 'http:': 'http:', 'ws:': 'http:', 'https:': 'https:', 'wss:': 'https:' }[parsed.protocol];
-  if (!scheme) return probeError('invalid-url', `unsupported scheme ${parsed.protocol} (use http, https, ws or wss)`);
+  if (!scheme)
+    return probeError('invalid-url', `unsupported scheme ${parsed.protocol} (use http, https, ws or wss)`);
   return { origin: `${scheme}//${parsed.host}`, path: parsed.pathname || '/' };
 }
 
@@ -111,8 +120,22 @@ class Probe {
     return new URL(pathAndQuery, this.target.origin);
   }
 
-  record(id: CheckId, request: string, status: CheckStatus, answer: string, started: number, error?: ProbeError): void {
-    this.evidence.push({ id, request, status, answer, elapsedMs: Math.round(performance.now() - started), ...(error ? { error } : {}) });
+  record(
+    id: CheckId,
+    request: string,
+    status: CheckStatus,
+    answer: string,
+    started: number,
+    error?: ProbeError,
+  ): void {
+    this.evidence.push({
+      id,
+      request,
+      status,
+      answer,
+      elapsedMs: Math.round(performance.now() - started),
+      ...(error ? { error } : {}),
+    });
   }
 
   skip(id: CheckId, request: string, why: string): void {
@@ -120,9 +143,18 @@ class Probe {
   }
 
   /** A GET, recorded; returns the answer or the error. */
-  async get(id: CheckId, pathAndQuery: string, judge: (a: HttpAnswer) => CheckStatus, headers?: Record<string, string>) {
+  async get(
+    id: CheckId,
+    pathAndQuery: string,
+    judge: (a: HttpAnswer) => CheckStatus,
+    headers?: Record<string, string>,
+  ) {
     const started = performance.now();
-    const outcome = await askHttp({ url: this.url(pathAndQuery), timeoutMs: this.timeoutMs, ...(headers ? { headers } : {}) });
+    const outcome = await askHttp({
+      url: this.url(pathAndQuery),
+      timeoutMs: this.timeoutMs,
+      ...(headers ? { headers } : {}),
+    });
     const request = `GET ${pathAndQuery}${headers?.origin ? ` (Origin: ${headers.origin})` : ''}`;
     if (outcome.ok) this.record(id, request, judge(outcome.value), describeHttp(outcome.value), started);
     else this.record(id, request, 'fail', describeError(outcome.error), started, outcome.error);
@@ -151,12 +183,18 @@ class Probe {
     const first = answer.frames[0];
     const said = first === undefined ? 'no frame' : `first frame ${shorten(first)}`;
     this.record('websocket-plain', request, 'pass', `101 Switching Protocols, ${said}`, started);
-    if (first !== undefined && isPlainConnectFrame(first)) return { kind: 'parley', connectFrame: shorten(first, 300) };
+    if (first !== undefined && isPlainConnectFrame(first))
+      return { kind: 'parley', connectFrame: shorten(first, 300) };
     return first === undefined ? { kind: 'accepted' } : { kind: 'accepted', firstFrame: shorten(first, 300) };
   }
 
   /** 3–5. An Engine.IO polling handshake at `path`, recorded as `id`. */
-  async pollingHandshake(id: CheckId, path: string, eio: 3 | 4, headers?: Record<string, string>): Promise<PollingFinding | undefined> {
+  async pollingHandshake(
+    id: CheckId,
+    path: string,
+    eio: 3 | 4,
+    headers?: Record<string, string>,
+  ): Promise<PollingFinding | undefined> {
     const query = pollingQuery(eio);
     let found: PollingFinding | undefined;
     await this.get(
@@ -178,7 +216,11 @@ class Probe {
     const pathAndQuery = withQuery(path, { EIO: String(eio), transport: 'websocket' });
     const started = performance.now();
     const request = `WebSocket upgrade ${pathAndQuery}`;
-    const outcome = await askUpgrade({ url: this.url(pathAndQuery), timeoutMs: this.timeoutMs, converse: () => true });
+    const outcome = await askUpgrade({
+      url: this.url(pathAndQuery),
+      timeoutMs: this.timeoutMs,
+      converse: () => true,
+    });
     if (!outcome.ok) {
       this.record('eio-websocket', request, 'fail', describeError(outcome.error), started, outcome.error);
       return undefined;
@@ -189,14 +231,25 @@ class Probe {
     }
     const first = outcome.value.frames[0] ?? '';
     const open = readOpenFrame(first, eio);
-    this.record('eio-websocket', request, open ? 'pass' : 'fail', `101, first frame ${first ? shorten(first) : '(none)'}`, started);
+    this.record(
+      'eio-websocket',
+      request,
+      open ? 'pass' : 'fail',
+      `101, first frame ${first ? shorten(first) : '(none)'}`,
+      started,
+    );
     return open;
   }
 
   /** 7a. A Socket.IO CONNECT over an open polling session: POST it, then GET until answered. */
   async connectOverPolling(found: PollingFinding): Promise<ConnectFinding> {
     const { handshake, path } = found;
-    const session = { EIO: String(handshake.version), transport: 'polling', sid: handshake.sid, ...(handshake.version === 3 ? { b64: '1' } : {}) };
+    const session = {
+      EIO: String(handshake.version),
+      transport: 'polling',
+      sid: handshake.sid,
+      ...(handshake.version === 3 ? { b64: '1' } : {}),
+    };
     const pathAndQuery = withQuery(path, session);
     const started = performance.now();
     const deadline = started + this.timeoutMs;
@@ -218,7 +271,12 @@ class Probe {
         body: pollingBody([message], handshake.version),
         timeoutMs: this.timeoutMs,
       });
-      if (!posted.ok) return finish({ kind: 'no-answer', namespace: nsp, detail: posted.error.message }, 'fail', describeError(posted.error));
+      if (!posted.ok)
+        return finish(
+          { kind: 'no-answer', namespace: nsp, detail: posted.error.message },
+          'fail',
+          describeError(posted.error),
+        );
       if (posted.value.status !== 200) {
         const detail = describeHttp(posted.value);
         return finish({ kind: 'no-answer', namespace: nsp, detail }, 'fail', `POST answered ${detail}`);
@@ -230,7 +288,11 @@ class Probe {
         seen.push(text);
         const answer = readConnectAnswer(text, nsp);
         if (answer.kind === 'connected') {
-          return finish({ kind: 'connected', namespace: nsp, over: 'polling' }, 'pass', `CONNECT ${nsp} accepted: 4${shorten(text)}`);
+          return finish(
+            { kind: 'connected', namespace: nsp, over: 'polling' },
+            'pass',
+            `CONNECT ${nsp} accepted: 4${shorten(text)}`,
+          );
         }
         if (answer.kind === 'refused') {
           const finding: ConnectFinding = {
@@ -249,14 +311,23 @@ class Probe {
         return finish({ kind: 'no-answer', namespace: nsp, detail }, 'fail', detail);
       }
       const polled = await askHttp({ url: this.url(pathAndQuery), timeoutMs: Math.max(1, Math.round(left)) });
-      if (!polled.ok) return finish({ kind: 'no-answer', namespace: nsp, detail: polled.error.message }, 'fail', describeError(polled.error));
+      if (!polled.ok)
+        return finish(
+          { kind: 'no-answer', namespace: nsp, detail: polled.error.message },
+          'fail',
+          describeError(polled.error),
+        );
       const contents = polled.value.status === 200 ? readPolling(polled.value.body) : undefined;
       if (!contents) {
         const detail = `GET answered ${describeHttp(polled.value)}`;
         return finish({ kind: 'no-answer', namespace: nsp, detail }, 'fail', detail);
       }
       if (contents.closed && contents.messages.length === 0) {
-        return finish({ kind: 'no-answer', namespace: nsp, detail: 'the server closed the session' }, 'fail', 'the server closed the session');
+        return finish(
+          { kind: 'no-answer', namespace: nsp, detail: 'the server closed the session' },
+          'fail',
+          'the server closed the session',
+        );
       }
       pending.push(...contents.messages);
     }
@@ -297,10 +368,18 @@ class Probe {
     const frames = outcome.ok && outcome.value.kind === 'open' ? outcome.value.frames : [];
     const last = frames.at(-1);
     if (finding) {
-      this.record('socketio-connect', request, finding.kind === 'connected' ? 'pass' : 'fail', `${finding.kind === 'connected' ? 'CONNECT accepted' : 'connect_error'}: ${shorten(last ?? '', 200)}`, started);
+      this.record(
+        'socketio-connect',
+        request,
+        finding.kind === 'connected' ? 'pass' : 'fail',
+        `${finding.kind === 'connected' ? 'CONNECT accepted' : 'connect_error'}: ${shorten(last ?? '', 200)}`,
+        started,
+      );
       return finding;
     }
-    const detail = outcome.ok ? `no CONNECT answer (frames: ${shorten(frames.join(' '), 120) || 'none'})` : outcome.error.message;
+    const detail = outcome.ok
+      ? `no CONNECT answer (frames: ${shorten(frames.join(' '), 120) || 'none'})`
+      : outcome.error.message;
     this.record('socketio-connect', request, 'fail', detail, started);
     return { kind: 'no-answer', namespace: nsp, detail };
   }
@@ -308,11 +387,23 @@ class Probe {
   /** 8. The upgrade of a polling session: `2probe` → `3probe`, then `5`. */
   async upgrade(found: PollingFinding): Promise<boolean> {
     const { handshake, path } = found;
-    const pathAndQuery = withQuery(path, { EIO: String(handshake.version), transport: 'websocket', sid: handshake.sid });
-    const shown = withQuery(path, { EIO: String(handshake.version), transport: 'websocket', sid: 'SID' }).replace('SID', '<sid>');
+    const pathAndQuery = withQuery(path, {
+      EIO: String(handshake.version),
+      transport: 'websocket',
+      sid: handshake.sid,
+    });
+    const shown = withQuery(path, {
+      EIO: String(handshake.version),
+      transport: 'websocket',
+      sid: 'SID',
+    }).replace('SID', '<sid>');
     const request = `WebSocket ${shown}, "2probe"`;
     if (!handshake.upgrades.includes('websocket')) {
-      this.skip('upgrade', request, `not offered: the handshake lists upgrades ${JSON.stringify(handshake.upgrades)}`);
+      this.skip(
+        'upgrade',
+        request,
+        `not offered: the handshake lists upgrades ${JSON.stringify(handshake.upgrades)}`,
+      );
       await this.closeSession(found);
       return false;
     }
@@ -331,9 +422,18 @@ class Probe {
       },
     });
     if (probed) this.record('upgrade', request, 'pass', '"3probe", upgraded with "5"', started);
-    else if (!outcome.ok) this.record('upgrade', request, 'fail', describeError(outcome.error), started, outcome.error);
-    else if (outcome.value.kind === 'refused') this.record('upgrade', request, 'fail', describeHttp(outcome.value.answer), started);
-    else this.record('upgrade', request, 'fail', `101, but no "3probe" (frames: ${shorten(outcome.value.frames.join(' '), 100) || 'none'})`, started);
+    else if (!outcome.ok)
+      this.record('upgrade', request, 'fail', describeError(outcome.error), started, outcome.error);
+    else if (outcome.value.kind === 'refused')
+      this.record('upgrade', request, 'fail', describeHttp(outcome.value.answer), started);
+    else
+      this.record(
+        'upgrade',
+        request,
+        'fail',
+        `101, but no "3probe" (frames: ${shorten(outcome.value.frames.join(' '), 100) || 'none'})`,
+        started,
+      );
     if (!probed) await this.closeSession(found);
     return probed;
   }
@@ -341,13 +441,21 @@ class Probe {
   /** Ends a polling session the probe opened, as a leaving client would (a `1` close packet). */
   async closeSession(found: PollingFinding): Promise<void> {
     const { handshake, path } = found;
-    const query = { EIO: String(handshake.version), transport: 'polling', sid: handshake.sid, ...(handshake.version === 3 ? { b64: '1' } : {}) };
+    const query = {
+      EIO: String(handshake.version),
+      transport: 'polling',
+      sid: handshake.sid,
+      ...(handshake.version === 3 ? { b64: '1' } : {}),
+    };
     const body = handshake.version === 3 ? '1:1' : '1';
     await askHttp({ url: this.url(withQuery(path, query)), method: 'POST', body, timeoutMs: this.timeoutMs });
   }
 
   /** 9–10. Would a page from `origin` be let in? */
-  async originChecks(origin: string, socketio: { path: string; version: 3 | 4; websocket: boolean } | undefined): Promise<OriginFinding> {
+  async originChecks(
+    origin: string,
+    socketio: { path: string; version: 3 | 4; websocket: boolean } | undefined,
+  ): Promise<OriginFinding> {
     const headers = { origin };
     let polling: OriginFinding['polling'] = 'not-tried';
     let allowOrigin: string | undefined;
@@ -355,10 +463,15 @@ class Probe {
     if (socketio) {
       const eio = socketio.version;
       const query = pollingQuery(eio);
-      const outcome = await this.get('origin-polling', withQuery(socketio.path, query), (a) => {
-        const allow = a.headers['access-control-allow-origin'];
-        return a.status === 200 && (allow === origin || allow === '*') ? 'pass' : 'fail';
-      }, headers);
+      const outcome = await this.get(
+        'origin-polling',
+        withQuery(socketio.path, query),
+        (a) => {
+          const allow = a.headers['access-control-allow-origin'];
+          return a.status === 200 && (allow === origin || allow === '*') ? 'pass' : 'fail';
+        },
+        headers,
+      );
       if (outcome.ok) {
         const allow = outcome.value.headers['access-control-allow-origin'];
         if (typeof allow === 'string') allowOrigin = allow;
@@ -374,17 +487,32 @@ class Probe {
     } else {
       this.skip('origin-polling', `GET … (Origin: ${origin})`, 'no Engine.IO handshake to repeat');
     }
-    const wsPath = socketio ? withQuery(socketio.path, { EIO: String(socketio.version), transport: 'websocket' }) : this.target.path;
+    const wsPath = socketio
+      ? withQuery(socketio.path, { EIO: String(socketio.version), transport: 'websocket' })
+      : this.target.path;
     const request = `WebSocket upgrade ${wsPath} (Origin: ${origin})`;
     if (socketio && !socketio.websocket) {
       // A refusal there would say nothing about the origin: the server has no WebSocket transport.
       this.skip('origin-websocket', request, 'the server has no WebSocket transport');
-      return { origin, polling, ...(allowOrigin !== undefined ? { allowOrigin } : {}), websocket: 'not-tried', ...(refusal !== undefined ? { refusal } : {}) };
+      return {
+        origin,
+        polling,
+        ...(allowOrigin !== undefined ? { allowOrigin } : {}),
+        websocket: 'not-tried',
+        ...(refusal !== undefined ? { refusal } : {}),
+      };
     }
     const started = performance.now();
-    const outcome = await askUpgrade({ url: this.url(wsPath), headers, timeoutMs: this.timeoutMs, settleMs: 0, converse: () => true });
+    const outcome = await askUpgrade({
+      url: this.url(wsPath),
+      headers,
+      timeoutMs: this.timeoutMs,
+      settleMs: 0,
+      converse: () => true,
+    });
     let websocket: OriginFinding['websocket'] = 'refused';
-    if (!outcome.ok) this.record('origin-websocket', request, 'fail', describeError(outcome.error), started, outcome.error);
+    if (!outcome.ok)
+      this.record('origin-websocket', request, 'fail', describeError(outcome.error), started, outcome.error);
     else if (outcome.value.kind === 'refused') {
       this.record('origin-websocket', request, 'fail', describeHttp(outcome.value.answer), started);
       refusal ??= shorten(`${outcome.value.answer.status} ${outcome.value.answer.body}`, 300);
@@ -392,7 +520,13 @@ class Probe {
       websocket = 'accepted';
       this.record('origin-websocket', request, 'pass', '101 Switching Protocols', started);
     }
-    return { origin, polling, ...(allowOrigin !== undefined ? { allowOrigin } : {}), websocket, ...(refusal !== undefined ? { refusal } : {}) };
+    return {
+      origin,
+      polling,
+      ...(allowOrigin !== undefined ? { allowOrigin } : {}),
+      websocket,
+      ...(refusal !== undefined ? { refusal } : {}),
+    };
   }
 }
 
@@ -422,7 +556,16 @@ export async function probe(url: string, options: ProbeOptions = {}): Promise<Pr
 
   const reached = await run.reachability();
   if (!reached.ok && UNREACHABLE.has(reached.error.code)) {
-    return assemble(url, target, namespace, { kind: 'unreachable', error: reached.error }, run.evidence, undefined, options, started);
+    return assemble(
+      url,
+      target,
+      namespace,
+      { kind: 'unreachable', error: reached.error },
+      run.evidence,
+      undefined,
+      options,
+      started,
+    );
   }
 
   const plain = await run.plainWebSocket();
@@ -432,13 +575,16 @@ export async function probe(url: string, options: ProbeOptions = {}): Promise<Pr
   const given = target.path;
   const asGiven = await run.pollingHandshake('eio4-polling', given, 4);
   const toggled = toggleSlash(given);
-  const slashed = toggled === given ? undefined : await run.pollingHandshake('eio4-polling-slash', toggled, 4);
-  if (toggled === given) run.skip('eio4-polling-slash', `GET ${given}?EIO=4&transport=polling`, 'the path is "/"');
+  const slashed =
+    toggled === given ? undefined : await run.pollingHandshake('eio4-polling-slash', toggled, 4);
+  if (toggled === given)
+    run.skip('eio4-polling-slash', `GET ${given}?EIO=4&transport=polling`, 'the path is "/"');
   const defaultFound =
     given === DEFAULT_PATH || toggled === DEFAULT_PATH
       ? undefined
       : await run.pollingHandshake('default-path', DEFAULT_PATH, 4);
-  if (given === DEFAULT_PATH || toggled === DEFAULT_PATH) run.skip('default-path', `GET ${DEFAULT_PATH}?EIO=4&transport=polling`, 'the given path is the default');
+  if (given === DEFAULT_PATH || toggled === DEFAULT_PATH)
+    run.skip('default-path', `GET ${DEFAULT_PATH}?EIO=4&transport=polling`, 'the given path is the default');
   const v4 = asGiven ?? slashed ?? defaultFound;
   const enginePath = v4?.path ?? given;
   const v3 = await run.pollingHandshake('eio3-polling', enginePath, 3);
@@ -468,9 +614,18 @@ export async function probe(url: string, options: ProbeOptions = {}): Promise<Pr
       upgraded = await run.upgrade(polling);
     } else {
       connect = await run.connectOverWebSocket(socketPath, version);
-      run.skip('upgrade', `WebSocket ${socketPath}?EIO=${version}&transport=websocket&sid=<sid>`, 'no polling session to upgrade');
+      run.skip(
+        'upgrade',
+        `WebSocket ${socketPath}?EIO=${version}&transport=websocket&sid=<sid>`,
+        'no polling session to upgrade',
+      );
     }
-    if (options.origin) originCheck = await run.originChecks(options.origin, { path: socketPath, version, websocket: wsOpen !== undefined });
+    if (options.origin)
+      originCheck = await run.originChecks(options.origin, {
+        path: socketPath,
+        version,
+        websocket: wsOpen !== undefined,
+      });
     verdict = {
       kind: 'socketio',
       engineIO: version,
@@ -486,7 +641,11 @@ export async function probe(url: string, options: ProbeOptions = {}): Promise<Pr
     run.skip('upgrade', 'WebSocket …&sid=<sid>', 'no polling session to upgrade');
     if (options.origin) originCheck = await run.originChecks(options.origin, undefined);
     if (plain.kind === 'accepted' || plain.kind === 'parley') {
-      verdict = { kind: 'websocket', path: given, ...(plain.kind === 'accepted' && plain.firstFrame ? { firstFrame: plain.firstFrame } : {}) };
+      verdict = {
+        kind: 'websocket',
+        path: given,
+        ...(plain.kind === 'accepted' && plain.firstFrame ? { firstFrame: plain.firstFrame } : {}),
+      };
     } else {
       verdict = { kind: 'http-only', path: given, status: reached.ok ? reached.value.status : 0 };
     }

@@ -15,7 +15,9 @@ function python(value: unknown): string {
   if (value === false) return 'False';
   if (Array.isArray(value)) return `[${value.map(python).join(', ')}]`;
   if (typeof value === 'object') {
-    return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${python(v)}`).join(', ')}}`;
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${python(v)}`)
+      .join(', ')}}`;
   }
   return JSON.stringify(value);
 }
@@ -26,20 +28,29 @@ function swift(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(swift).join(', ')}]`;
   if (typeof value === 'object') {
     const entries = Object.entries(value);
-    return entries.length === 0 ? '[:]' : `[${entries.map(([k, v]) => `${JSON.stringify(k)}: ${swift(v)}`).join(', ')}]`;
+    return entries.length === 0
+      ? '[:]'
+      : `[${entries.map(([k, v]) => `${JSON.stringify(k)}: ${swift(v)}`).join(', ')}]`;
   }
   return JSON.stringify(value);
 }
 
 /** The Java client's auth is a `Map<String, String>`: non-string values travel as their JSON. */
 function kotlinMap(auth: Readonly<Record<string, unknown>>): string {
-  const pairs = Object.entries(auth).map(([k, v]) => `${JSON.stringify(k)} to ${JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v))}`);
+  const pairs = Object.entries(auth).map(
+    ([k, v]) => `${JSON.stringify(k)} to ${JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v))}`,
+  );
   return `mapOf(${pairs.join(', ')})`;
 }
 
 /** v2-era servers read credentials from the query string: the auth object's fields become parameters. */
 function queryOf(auth: Readonly<Record<string, unknown>>): string {
-  return new URLSearchParams(Object.entries(auth).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)])).toString();
+  return new URLSearchParams(
+    Object.entries(auth).map(([k, v]): [string, string] => [
+      k,
+      typeof v === 'string' ? v : JSON.stringify(v),
+    ]),
+  ).toString();
 }
 
 interface Setup {
@@ -55,9 +66,16 @@ function javascript(s: Setup): ConnectSnippet {
   const url = s.namespace === '/' ? s.origin : `${s.origin}${s.namespace}`;
   const opts = [`path: '${s.path}'`];
   if (s.only) opts.push(`transports: ['${s.only}']`);
-  if (s.auth) opts.push(s.v3 ? `query: ${JSON.stringify(Object.fromEntries(new URLSearchParams(queryOf(s.auth))))}` : `auth: ${JSON.stringify(s.auth)}`);
+  if (s.auth)
+    opts.push(
+      s.v3
+        ? `query: ${JSON.stringify(Object.fromEntries(new URLSearchParams(queryOf(s.auth))))}`
+        : `auth: ${JSON.stringify(s.auth)}`,
+    );
   const code = [
-    s.v3 ? '// npm install socket.io-client@2   (2.x speaks Engine.IO v3)' : '// npm install socket.io-client@4',
+    s.v3
+      ? '// npm install socket.io-client@2   (2.x speaks Engine.IO v3)'
+      : '// npm install socket.io-client@4',
     s.v3 ? "import io from 'socket.io-client';" : "import { io } from 'socket.io-client';",
     '',
     `const socket = io('${url}', { ${opts.join(', ')} });`,
@@ -82,7 +100,10 @@ function kotlin(s: Setup): ConnectSnippet {
     'import io.socket.client.IO',
     'import io.socket.client.Socket',
   ];
-  if (s.only) lines.push(`import io.socket.engineio.client.transports.${s.only === 'polling' ? 'Polling' : 'WebSocket'}`);
+  if (s.only)
+    lines.push(
+      `import io.socket.engineio.client.transports.${s.only === 'polling' ? 'Polling' : 'WebSocket'}`,
+    );
   if (!s.v3) lines.push('import java.net.URI');
   lines.push('');
   if (s.v3) {
@@ -97,14 +118,18 @@ function kotlin(s: Setup): ConnectSnippet {
     lines.push('    .build()', `val socket: Socket = IO.socket(URI.create("${url}"), options)`);
   }
   lines.push(
-    'socket.on(Socket.EVENT_CONNECT) { println("connected ${socket.id()}") }',
+    'socket.on(Socket.EVENT_CONNECT) { println("connected " + socket.id()) }',
     s.v3
-      ? 'socket.on(Socket.EVENT_ERROR) { args -> println("refused: ${args.firstOrNull()}") }'
-      : 'socket.on(Socket.EVENT_CONNECT_ERROR) { args -> println("connect_error: ${args.firstOrNull()}") }',
-    'socket.on("message") { args -> println("message ${args.firstOrNull()}") }',
+      ? 'socket.on(Socket.EVENT_ERROR) { args -> println("refused: " + args.firstOrNull()) }'
+      : 'socket.on(Socket.EVENT_CONNECT_ERROR) { args -> println("connect_error: " + args.firstOrNull()) }',
+    'socket.on("message") { args -> println("message " + args.firstOrNull()) }',
     'socket.connect()',
   );
-  return { language: 'kotlin', library: s.v3 ? 'io.socket:socket.io-client 1.x' : 'io.socket:socket.io-client 2.x', code: lines.join('\n') };
+  return {
+    language: 'kotlin',
+    library: s.v3 ? 'io.socket:socket.io-client 1.x' : 'io.socket:socket.io-client 2.x',
+    code: lines.join('\n'),
+  };
 }
 
 function swiftSnippet(s: Setup): ConnectSnippet {
@@ -113,7 +138,8 @@ function swiftSnippet(s: Setup): ConnectSnippet {
   if (s.only === 'polling') config.push('.forcePolling(true)');
   if (s.only === 'websocket') config.push('.forceWebsockets(true)');
   if (s.v3 && s.auth) config.push(`.connectParams(${swift(s.auth)})`);
-  const socket = s.namespace === '/' ? 'manager.defaultSocket' : `manager.socket(forNamespace: "${s.namespace}")`;
+  const socket =
+    s.namespace === '/' ? 'manager.defaultSocket' : `manager.socket(forNamespace: "${s.namespace}")`;
   const code = [
     '// Package.swift: .package(url: "https://github.com/socketio/socket.io-client-swift", from: "16.1.1")',
     ...(s.v3 ? ['// .version(.two): the server speaks Engine.IO v3 (Socket.IO 2.x)'] : []),
@@ -126,11 +152,19 @@ function swiftSnippet(s: Setup): ConnectSnippet {
     'socket.on("message") { data, _ in print("message", data) }',
     !s.v3 && s.auth ? `socket.connect(withPayload: ${swift(s.auth)})` : 'socket.connect()',
   ].join('\n');
-  return { language: 'swift', library: s.v3 ? 'Socket.IO-Client-Swift 16 with .version(.two)' : 'Socket.IO-Client-Swift 16', code };
+  return {
+    language: 'swift',
+    library: s.v3 ? 'Socket.IO-Client-Swift 16 with .version(.two)' : 'Socket.IO-Client-Swift 16',
+    code,
+  };
 }
 
 function pythonSnippet(s: Setup): ConnectSnippet {
-  const args = [`'${s.v3 && s.auth ? `${s.origin}?${queryOf(s.auth)}` : s.origin}'`, `socketio_path='${s.path}'`, `namespaces=['${s.namespace}']`];
+  const args = [
+    `'${s.v3 && s.auth ? `${s.origin}?${queryOf(s.auth)}` : s.origin}'`,
+    `socketio_path='${s.path}'`,
+    `namespaces=['${s.namespace}']`,
+  ];
   if (s.only) args.push(`transports=['${s.only}']`);
   if (!s.v3 && s.auth) args.push(`auth=${python(s.auth)}`);
   const code = [
@@ -150,17 +184,29 @@ function pythonSnippet(s: Setup): ConnectSnippet {
     "    print('connect_error:', data)",
     '',
     `sio.connect(${args.join(', ')})`,
-    "sio.emit('message', {'type': 'text', 'content': 'Hello'}" + (s.namespace === '/' ? ')' : `, namespace='${s.namespace}')`),
+    `sio.emit('message', {'type': 'text', 'content': 'Hello'}${s.namespace === '/' ? '' : `, namespace='${s.namespace}'`})`,
     'sio.wait()',
   ].join('\n');
   return { language: 'python', library: s.v3 ? 'python-socketio 4.x' : 'python-socketio 5.x', code };
 }
 
 /** Connect code for the four clients; none unless the endpoint speaks Socket.IO. */
-export function snippetsFor(origin: string, verdict: Verdict, namespace: string, auth: Auth): ConnectSnippet[] {
+export function snippetsFor(
+  origin: string,
+  verdict: Verdict,
+  namespace: string,
+  auth: Auth,
+): ConnectSnippet[] {
   if (verdict.kind !== 'socketio') return [];
   const only = verdict.transports.length === 1 ? verdict.transports[0] : undefined;
-  const setup: Setup = { origin, path: verdict.path, namespace, v3: verdict.engineIO === 3, ...(only ? { only } : {}), auth };
+  const setup: Setup = {
+    origin,
+    path: verdict.path,
+    namespace,
+    v3: verdict.engineIO === 3,
+    ...(only ? { only } : {}),
+    auth,
+  };
   return [javascript(setup), kotlin(setup), swiftSnippet(setup), pythonSnippet(setup)];
 }
 

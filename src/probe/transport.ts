@@ -96,7 +96,10 @@ export function askHttp(ask: HttpAsk): Promise<Outcome<HttpAnswer>> {
     }
     // agent: false, so no keep-alive socket outlives the probe and keeps the process running.
     const req = send(ask.url, { method: ask.method ?? 'GET', headers, agent: false });
-    const timer = setTimeout(() => finish({ ok: false, error: timeoutError(connected, ask.timeoutMs) }), ask.timeoutMs);
+    const timer = setTimeout(
+      () => finish({ ok: false, error: timeoutError(connected, ask.timeoutMs) }),
+      ask.timeoutMs,
+    );
     req.on('socket', (socket) => {
       socket.once('connect', () => {
         connected = true;
@@ -115,7 +118,12 @@ export function askHttp(ask: HttpAsk): Promise<Outcome<HttpAnswer>> {
 /** What a WebSocket upgrade led to. */
 export type UpgradeAnswer =
   /** 101: the connection is open; `frames` are the text frames received (binary shown as `<N bytes>`). */
-  | { kind: 'open'; headers: IncomingHttpHeaders; frames: string[]; closed?: { code: number; reason: string } }
+  | {
+      kind: 'open';
+      headers: IncomingHttpHeaders;
+      frames: string[];
+      closed?: { code: number; reason: string };
+    }
   /** Any other HTTP answer to the upgrade request. */
   | { kind: 'refused'; answer: HttpAnswer };
 
@@ -169,7 +177,10 @@ export function askUpgrade(ask: UpgradeAsk): Promise<Outcome<UpgradeAnswer>> {
       resolve(outcome);
     };
     const opened = (closed?: { code: number; reason: string }) =>
-      finish({ ok: true, value: { kind: 'open', headers: upgraded ?? {}, frames, ...(closed ? { closed } : {}) } });
+      finish({
+        ok: true,
+        value: { kind: 'open', headers: upgraded ?? {}, frames, ...(closed ? { closed } : {}) },
+      });
     const timer = setTimeout(() => {
       if (upgraded) opened();
       else finish({ ok: false, error: timeoutError(connected, ask.timeoutMs) });
@@ -190,7 +201,10 @@ export function askUpgrade(ask: UpgradeAsk): Promise<Outcome<UpgradeAnswer>> {
     ws.on('close', (code, reason) => opened({ code, reason: reason.toString() }));
     ws.on('unexpected-response', (_req, res) => {
       readBody(res, (body) =>
-        finish({ ok: true, value: { kind: 'refused', answer: { status: res.statusCode ?? 0, headers: res.headers, body } } }),
+        finish({
+          ok: true,
+          value: { kind: 'refused', answer: { status: res.statusCode ?? 0, headers: res.headers, body } },
+        }),
       );
     });
     ws.on('error', (err) => {

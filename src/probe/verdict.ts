@@ -15,7 +15,10 @@ import type {
 export function speaksOf(verdict: Verdict): ProbeReport['speaks'] {
   switch (verdict.kind) {
     case 'socketio':
-      return { socketio: true, websocket: verdict.plainWebSocket.kind === 'parley' || verdict.plainWebSocket.kind === 'accepted' };
+      return {
+        socketio: true,
+        websocket: verdict.plainWebSocket.kind === 'parley' || verdict.plainWebSocket.kind === 'accepted',
+      };
     case 'websocket':
       return { socketio: false, websocket: true };
     default:
@@ -27,7 +30,11 @@ export function speaksOf(verdict: Verdict): ProbeReport['speaks'] {
  * 2 when there is no server to ask; otherwise 0 when the endpoint speaks what `--expect` names
  * (anything at all without it: Socket.IO or WebSocket), 1 when it does not.
  */
-export function exitCodeOf(verdict: Verdict, speaks: ProbeReport['speaks'], expect: Expectation | undefined): ProbeExitCode {
+export function exitCodeOf(
+  verdict: Verdict,
+  speaks: ProbeReport['speaks'],
+  expect: Expectation | undefined,
+): ProbeExitCode {
   if (verdict.kind === 'unreachable') return 2;
   if (expect === 'socketio') return speaks.socketio ? 0 : 1;
   if (expect === 'websocket') return speaks.websocket ? 0 : 1;
@@ -35,10 +42,13 @@ export function exitCodeOf(verdict: Verdict, speaks: ProbeReport['speaks'], expe
 }
 
 const UNREACHABLE_WORDS: Readonly<Record<string, string>> = {
-  refused: 'the connection was refused: nothing listens on that port (is the server running, on this port and interface?)',
+  refused:
+    'the connection was refused: nothing listens on that port (is the server running, on this port and interface?)',
   dns: 'the host name does not resolve',
-  'connect-timeout': 'no TCP connection could be made in time: the address is wrong, not routable from here, or a firewall drops the packets',
-  timeout: 'the TCP connection was made, but no HTTP answer came in time (not an HTTP server, or one that hangs)',
+  'connect-timeout':
+    'no TCP connection could be made in time: the address is wrong, not routable from here, or a firewall drops the packets',
+  timeout:
+    'the TCP connection was made, but no HTTP answer came in time (not an HTTP server, or one that hangs)',
   'no-route': 'there is no route to that host or network',
   tls: 'the TLS handshake failed (certificate or protocol)',
   'invalid-url': 'the URL cannot be used',
@@ -60,7 +70,9 @@ export function describeVerdict(
   switch (verdict.kind) {
     case 'unreachable': {
       const where = target.origin ? target.origin.replace(/^https?:\/\//, '') : 'the endpoint';
-      sentences.push(`Cannot reach ${where}: ${UNREACHABLE_WORDS[verdict.error.code] ?? verdict.error.message} (${verdict.error.message}).`);
+      sentences.push(
+        `Cannot reach ${where}: ${UNREACHABLE_WORDS[verdict.error.code] ?? verdict.error.message} (${verdict.error.message}).`,
+      );
       break;
     }
     case 'http-only': {
@@ -71,7 +83,9 @@ export function describeVerdict(
           `the Engine.IO handshake was answered ${eio?.answer ?? 'nothing'}` +
           (plain ? `, and a WebSocket upgrade ${plain.answer}.` : '.'),
       );
-      sentences.push('Check the path: a Socket.IO server is usually at /socket.io/ (or the path its `path` option sets), a WebSocket server at the path its code listens on.');
+      sentences.push(
+        'Check the path: a Socket.IO server is usually at /socket.io/ (or the path its `path` option sets), a WebSocket server at the path its code listens on.',
+      );
       break;
     }
     case 'websocket': {
@@ -79,7 +93,9 @@ export function describeVerdict(
       sentences.push(
         `This is a plain WebSocket server at path ${verdict.path}: the upgrade was answered 101 and it has no Engine.IO handshake (${eio?.answer ?? 'none'}).`,
       );
-      sentences.push(`Connect with new WebSocket('${wsUrlOf(target.origin, verdict.path)}'); a Socket.IO client cannot connect to it.`);
+      sentences.push(
+        `Connect with new WebSocket('${wsUrlOf(target.origin, verdict.path)}'); a Socket.IO client cannot connect to it.`,
+      );
       break;
     }
     case 'socketio': {
@@ -99,14 +115,21 @@ export function describeVerdict(
           `It also accepts plain WebSocket clients (parley's plain-WebSocket support): new WebSocket('${wsUrlOf(target.origin, target.path)}') is answered 101 and a ${shortFrame(plain.connectFrame)} frame.`,
         );
       } else if (plain.kind === 'accepted') {
-        sentences.push(`A plain WebSocket upgrade on ${target.path} is answered 101, yet the path also answers Engine.IO: a plain client there must speak Engine.IO packets.`);
+        sentences.push(
+          `A plain WebSocket upgrade on ${target.path} is answered 101, yet the path also answers Engine.IO: a plain client there must speak Engine.IO packets.`,
+        );
       } else {
-        const answered = plain.kind === 'refused' ? `answered ${plain.status}${plain.body ? ` ${plain.body}` : ''}` : `not answered (${plain.error.message})`;
+        const answered =
+          plain.kind === 'refused'
+            ? `answered ${plain.status}${plain.body ? ` ${plain.body}` : ''}`
+            : `not answered (${plain.error.message})`;
         sentences.push(
           `A plain WebSocket cannot connect because the server speaks the Socket.IO protocol: new WebSocket('${wsUrl}') sends an upgrade without ?EIO=${verdict.engineIO}&transport=websocket, which is ${answered}; ` +
             `and a WebSocket that does get in must speak Engine.IO and Socket.IO packets (0{…} open, 40 CONNECT, 42["event",…]), not raw JSON.`,
         );
-        sentences.push('Use a Socket.IO client (code below), or put `parley gateway` in front of the server for plain WebSocket clients.');
+        sentences.push(
+          'Use a Socket.IO client (code below), or put `parley gateway` in front of the server for plain WebSocket clients.',
+        );
       }
       if (verdict.engineIO === 3) {
         sentences.push(
@@ -119,23 +142,33 @@ export function describeVerdict(
           'It serves HTTP long-polling only, no WebSocket transport (e.g. Flask-SocketIO without eventlet or gevent): clients work, but over polling; do not force transports: ["websocket"].',
         );
       } else if (!verdict.transports.includes('polling')) {
-        sentences.push('It serves the WebSocket transport only (no polling): clients must use transports: ["websocket"].');
+        sentences.push(
+          'It serves the WebSocket transport only (no polling): clients must use transports: ["websocket"].',
+        );
       } else if (!verdict.upgrade) {
-        sentences.push('A polling session did not upgrade to WebSocket (a proxy may drop the Upgrade header); clients stay on polling.');
+        sentences.push(
+          'A polling session did not upgrade to WebSocket (a proxy may drop the Upgrade header); clients stay on polling.',
+        );
       }
       const connect = verdict.connect;
       if (connect.kind === 'connected') {
-        sentences.push(`A Socket.IO CONNECT to namespace ${connect.namespace} succeeded (over ${connect.over}).`);
+        sentences.push(
+          `A Socket.IO CONNECT to namespace ${connect.namespace} succeeded (over ${connect.over}).`,
+        );
       } else if (connect.kind === 'refused') {
         const data = connect.data !== undefined ? ` (data ${JSON.stringify(connect.data)})` : '';
         const hint = /invalid namespace/i.test(connect.message)
           ? `the server has no namespace ${connect.namespace} (check --namespace and the client's URL)`
           : connect.authSent
-          ? 'even with the given --auth: check its fields and values'
-          : /auth|token|unauthori[sz]ed|forbidden|login/i.test(`${connect.message} ${JSON.stringify(connect.data ?? '')}`)
-            ? `it wants an auth payload: send one with the client's \`auth\` option (and probe with --auth '{"token":"…"}')`
-            : `its middleware refused the connection`;
-        sentences.push(`The CONNECT to namespace ${connect.namespace} was refused with connect_error "${connect.message}"${data}: ${hint}.`);
+            ? 'even with the given --auth: check its fields and values'
+            : /auth|token|unauthori[sz]ed|forbidden|login/i.test(
+                  `${connect.message} ${JSON.stringify(connect.data ?? '')}`,
+                )
+              ? `it wants an auth payload: send one with the client's \`auth\` option (and probe with --auth '{"token":"…"}')`
+              : `its middleware refused the connection`;
+        sentences.push(
+          `The CONNECT to namespace ${connect.namespace} was refused with connect_error "${connect.message}"${data}: ${hint}.`,
+        );
       } else if (connect.kind === 'no-answer') {
         sentences.push(`The CONNECT to namespace ${connect.namespace} got no answer: ${connect.detail}.`);
       }

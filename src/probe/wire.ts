@@ -45,7 +45,9 @@ function parseJson(text: string): unknown {
 function openPayload(text: string, version: 3 | 4): EngineHandshake | undefined {
   const open = parseJson(text);
   if (!isRecord(open) || typeof open.sid !== 'string') return undefined;
-  const upgrades = Array.isArray(open.upgrades) ? open.upgrades.filter((u): u is string => typeof u === 'string') : [];
+  const upgrades = Array.isArray(open.upgrades)
+    ? open.upgrades.filter((u): u is string => typeof u === 'string')
+    : [];
   const { pingInterval, pingTimeout, maxPayload } = open;
   return {
     version,
@@ -103,12 +105,20 @@ export function readOpenFrame(frame: string, version: 3 | 4): EngineHandshake | 
 }
 
 /** The Socket.IO CONNECT packet as an Engine.IO message: `0[/nsp,][auth]`. */
-export function connectMessage(namespace: string, auth: Readonly<Record<string, unknown>> | undefined, version: 3 | 4): string {
+export function connectMessage(
+  namespace: string,
+  auth: Readonly<Record<string, unknown>> | undefined,
+  version: 3 | 4,
+): string {
   if (version === 3) {
     // Socket.IO protocol 4 (v2-era) has no CONNECT payload: auth travels in the query instead.
     return namespace === '/' ? '0' : `0${namespace},`;
   }
-  const encoded = parser.encodePacket({ type: 'connect', nsp: namespace, ...(auth ? { data: { ...auth } } : {}) });
+  const encoded = parser.encodePacket({
+    type: 'connect',
+    nsp: namespace,
+    ...(auth ? { data: { ...auth } } : {}),
+  });
   return encoded.ok ? encoded.value[0] : namespace === '/' ? '0' : `0${namespace},`;
 }
 
@@ -136,7 +146,11 @@ export function readConnectAnswer(message: string, namespace: string): ConnectAn
     if (packet.nsp !== namespace) return { kind: 'other' };
     if (packet.type === 'connect') return { kind: 'connected' };
     if (packet.type === 'connect_error') {
-      return { kind: 'refused', message: packet.data.message, ...(packet.data.data !== undefined ? { data: packet.data.data } : {}) };
+      return {
+        kind: 'refused',
+        message: packet.data.message,
+        ...(packet.data.data !== undefined ? { data: packet.data.data } : {}),
+      };
     }
     return { kind: 'other' };
   }
@@ -148,7 +162,11 @@ export function readConnectAnswer(message: string, namespace: string): ConnectAn
   const payload = parseJson(match[3] ?? '');
   if (typeof payload === 'string') return { kind: 'refused', message: payload };
   if (isRecord(payload) && typeof payload.message === 'string') {
-    return { kind: 'refused', message: payload.message, ...(payload.data !== undefined ? { data: payload.data } : {}) };
+    return {
+      kind: 'refused',
+      message: payload.message,
+      ...(payload.data !== undefined ? { data: payload.data } : {}),
+    };
   }
   return { kind: 'refused', message: match[3] ?? '' };
 }

@@ -19,7 +19,13 @@ export interface Endpoint {
 
 /** parley's chat: Socket.IO and plain WebSocket at /ws/chat/, same-origin pages only. */
 export async function chatEndpoint(): Promise<Endpoint> {
-  const chat = await startChatServer({ port: 0, host: '127.0.0.1', db: ':memory:', pingInterval: 300, pingTimeout: 300 });
+  const chat = await startChatServer({
+    port: 0,
+    host: '127.0.0.1',
+    db: ':memory:',
+    pingInterval: 300,
+    pingTimeout: 300,
+  });
   return { origin: `http://127.0.0.1:${chat.port}`, close: () => chat.close() };
 }
 
@@ -27,7 +33,10 @@ export async function chatEndpoint(): Promise<Endpoint> {
  * The official socket.io 4 at `path`; with `requireToken` its middleware refuses a CONNECT
  * without `auth.token`, as an application with login does.
  */
-export async function socketIoEndpoint(path: string, options: { requireToken?: boolean; cors?: string } = {}): Promise<Endpoint> {
+export async function socketIoEndpoint(
+  path: string,
+  options: { requireToken?: boolean; cors?: string } = {},
+): Promise<Endpoint> {
   const http = createServer((_req, res) => {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });
@@ -57,7 +66,9 @@ export async function socketIoEndpoint(path: string, options: { requireToken?: b
 /** What the test uses of socket.io 2 (it ships no types). */
 interface V2Server {
   close(callback?: () => void): void;
-  use(fn: (socket: { handshake: { query: Record<string, string> } }, next: (err?: Error) => void) => void): void;
+  use(
+    fn: (socket: { handshake: { query: Record<string, string> } }, next: (err?: Error) => void) => void,
+  ): void;
 }
 type V2Factory = (http: import('node:http').Server, options: Record<string, unknown>) => V2Server;
 
@@ -70,7 +81,9 @@ export async function socketIoV2Endpoint(options: { requireToken?: boolean } = {
   });
   const io = createV2(http, { pingInterval: 300, pingTimeout: 300 });
   if (options.requireToken) {
-    io.use((socket, next) => (socket.handshake.query.token === 'x' ? next() : next(new Error('not authorized'))));
+    io.use((socket, next) =>
+      socket.handshake.query.token === 'x' ? next() : next(new Error('not authorized')),
+    );
   }
   const port = await listenOnLoopback(http);
   return {

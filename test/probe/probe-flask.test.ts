@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 describe('probe: Flask-SocketIO (the seed)', () => {
-  test('eventlet: Socket.IO at /ws/chat/ over polling and websocket; the seed\'s plain WebSocket is explained', async (t) => {
+  test("eventlet: Socket.IO at /ws/chat/ over polling and websocket; the seed's plain WebSocket is explained", async (t) => {
     if (!requirePeer(t, 'Flask-SocketIO', flaskAvailable, FLASK_INSTALL)) return;
     const flask = await startFlask({ mode: 'eventlet' });
     running.push(flask);
@@ -24,10 +24,16 @@ describe('probe: Flask-SocketIO (the seed)', () => {
     assert.equal(report.verdict.upgrade, true);
     assert.equal(report.verdict.plainWebSocket.kind, 'refused');
     assert.equal(report.verdict.connect.kind, 'connected');
-    assert.match(report.summary, /^This is a Socket\.IO server \(Engine\.IO v4\) at path \/ws\/chat\/\. A plain WebSocket cannot connect because the server speaks the Socket\.IO protocol/);
+    assert.match(
+      report.summary,
+      /^This is a Socket\.IO server \(Engine\.IO v4\) at path \/ws\/chat\/\. A plain WebSocket cannot connect because the server speaks the Socket\.IO protocol/,
+    );
     assert.equal(report.exitCode, 0);
     const text = formatReport(report);
-    assert.match(text, new RegExp(`parley gateway --upstream ${flask.url} --path /ws/chat/ --listen 127\\.0\\.0\\.1:8080`));
+    assert.match(
+      text,
+      new RegExp(`parley gateway --upstream ${flask.url} --path /ws/chat/ --listen 127\\.0\\.0\\.1:8080`),
+    );
     assert.match(text, /socketio_path='\/ws\/chat\/'/);
   });
 
@@ -55,7 +61,10 @@ describe('probe: Flask-SocketIO (the seed)', () => {
     if (refused.verdict.kind !== 'socketio' || refused.verdict.connect.kind !== 'refused') return;
     assert.equal(refused.verdict.connect.message, 'authentication required');
     assert.deepEqual(refused.verdict.connect.data, { hint: 'send auth.token' });
-    assert.match(refused.summary, /connect_error "authentication required" \(data \{"hint":"send auth\.token"\}\): it wants an auth payload/);
+    assert.match(
+      refused.summary,
+      /connect_error "authentication required" \(data \{"hint":"send auth\.token"\}\): it wants an auth payload/,
+    );
     const admitted = await probe(`${flask.url}/ws/chat/`, { auth: { token: 'x' } });
     assert.equal(admitted.verdict.kind === 'socketio' && admitted.verdict.connect.kind, 'connected');
   });

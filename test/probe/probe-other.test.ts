@@ -33,7 +33,10 @@ describe('probe: no Socket.IO', () => {
     assert.deepEqual(report.verdict, { kind: 'http-only', path: '/ws/chat/', status: 404 });
     assert.deepEqual(report.speaks, { socketio: false, websocket: false });
     assert.equal(report.exitCode, 1);
-    assert.match(report.summary, /answers HTTP, but speaks neither Socket\.IO nor plain WebSocket at \/ws\/chat\//);
+    assert.match(
+      report.summary,
+      /answers HTTP, but speaks neither Socket\.IO nor plain WebSocket at \/ws\/chat\//,
+    );
     assert.match(report.summary, /Check the path/);
   });
 
@@ -46,18 +49,23 @@ describe('probe: no Socket.IO', () => {
     assert.equal(report.verdict.kind === 'unreachable' && report.verdict.error.code, 'refused');
     assert.equal(report.exitCode, 2);
     assert.equal(report.evidence.length, 1, 'nothing else is asked of a host that is not there');
-    assert.match(report.summary, /Cannot reach 127\.0\.0\.1:\d+: the connection was refused: nothing listens on that port/);
+    assert.match(
+      report.summary,
+      /Cannot reach 127\.0\.0\.1:\d+: the connection was refused: nothing listens on that port/,
+    );
     assert.match(formatReport(report), /FAIL {2}GET \/ws\/chat\//);
   });
 
-  test('a non-routable address is unreachable within the check\'s timeout, far under 10 s', async (t) => {
+  test("a non-routable address is unreachable within the check's timeout, far under 10 s", async (t) => {
     const began = performance.now();
     const report = await probe('http://10.255.255.1:8000/ws/chat/', { timeoutMs: 300 });
     const elapsed = performance.now() - began;
     assert.ok(elapsed < 3000, `took ${elapsed} ms`);
     if (report.verdict.kind !== 'unreachable') {
       // A sandbox's transparent proxy may answer for every address; the time bound still held.
-      t.skip(`this network answers for 10.255.255.1 (${report.evidence[0]?.answer}): unreachability not checked`);
+      t.skip(
+        `this network answers for 10.255.255.1 (${report.evidence[0]?.answer}): unreachability not checked`,
+      );
       return;
     }
     // Most networks drop the packets; some answer at once that there is no route.
@@ -66,7 +74,7 @@ describe('probe: no Socket.IO', () => {
     assert.match(report.summary, /^Cannot reach 10\.255\.255\.1:8000/);
   });
 
-  test('a peer that accepts TCP but never answers is given up after the first check\'s timeout', async () => {
+  test("a peer that accepts TCP but never answers is given up after the first check's timeout", async () => {
     const silent = createServer(() => {});
     const sockets = new Set<Socket>();
     silent.on('connection', (s) => sockets.add(s));

@@ -49,7 +49,7 @@ describe('probe: parley chat server', () => {
     assert.match(text, /setPath\("\/ws\/chat\/"\)/);
   });
 
-  test('an origin the chat does not list is reported refused, with the server\'s own advice', async () => {
+  test("an origin the chat does not list is reported refused, with the server's own advice", async () => {
     const chat = await started(chatEndpoint());
     const report = await probe(`${chat.origin}/ws/chat/`, { origin: 'https://evil.example' });
     assert.equal(report.originCheck?.polling, 'refused');
@@ -77,15 +77,26 @@ describe('probe: official socket.io 4 on a custom path', () => {
     assert.equal(verdict.plainWebSocket.kind, 'refused');
     assert.equal(verdict.plainWebSocket.kind === 'refused' && verdict.plainWebSocket.status, 400);
     assert.deepEqual(report.speaks, { socketio: true, websocket: false });
-    assert.match(report.summary, /A plain WebSocket cannot connect because the server speaks the Socket\.IO protocol/);
+    assert.match(
+      report.summary,
+      /A plain WebSocket cannot connect because the server speaks the Socket\.IO protocol/,
+    );
     assert.match(report.summary, /answered 400 Transport unknown/);
-    assert.equal(report.gateway, `parley gateway --upstream ${server.origin} --path /rt/ --listen 127.0.0.1:8080`);
+    assert.equal(
+      report.gateway,
+      `parley gateway --upstream ${server.origin} --path /rt/ --listen 127.0.0.1:8080`,
+    );
     assert.deepEqual(
       report.snippets.map((s) => s.language),
       ['javascript', 'kotlin', 'swift', 'python'],
     );
-    for (const snippet of report.snippets) assert.match(snippet.code, /\/rt\//, `${snippet.language} has the path`);
-    assert.equal(check(report, 'eio4-polling-slash').status, 'fail', 'socket.io does not match /rt without its slash');
+    for (const snippet of report.snippets)
+      assert.match(snippet.code, /\/rt\//, `${snippet.language} has the path`);
+    assert.equal(
+      check(report, 'eio4-polling-slash').status,
+      'fail',
+      'socket.io does not match /rt without its slash',
+    );
   });
 
   test('the path given without its trailing slash is found with it, and the verdict says so', async () => {
@@ -103,13 +114,22 @@ describe('probe: official socket.io 4 on a custom path', () => {
     const verdict = socketio(report);
     assert.equal(verdict.path, '/socket.io/');
     assert.equal(check(report, 'default-path').status, 'pass');
-    assert.match(report.summary, /Nothing answers the Socket\.IO handshake at \/ws\/chat\/; the server is at the default path \/socket\.io\//);
+    assert.match(
+      report.summary,
+      /Nothing answers the Socket\.IO handshake at \/ws\/chat\/; the server is at the default path \/socket\.io\//,
+    );
   });
 
   test('a connect_error payload is reported, and --auth gets through', async () => {
     const server = await started(socketIoEndpoint('/rt/', { requireToken: true }));
     const refused = socketio(await probe(`${server.origin}/rt/`));
-    assert.deepEqual(refused.connect, { kind: 'refused', namespace: '/', message: 'not authorized', data: { need: 'token' }, authSent: false });
+    assert.deepEqual(refused.connect, {
+      kind: 'refused',
+      namespace: '/',
+      message: 'not authorized',
+      data: { need: 'token' },
+      authSent: false,
+    });
     const report = await probe(`${server.origin}/rt/`, { auth: { token: 'x' } });
     assert.equal(socketio(report).connect.kind, 'connected');
     assert.match(report.snippets[0]?.code ?? '', /auth: \{"token":"x"\}/);
