@@ -22,7 +22,14 @@ import type {
   TransportName,
   Verdict,
 } from './types.js';
-import { connectMessage, pollingBody, readConnectAnswer, readOpenFrame, readPolling } from './wire.js';
+import {
+  authQuery,
+  connectMessage,
+  pollingBody,
+  readConnectAnswer,
+  readOpenFrame,
+  readPolling,
+} from './wire.js';
 
 /** Default timeout of each check, ms. */
 export const DEFAULT_CHECK_TIMEOUT_MS = 3000;
@@ -80,9 +87,14 @@ function describeError(error: ProbeError): string {
   return `no answer: ${error.code} (${error.message})`;
 }
 
-/** The query of a polling handshake; b64=1 makes a v3 server answer in its string format, never binary. */
-function pollingQuery(eio: 3 | 4): Record<string, string> {
-  return eio === 3 ? { EIO: '3', transport: 'polling', b64: '1' } : { EIO: '4', transport: 'polling' };
+/**
+ * The query of a polling handshake. b64=1 makes a v3 server answer in its string format, never
+ * binary; and a v3 server gets the auth as query parameters, where its middleware looks for them.
+ */
+function pollingQuery(eio: 3 | 4, auth: ProbeOptions['auth']): Record<string, string> {
+  return eio === 3
+    ? { EIO: '3', transport: 'polling', b64: '1', ...authQuery(auth) }
+    : { EIO: '4', transport: 'polling' };
 }
 
 function toggleSlash(path: string): string {
@@ -195,7 +207,7 @@ class Probe {
     eio: 3 | 4,
     headers?: Record<string, string>,
   ): Promise<PollingFinding | undefined> {
-    const query = pollingQuery(eio);
+    const query = pollingQuery(eio, this.options.auth);
     let found: PollingFinding | undefined;
     await this.get(
       id,
@@ -255,7 +267,7 @@ class Probe {
     const deadline = started + this.timeoutMs;
     const nsp = this.namespace;
     const message = connectMessage(nsp, this.options.auth, handshake.version);
-    const authSent = this.options.auth !== undefined && handshake.version === 4;
+    const authSent = this.options.auth !== undefined;
     const request = `POST ${withQuery(path, { EIO: session.EIO, transport: 'polling', sid: 'SID' }).replace('SID', '<sid>')} "4${message}", then GET`;
     const finish = (finding: ConnectFinding, status: CheckStatus, answer: string) => {
       this.record('socketio-connect', request, status, answer, started);
@@ -337,7 +349,11 @@ class Probe {
   async connectOverWebSocket(path: string, version: 3 | 4): Promise<ConnectFinding> {
     const nsp = this.namespace;
     const message = connectMessage(nsp, this.options.auth, version);
-    const pathAndQuery = withQuery(path, { EIO: String(version), transport: 'websocket' });
+    const pathAndQuery = withQuery(path, {
+      EIO: String(version),
+      transport: 'websocket',
+      ...(version === 3 ? authQuery(this.options.auth) : {}),
+    });
     const started = performance.now();
     const request = `WebSocket ${pathAndQuery}, then "4${message}"`;
     let finding: ConnectFinding | undefined;
@@ -359,7 +375,7 @@ class Probe {
             namespace: nsp,
             message: answer.message,
             ...(answer.data !== undefined ? { data: answer.data } : {}),
-            authSent: this.options.auth !== undefined && version === 4,
+            authSent: this.options.auth !== undefined,
           };
         }
         return finding !== undefined;
@@ -462,7 +478,7 @@ class Probe {
     let refusal: string | undefined;
     if (socketio) {
       const eio = socketio.version;
-      const query = pollingQuery(eio);
+      const query = pollingQuery(eio, this.options.auth);
       const outcome = await this.get(
         'origin-polling',
         withQuery(socketio.path, query),

@@ -5,6 +5,7 @@
  * would let a plain WebSocket client in.
  */
 import type { ConnectSnippet, Verdict } from './types.js';
+import { authQuery } from './wire.js';
 
 type Auth = Readonly<Record<string, unknown>> | undefined;
 
@@ -45,12 +46,7 @@ function kotlinMap(auth: Readonly<Record<string, unknown>>): string {
 
 /** v2-era servers read credentials from the query string: the auth object's fields become parameters. */
 function queryOf(auth: Readonly<Record<string, unknown>>): string {
-  return new URLSearchParams(
-    Object.entries(auth).map(([k, v]): [string, string] => [
-      k,
-      typeof v === 'string' ? v : JSON.stringify(v),
-    ]),
-  ).toString();
+  return new URLSearchParams(authQuery(auth)).toString();
 }
 
 interface Setup {

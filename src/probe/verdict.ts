@@ -137,6 +137,11 @@ export function describeVerdict(
             'use the v2-era client versions below, or upgrade the server (socket.io 4 with allowEIO3: true serves both).',
         );
       }
+      if (verdict.engineIO === 4 && evidence.some((c) => c.id === 'eio3-polling' && c.status === 'pass')) {
+        sentences.push(
+          'It also accepts Engine.IO v3 clients (socket.io-client 2.x and its era), e.g. socket.io with allowEIO3: true.',
+        );
+      }
       if (!verdict.transports.includes('websocket')) {
         sentences.push(
           'It serves HTTP long-polling only, no WebSocket transport (e.g. Flask-SocketIO without eventlet or gevent): clients work, but over polling; do not force transports: ["websocket"].',

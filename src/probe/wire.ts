@@ -122,6 +122,17 @@ export function connectMessage(
   return encoded.ok ? encoded.value[0] : namespace === '/' ? '0' : `0${namespace},`;
 }
 
+/**
+ * The auth object as query parameters, the way v2-era servers read credentials
+ * (`socket.handshake.query`): strings as they are, other values as their JSON.
+ */
+export function authQuery(auth: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
+  if (!auth) return {};
+  return Object.fromEntries(
+    Object.entries(auth).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+  );
+}
+
 /** Wraps Engine.IO messages into a polling body of the given version. */
 export function pollingBody(messages: readonly string[], version: 3 | 4): string {
   if (version === 3) return encodeV3Payload(messages.map((m) => `4${m}`));

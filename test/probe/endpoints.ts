@@ -35,7 +35,7 @@ export async function chatEndpoint(): Promise<Endpoint> {
  */
 export async function socketIoEndpoint(
   path: string,
-  options: { requireToken?: boolean; cors?: string } = {},
+  options: { requireToken?: boolean; cors?: string; allowEIO3?: boolean } = {},
 ): Promise<Endpoint> {
   const http = createServer((_req, res) => {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -45,6 +45,7 @@ export async function socketIoEndpoint(
     pingInterval: 300,
     pingTimeout: 300,
     ...(options.cors ? { cors: { origin: options.cors } } : {}),
+    ...(options.allowEIO3 ? { allowEIO3: true } : {}),
   });
   if (options.requireToken) {
     io.use((socket, next) => {

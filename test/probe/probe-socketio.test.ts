@@ -144,6 +144,14 @@ describe('probe: official socket.io 4 on a custom path', () => {
     assert.equal(report.originCheck?.websocket, 'accepted');
     assert.match(report.summary, /A page from https:\/\/app\.example may connect/);
   });
+  test('allowEIO3: still Engine.IO v4 for current clients, and the v3 acceptance is said', async () => {
+    const server = await started(socketIoEndpoint('/rt/', { allowEIO3: true }));
+    const report = await probe(`${server.origin}/rt/`);
+    assert.equal(socketio(report).engineIO, 4);
+    assert.equal(check(report, 'eio3-polling').status, 'pass');
+    assert.match(report.summary, /It also accepts Engine\.IO v3 clients/);
+    assert.equal(report.snippets[0]?.library, 'socket.io-client 4.x');
+  });
 });
 
 describe('probe: socket.io 2 (Engine.IO v3)', () => {
@@ -173,5 +181,8 @@ describe('probe: socket.io 2 (Engine.IO v3)', () => {
     const verdict = socketio(await probe(`${server.origin}/socket.io/`));
     assert.equal(verdict.connect.kind, 'refused');
     assert.equal(verdict.connect.kind === 'refused' && verdict.connect.message, 'not authorized');
+    const admitted = await probe(`${server.origin}/socket.io/`, { auth: { token: 'x' } });
+    assert.equal(socketio(admitted).connect.kind, 'connected', 'a v2 server reads the auth from the query');
+    assert.match(admitted.snippets[0]?.code ?? '', /query: \{"token":"x"\}/);
   });
 });
