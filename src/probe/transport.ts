@@ -11,6 +11,9 @@ import type { ProbeError, ProbeErrorCode } from './types.js';
 /** The most of a body the probe keeps: enough to recognise a handshake or an error message. */
 const BODY_LIMIT = 4096;
 
+/** How long a closed WebSocket may wait for the peer's close frame before its socket is dropped. */
+const CLOSE_GRACE_MS = 500;
+
 /** The answer to one HTTP request. */
 export interface HttpAnswer {
   readonly status: number;
@@ -151,9 +154,6 @@ export function askUpgrade(ask: UpgradeAsk): Promise<Outcome<UpgradeAnswer>> {
     const target = new URL(ask.url);
     if (target.protocol === 'http:') target.protocol = 'ws:';
     if (target.protocol === 'https:') target.protocol = 'wss:';
-    // ws does not say when its TCP connection is made; the probe asks for HTTP first, so an upgrade
-    // that times out is to a host already known to answer.
-    const connected = true;
     let settled = false;
     let upgraded: IncomingHttpHeaders | undefined;
     const frames: string[] = [];
@@ -172,8 +172,13 @@ export function askUpgrade(ask: UpgradeAsk): Promise<Outcome<UpgradeAnswer>> {
       ws.removeAllListeners();
       // An error after the answer is known changes nothing; it must not become an unhandled event.
       ws.on('error', () => {});
-      if (ws.readyState === WebSocket.OPEN) ws.close(1000);
-      else ws.terminate();
+      if (ws.readyState === WebSocket.OPEN) {
+        ws.close(1000);
+        // A peer that never answers the close frame would hold the socket for ws's 30 s close
+        // timeout, and the command with it.
+        const kill = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+        ws.once('close', () => clearTimeout(kill));
+      } else ws.terminate();
       resolve(outcome);
     };
     const opened = (closed?: { code: number; reason: string }) =>
@@ -183,7 +188,9 @@ export function askUpgrade(ask: UpgradeAsk): Promise<Outcome<UpgradeAnswer>> {
       });
     const timer = setTimeout(() => {
       if (upgraded) opened();
-      else finish({ ok: false, error: timeoutError(connected, ask.timeoutMs) });
+      // ws does not say when its TCP connection is made; the probe asks for HTTP first, so an
+      // upgrade that times out is to a host already known to answer.
+      else finish({ ok: false, error: timeoutError(true, ask.timeoutMs) });
     }, ask.timeoutMs);
     let settle: NodeJS.Timeout | undefined;
     ws.on('upgrade', (res) => {

@@ -1,8 +1,10 @@
 /** `probe()` where there is no Socket.IO: a plain `ws` server, an HTTP 404 server, a closed port, a non-routable address, a bad URL. */
 import assert from 'node:assert/strict';
-import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { formatReport, probe } from '../../src/probe/index.js';
+import { startCommand } from '../support/processes.js';
 import { closedPort, type Endpoint, notFoundEndpoint, plainWsEndpoint } from './endpoints.js';
 
 const open: Endpoint[] = [];
@@ -72,6 +74,37 @@ describe('probe: no Socket.IO', () => {
     assert.ok(['connect-timeout', 'no-route'].includes(report.verdict.error.code), report.verdict.error.code);
     assert.equal(report.exitCode, 2);
     assert.match(report.summary, /^Cannot reach 10\.255\.255\.1:8000/);
+  });
+
+  test('a listener whose accept queue is full (SYNs dropped) is a connect-timeout, exit code 2', async () => {
+    // A socket that listens with a backlog of 0 and never accepts: once a connection fills its
+    // queue, Linux drops further SYNs, as a firewall does, so this is a non-routable host on loopback.
+    const script = [
+      'import socket, time',
+      's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)',
+      'print(s.getsockname()[1], flush=True)',
+      'time.sleep(60)',
+    ].join('\n');
+    const listener = await startCommand('/usr/bin/python3', ['-c', script], {
+      stderr: 'pipe',
+      ready: (line) => (/^\d+$/.test(line) ? Number(line) : undefined),
+    });
+    const fillers: Socket[] = [];
+    try {
+      const port = listener.ready;
+      for (let i = 0; i < 3; i++) fillers.push(connect(port, '127.0.0.1').on('error', () => {}));
+      await Promise.race([once(fillers[0]!, 'connect'), new Promise((r) => setTimeout(r, 1000))]);
+      const began = performance.now();
+      const report = await probe(`http://127.0.0.1:${port}/ws/chat/`, { timeoutMs: 300 });
+      const elapsed = performance.now() - began;
+      assert.ok(elapsed < 2000, `took ${elapsed} ms`);
+      assert.equal(report.verdict.kind === 'unreachable' && report.verdict.error.code, 'connect-timeout');
+      assert.equal(report.exitCode, 2);
+      assert.match(report.summary, /no TCP connection could be made in time/);
+    } finally {
+      for (const socket of fillers) socket.destroy();
+      await listener.stop('SIGKILL');
+    }
   });
 
   test("a peer that accepts TCP but never answers is given up after the first check's timeout", async () => {
