@@ -35,7 +35,7 @@ export async function chatEndpoint(): Promise<Endpoint> {
  */
 export async function socketIoEndpoint(
   path: string,
-  options: { requireToken?: boolean; cors?: string; allowEIO3?: boolean } = {},
+  options: { requireToken?: boolean; cors?: string; allowEIO3?: boolean; websocketOnly?: boolean } = {},
 ): Promise<Endpoint> {
   const http = createServer((_req, res) => {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -46,6 +46,7 @@ export async function socketIoEndpoint(
     pingTimeout: 300,
     ...(options.cors ? { cors: { origin: options.cors } } : {}),
     ...(options.allowEIO3 ? { allowEIO3: true } : {}),
+    ...(options.websocketOnly ? { transports: ['websocket' as const] } : {}),
   });
   if (options.requireToken) {
     io.use((socket, next) => {

@@ -152,6 +152,17 @@ describe('probe: official socket.io 4 on a custom path', () => {
     assert.match(report.summary, /It also accepts Engine\.IO v3 clients/);
     assert.equal(report.snippets[0]?.library, 'socket.io-client 4.x');
   });
+  test('a WebSocket-only server: CONNECT over the WebSocket transport, and clients told to use it', async () => {
+    const server = await started(socketIoEndpoint('/rt/', { websocketOnly: true, requireToken: true }));
+    const report = await probe(`${server.origin}/rt/`, { auth: { token: 'x' } });
+    const verdict = socketio(report);
+    assert.deepEqual(verdict.transports, ['websocket']);
+    assert.deepEqual(verdict.connect, { kind: 'connected', namespace: '/', over: 'websocket' });
+    assert.equal(check(report, 'upgrade').status, 'skipped');
+    assert.match(report.summary, /It serves the WebSocket transport only \(no polling\)/);
+    assert.match(report.snippets[0]?.code ?? '', /transports: \['websocket'\]/);
+    assert.match(report.snippets[2]?.code ?? '', /\.forceWebsockets\(true\)/);
+  });
 });
 
 describe('probe: socket.io 2 (Engine.IO v3)', () => {
