@@ -523,8 +523,8 @@ class Probe {
       url: this.url(wsPath),
       headers,
       timeoutMs: this.timeoutMs,
+      // Only the 101 matters here: no frame is waited for.
       settleMs: 0,
-      converse: () => true,
     });
     let websocket: OriginFinding['websocket'] = 'refused';
     if (!outcome.ok)
@@ -612,7 +612,7 @@ export async function probe(url: string, options: ProbeOptions = {}): Promise<Pr
   const socketPath = polling?.path ?? enginePath;
   const wsOpen = await run.engineWebSocket(socketPath, version);
 
-  // Other sessions the handshakes opened are left to the server's heartbeat to end; they are few.
+  // The sessions the other handshakes opened are closed, as a leaving client would, not left to time out.
   for (const extra of [asGiven, slashed, defaultFound, v3]) {
     if (extra && extra !== polling) await run.closeSession(extra);
   }
