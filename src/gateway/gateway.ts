@@ -43,6 +43,8 @@ interface Waiting {
 export interface GatewayStats {
   /** Clients bridged now (upstream connected or reconnecting). */
   bridges: number;
+  /** Bridges whose upstream is reconnecting now. */
+  reconnecting: number;
   /** Events forwarded client → upstream and upstream → client, acks included. */
   forwarded: number;
   /** Events dropped because a buffer was full. */
@@ -53,7 +55,7 @@ export interface GatewayStats {
 
 /** One client and its upstream session. */
 class Bridge {
-  state: BridgeState = 'connecting';
+  private stateValue: BridgeState = 'connecting';
   /** Resolves with the upstream's first connect or connect error. */
   readonly opened: Promise<Opened>;
   private socket: AnySocket | undefined;
@@ -85,7 +87,7 @@ class Bridge {
         this.socket?.disconnect();
         this.close();
       } else if (kind === 'transport') {
-        this.state = 'reconnecting';
+        this.setState('reconnecting');
       }
     });
     upstream.on('reconnect', () => {
@@ -94,6 +96,17 @@ class Bridge {
     upstream.on('reconnect_failed', () =>
       this.fail('upstream_lost', 'the upstream server could not be reached again'),
     );
+  }
+
+  get state(): BridgeState {
+    return this.stateValue;
+  }
+
+  /** Moves to `next`, keeping the count of reconnecting bridges. */
+  private setState(next: BridgeState): void {
+    if (this.stateValue === 'reconnecting') this.stats.reconnecting--;
+    if (next === 'reconnecting') this.stats.reconnecting++;
+    this.stateValue = next;
   }
 
   /** The client's socket is connected: events flow from now on. */
@@ -117,7 +130,7 @@ class Bridge {
   /** Ends the bridge: the upstream session is closed, buffers are dropped. */
   close(): void {
     if (this.state === 'closed') return;
-    this.state = 'closed';
+    this.setState('closed');
     this.toUpstream.length = 0;
     this.toClient = undefined;
     this.upstream.close();
@@ -142,7 +155,7 @@ class Bridge {
 
   private upstreamConnected(): void {
     if (this.state === 'closed') return;
-    this.state = 'open';
+    this.setState('open');
     this.resolveOpened({ kind: 'connected' });
     // In the order the client sent them; the buffer empties before any later event is sent.
     const waiting = this.toUpstream.splice(0);
@@ -269,7 +282,7 @@ export async function startGateway(
 ): Promise<Gateway> {
   const options = resolveGatewayOptions(given);
   const connect: UpstreamFactory = options.connectUpstream ?? socketIoClientUpstream;
-  const stats: GatewayStats = { bridges: 0, forwarded: 0, dropped: 0, reconnections: 0 };
+  const stats: GatewayStats = { bridges: 0, reconnecting: 0, forwarded: 0, dropped: 0, reconnections: 0 };
   const bridges = new Set<Bridge>();
   const bridgeOf = new WeakMap<AnySocket, Bridge>();
   /** Clients let in only to be told that the upstream cannot be reached, with why. */
@@ -292,6 +305,7 @@ export async function startGateway(
         reconnection: true,
         reconnectionDelay: options.reconnectionDelayMs,
         reconnectionDelayMax: options.reconnectionDelayMaxMs,
+        reconnectionAttempts: options.reconnectionAttempts,
         connectTimeout: options.connectTimeoutMs,
         transports: options.upstreamTransports,
       });

@@ -52,6 +52,7 @@ class SocketIoClientUpstream implements Upstream {
       reconnection: options.reconnection,
       reconnectionDelay: options.reconnectionDelay,
       reconnectionDelayMax: options.reconnectionDelayMax,
+      reconnectionAttempts: options.reconnectionAttempts,
       timeout: options.connectTimeout,
     });
   }

@@ -23,6 +23,8 @@ export interface UpstreamConnectOptions {
   /** First delay between reconnection attempts, in ms (doubled up to reconnectionDelayMax). */
   readonly reconnectionDelay: number;
   readonly reconnectionDelayMax: number;
+  /** Reconnection attempts before giving up (`reconnect_failed`); Infinity: never give up. */
+  readonly reconnectionAttempts: number;
   /** How long one connection attempt may take, in ms. */
   readonly connectTimeout: number;
   /** The transports to use, in order (`['websocket']`: no long-polling first). */
