@@ -12,6 +12,7 @@ import {
   parseCorsOriginList,
   startChatServer,
 } from '../chat/index.js';
+import { gatewayCommand } from './gateway-command.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -188,5 +189,7 @@ program
       process.exit(1);
     }
   });
+
+program.addCommand(gatewayCommand());
 
 await program.parseAsync(process.argv);
