@@ -7,7 +7,10 @@
 export type GatewayErrorCode =
   /** The upstream server could not be reached when the client connected; the connection closes (1011). */
   | 'upstream_unreachable'
-  /** Every reconnection attempt to the upstream server failed; the connection closes (1011). */
+  /**
+   * Every reconnection attempt to the upstream server failed, or it refused the reconnection (a
+   * CONNECT_ERROR); the connection closes (1011).
+   */
   | 'upstream_lost'
   /** The upstream is reconnecting and the client's buffer of waiting messages is full: this one was dropped. */
   | 'upstream_buffer_full'

@@ -77,8 +77,14 @@ class Bridge {
     upstream.onAny((event, args, ack) => this.fromUpstream({ event, args, ack }));
     upstream.on('connect', () => this.upstreamConnected());
     upstream.on('connect_error', (error) => {
-      if (this.settle === undefined) return; // a failed reconnection attempt: the next one follows
-      this.resolveOpened(error);
+      if (this.settle !== undefined) {
+        this.resolveOpened(error);
+        return;
+      }
+      // A failed reconnection attempt: the next one follows, unless the server itself said no
+      // (socket.io-client does not try again after a CONNECT_ERROR).
+      if (error.kind === 'refused')
+        this.fail('upstream_lost', `the upstream server refused the reconnection: ${error.message}`);
     });
     upstream.on('disconnect', (kind) => {
       if (this.state === 'closed') return;
@@ -321,6 +327,7 @@ export async function startGateway(
       void bridge.opened.then((outcome) => {
         if (outcome.kind === 'refused') {
           // The upstream server's refusal becomes the gateway's: same message, same data.
+          socket.conn.off('close', onConnClose);
           bridge.close();
           const err: ConnectError = new Error(outcome.message);
           if (outcome.data !== undefined) err.data = outcome.data;

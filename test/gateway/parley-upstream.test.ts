@@ -145,6 +145,22 @@ describe('gateway in front of parley', () => {
     );
   });
 
+  test('an upstream refusing the reconnection: upstream_lost error frame, then close 1011', async () => {
+    const { upstream, gateway, nextSocket } = await setup();
+    let admitted = 0;
+    upstream.io.use((_socket, next) => (admitted++ === 0 ? next() : next(new Error('token expired'))));
+    const client = await plainClient(gateway);
+    const socket = await nextSocket();
+    // The transport drops (not a server-side disconnect): the gateway reconnects, and is refused.
+    socket.conn.close();
+    const error = await nextEvent(client, 'error');
+    assert.deepEqual(error.data, {
+      code: 'upstream_lost',
+      message: 'the upstream server refused the reconnection: token expired',
+    });
+    assert.equal((await withTimeout(client.closed, 'the close')).code, 1011);
+  });
+
   for (const transport of TRANSPORT_SETUPS) {
     test(`a Socket.IO client (${transport.name}) uses the same gateway URL: auth, events, acks`, async () => {
       const { gateway, nextSocket } = await setup();
