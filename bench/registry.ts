@@ -295,10 +295,10 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   {
     name: 'gateway',
     description:
-      "`clients` plain WebSocket clients each send an `echo` event with an ack every `periodMs`, first straight to parley, then through `parley gateway` (bench/servers/gateway.ts, its own process, started by the scenario) in front of the same server: p50 both ways and the difference (what the gateway adds), the gateway's RSS per bridged client after a full GC, its CPU per bridged message (event up or ack down)",
+      "`clients` plain WebSocket clients each send an `echo` event with an ack every `periodMs`, straight to parley and through `parley gateway` (bench/servers/gateway.ts, its own process, started by the scenario) in front of the same server, the two groups sending in turns of `sliceMs` for `durationMs` each: p50 both ways and the difference (what the gateway adds), the gateway's RSS per bridged client after a full GC, its CPU per bridged message (event up or ack down)",
     transport: 'websocket',
-    full: { clients: 1000, periodMs: 1000, warmupMs: 2000, durationMs: 8000 },
-    quick: { clients: 1000, periodMs: 1000, warmupMs: 1000, durationMs: 4000 },
+    full: { clients: 1000, periodMs: 1000, sliceMs: 2000, durationMs: 12_000 },
+    quick: { clients: 1000, periodMs: 1000, sliceMs: 1000, durationMs: 4000 },
     metrics: [
       { key: 'directP50Ms', label: 'direct p50 ms', better: 'lower', digits: 3 },
       { key: 'gatewayP50Ms', label: 'via gateway p50 ms', better: 'lower', digits: 3 },

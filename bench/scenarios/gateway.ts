@@ -1,11 +1,13 @@
 /**
  * gateway: `clients` plain WebSocket clients, each sending one `echo` event with an ack every
- * `periodMs` (a moderate, open-loop rate: `clients` / `periodMs` round trips per ms), first straight
- * to the parley bench server, then, as many clients again, through `parley gateway` in front of the
- * same server (bench/servers/gateway.ts, its own process, started here). Reported: both p50s and
- * their difference (the latency the gateway adds), the gateway's RSS per bridged client (after a
- * full GC, against its baseline after a warm-up) and its CPU per bridged message (each round trip
- * is two: the event up, the ack down).
+ * `periodMs` (a moderate, open-loop rate: `clients` / `periodMs` round trips per ms), straight to
+ * the parley bench server, and as many clients through `parley gateway` in front of the same server
+ * (bench/servers/gateway.ts, its own process, started here). The two groups are connected together
+ * and send in turns of `sliceMs`, `durationMs` in all each, so a change in the machine's load
+ * during the run weighs on both. Reported: both p50s and their difference (the latency the gateway
+ * adds), the gateway's RSS per bridged client (after a full GC, against its baseline after a
+ * warm-up) and its CPU per bridged message during its group's turns (each round trip is two: the
+ * event up, the ack down).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -77,86 +79,88 @@ function startGatewayProcess(upstreamPort: number): Promise<GatewayProcess> {
   });
 }
 
-/** One measured run of `clients` plain clients at `port`: echo round trips at the scenario's rate. */
-async function measure(
-  ctx: LoadContext,
-  port: number,
-  label: string,
-  onConnected: (clients: WsClient[]) => Promise<void>,
-  cpuPid: number | undefined,
-) {
-  const nClients = param(ctx, 'clients');
-  const periodMs = param(ctx, 'periodMs');
-  const warmupMs = param(ctx, 'warmupMs');
-  const durationMs = param(ctx, 'durationMs');
-  const hist = new LatencyHistogram();
-  let timing = false;
-  let running = true;
-  let sent = 0;
-  let received = 0;
-  let wrong = 0;
-  const sentAt = new Float64Array(nClients);
-  const ackIds = new Uint32Array(nClients);
-  const plain: LoadContext = { ...ctx, port, clientProtocol: 'plain' };
-  // By setup index: `conn.clients` is in the order the handshakes completed.
-  const byIndex: WsClient[] = [];
-  const conn = await connectMany(plain, nClients, 50, 60_000, (client, index) => {
-    byIndex[index] = client;
-    client.onPacket = (text) => {
-      if (!text.startsWith('{"ack":')) return;
-      if (text !== `{"ack":${ackIds[index]},"args":["hello",${index},${ackIds[index]}]}`) {
-        wrong++;
-        return;
-      }
-      received++;
-      if (timing) hist.addMs(performance.now() - sentAt[index]!);
-    };
-  });
-  if (conn.clients.length < nClients)
-    throw new Error(`${label}: only ${conn.clients.length}/${nClients} connected: ${describeErrors(conn.errors).join('; ')}`);
-  await onConnected(conn.clients);
-  // Each client on its own timer, phases spread over the period: a steady rate, not bursts.
-  const timers = byIndex.map((client, index) => {
-    const fire = () => {
-      if (!running) return;
-      const id = ++ackIds[index]!;
-      sentAt[index] = performance.now();
-      sent++;
-      client.send(`{"event":"echo","args":["hello",${index},${id}],"id":${id}}`);
-    };
-    let interval: NodeJS.Timeout | undefined;
-    const start = setTimeout(() => {
-      fire();
-      interval = setInterval(fire, periodMs);
-    }, (index / nClients) * periodMs);
-    return () => {
-      clearTimeout(start);
-      clearInterval(interval);
-    };
-  });
-  await after(warmupMs, undefined);
-  const received0 = received;
-  const cpu0 = cpuPid === undefined ? 0 : cpuSeconds(cpuPid, ctx.clkTck);
-  timing = true;
-  await after(durationMs, undefined);
+/** `clients` plain clients at one port, sending `echo` events with acks while `start`ed. */
+class Group {
+  readonly hist = new LatencyHistogram();
+  sent = 0;
+  received = 0;
+  wrong = 0;
+  /** Whether the next sends are timed (set per slice). */
   timing = false;
-  const cpu1 = cpuPid === undefined ? 0 : cpuSeconds(cpuPid, ctx.clkTck);
-  const trips = received - received0;
-  running = false;
-  for (const stop of timers) stop();
-  const drained = await waitUntil(() => received === sent, 10_000, 2);
-  ctx.log(`gateway: ${label}: ${trips} round trips measured, p50 ${hist.quantileMs(0.5).toFixed(3)} ms`);
-  for (const client of conn.clients) client.close();
-  return { hist, trips, cpuSec: cpu1 - cpu0, sent, received, wrong, drained, clients: conn.clients.length };
+  private readonly clients: WsClient[] = [];
+  private readonly sentAt: Float64Array;
+  private readonly timed: Uint8Array;
+  private readonly ackIds: Uint32Array;
+
+  private constructor(readonly label: string, private readonly n: number) {
+    this.sentAt = new Float64Array(n);
+    this.timed = new Uint8Array(n);
+    this.ackIds = new Uint32Array(n);
+  }
+
+  static async connect(ctx: LoadContext, port: number, label: string): Promise<Group> {
+    const n = param(ctx, 'clients');
+    const group = new Group(label, n);
+    const plain: LoadContext = { ...ctx, port, clientProtocol: 'plain' };
+    const conn = await connectMany(plain, n, 50, 60_000, (client, index) => {
+      // By setup index: `conn.clients` is in the order the handshakes completed.
+      group.clients[index] = client;
+      client.onPacket = (text) => group.onPacket(index, text);
+    });
+    if (conn.clients.length < n)
+      throw new Error(`${label}: only ${conn.clients.length}/${n} connected: ${describeErrors(conn.errors).join('; ')}`);
+    return group;
+  }
+
+  private onPacket(index: number, text: string): void {
+    if (!text.startsWith('{"ack":')) return;
+    const id = this.ackIds[index]!;
+    if (text !== `{"ack":${id},"args":["hello",${index},${id}]}`) {
+      this.wrong++;
+      return;
+    }
+    this.received++;
+    if (this.timed[index] === 1) this.hist.addMs(performance.now() - this.sentAt[index]!);
+  }
+
+  /** Each client sends one event every `periodMs`, phases spread over the period (a steady rate, not bursts). */
+  start(periodMs: number): () => void {
+    const stops = this.clients.map((client, index) => {
+      const fire = () => {
+        const id = ++this.ackIds[index]!;
+        this.sentAt[index] = performance.now();
+        this.timed[index] = this.timing ? 1 : 0;
+        this.sent++;
+        client.send(`{"event":"echo","args":["hello",${index},${id}],"id":${id}}`);
+      };
+      let interval: NodeJS.Timeout | undefined;
+      const first = setTimeout(() => {
+        fire();
+        interval = setInterval(fire, periodMs);
+      }, (index / this.n) * periodMs);
+      return () => {
+        clearTimeout(first);
+        clearInterval(interval);
+      };
+    });
+    return () => {
+      for (const stop of stops) stop();
+    };
+  }
+
+  close(): void {
+    for (const client of this.clients) client.close();
+  }
 }
 
 export const gateway: LoadFn = async (ctx) => {
   const nClients = param(ctx, 'clients');
+  const periodMs = param(ctx, 'periodMs');
+  const sliceMs = param(ctx, 'sliceMs');
+  const slices = Math.max(1, Math.round(param(ctx, 'durationMs') / sliceMs));
   const notes: string[] = [];
-  const direct = await measure(ctx, ctx.port, 'direct', async () => undefined, undefined);
-  await after(500, undefined);
-
   const gw = await startGatewayProcess(ctx.port);
+  const groups: Group[] = [];
   try {
     // Warm-up: bridge a few clients and let them go, so what the first bridges compile and grow
     // counts in the baseline, not per client.
@@ -165,21 +169,41 @@ export const gateway: LoadFn = async (ctx) => {
     await after(1000, undefined);
     await gw.gc();
     const baseRss = rssBytes(gw.pid);
-    let bridgedRss = 0;
-    const through = await measure(
-      ctx,
-      gw.port,
-      'through the gateway',
-      async () => {
-        await after(500, undefined);
-        await gw.gc();
-        bridgedRss = rssBytes(gw.pid);
-      },
-      gw.pid,
-    );
-    for (const run of [direct, through]) {
-      if (!run.drained) notes.push(`${run.sent - run.received} acks never came`);
-      if (run.wrong > 0) notes.push(`${run.wrong} wrong acks`);
+    const through = await Group.connect(ctx, gw.port, 'through the gateway');
+    groups.push(through);
+    await after(500, undefined);
+    await gw.gc();
+    const bridgedRss = rssBytes(gw.pid);
+    const direct = await Group.connect(ctx, ctx.port, 'direct');
+    groups.push(direct);
+
+    // The two groups send in turns, slice by slice (direct, gateway, direct...): both see the
+    // machine as it is over the whole run, not one the first half and the other the second.
+    let gatewayCpu = 0;
+    let gatewayTrips = 0;
+    const slice = async (group: Group, timed: boolean): Promise<void> => {
+      group.timing = timed;
+      const cpu0 = group === through ? cpuSeconds(gw.pid, ctx.clkTck) : 0;
+      const received0 = group.received;
+      const stop = group.start(periodMs);
+      await after(sliceMs, undefined);
+      stop();
+      await waitUntil(() => group.received === group.sent, 10_000, 2);
+      if (timed && group === through) {
+        gatewayCpu += cpuSeconds(gw.pid, ctx.clkTck) - cpu0;
+        gatewayTrips += group.received - received0;
+      }
+    };
+    await slice(direct, false);
+    await slice(through, false);
+    for (let i = 0; i < slices; i++) {
+      await slice(i % 2 === 0 ? direct : through, true);
+      await slice(i % 2 === 0 ? through : direct, true);
+    }
+    for (const group of groups) {
+      if (group.received !== group.sent) notes.push(`${group.label}: ${group.sent - group.received} acks never came`);
+      if (group.wrong > 0) notes.push(`${group.label}: ${group.wrong} wrong acks`);
+      ctx.log(`gateway: ${group.label}: ${group.hist.count} round trips timed, p50 ${group.hist.quantileMs(0.5).toFixed(3)} ms`);
     }
     const directP50 = direct.hist.quantileMs(0.5);
     const gatewayP50 = through.hist.quantileMs(0.5);
@@ -190,14 +214,16 @@ export const gateway: LoadFn = async (ctx) => {
         addedP50Ms: gatewayP50 - directP50,
         gatewayP99Ms: through.hist.quantileMs(0.99),
         gatewayKbPerClient: (bridgedRss - baseRss) / 1024 / nClients,
-        gatewayCpuUsPerMessage: (through.cpuSec / (2 * through.trips)) * 1e6,
-        roundTripsPerSec: through.trips / (param(ctx, 'durationMs') / 1000),
+        // Each round trip is two bridged messages: the event up, its ack down.
+        gatewayCpuUsPerMessage: (gatewayCpu / (2 * gatewayTrips)) * 1e6,
+        roundTripsPerSec: gatewayTrips / ((slices * sliceMs) / 1000),
       },
       expected: direct.sent + through.sent,
       received: direct.received + through.received,
       notes,
     };
   } finally {
+    for (const group of groups) group.close();
     await gw.stop();
   }
 };
