@@ -161,6 +161,30 @@ describe('gateway in front of parley', () => {
     assert.equal((await withTimeout(client.closed, 'the close')).code, 1011);
   });
 
+  test('?nsp=/admin bridges to the upstream namespace /admin', async () => {
+    const { upstream, gateway } = await setup();
+    const arrived = deferred<Socket>();
+    upstream.io.of('/admin').on('connection', (socket) => arrived.resolve(socket));
+    const client = await plainClient(gateway, { nsp: '/admin', name: 'root' });
+    const socket = await withTimeout(arrived.promise, 'the /admin socket');
+    assert.equal(socket.nsp.name, '/admin');
+    assert.equal(socket.handshake.query.nsp, undefined);
+    socket.emit('hi', 'admin');
+    assert.deepEqual(await nextEvent(client, 'hi'), { event: 'hi', data: 'admin' });
+  });
+
+  test('an ack the upstream never sends gives an upstream_ack_timeout error frame; the client stays', async () => {
+    const { gateway, nextSocket } = await setup({ ackTimeoutMs: 100 });
+    const client = await plainClient(gateway);
+    const socket = await nextSocket();
+    socket.on('ignored', () => undefined);
+    client.sendJson({ event: 'ignored', id: 1 });
+    const error = await nextEvent(client, 'error');
+    assert.equal((error.data as { code: string }).code, 'upstream_ack_timeout');
+    socket.emit('still', 'here');
+    assert.deepEqual(await nextEvent(client, 'still'), { event: 'still', data: 'here' });
+  });
+
   for (const transport of TRANSPORT_SETUPS) {
     test(`a Socket.IO client (${transport.name}) uses the same gateway URL: auth, events, acks`, async () => {
       const { gateway, nextSocket } = await setup();
