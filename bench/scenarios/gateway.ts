@@ -33,8 +33,8 @@ interface GatewayProcess {
 function startGatewayProcess(upstreamPort: number): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--expose-gc', 'build/bench/bench/servers/gateway.js'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', UPSTREAM_PORT: String(upstreamPort) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, PORT: '0', UPSTREAM_PORT: String(upstreamPort), EXIT_WITH_STDIN: '1' },
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let gcDone: (() => void) | undefined;

@@ -17,3 +17,9 @@ const gateway = await startGateway({
 });
 announce('gateway', gateway.port);
 exitOnSignals(() => gateway.close());
+// Started by the scenario's load generator with a pipe as stdin: when that process dies (even by
+// SIGKILL on its timeout), the pipe ends and the gateway goes with it instead of living on.
+if (process.env.EXIT_WITH_STDIN === '1') {
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
+}
