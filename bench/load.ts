@@ -13,6 +13,7 @@ import type { LoadFn, LoadResult } from './scenarios/common.js';
 import { connect } from './scenarios/connect.js';
 import { echo } from './scenarios/echo.js';
 import { fanout } from './scenarios/fanout.js';
+import { gateway } from './scenarios/gateway.js';
 import { idle } from './scenarios/idle.js';
 import { polling } from './scenarios/polling.js';
 
@@ -27,6 +28,7 @@ const LOADS: Record<string, LoadFn> = {
   'chat-crowd': chatCrowd,
   'chat-flood': chatFlood,
   'chat-joins': chatJoins,
+  gateway,
 };
 
 /** The load functions that also drive plain WebSocket clients (the registry's parley-plain runs them). */

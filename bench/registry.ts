@@ -292,6 +292,25 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     servers: ['parley'],
     variants: { parley: CHAT_DEFAULT_LIMITS },
   },
+  {
+    name: 'gateway',
+    description:
+      "`clients` plain WebSocket clients each send an `echo` event with an ack every `periodMs`, straight to parley and through `parley gateway` (bench/servers/gateway.ts, its own process, started by the scenario) in front of the same server, the two groups sending in turns of `sliceMs` for `durationMs` each: p50 both ways and the difference (what the gateway adds), the gateway's RSS per bridged client after a full GC, its CPU per bridged message (event up or ack down)",
+    transport: 'websocket',
+    full: { clients: 1000, periodMs: 1000, sliceMs: 2000, durationMs: 12_000 },
+    quick: { clients: 1000, periodMs: 1000, sliceMs: 1000, durationMs: 4000 },
+    metrics: [
+      { key: 'directP50Ms', label: 'direct p50 ms', better: 'lower', digits: 3 },
+      { key: 'gatewayP50Ms', label: 'via gateway p50 ms', better: 'lower', digits: 3 },
+      { key: 'addedP50Ms', label: 'added p50 ms', better: 'lower', digits: 3 },
+      { key: 'gatewayP99Ms', label: 'via gateway p99 ms', better: 'lower', digits: 3 },
+      { key: 'gatewayKbPerClient', label: 'gateway KB / bridged client', better: 'lower', digits: 1 },
+      { key: 'gatewayCpuUsPerMessage', label: 'gateway CPU µs / bridged message', better: 'lower', digits: 1 },
+      { key: 'roundTripsPerSec', label: 'round trips/s', better: 'higher', digits: 0 },
+      lost,
+    ],
+    servers: ['parley'],
+  },
 ];
 
 export interface Target {
@@ -311,6 +330,13 @@ export interface Target {
 }
 
 export const TARGETS: readonly Target[] = [
+  {
+    scenario: 'gateway',
+    metric: 'addedP50Ms',
+    server: 'parley',
+    max: 1,
+    text: '{clients} plain clients through `parley gateway`, one message each per {periodMs} ms: latency added p50 <= 1 ms',
+  },
   {
     scenario: 'chat-crowd',
     metric: 'lobbyPresenceMB',

@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS, type LogLevel, parseLogLevel, useLogLevel } from './log.js';
 import { serveCommand } from './serve-command.js';
 import { probeCommand } from './probe-command.js';
+import { gatewayCommand } from './gateway-command.js';
 
 /** Shown after `parley --help`. */
 const EXAMPLES = `
@@ -33,6 +34,7 @@ const program = new Command('parley')
 // Subcommands, one line each (`program.addCommand(probeCommand())` and the like), above the loop below.
 program.addCommand(serveCommand(), { isDefault: true });
 program.addCommand(probeCommand());
+program.addCommand(gatewayCommand());
 
 // Commands added with addCommand do not inherit the program's settings: every subcommand's help
 // lists --log-level too, and a bad flag of a subcommand is followed by that subcommand's help.

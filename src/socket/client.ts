@@ -43,9 +43,17 @@ export class ConnectionInfo extends TypedEmitter<ConnectionEvents> {
     return { name: this.session.transport };
   }
 
-  /** Closes the whole connection (every namespace of this client). */
-  close(): void {
-    this.session.close();
+  /**
+   * Closes the whole connection (every namespace of this client). A plain WebSocket client gets
+   * this close `code` and `reason` (default 1000; any code RFC 6455 lets an endpoint send:
+   * 1000-1003, 1007-1014, 3000-4999); an Engine.IO connection has no close codes and ignores them.
+   * @throws RangeError when `code` is not one a server may send (checked before anything closes).
+   */
+  close(code?: number, reason?: string): void {
+    if (code !== undefined && !isSendableCloseCode(code))
+      throw new RangeError(`${code} is not a WebSocket close code a server may send`);
+    if (code === undefined) this.session.close();
+    else this.session.close(code, reason);
   }
 
   /** Reports the end of the connection to 'close' listeners. */
@@ -58,6 +66,14 @@ export class ConnectionInfo extends TypedEmitter<ConnectionEvents> {
   upgraded(transport: TransportName): void {
     this.emitEvent('upgrade', [{ name: transport }]);
   }
+}
+
+/** Close codes a WebSocket endpoint may put in a close frame (RFC 6455 7.4; 1004-1006, 1015 never). */
+function isSendableCloseCode(code: number): boolean {
+  return (
+    Number.isInteger(code) &&
+    ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999))
+  );
 }
 
 /** The auth of a CONNECT without payload, shared; each handshake gets its own empty object. */

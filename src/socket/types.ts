@@ -52,8 +52,11 @@ export interface ClientSession {
   readonly remoteAddress: string;
   /** Sends messages that travel together, under the bounded send buffer. */
   send(messages: Outbound | readonly Outbound[], options?: SendOptions): SendResult;
-  /** Closes the session. */
-  close(): void;
+  /**
+   * Closes the session. A plain WebSocket session closes with this WebSocket close `code` and
+   * `reason` (default 1000, ''); an Engine.IO session has no close codes and ignores both.
+   */
+  close(code?: number, reason?: string): void;
 }
 
 /**
