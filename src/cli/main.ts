@@ -16,6 +16,8 @@ Examples:
   $ parley                              run the chat server on http://localhost:8000/
   $ parley serve --port 3000 --db :memory:
   $ parley --log-level debug serve      log more (on stderr; LOG_LEVEL=debug too)
+  $ parley probe http://localhost:8000/ws/chat/     what an endpoint speaks, and why a client fails
+  $ parley gateway --upstream http://localhost:8000 --path /ws/chat/ --listen 127.0.0.1:8080
   $ parley help serve                   every flag of a subcommand
 
 Logs go to stderr: readable lines on a terminal, JSON lines otherwise.`;
