@@ -58,24 +58,7 @@ describe('probe: no Socket.IO', () => {
     assert.match(formatReport(report), /FAIL {2}GET \/ws\/chat\//);
   });
 
-  test("a non-routable address is unreachable within the check's timeout, far under 10 s", async (t) => {
-    const began = performance.now();
-    const report = await probe('http://10.255.255.1:8000/ws/chat/', { timeoutMs: 300 });
-    const elapsed = performance.now() - began;
-    assert.ok(elapsed < 3000, `took ${elapsed} ms`);
-    if (report.verdict.kind !== 'unreachable') {
-      // A sandbox's transparent proxy may answer for every address; the time bound still held.
-      t.skip(
-        `this network answers for 10.255.255.1 (${report.evidence[0]?.answer}): unreachability not checked`,
-      );
-      return;
-    }
-    // Most networks drop the packets; some answer at once that there is no route.
-    assert.ok(['connect-timeout', 'no-route'].includes(report.verdict.error.code), report.verdict.error.code);
-    assert.equal(report.exitCode, 2);
-    assert.match(report.summary, /^Cannot reach 10\.255\.255\.1:8000/);
-  });
-
+  // Tests reach 127.0.0.1 only: a host that drops packets is played by a listener whose queue is full.
   test('a listener whose accept queue is full (SYNs dropped) is a connect-timeout, exit code 2', async () => {
     // A socket that listens with a backlog of 0 and never accepts: once a connection fills its
     // queue, Linux drops further SYNs, as a firewall does, so this is a non-routable host on loopback.
