@@ -88,7 +88,7 @@ type V2Middleware = (socket: V2Socket, next: (err?: Error) => void) => void;
 export interface V2Socket {
   id: string;
   handshake: { query: Record<string, string> };
-  conn: { transport: { name: string }; close(): void };
+  conn: { transport: { name: string }; close(): void; on(event: string, listener: (...args: never[]) => void): void };
   on(event: string, listener: (...args: never[]) => void): void;
   emit(event: string, ...args: unknown[]): void;
   disconnect(close?: boolean): void;
