@@ -219,8 +219,9 @@ export class EngineClient extends Emitter<EngineEvents> {
     const maxPayload = typeof h.maxPayload === 'number' ? h.maxPayload : undefined;
     this.#handshake = { sid: h.sid, upgrades, pingInterval: h.pingInterval, pingTimeout: h.pingTimeout, maxPayload };
     this.#info.sid = h.sid;
-    // Over WebSocket both revisions frame the handshake alike; only v4 announces maxPayload.
-    this.#info.protocol ??= maxPayload === undefined ? 3 : 4;
+    // Over WebSocket both revisions frame the handshake alike, and not every v4 server announces
+    // maxPayload (python-engineio 4 does not): without polling's framing to tell, it is v4.
+    this.#info.protocol ??= 4;
     this.#state = 'open';
     this.#startHeartbeat();
     this.emitReserved('open');

@@ -5,14 +5,20 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { ConnectError } from '../../src/client/index.js';
+import { ConnectError, type IoOptions } from '../../src/client/index.js';
 import { countdown, deferred, waitFor } from '../support/waiting.js';
-import { client, closeOfficialServers, connected, forEachSetup, sibling, startSocketIo2, type V2Socket } from './support.js';
+import { type ClientSetup, client, closeOfficialServers, connected, forEachSetup, sibling, startSocketIo2, type V2Socket } from './support.js';
 
 afterEach(closeOfficialServers);
 
+// A WebSocket handshake does not tell the revisions apart (only polling's framing does): a
+// websocket-only client says which it speaks.
+function v3(setup: ClientSetup): IoOptions {
+  return setup.opts.transports?.[0] === 'websocket' ? { ...setup.opts, protocol: 3 } : setup.opts;
+}
+
 forEachSetup((setup) => {
-  test('socket.io 2: the v3 protocol is detected and events, acks flow both ways', async () => {
+  test('socket.io 2: the v3 protocol is detected (polling) or given (websocket), and events, acks flow both ways', async () => {
     const server = await startSocketIo2();
     server.io.on('connection', (s: V2Socket) => {
       s.on('double', ((n: number, ack: (v: number) => void) => ack(n * 2)) as never);
@@ -20,7 +26,7 @@ forEachSetup((setup) => {
         s.emit('question', 'why?', (answer: string) => s.emit('answered', answer));
       }) as never);
     });
-    const socket = client(server.url, setup.opts);
+    const socket = client(server.url, v3(setup));
     socket.on('question', (text: string, ack: (v: string) => void) => ack(`because ${text}`));
     await connected(socket, setup);
     assert.equal(socket.io.protocol, 3);
@@ -52,7 +58,7 @@ forEachSetup((setup) => {
       s.on('echo', ((data: unknown, ack: (v: unknown) => void) => ack(data)) as never);
       s.emit('bytes', { nested: [Buffer.from([1, 2, 3])] });
     });
-    const socket = client(server.url, { ...setup.opts, autoConnect: false });
+    const socket = client(server.url, { ...v3(setup), autoConnect: false });
     const bytes = waitFor<{ nested: Buffer[] }>(socket, 'bytes');
     socket.connect();
     await connected(socket, setup);
@@ -68,7 +74,7 @@ forEachSetup((setup) => {
     const query = deferred<Record<string, string>>();
     server.io.of('/chat').on('connection', (s: V2Socket) => query.resolve(s.handshake.query));
     server.io.of('/closed').use((_s, next) => next(new Error('not authorized')));
-    const root = await connected(client(server.url, { ...setup.opts, query: { room: 'r1' } }), setup);
+    const root = await connected(client(server.url, { ...v3(setup), query: { room: 'r1' } }), setup);
     const chat = sibling(root, '/chat');
     await connected(chat);
     assert.equal((await query.promise).room, 'r1');

@@ -98,7 +98,8 @@ forEachSetup((setup) => {
     const server = await startSocketIo2();
     const sockets: V2Socket[] = [];
     server.io.on('connection', (s: V2Socket) => sockets.push(s));
-    const socket = await connected(client(server.url, setup.opts), setup);
+    const websocketOnly = setup.opts.transports?.[0] === 'websocket';
+    const socket = await connected(client(server.url, { ...setup.opts, ...(websocketOnly ? { protocol: 3 } : {}) }), setup);
     const disconnected = waitFor(socket, 'disconnect');
     const back = waitFor(socket.io, 'reconnect');
     sockets[0]!.conn.close();
