@@ -83,6 +83,8 @@ export class Manager extends Emitter<ManagerEvents> {
   #reconnecting = false;
   #skipReconnect = false;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The `timeout` of the connection attempt in progress. */
+  #openTimer: ReturnType<typeof setTimeout> | undefined;
   #pending: PendingBinary | undefined;
   /** Protocol v4 (Engine.IO v3): whether the server connected '/' on its own, as it does. */
   #rootConnected = false;
@@ -145,10 +147,12 @@ export class Manager extends Emitter<ManagerEvents> {
     const engine = new EngineClient(this.uri, this.opts);
     this.#engine = engine;
     const timer = setTimeout(() => {
+      this.#openTimer = undefined;
       if (this.#engine !== engine || this.#state !== 'opening') return;
       engine.close();
       this.#onOpenError(new ConnectError('timeout', 'timeout'), callback);
     }, this.opts.timeout);
+    this.#openTimer = timer;
     engine.on('open', () => {
       clearTimeout(timer);
       this.#state = 'open';
@@ -247,6 +251,8 @@ export class Manager extends Emitter<ManagerEvents> {
     this.#skipReconnect = true;
     this.#reconnecting = false;
     clearTimeout(this.#reconnectTimer);
+    // An attempt cut short hears neither open nor error: its timer would outlive it.
+    clearTimeout(this.#openTimer);
     this.#backoff.reset();
     const engine = this.#engine;
     if (!engine) {
