@@ -94,7 +94,10 @@ forEachSetup((setup) => {
     assert.equal(reason, 'ping timeout');
   });
 
-  test('socket.io 2: a dropped connection reconnects and the server connects / again', async () => {
+  // Over polling, engine.io 3 closes a transport with a 30 s timer of its own (polling.js doClose)
+  // that outlives the test and its server: the drop is tested where the client ends on WebSocket.
+  const skipV2Drop = setup.name === 'polling' ? 'engine.io 3 leaves a 30 s close timer behind' : false;
+  test('socket.io 2: a dropped connection reconnects and the server connects / again', { skip: skipV2Drop }, async () => {
     const server = await startSocketIo2();
     const sockets: V2Socket[] = [];
     server.io.on('connection', (s: V2Socket) => sockets.push(s));
