@@ -229,8 +229,10 @@ export class Manager extends Emitter<ManagerEvents> {
 
   /** A packet the codec refused closes the connection, as socket.io-client does. */
   #fail(description: string): void {
-    this.#engine?.close();
+    // Detached first, so that the engine's own 'forced close' is not taken for the application's.
+    const engine = this.#engine;
     this.#onClose('parse error', description);
+    engine?.close();
   }
 
   /** @internal Sends the Engine.IO messages of one encoded packet. */
