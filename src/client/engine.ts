@@ -174,16 +174,12 @@ export class EngineClient extends Emitter<EngineEvents> {
       this.#onHandshake(packet.data);
       return;
     }
+    if (this.#info.protocol === 3) this.#resetHeartbeat();
     switch (packet.type) {
       case 'ping':
         this.#resetHeartbeat();
         this.emitReserved('ping');
         this.#send({ type: 'pong', ...(packet.data === undefined ? {} : { data: packet.data }) });
-        return;
-      case 'pong':
-        // v3: the server answered our ping.
-        clearTimeout(this.#heartbeat);
-        this.#heartbeat = undefined;
         return;
       case 'message':
         this.emitReserved('message', packet.data);
@@ -240,23 +236,19 @@ export class EngineClient extends Emitter<EngineEvents> {
   #startHeartbeat(): void {
     const h = this.#handshake!;
     if (this.#info.protocol === 3) {
-      this.#pingTimer = setInterval(() => {
-        this.#send({ type: 'ping' });
-        if (this.#heartbeat === undefined) {
-          this.#heartbeat = setTimeout(() => this.#close('ping timeout', 'no pong'), h.pingTimeout);
-        }
-      }, h.pingInterval);
-    } else {
-      this.#resetHeartbeat();
+      // v3: the client pings; as engine.io-client 3 does, anything the server sends proves it
+      // alive, so a pong held up behind an upgrade does not end the session.
+      this.#pingTimer = setInterval(() => this.#send({ type: 'ping' }), h.pingInterval);
     }
+    this.#resetHeartbeat();
   }
 
+  /** v4: at each ping; v3: at each packet. Closes after pingInterval + pingTimeout of silence. */
   #resetHeartbeat(): void {
-    if (this.#info.protocol === 3) return;
     const h = this.#handshake!;
     clearTimeout(this.#heartbeat);
     this.#heartbeat = setTimeout(
-      () => this.#close('ping timeout', `no ping within ${h.pingInterval + h.pingTimeout} ms`),
+      () => this.#close('ping timeout', `nothing heard within ${h.pingInterval + h.pingTimeout} ms`),
       h.pingInterval + h.pingTimeout,
     );
   }

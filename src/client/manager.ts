@@ -120,6 +120,12 @@ export class Manager extends Emitter<ManagerEvents> {
     return this.#rootConnected;
   }
 
+  /**
+   * @internal Protocol v4: whether the application left '/' on this session, so that joining it
+   * again takes a CONNECT (the server's own connect of '/' was spent).
+   */
+  rootLeft = false;
+
   /** Whether a namespace has a socket on this Manager. */
   hasSocket(nsp: string): boolean {
     return this.#sockets.has(nsp);
@@ -143,6 +149,7 @@ export class Manager extends Emitter<ManagerEvents> {
     this.#skipReconnect = false;
     this.#state = 'opening';
     this.#rootConnected = false;
+    this.rootLeft = false;
     this.#pending = undefined;
     const engine = new EngineClient(this.uri, this.opts);
     this.#engine = engine;

@@ -150,12 +150,15 @@ export class Socket<
     if (this.io.protocol === 3) {
       // Socket.IO protocol v4: the server connects '/' by itself and CONNECT carries no auth; the
       // namespace's query travels in its name.
-      if (this.nsp === '/') {
+      if (this.nsp === '/' && !this.io.rootLeft) {
         if (this.io.rootConnected) this.#onConnect(undefined);
         return;
       }
       const query = new URLSearchParams(this.io.opts.query).toString();
       this.#write({ type: 'connect', nsp: query ? `${this.nsp}?${query}` : this.nsp });
+      // socket.io 2 answers a CONNECT of '/' only when '/' has middleware (it takes its answer for
+      // spent in the handshake): '/' joined again counts as connected once asked.
+      if (this.nsp === '/') this.#onConnect(undefined);
       return;
     }
     const auth = this.auth;
@@ -193,6 +196,7 @@ export class Socket<
         else this.#receiveBuffer.push(packet);
         return;
       case 'disconnect':
+        if (this.nsp === '/' && this.io.protocol === 3) this.io.rootLeft = true;
         this.#destroy();
         this.#onClose('io server disconnect', 'the server disconnected the namespace');
         return;
@@ -342,6 +346,7 @@ export class Socket<
   /** Leaves the namespace (sending DISCONNECT); closes the connection if no other socket uses it. */
   disconnect(): this {
     if (this.connected) this.#write({ type: 'disconnect', nsp: this.nsp });
+    if (this.nsp === '/' && this.io.protocol === 3) this.io.rootLeft = true;
     this.#destroy();
     if (this.connected) this.#onClose('io client disconnect', 'the application disconnected');
     return this;

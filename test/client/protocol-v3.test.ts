@@ -86,3 +86,21 @@ forEachSetup((setup) => {
     assert.equal(err.message, 'not authorized');
   });
 });
+
+test('socket.io 2: leaving / and joining it again on the same connection takes a CONNECT', async () => {
+  const server = await startSocketIo2();
+  const roots = countdown<V2Socket>(2);
+  server.io.on('connection', (s: V2Socket) => {
+    roots.hit(s);
+    s.on('where', ((ack: (v: string) => void) => ack('root')) as never);
+  });
+  server.io.of('/chat').on('connection', () => undefined);
+  const root = await connected(client(server.url, { transports: ['polling'] }));
+  const chat = await connected(sibling(root, '/chat'));
+  root.disconnect();
+  root.connect();
+  await connected(root);
+  await roots.wait('connections of /');
+  assert.equal(await root.emitWithAck('where'), 'root');
+  assert.equal(chat.connected, true);
+});
