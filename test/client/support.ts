@@ -8,7 +8,7 @@ import { describe } from 'node:test';
 import { Server as SocketIoServer, type ServerOptions as SocketIoOptions } from 'socket.io';
 import { type IoOptions, io, type Socket } from '../../src/client/index.js';
 import { closeHttp, listenOnLoopback } from '../support/loopback.js';
-import { waitFor } from '../support/waiting.js';
+import { Changes, waitFor } from '../support/waiting.js';
 
 export interface ClientSetup {
   readonly name: 'polling' | 'websocket' | 'polling→websocket upgrade';
@@ -83,12 +83,19 @@ export interface V2Server {
   of(nsp: string): { on(event: 'connection', listener: (socket: V2Socket) => void): void; use(fn: V2Middleware): void };
   use(fn: V2Middleware): void;
   close(callback?: () => void): void;
+  engine: EngineLike;
 }
 type V2Middleware = (socket: V2Socket, next: (err?: Error) => void) => void;
 export interface V2Socket {
   id: string;
   handshake: { query: Record<string, string> };
-  conn: { transport: { name: string }; close(): void; on(event: string, listener: (...args: never[]) => void): void };
+  conn: {
+    transport: { name: string };
+    close(): void;
+    on(event: string, listener: (...args: never[]) => void): void;
+    once(event: string, listener: (...args: never[]) => void): void;
+    off(event: string, listener: (...args: never[]) => void): void;
+  };
   on(event: string, listener: (...args: never[]) => void): void;
   emit(event: string, ...args: unknown[]): void;
   disconnect(close?: boolean): void;
@@ -104,16 +111,34 @@ export async function startSocketIo2(opts: Record<string, unknown> = {}): Promis
   return track(server, http);
 }
 
-async function track<IO extends { close(callback?: () => void): unknown }>(
+/** The part of an Engine.IO server (3.x or 6.x) the cleanup watches. */
+interface EngineLike {
+  on(event: 'connection', listener: (conn: { once(event: 'close', listener: () => void): void }) => void): void;
+}
+
+async function track<IO extends { close(callback?: () => void): unknown; engine: unknown }>(
   io: IO,
   http: HttpServer,
 ): Promise<OfficialServer<IO>> {
   const port = await listenOnLoopback(http);
+  // The clients' close packets are still on their way when a test ends: closing the server first
+  // would leave each session's polling transport a 30 s close timer (engine.io's closeTimeout),
+  // which keeps the test process alive. So the cleanup waits for the sessions to end.
+  let sessions = 0;
+  const changes = new Changes();
+  (io.engine as EngineLike).on('connection', (conn) => {
+    sessions++;
+    conn.once('close', () => {
+      sessions--;
+      changes.changed();
+    });
+  });
   const entry = {
     io,
     url: `http://127.0.0.1:${port}`,
     async close() {
       officials.delete(entry);
+      await changes.until(() => sessions === 0, 'the sessions of the clients to end').catch(() => undefined);
       await new Promise<void>((resolve) => {
         io.close(() => resolve());
         http.closeAllConnections();
