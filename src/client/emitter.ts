@@ -42,7 +42,9 @@ export class Emitter<Events extends EventsMap> {
     }
     const list = this.#listeners.get(event);
     if (!list) return this;
-    const index = list.findIndex((l) => l === listener || (l as { listener?: unknown }).listener === listener);
+    const index = list.findIndex(
+      (l) => l === listener || (l as { listener?: unknown }).listener === listener,
+    );
     if (index !== -1) list.splice(index, 1);
     if (list.length === 0) this.#listeners.delete(event);
     return this;

@@ -213,7 +213,13 @@ export class EngineClient extends Emitter<EngineEvents> {
     }
     const upgrades = Array.isArray(h.upgrades) ? h.upgrades.filter((u) => typeof u === 'string') : [];
     const maxPayload = typeof h.maxPayload === 'number' ? h.maxPayload : undefined;
-    this.#handshake = { sid: h.sid, upgrades, pingInterval: h.pingInterval, pingTimeout: h.pingTimeout, maxPayload };
+    this.#handshake = {
+      sid: h.sid,
+      upgrades,
+      pingInterval: h.pingInterval,
+      pingTimeout: h.pingTimeout,
+      maxPayload,
+    };
     this.#info.sid = h.sid;
     // Over WebSocket both revisions frame the handshake alike, and not every v4 server announces
     // maxPayload (python-engineio 4 does not): without polling's framing to tell, it is v4.

@@ -28,7 +28,11 @@ export class ConnectError extends Error {
   /** More detail, for transport failures (the HTTP status and body, the WebSocket error). */
   readonly description: string | undefined;
 
-  constructor(reason: ConnectErrorReason, message: string, extra: { data?: unknown; description?: string } = {}) {
+  constructor(
+    reason: ConnectErrorReason,
+    message: string,
+    extra: { data?: unknown; description?: string } = {},
+  ) {
     super(message);
     this.reason = reason;
     this.data = extra.data;

@@ -3,7 +3,15 @@
  * listeners, acks (with timeouts), a bounded buffer for what is emitted while disconnected, and
  * socket.io-client's connect / connect_error / disconnect events.
  */
-import { type DefaultEventsMap, EncodeError, type EventNames, type EventParams, type EventsMap, parser } from '../socket/index.js';
+import {
+  type DecorateAcknowledgements,
+  type DefaultEventsMap,
+  EncodeError,
+  type EventNames,
+  type EventParams,
+  type EventsMap,
+  parser,
+} from '../socket/index.js';
 import { callSafely, Emitter } from './emitter.js';
 import { AckError, ConnectError } from './errors.js';
 import type { DisconnectReason, Manager } from './manager.js';
@@ -167,7 +175,9 @@ export class Socket<
   }
 
   #sendConnect(data: Record<string, unknown> | undefined): void {
-    this.#write(data === undefined ? { type: 'connect', nsp: this.nsp } : { type: 'connect', nsp: this.nsp, data });
+    this.#write(
+      data === undefined ? { type: 'connect', nsp: this.nsp } : { type: 'connect', nsp: this.nsp, data },
+    );
   }
 
   #write(packet: parser.Packet): void {
@@ -248,9 +258,9 @@ export class Socket<
   }
 
   /** The next emit's ack is err-first, and gets an {@link AckError} 'timeout' after `ms`. */
-  timeout(ms: number): Socket<ListenEvents, EmitEvents> {
+  timeout(ms: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>> {
     this.#flags.timeout = ms;
-    return this;
+    return this as unknown as Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>>;
   }
 
   /**
@@ -267,7 +277,10 @@ export class Socket<
   }
 
   /** Emits an event and resolves with the first argument of its ack; rejects with an AckError. */
-  emitWithAck<Ev extends EventNames<EmitEvents>>(event: Ev, ...args: EventParams<EmitEvents, Ev>): Promise<unknown> {
+  emitWithAck<Ev extends EventNames<EmitEvents>>(
+    event: Ev,
+    ...args: EventParams<EmitEvents, Ev>
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const callback = (err: unknown, value: unknown) => (err ? reject(err) : resolve(value));
       try {
@@ -284,7 +297,9 @@ export class Socket<
     if (RESERVED.has(event)) throw new Error(`"${event}" is a reserved event name`);
     const id = callback ? this.#nextAckId++ : undefined;
     const packet: parser.Packet =
-      id === undefined ? { type: 'event', nsp: this.nsp, data: [event, ...args] } : { type: 'event', nsp: this.nsp, data: [event, ...args], id };
+      id === undefined
+        ? { type: 'event', nsp: this.nsp, data: [event, ...args] }
+        : { type: 'event', nsp: this.nsp, data: [event, ...args], id };
     const encoded = parser.encodePacket(packet);
     if (!encoded.ok) throw new EncodeError(encoded.error);
 
@@ -312,7 +327,12 @@ export class Socket<
 
   /** Same as `emit('message', ...args)`. */
   send(...args: unknown[]): this {
-    this.#emit('message', args.filter((a) => typeof a !== 'function'), undefined, false);
+    this.#emit(
+      'message',
+      args.filter((a) => typeof a !== 'function'),
+      undefined,
+      false,
+    );
     return this;
   }
 

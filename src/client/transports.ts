@@ -249,7 +249,10 @@ export class WebSocketTransport implements ClientTransport {
         ws.onmessage = (event) => this.#onFrame(event.data);
         ws.onerror = (event) => {
           const message = (event as { message?: unknown }).message;
-          this.#fail('transport error', `WebSocket error${typeof message === 'string' ? `: ${message}` : ''}`);
+          this.#fail(
+            'transport error',
+            `WebSocket error${typeof message === 'string' ? `: ${message}` : ''}`,
+          );
         };
         ws.onclose = (event) => {
           this.#fail('transport close', `WebSocket closed (${event.code ?? 'no code'})`);

@@ -36,7 +36,9 @@ for (const target of TARGETS) {
         s.emit('bytes', Buffer.from([1, 2]), { deep: { list: [Buffer.from([3])] } });
       });
       const socket = client(server.url, { ...setup.opts, autoConnect: false });
-      const bytes = new Promise<unknown[]>((resolve) => socket.on('bytes', (...args: unknown[]) => resolve(args)));
+      const bytes = new Promise<unknown[]>((resolve) =>
+        socket.on('bytes', (...args: unknown[]) => resolve(args)),
+      );
       socket.connect();
       await connected(socket, setup);
       assert.deepEqual(await bytes, [Buffer.from([1, 2]), { deep: { list: [Buffer.from([3])] } }]);
@@ -71,13 +73,10 @@ for (const target of TARGETS) {
       await connected(admin);
       assert.equal(admin.io, root.io);
       assert.notEqual(admin.id, root.id);
-      assert.deepEqual(
-        [...(await auths.wait('connections'))].sort(),
-        [
-          ['/', { who: 'root' }],
-          ['/admin', { who: 'admin' }],
-        ],
-      );
+      assert.deepEqual([...(await auths.wait('connections'))].sort(), [
+        ['/', { who: 'root' }],
+        ['/admin', { who: 'admin' }],
+      ]);
       assert.equal(await root.emitWithAck('where'), '/');
       assert.equal(await admin.emitWithAck('where'), '/admin');
 

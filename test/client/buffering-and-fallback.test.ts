@@ -93,7 +93,9 @@ forEachSetup((setup) => {
 
 test("transports ['websocket', 'polling'] fall back to polling when WebSocket is refused", async () => {
   const server = await startSocketIo4({ transports: ['polling'] });
-  server.io.on('connection', (s) => s.on('ping me', (ack: (v: string) => void) => ack(s.conn.transport.name)));
+  server.io.on('connection', (s) =>
+    s.on('ping me', (ack: (v: string) => void) => ack(s.conn.transport.name)),
+  );
   const socket = await connected(client(server.url, { transports: ['websocket', 'polling'] }));
   assert.equal(socket.io.engine?.transport, 'polling');
   assert.equal(await socket.emitWithAck('ping me'), 'polling');
@@ -101,7 +103,11 @@ test("transports ['websocket', 'polling'] fall back to polling when WebSocket is
 
 test("without tryAllTransports, a refused WebSocket is a connect_error 'transport error'", async () => {
   const server = await startSocketIo4({ transports: ['polling'] });
-  const socket = client(server.url, { transports: ['websocket', 'polling'], tryAllTransports: false, reconnection: false });
+  const socket = client(server.url, {
+    transports: ['websocket', 'polling'],
+    tryAllTransports: false,
+    reconnection: false,
+  });
   const err = await waitFor<ConnectError>(socket, 'connect_error');
   assert.equal(err.reason, 'transport error');
   assert.equal(err.message, 'websocket error');

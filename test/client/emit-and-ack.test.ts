@@ -65,7 +65,9 @@ for (const target of TARGETS) {
         s.emit('welcome', { hello: 'world' }, [1, 2]);
       });
       const socket = client(server.url, { ...setup.opts, path: target.path, autoConnect: false });
-      const welcome = new Promise<unknown[]>((resolve) => socket.on('welcome', (...args: unknown[]) => resolve(args)));
+      const welcome = new Promise<unknown[]>((resolve) =>
+        socket.on('welcome', (...args: unknown[]) => resolve(args)),
+      );
       socket.on('question', (text: string, ack: (v: string) => void) => ack(`because ${text}`));
       socket.connect();
       await connected(socket, setup);

@@ -41,7 +41,10 @@ forEachSetup((setup) => {
       setup,
     );
     const broadcast = waitFor<Message>(socket, 'message');
-    const ack = (await socket.emitWithAck('message', { type: 'text', content: 'hi' })) as { ok: boolean; id: number };
+    const ack = (await socket.emitWithAck('message', { type: 'text', content: 'hi' })) as {
+      ok: boolean;
+      id: number;
+    };
     assert.equal(ack.ok, true);
     const message = await broadcast;
     assert.deepEqual(message, { id: ack.id, room: 'lobby', from: 'ada', type: 'text', content: 'hi' });

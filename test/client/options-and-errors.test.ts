@@ -57,7 +57,10 @@ forEachSetup((setup) => {
     assert.throws(() => socket.emit('connect'), /reserved event name/);
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    assert.throws(() => socket.emit('x', circular), (err: unknown) => err instanceof EncodeError);
+    assert.throws(
+      () => socket.emit('x', circular),
+      (err: unknown) => err instanceof EncodeError,
+    );
     await assert.rejects(socket.emitWithAck('x', 10n), (err: unknown) => err instanceof EncodeError);
     assert.equal(socket.connected, true);
   });

@@ -7,7 +7,16 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { ConnectError, type IoOptions } from '../../src/client/index.js';
 import { countdown, deferred, waitFor } from '../support/waiting.js';
-import { type ClientSetup, client, closeOfficialServers, connected, forEachSetup, sibling, startSocketIo2, type V2Socket } from './support.js';
+import {
+  type ClientSetup,
+  client,
+  closeOfficialServers,
+  connected,
+  forEachSetup,
+  sibling,
+  startSocketIo2,
+  type V2Socket,
+} from './support.js';
 
 afterEach(closeOfficialServers);
 

@@ -11,7 +11,15 @@ import { Backoff, type ConnectError } from '../../src/client/index.js';
 import { closeHttp, listenOnLoopback } from '../support/loopback.js';
 import { cleanup, PARLEY, startServer } from '../support/servers.js';
 import { countdown, deferred, waitFor, waitForArgs } from '../support/waiting.js';
-import { client, closeOfficialServers, connected, forEachSetup, startSocketIo2, startSocketIo4, type V2Socket } from './support.js';
+import {
+  client,
+  closeOfficialServers,
+  connected,
+  forEachSetup,
+  startSocketIo2,
+  startSocketIo4,
+  type V2Socket,
+} from './support.js';
 
 afterEach(async () => {
   await closeOfficialServers();
@@ -20,12 +28,18 @@ afterEach(async () => {
 
 test('backoff doubles from reconnectionDelay up to reconnectionDelayMax, with jitter around it', () => {
   const plain = new Backoff(100, 1000, 0);
-  assert.deepEqual([1, 2, 3, 4, 5].map(() => plain.duration()), [100, 200, 400, 800, 1000]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map(() => plain.duration()),
+    [100, 200, 400, 800, 1000],
+  );
   plain.reset();
   assert.equal(plain.duration(), 100);
   // random 0.5: deviation is half the jitter; the digit 5 is odd, so it adds.
   const jittered = new Backoff(100, 10_000, 0.5, () => 0.5);
-  assert.deepEqual([1, 2, 3].map(() => jittered.duration()), [125, 250, 500]);
+  assert.deepEqual(
+    [1, 2, 3].map(() => jittered.duration()),
+    [125, 250, 500],
+  );
   const lower = new Backoff(100, 10_000, 0.5, () => 0.4);
   assert.equal(lower.duration(), 80);
 });
@@ -55,6 +69,17 @@ forEachSetup((setup) => {
     assert.deepEqual(attempts, [1]);
     assert.equal(socket.connected, true);
     assert.notEqual(socket.id, firstId);
+  });
+
+  test('parley: the client answers pings, so a session with a 50 ms pingTimeout lives on', async () => {
+    const server = await startServer({ pingInterval: 50, pingTimeout: 50 }, PARLEY);
+    const socket = await connected(client(server.url, { ...setup.opts, reconnection: false }), setup);
+    const sid = socket.io.engine?.id;
+    const pings = countdown(6);
+    socket.io.on('ping', () => pings.hit(undefined));
+    await pings.wait('pings');
+    assert.equal(socket.connected, true);
+    assert.equal(socket.io.engine?.id, sid);
   });
 
   test('socket.io 4: the server disconnecting the socket is io server disconnect, and no reconnection follows', async () => {
@@ -100,7 +125,10 @@ forEachSetup((setup) => {
     const sockets: V2Socket[] = [];
     server.io.on('connection', (s: V2Socket) => sockets.push(s));
     const websocketOnly = setup.opts.transports?.[0] === 'websocket';
-    const socket = await connected(client(server.url, { ...setup.opts, ...(websocketOnly ? { protocol: 3 } : {}) }), setup);
+    const socket = await connected(
+      client(server.url, { ...setup.opts, ...(websocketOnly ? { protocol: 3 } : {}) }),
+      setup,
+    );
     const conn = sockets[0]!.conn;
     // Closed mid-upgrade, engine.io 3's polling transport would wait 30 s for a last poll.
     if (setup.upgrades && conn.transport.name !== 'websocket') await waitFor(conn, 'upgrade');

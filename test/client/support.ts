@@ -47,7 +47,8 @@ export function sibling(socket: Socket, nsp: string, opts: IoOptions = {}): Sock
 /** Resolves once the socket is connected (and, for an upgrading setup, upgraded). */
 export async function connected(socket: Socket, setup?: ClientSetup): Promise<Socket> {
   if (!socket.connected) await waitFor(socket, 'connect');
-  if (setup?.upgrades && socket.io.engine?.transport !== 'websocket') await waitFor(socket.io.engine!, 'upgrade');
+  if (setup?.upgrades && socket.io.engine?.transport !== 'websocket')
+    await waitFor(socket.io.engine!, 'upgrade');
   return socket;
 }
 
@@ -71,7 +72,9 @@ export interface OfficialServer<IO> {
 const officials = new Set<{ close(): Promise<void> }>();
 
 /** The official socket.io 4 server, with short heartbeats. */
-export async function startSocketIo4(opts: Partial<SocketIoOptions> = {}): Promise<OfficialServer<SocketIoServer>> {
+export async function startSocketIo4(
+  opts: Partial<SocketIoOptions> = {},
+): Promise<OfficialServer<SocketIoServer>> {
   const http = createServer();
   const server = new SocketIoServer(http, { pingInterval: 300, pingTimeout: 200, ...opts });
   return track(server, http);
@@ -80,7 +83,10 @@ export async function startSocketIo4(opts: Partial<SocketIoOptions> = {}): Promi
 /** The part of socket.io 2's server the tests use. */
 export interface V2Server {
   on(event: 'connection', listener: (socket: V2Socket) => void): void;
-  of(nsp: string): { on(event: 'connection', listener: (socket: V2Socket) => void): void; use(fn: V2Middleware): void };
+  of(nsp: string): {
+    on(event: 'connection', listener: (socket: V2Socket) => void): void;
+    use(fn: V2Middleware): void;
+  };
   use(fn: V2Middleware): void;
   close(callback?: () => void): void;
   engine: EngineLike;
@@ -113,7 +119,10 @@ export async function startSocketIo2(opts: Record<string, unknown> = {}): Promis
 
 /** The part of an Engine.IO server (3.x or 6.x) the cleanup watches. */
 interface EngineLike {
-  on(event: 'connection', listener: (conn: { once(event: 'close', listener: () => void): void }) => void): void;
+  on(
+    event: 'connection',
+    listener: (conn: { once(event: 'close', listener: () => void): void }) => void,
+  ): void;
 }
 
 async function track<IO extends { close(callback?: () => void): unknown; engine: unknown }>(
