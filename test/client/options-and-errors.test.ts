@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { afterEach, test } from 'node:test';
-import { CLIENT_DEFAULTS, type ConnectError } from '../../src/client/index.js';
+import { type ClientOptions, WebSocket } from 'ws';
+import { CLIENT_DEFAULTS, type ConnectError, type WebSocketConstructor } from '../../src/client/index.js';
 import { EncodeError } from '../../src/index.js';
 import { closeHttp, listenOnLoopback } from '../support/loopback.js';
 import { deferred, waitFor } from '../support/waiting.js';
@@ -64,6 +65,24 @@ forEachSetup((setup) => {
     await assert.rejects(socket.emitWithAck('x', 10n), (err: unknown) => err instanceof EncodeError);
     assert.equal(socket.connected, true);
   });
+});
+
+test('the WebSocket option is the constructor the client uses', async () => {
+  const server = await startSocketIo4();
+  const urls: string[] = [];
+  class CountingWebSocket extends WebSocket {
+    constructor(url: string, protocols?: string | string[], options?: ClientOptions) {
+      super(url, protocols, options);
+      urls.push(url);
+    }
+  }
+  const socket = client(server.url, {
+    transports: ['websocket'],
+    WebSocket: CountingWebSocket as unknown as WebSocketConstructor,
+  });
+  await connected(socket);
+  assert.equal(urls.length, 1);
+  assert.match(urls[0]!, /^ws:\/\/127\.0\.0\.1:\d+\/socket\.io\/\?EIO=4&transport=websocket$/);
 });
 
 test("a server that never answers the handshake is a connect_error 'timeout'", async () => {
