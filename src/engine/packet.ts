@@ -35,7 +35,9 @@ export type PacketDecodeError =
   /** A `b`-prefixed polling packet whose payload is not base64. */
   | 'invalid base64'
   /** The input was neither a string nor a Buffer. */
-  | 'invalid input';
+  | 'invalid input'
+  /** An Engine.IO v3 polling payload whose `<length>:` prefix is missing, not a number, or too long. */
+  | 'invalid payload length';
 
 /** The result of a decoder: a value, or a typed error. */
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: PacketDecodeError };
@@ -150,4 +152,83 @@ export function decodePayload(payload: string): DecodeResult<EnginePacket[]> {
     packets.push(decoded.value);
   }
   return { ok: true, value: packets };
+}
+
+// ---- Engine.IO v3 (socket.io 2.x, python-engineio 3.x) --------------------------------------------
+// Only the framing differs from v4: packets are the same digits and data. A v3 polling payload is
+// `<length>:<packet>` repeated, the length counted in UTF-16 code units as engine.io-parser 2 does;
+// a binary packet there is `b<type digit><base64>` (the client asks for it with `b64=1`), and a
+// binary WebSocket frame starts with its type byte.
+
+const V3_PAYLOAD = /^\d+:/;
+
+/** Whether a polling payload is in the Engine.IO v3 format (`<length>:<packet>`), not v4's. */
+export function isPayloadV3(payload: string): boolean {
+  return typeof payload === 'string' && V3_PAYLOAD.test(payload);
+}
+
+function encodePacketPollingV3(packet: EnginePacket): string {
+  if (packet.type === 'message' && typeof packet.data !== 'string') {
+    return `b4${packet.data.toString('base64')}`;
+  }
+  return encodePacketPolling(packet);
+}
+
+/** Encodes packets into one Engine.IO v3 long-polling payload (binary as `b4<base64>`). */
+export function encodePayloadV3(packets: readonly EnginePacket[]): string {
+  let out = '';
+  for (const packet of packets) {
+    const text = encodePacketPollingV3(packet);
+    out += `${text.length}:${text}`;
+  }
+  return out;
+}
+
+function decodePacketPollingV3(text: string): DecodeResult<EnginePacket> {
+  if (text.charCodeAt(0) === 0x62 /* b */) {
+    // Only a message can carry binary; the digit after `b` is its type.
+    if (text.charCodeAt(1) !== 0x34) return fail('unknown packet type');
+    return decodePacketPolling(`b${text.slice(2)}`);
+  }
+  return decodeText(text);
+}
+
+/** Decodes an Engine.IO v3 long-polling payload; any bad length or packet fails the whole payload. */
+export function decodePayloadV3(payload: string): DecodeResult<EnginePacket[]> {
+  if (typeof payload !== 'string') return fail('invalid input');
+  if (payload.length === 0) return fail('empty packet');
+  const packets: EnginePacket[] = [];
+  let i = 0;
+  while (i < payload.length) {
+    const colon = payload.indexOf(':', i);
+    // 15 digits keep the number exact; no real payload comes near.
+    if (colon <= i || colon - i > 15) return fail('invalid payload length');
+    const digits = payload.slice(i, colon);
+    if (!/^\d+$/.test(digits)) return fail('invalid payload length');
+    const length = Number(digits);
+    const start = colon + 1;
+    if (start + length > payload.length) return fail('invalid payload length');
+    const decoded = decodePacketPollingV3(payload.slice(start, start + length));
+    if (!decoded.ok) return decoded;
+    packets.push(decoded.value);
+    i = start + length;
+  }
+  return { ok: true, value: packets };
+}
+
+/** Encodes a packet for one Engine.IO v3 WebSocket frame: binary is prefixed with its type byte. */
+export function encodePacketWsV3(packet: EnginePacket): string | Buffer {
+  if (packet.type === 'message' && typeof packet.data !== 'string') {
+    return Buffer.concat([Buffer.of(4), packet.data]);
+  }
+  return encodePacketWs(packet);
+}
+
+/** Decodes one Engine.IO v3 WebSocket frame: a binary frame's first byte is its packet type. */
+export function decodePacketWsV3(frame: string | Buffer): DecodeResult<EnginePacket> {
+  if (typeof frame === 'string') return decodeText(frame);
+  if (!Buffer.isBuffer(frame)) return fail('invalid input');
+  if (frame.length === 0) return fail('empty packet');
+  if (frame[0] !== 4) return fail('unknown packet type');
+  return { ok: true, value: { type: 'message', data: frame.subarray(1) } };
 }
