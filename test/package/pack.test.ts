@@ -9,10 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { io } from 'socket.io-client';
 import { startCommand } from '../support/processes.js';
 import { requirePeer } from '../support/requirements.js';
-import { withTimeout } from '../support/waiting.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
@@ -22,6 +20,7 @@ const CONSUMER_TS = `import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EngineServer } from 'parley/engine';
 import { Server } from 'parley';
+import { io as connect } from 'parley/client';
 
 interface ClientToServer {
   hello: (name: string, ack: (reply: string) => void) => void;
@@ -41,7 +40,15 @@ io.on('connection', (socket) => {
 // The Engine.IO layer is exported on its own too.
 const engineClass: typeof EngineServer = EngineServer;
 http.listen(0, '127.0.0.1', () => {
-  console.log(\`ready \${(http.address() as AddressInfo).port} \${engineClass.name}\`);
+  const port = (http.address() as AddressInfo).port;
+  // The package's own client connects to the package's own server.
+  const client = connect(\`http://127.0.0.1:\${port}\`, { path: '/pack/', transports: ['websocket'] });
+  client.once('welcome', (count: number) => {
+    client.emit('hello', 'pack', (reply: string) => {
+      client.close();
+      console.log(\`ready \${port} \${engineClass.name} \${count} \${reply}\`);
+    });
+  });
 });
 process.once('SIGTERM', () => {
   void io.close().then(() => process.exit(0));
@@ -167,19 +174,11 @@ describe('the npm package', { timeout: 150_000 }, () => {
 
     const server = await startCommand(process.execPath, [join(project, 'out/consumer.js')], {
       stderr: 'pipe',
-      ready: (line) => /^ready (\d+) EngineServer$/.exec(line)?.[1],
+      ready: (line) => /^ready \d+ (EngineServer .*)$/.exec(line)?.[1],
     });
     try {
-      // SWITCH when parley/client lands: connect with `import { io } from 'parley/client'` from the
-      // installed package (in consumer.ts), instead of socket.io-client from this repo.
-      const client = io(`http://127.0.0.1:${server.ready}`, { path: '/pack/', transports: ['websocket'] });
-      try {
-        const welcome = new Promise<number>((done) => client.once('welcome', done));
-        assert.equal(await withTimeout(welcome, 'the welcome event'), 1);
-        assert.equal(await withTimeout(client.emitWithAck('hello', 'pack'), 'the ack'), 'hi PACK');
-      } finally {
-        client.close();
-      }
+      // The welcome count and the ack's reply, as parley/client received them from the server.
+      assert.equal(server.ready, 'EngineServer 1 hi PACK');
     } finally {
       assert.equal((await server.stop()).code, 0);
     }
