@@ -18,7 +18,7 @@ import { GATEWAY_ERROR_FATAL, type GatewayErrorCode, type GatewayErrorFrame, UPS
 import { forwardedHandshake } from './handshake.js';
 import { type GatewayOptions, type ResolvedGatewayOptions, resolveGatewayOptions } from './options.js';
 import type { AckCallback, Upstream, UpstreamConnectError, UpstreamFactory } from './upstream.js';
-import { socketIoClientUpstream } from './upstream-socketio-client.js';
+import { clientUpstream } from './upstream-client.js';
 
 /**
  * Where a bridge is:
@@ -287,7 +287,7 @@ export async function startGateway(
   given: Partial<GatewayOptions> & Pick<GatewayOptions, 'upstream'>,
 ): Promise<Gateway> {
   const options = resolveGatewayOptions(given);
-  const connect: UpstreamFactory = options.connectUpstream ?? socketIoClientUpstream;
+  const connect: UpstreamFactory = options.connectUpstream ?? clientUpstream;
   const stats: GatewayStats = { bridges: 0, reconnecting: 0, forwarded: 0, dropped: 0, reconnections: 0 };
   const bridges = new Set<Bridge>();
   const bridgeOf = new WeakMap<AnySocket, Bridge>();

@@ -20,4 +20,4 @@ export type {
   UpstreamFactory,
   UpstreamTransport,
 } from './upstream.js';
-export { socketIoClientUpstream } from './upstream-socketio-client.js';
+export { clientUpstream } from './upstream-client.js';

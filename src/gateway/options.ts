@@ -41,7 +41,7 @@ export interface GatewayOptions {
   upstreamTransports: readonly UpstreamTransport[];
   /** Options of the gateway's own parley Server (heartbeat, limits...); `path` is listenPath. */
   server: Partial<ServerOptions>;
-  /** Opens upstream connections. @default socket.io-client (upstream-socketio-client.ts) */
+  /** Opens upstream connections. @default socket.io-client (upstream-client.ts) */
   connectUpstream?: UpstreamFactory;
 }
 

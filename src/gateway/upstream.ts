@@ -1,6 +1,6 @@
 /**
  * What the gateway needs of one upstream Socket.IO connection, and nothing more. The gateway is
- * written against this interface only; `upstream-socketio-client.ts` implements it with the official
+ * written against this interface only; `upstream-client.ts` implements it with the official
  * `socket.io-client` package, and switching to `parley/client` is a change of that one file.
  */
 

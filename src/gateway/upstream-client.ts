@@ -1,9 +1,9 @@
 /**
- * The gateway's upstream connections on the official `socket.io-client` package. This is the only
- * file of the gateway that imports a Socket.IO client: when parley's own client (`parley/client`,
- * same API) lands, this file is the one to change.
+ * The gateway's upstream connections on parley's own client (src/client, `parley/client`: Engine.IO
+ * v4 and v3, socket.io-client's API). This is the only file of the gateway that knows a Socket.IO
+ * client; the rest sees the Upstream interface.
  */
-import { io, type Socket } from 'socket.io-client';
+import { ConnectError, io, type Socket } from '../client/index.js';
 import type {
   AckCallback,
   Upstream,
@@ -14,28 +14,24 @@ import type {
   UpstreamFactory,
 } from './upstream.js';
 
-/** socket.io-client's disconnect reasons that no reconnection follows, by who decided. */
+/** The client's disconnect reasons (socket.io-client's names), by who decided. */
 function disconnectKind(reason: string): UpstreamDisconnectKind {
   if (reason === 'io server disconnect') return 'server';
   if (reason === 'io client disconnect') return 'client';
   return 'transport';
 }
 
-/**
- * socket.io-client reports a CONNECT_ERROR from the server as an Error with a `data` property (set
- * even when the server sent none); transport failures and its connect timeout have none.
- */
+/** A refusal by the server (CONNECT_ERROR, with its data) or a failure to reach it at all. */
 function connectError(err: Error): UpstreamConnectError {
-  if (Object.hasOwn(err, 'data')) {
-    const data = (err as Error & { data?: unknown }).data;
-    return data === undefined
+  if (err instanceof ConnectError && err.reason === 'refused') {
+    return err.data === undefined
       ? { kind: 'refused', message: err.message }
-      : { kind: 'refused', message: err.message, data };
+      : { kind: 'refused', message: err.message, data: err.data };
   }
   return { kind: 'unreachable', message: err.message };
 }
 
-class SocketIoClientUpstream implements Upstream {
+class ClientUpstream implements Upstream {
   private readonly socket: Socket;
 
   constructor(options: UpstreamConnectOptions) {
@@ -75,7 +71,7 @@ class SocketIoClientUpstream implements Upstream {
 
   onAny(listener: (event: string, args: unknown[], ack: AckCallback | undefined) => void): void {
     this.socket.onAny((event: string, ...args: unknown[]) => {
-      // socket.io-client appends the ack function when the server asked for an answer; a decoded
+      // The client appends the ack function when the server asked for an answer; a decoded
       // argument is never a function, so a function in last place is that ack.
       const last = args[args.length - 1];
       if (typeof last === 'function') {
@@ -106,11 +102,15 @@ class SocketIoClientUpstream implements Upstream {
         this.socket.on('disconnect', fn);
         return () => this.socket.off('disconnect', fn);
       }
-      case 'reconnect_attempt':
+      case 'reconnect_attempt': {
+        const fn = listener as (attempt: number) => void;
+        manager.on('reconnect_attempt', fn);
+        return () => manager.off('reconnect_attempt', fn);
+      }
       case 'reconnect': {
         const fn = listener as (attempt: number) => void;
-        manager.on(event, fn);
-        return () => manager.off(event, fn);
+        manager.on('reconnect', fn);
+        return () => manager.off('reconnect', fn);
       }
       case 'reconnect_failed': {
         const fn = listener as UpstreamEvents['reconnect_failed'];
@@ -127,5 +127,5 @@ class SocketIoClientUpstream implements Upstream {
   }
 }
 
-/** Opens upstream connections with socket.io-client. */
-export const socketIoClientUpstream: UpstreamFactory = (options) => new SocketIoClientUpstream(options);
+/** Opens upstream connections with parley's client. */
+export const clientUpstream: UpstreamFactory = (options) => new ClientUpstream(options);
