@@ -41,15 +41,8 @@ export interface SocketReservedEvents {
 // biome-ignore lint/suspicious/noExplicitAny: as socket.io-client's, listeners receive untyped arguments.
 export type AnyListener = (event: string, ...args: any[]) => void;
 
-const RESERVED: ReadonlySet<string> = new Set([
-  'connect',
-  'connect_error',
-  'disconnect',
-  'disconnecting',
-  'newListener',
-  'removeListener',
-  'packet_dropped',
-]);
+/** The names the protocol reserves, and this client's own `packet_dropped`. */
+const RESERVED: ReadonlySet<string> = new Set([...parser.RESERVED_EVENTS, 'packet_dropped']);
 
 interface Flags {
   volatile?: boolean;
