@@ -3,7 +3,7 @@
  * run in a browser. Listeners run in the order added; one that throws does not stop the others
  * from running (the error is rethrown asynchronously, as an uncaught error would be).
  */
-import type { EventNames, EventParams, EventsMap } from '../socket/index.js';
+import type { EventNames, EventParams, EventsMap } from '../socket/codec.js';
 
 type AnyListener = (...args: never[]) => unknown;
 

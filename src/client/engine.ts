@@ -4,7 +4,7 @@
  * (2probe / 3probe, pause polling, 5), and a write buffer that holds packets while the transport
  * cannot take them.
  */
-import type { EnginePacket } from '../engine/index.js';
+import type { EnginePacket } from '../engine/codec.js';
 import { Emitter } from './emitter.js';
 import type { EngineOptions, TransportName } from './options.js';
 import {

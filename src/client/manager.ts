@@ -3,7 +3,7 @@
  * Socket.IO packets (reassembling binary attachments), routes them by namespace, and reconnects
  * with exponential backoff when the connection is lost.
  */
-import { parser } from '../socket/index.js';
+import { parser } from '../socket/codec.js';
 import { Backoff } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { type EngineCloseReason, EngineClient, type EngineOpenError } from './engine.js';

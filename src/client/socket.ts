@@ -11,7 +11,7 @@ import {
   type EventParams,
   type EventsMap,
   parser,
-} from '../socket/index.js';
+} from '../socket/codec.js';
 import { callSafely, Emitter } from './emitter.js';
 import { AckError, ConnectError } from './errors.js';
 import type { DisconnectReason, Manager } from './manager.js';

@@ -14,7 +14,7 @@ import {
   encodePayload,
   encodePayloadV3,
   isPayloadV3,
-} from '../engine/index.js';
+} from '../engine/codec.js';
 import type { EngineOptions, TransportName, WebSocketLike } from './options.js';
 import { defaultWebSocket } from './websocket-node.js';
 
