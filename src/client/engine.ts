@@ -86,9 +86,10 @@ export class EngineClient extends Emitter<EngineEvents> {
     return this.#info.protocol;
   }
 
-  /** The current transport's name. */
-  get transport(): TransportName | undefined {
-    return this.#transport?.name;
+  /** The current transport, read as socket.io-client's is: `socket.io.engine.transport.name`. */
+  get transport(): { readonly name: TransportName } | undefined {
+    const transport = this.#transport;
+    return transport === undefined ? undefined : { name: transport.name };
   }
 
   /** Whether a packet sent now goes out at once (no upgrade pausing the transport). */

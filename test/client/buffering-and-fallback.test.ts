@@ -97,7 +97,7 @@ test("transports ['websocket', 'polling'] fall back to polling when WebSocket is
     s.on('ping me', (ack: (v: string) => void) => ack(s.conn.transport.name)),
   );
   const socket = await connected(client(server.url, { transports: ['websocket', 'polling'] }));
-  assert.equal(socket.io.engine?.transport, 'polling');
+  assert.equal(socket.io.engine?.transport?.name, 'polling');
   assert.equal(await socket.emitWithAck('ping me'), 'polling');
 });
 

@@ -51,7 +51,7 @@ for (const target of TARGETS) {
       assert.equal(socket.connected, true);
       assert.equal(typeof socket.id, 'string');
       assert.deepEqual(await seen.promise, { token: 't1' });
-      assert.equal(socket.io.engine?.transport, setup.upgrades ? 'websocket' : setup.opts.transports?.[0]);
+      assert.equal(socket.io.engine?.transport?.name, setup.upgrades ? 'websocket' : setup.opts.transports?.[0]);
     });
 
     test(`${target.name}: events and acks travel both ways`, async () => {

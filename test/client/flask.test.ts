@@ -74,7 +74,7 @@ test('Flask (threading, polling only): connect, ack and broadcast over polling',
     const ack = (await socket.emitWithAck('message', { type: 'text', content: 'yo' })) as { ok: boolean };
     assert.equal(ack.ok, true);
     assert.equal((await broadcast).from, 'bob');
-    assert.equal(socket.io.engine?.transport, 'polling');
+    assert.equal(socket.io.engine?.transport?.name, 'polling');
   } finally {
     closeClientSockets();
     await server.stop();

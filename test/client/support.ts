@@ -47,7 +47,7 @@ export function sibling(socket: Socket, nsp: string, opts: IoOptions = {}): Sock
 /** Resolves once the socket is connected (and, for an upgrading setup, upgraded). */
 export async function connected(socket: Socket, setup?: ClientSetup): Promise<Socket> {
   if (!socket.connected) await waitFor(socket, 'connect');
-  if (setup?.upgrades && socket.io.engine?.transport !== 'websocket')
+  if (setup?.upgrades && socket.io.engine?.transport?.name !== 'websocket')
     await waitFor(socket.io.engine!, 'upgrade');
   return socket;
 }
