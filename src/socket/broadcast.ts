@@ -1,4 +1,4 @@
-import type { Adapter, BroadcastFlags, Room, SocketDetails } from './adapter.js';
+import type { Adapter, BroadcastFlags, Room, SocketDetails, SocketId } from './adapter.js';
 import { RESERVED_EVENTS } from './packet.js';
 import type {
   AllButLast,
@@ -152,6 +152,14 @@ export class BroadcastOperator<EmitEvents extends EventsMap = DefaultEventsMap, 
       };
       (this.emit as (event: Ev, ...rest: unknown[]) => boolean)(event, ...args, callback);
     });
+  }
+
+  /**
+   * The ids of the sockets in the selected rooms (every socket without `to`/`in`). As socket.io's,
+   * `except` is not applied; `fetchSockets()` is the fuller form.
+   */
+  allSockets(): Promise<Set<SocketId>> {
+    return this.adapter.sockets(this.rooms);
   }
 
   /** The selected sockets: local ones are the `Socket` objects themselves. */

@@ -156,6 +156,11 @@ export class Namespace<
     return this.broadcastOperator().timeout(ms);
   }
 
+  /** The ids of every socket of the namespace. */
+  allSockets(): Promise<Set<SocketId>> {
+    return this.broadcastOperator().allSockets();
+  }
+
   /** Every socket of the namespace (local ones are `Socket` objects). */
   fetchSockets() {
     return this.broadcastOperator().fetchSockets();

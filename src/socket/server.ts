@@ -11,7 +11,7 @@ import {
   writeUpgradeError,
 } from '../engine/index.js';
 import { PlainWebSocketServer } from '../native/index.js';
-import type { Room } from './adapter.js';
+import type { Room, SocketId } from './adapter.js';
 import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from './options.js';
 import type { SecondArg } from './broadcast.js';
 import { ConnectDeadlines } from './connect-deadlines.js';
@@ -29,11 +29,15 @@ import type {
   Last,
 } from './typed-events.js';
 
+/** A `new_namespace` listener. */
+type NamespaceListener<N> = (nsp: N) => void;
+
 /**
  * A Socket.IO v5 server, with socket.io v4's API: `io.on('connection')`, `io.of()`, `io.use()`,
  * `io.to(room).emit()`, `fetchSockets()`... The server's own broadcast methods act on the main
  * namespace '/'.
  */
+
 export class Server<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = ListenEvents,
@@ -51,6 +55,8 @@ export class Server<
 
   /** The options in force, defaults applied. */
   private readonly options: ResolvedServerOptions;
+  /** `new_namespace` listeners (socket.io emits the event on the server itself). */
+  private namespaceListeners: { listener: NamespaceListener<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>; once: boolean }[] = [];
   private readonly namespaces = new Map<
     string,
     Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
@@ -162,6 +168,7 @@ export class Server<
     if (!nsp) {
       nsp = new Namespace(this, normalized, this.options.adapter);
       this.namespaces.set(normalized, nsp);
+      this.announceNamespace(nsp);
     }
     if (onConnection) nsp.on('connection', onConnection);
     return nsp;
@@ -191,6 +198,7 @@ export class Server<
         if (again) return done(again);
         const child = parent.createChild(name);
         this.namespaces.set(name, child);
+        this.announceNamespace(child);
         done(child);
       };
       if (matcher instanceof RegExp) decide(null, matcher.test(name));
@@ -213,7 +221,8 @@ export class Server<
     for (const nsp of this.namespaces.values()) await nsp.adapter.close();
     const http = this.httpServer;
     let error: Error | undefined;
-    if (http?.listening) {
+    if (http !== undefined) {
+      // As socket.io: node's close reports ERR_SERVER_NOT_RUNNING for a server that was not listening.
       await new Promise<void>((resolve) =>
         http.close((err) => {
           error = err;
@@ -232,31 +241,49 @@ export class Server<
     return this;
   }
 
-  /** Listens for connections to the main namespace. */
+  /** Listens for connections to the main namespace, or (`new_namespace`) for namespaces created. */
+  on(event: 'new_namespace', listener: (nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
+  on(event: 'connection' | 'connect', listener: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
   on(
-    event: 'connection' | 'connect',
-    listener: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+    event: 'connection' | 'connect' | 'new_namespace',
+    listener: ((socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void) | ((nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void),
   ): this {
-    this.sockets.on(event, listener);
+    if (event === 'new_namespace') this.namespaceListeners.push({ listener: listener as NamespaceListener<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>, once: false });
+    else this.sockets.on(event, listener as (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void);
     return this;
   }
 
-  /** Listens once for a connection to the main namespace. */
+  /** Listens once for a connection to the main namespace, or for the next namespace created. */
+  once(event: 'new_namespace', listener: (nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
+  once(event: 'connection' | 'connect', listener: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
   once(
-    event: 'connection' | 'connect',
-    listener: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+    event: 'connection' | 'connect' | 'new_namespace',
+    listener: ((socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void) | ((nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void),
   ): this {
-    this.sockets.once(event, listener);
+    if (event === 'new_namespace') this.namespaceListeners.push({ listener: listener as NamespaceListener<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>, once: true });
+    else this.sockets.once(event, listener as (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void);
     return this;
   }
 
-  /** Removes a connection listener of the main namespace. */
+  /** Removes a connection listener of the main namespace, or a `new_namespace` listener. */
+  off(event: 'new_namespace', listener?: (nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
+  off(event: 'connection' | 'connect', listener?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
   off(
-    event: 'connection' | 'connect',
-    listener?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+    event: 'connection' | 'connect' | 'new_namespace',
+    listener?: ((socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void) | ((nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void),
   ): this {
-    this.sockets.off(event, listener);
+    if (event === 'new_namespace') {
+      this.namespaceListeners = this.namespaceListeners.filter((entry) => listener !== undefined && entry.listener !== listener);
+    } else this.sockets.off(event, listener as ((socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void) | undefined);
     return this;
+  }
+
+  /** Tells `new_namespace` listeners of a namespace just created (static, or a dynamic child). */
+  private announceNamespace(nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    const listeners = this.namespaceListeners;
+    if (listeners.length === 0) return;
+    this.namespaceListeners = listeners.filter((entry) => !entry.once);
+    for (const { listener } of listeners) listener(nsp);
   }
 
   /** Emits to every socket of the main namespace. */
@@ -316,6 +343,11 @@ export class Server<
   /** Waits at most `ms` for every recipient's acknowledgement. */
   timeout(ms: number) {
     return this.sockets.timeout(ms);
+  }
+
+  /** The ids of every socket of the main namespace. */
+  allSockets(): Promise<Set<SocketId>> {
+    return this.sockets.allSockets();
   }
 
   /** Every socket of the main namespace. */

@@ -1,0 +1,55 @@
+/**
+ * Interop: the server API around namespaces as socket.io 4.8 has it: `allSockets()` on the server,
+ * a namespace and a broadcast operator; the `new_namespace` event for static and dynamic
+ * namespaces; `io.sockets` and `io.of('')`; `io.close(cb)` on an HTTP server that is not listening.
+ * Run against parley and, with PARLEY_TEST_AGAINST=socket.io, against socket.io itself.
+ */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { afterEach, describe, test } from 'node:test';
+import { cleanup, connectClient, startServer, waitFor } from '../support/fixtures.js';
+import { Server } from '../support/server-under-test.js';
+
+afterEach(cleanup);
+
+describe('server API: namespaces', () => {
+  test('allSockets() lists socket ids: of the main namespace, of a room, of another namespace', async () => {
+    const { io, url } = await startServer();
+    const joined = waitFor<{ id: string; join(room: string): unknown }>(io, 'connection');
+    const first = await connectClient(url);
+    (await joined).join('room-a');
+    const second = await connectClient(url);
+    const ids = new Set([first.id, second.id]);
+    assert.deepEqual(await io.allSockets(), ids);
+    assert.deepEqual(await io.of('/').allSockets(), ids);
+    assert.deepEqual(await io.in('room-a').allSockets(), new Set([first.id]));
+    assert.deepEqual(await io.of('/elsewhere').allSockets(), new Set());
+  });
+
+  test('new_namespace is emitted for a namespace made with of(), and for a dynamic child on its first connection', async () => {
+    const { io, url } = await startServer();
+    const created: string[] = [];
+    io.on('new_namespace', (nsp) => created.push(nsp.name));
+    io.of('/static');
+    io.of(/^\/dyn-\d+$/);
+    await connectClient(url, { nsp: '/dyn-7' });
+    await connectClient(url, { nsp: '/dyn-7' });
+    assert.deepEqual(created, ['/static', '/dyn-7']);
+  });
+
+  test("io.sockets is io.of('/'), and io.of('') is the same namespace", async () => {
+    const { io } = await startServer();
+    assert.equal(io.sockets, io.of('/'));
+    assert.equal(io.of(''), io.of('/'));
+  });
+});
+
+describe('server API: close', () => {
+  test('io.close(cb) passes ERR_SERVER_NOT_RUNNING when its HTTP server is not listening', async () => {
+    const io = new Server(createServer());
+    const err = await new Promise<Error | undefined>((resolve) => {
+      void io.close((e?: Error) => resolve(e));
+    });
+    assert.equal((err as NodeJS.ErrnoException | undefined)?.code, 'ERR_SERVER_NOT_RUNNING');
+  });
+});
