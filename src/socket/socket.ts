@@ -228,11 +228,24 @@ export class Socket<
     >;
   }
 
+  /** Every other socket of the namespace on this server process only (as socket.io: a broadcast). */
+  get local() {
+    return this.operator().local;
+  }
+
+  /**
+   * A broadcast to every other socket, carrying the flags set on this socket for the next emit
+   * (`socket.volatile.to(room)`, `socket.timeout(ms).broadcast`...), which it takes.
+   */
   private operator(): BroadcastOperator<EmitEvents, ReturnType<typeof this.nsp.resolveSocket>> {
-    return this.nsp.broadcastOperator().except(this.id) as BroadcastOperator<
-      EmitEvents,
-      ReturnType<typeof this.nsp.resolveSocket>
-    >;
+    const flags = this.nextFlags;
+    this.nextFlags = NO_FLAGS;
+    let operator = this.nsp.broadcastOperator().except(this.id);
+    if (flags.volatile) operator = operator.volatile;
+    if (flags.local) operator = operator.local;
+    if (flags.compress !== undefined) operator = operator.compress(flags.compress);
+    if (flags.timeout !== undefined) operator = operator.timeout(flags.timeout) as unknown as typeof operator;
+    return operator as BroadcastOperator<EmitEvents, ReturnType<typeof this.nsp.resolveSocket>>;
   }
 
   /** Targets the room(s), excluding this socket. */

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { afterEach, describe, test } from 'node:test';
+import type { Socket as ServerSocket } from 'socket.io';
 import { cleanup, connectClient, startServer, waitFor } from '../support/fixtures.js';
 import { Server } from '../support/server-under-test.js';
 
@@ -51,5 +52,40 @@ describe('server API: close', () => {
       void io.close((e?: Error) => resolve(e));
     });
     assert.equal((err as NodeJS.ErrnoException | undefined)?.code, 'ERR_SERVER_NOT_RUNNING');
+  });
+});
+
+describe('server API: flags set on a socket carry to its broadcasts', () => {
+  test('socket.timeout(ms).broadcast.emit with a callback times out with the answers that came', async () => {
+    const { io, url } = await startServer();
+    const asker = waitFor<ServerSocket>(io, 'connection');
+    await connectClient(url);
+    const silent = await connectClient(url);
+    silent.on('ask', () => {
+      // never answers
+    });
+    const socket = await asker;
+    const [err, responses] = await new Promise<[Error | null, unknown[]]>((resolve) => {
+      socket.timeout(100).broadcast.emit('ask', (e: Error | null, r: unknown[]) => resolve([e, r]));
+    });
+    assert.ok(err instanceof Error, 'the timeout is an error');
+    assert.deepEqual(responses, []);
+  });
+
+  test('socket.local is a broadcast to the other sockets of this process, not to the socket itself', async () => {
+    const { io, url } = await startServer();
+    const first = waitFor<ServerSocket>(io, 'connection');
+    const self = await connectClient(url);
+    const other = await connectClient(url);
+    const socket = await first;
+    const heard: string[] = [];
+    self.on('around', () => heard.push('self'));
+    const toOther = waitFor<string>(other, 'around');
+    socket.local.emit('around', 'you');
+    assert.equal(await toOther, 'you');
+    // A round trip on the socket's own connection: anything sent before it has arrived.
+    socket.emit('after');
+    await waitFor(self, 'after');
+    assert.deepEqual(heard, []);
   });
 });
