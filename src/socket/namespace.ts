@@ -70,6 +70,12 @@ export class Namespace<
     void this.adapter.init();
   }
 
+  /** Replaces the adapter with a new one of `adapterConstructor` (`io.adapter(Class)`). */
+  useAdapter(adapterConstructor: AdapterConstructor): void {
+    this.adapter = new adapterConstructor(this);
+    void this.adapter.init();
+  }
+
   /** Adds a connection middleware. */
   use(fn: Middleware<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>): this {
     this.middlewares.push(fn);

@@ -11,7 +11,7 @@ import {
   writeUpgradeError,
 } from '../engine/index.js';
 import { PlainWebSocketServer } from '../native/index.js';
-import type { Room, SocketId } from './adapter.js';
+import type { AdapterConstructor, Room, SocketId } from './adapter.js';
 import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from './options.js';
 import type { SecondArg } from './broadcast.js';
 import { ConnectDeadlines } from './connect-deadlines.js';
@@ -55,6 +55,8 @@ export class Server<
 
   /** The options in force, defaults applied. */
   private readonly options: ResolvedServerOptions;
+  /** The adapter class of namespaces created from now on (`io.adapter(Class)` changes it). */
+  private adapterClass: AdapterConstructor;
   /** `new_namespace` listeners (socket.io emits the event on the server itself). */
   private namespaceListeners: { listener: NamespaceListener<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>; once: boolean }[] = [];
   private readonly namespaces = new Map<
@@ -78,6 +80,7 @@ export class Server<
     const given =
       server === undefined ? ((serverOrOptions as Partial<ServerOptions>) ?? {}) : (maybeOptions ?? {});
     this.options = resolveServerOptions(given);
+    this.adapterClass = this.options.adapter;
     this.connectionHost = {
       connectDeadlines: new ConnectDeadlines(this.options.connectTimeout),
       maxAttachments: this.options.maxAttachments,
@@ -152,7 +155,7 @@ export class Server<
     if (typeof name !== 'string') {
       let parent = this.parents.get(name);
       if (!parent) {
-        parent = new ParentNamespace(this, this.options.adapter);
+        parent = new ParentNamespace(this, this.adapterClass);
         this.parents.set(name, parent);
       }
       if (onConnection) parent.on('connection', onConnection);
@@ -166,7 +169,7 @@ export class Server<
       }
     }
     if (!nsp) {
-      nsp = new Namespace(this, normalized, this.options.adapter);
+      nsp = new Namespace(this, normalized, this.adapterClass);
       this.namespaces.set(normalized, nsp);
       this.announceNamespace(nsp);
     }
@@ -343,6 +346,20 @@ export class Server<
   /** Waits at most `ms` for every recipient's acknowledgement. */
   timeout(ms: number) {
     return this.sockets.timeout(ms);
+  }
+
+  /**
+   * The adapter class, or (with one) sets it: as socket.io, every namespace gets a new adapter of
+   * that class at once, and namespaces created later use it. Call it before clients connect: the
+   * rooms of the old adapters are not carried over.
+   */
+  adapter(): AdapterConstructor;
+  adapter(adapterClass: AdapterConstructor): this;
+  adapter(adapterClass?: AdapterConstructor): AdapterConstructor | this {
+    if (adapterClass === undefined) return this.adapterClass;
+    this.adapterClass = adapterClass;
+    for (const nsp of this.namespaces.values()) nsp.useAdapter(adapterClass);
+    return this;
   }
 
   /** The ids of every socket of the main namespace. */

@@ -45,6 +45,33 @@ describe('server API: namespaces', () => {
   });
 });
 
+describe('server API: the adapter class', () => {
+  test('io.adapter() reads the class; io.adapter(Class) gives every namespace, old and new, an adapter of it', async () => {
+    const { io, url } = await startServer();
+    const Default = io.adapter() as unknown as new (...args: never[]) => object;
+    assert.equal(typeof Default, 'function');
+    const made: string[] = [];
+    class Tagged extends (Default as unknown as new (nsp: { name: string }) => object) {
+      constructor(nsp: { name: string }) {
+        super(nsp);
+        made.push(nsp.name);
+      }
+    }
+    assert.equal(io.adapter(Tagged as never), io);
+    assert.equal(io.adapter(), Tagged);
+    assert.ok(io.of('/').adapter instanceof Tagged);
+    assert.ok(io.of('/later').adapter instanceof Tagged);
+    assert.deepEqual(made, ['/', '/later']);
+    // Rooms work on the new adapter.
+    const joined = waitFor<ServerSocket>(io, 'connection');
+    const client = await connectClient(url);
+    (await joined).join('room-t');
+    const heard = waitFor<string>(client, 'hello');
+    io.to('room-t').emit('hello', 'tagged');
+    assert.equal(await heard, 'tagged');
+  });
+});
+
 describe('server API: close', () => {
   test('io.close(cb) passes ERR_SERVER_NOT_RUNNING when its HTTP server is not listening', async () => {
     const io = new Server(createServer());
