@@ -216,24 +216,19 @@ export class Server<
     tryNext(0);
   }
 
-  /** Closes every connection, then the HTTP server if attached. */
+  /** Stops the HTTP server listening (if attached), closes every connection, then resolves once the HTTP server has closed. */
   async close(callback?: (err?: Error) => void): Promise<void> {
+    // As socket.io: the HTTP server stops listening first, so the port is free by the time sockets
+    // see 'disconnect'; node's close reports ERR_SERVER_NOT_RUNNING for one that was not listening,
+    // and its callback waits for the connections, which closing the engine ends.
+    const http = this.httpServer;
+    const httpClosed =
+      http === undefined ? undefined : new Promise<Error | undefined>((resolve) => http.close((err) => resolve(err)));
     this.plain?.close();
     await this.engine.close();
     this.connectionHost.connectDeadlines.clear();
     for (const nsp of this.namespaces.values()) await nsp.adapter.close();
-    const http = this.httpServer;
-    let error: Error | undefined;
-    if (http !== undefined) {
-      // As socket.io: node's close reports ERR_SERVER_NOT_RUNNING for a server that was not listening.
-      await new Promise<void>((resolve) =>
-        http.close((err) => {
-          error = err;
-          resolve();
-        }),
-      );
-    }
-    callback?.(error);
+    callback?.(httpClosed === undefined ? undefined : await httpClosed);
   }
 
   // ---- the main namespace's API ---------------------------------------------------------------

@@ -6,9 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import type { Socket as ServerSocket } from 'socket.io';
-import { cleanup, connectClient, startServer, waitFor } from '../support/fixtures.js';
+import { cleanup, connectClient, makeClient, startServer, waitFor, whenConnected } from '../support/fixtures.js';
+import { listenOnLoopback } from '../support/loopback.js';
 import { Server } from '../support/server-under-test.js';
 
 afterEach(cleanup);
@@ -79,6 +81,25 @@ describe('server API: close', () => {
       void io.close((e?: Error) => resolve(e));
     });
     assert.equal((err as NodeJS.ErrnoException | undefined)?.code, 'ERR_SERVER_NOT_RUNNING');
+  });
+
+  test('io.close() stops listening before its sockets see disconnect: the port is free in the handler', async () => {
+    const http = createServer();
+    const io = new Server(http);
+    const port = await listenOnLoopback(http);
+    const client = makeClient(`http://127.0.0.1:${port}`, { transports: ['websocket'] });
+    const connected = waitFor<ServerSocket>(io, 'connection');
+    await whenConnected(client);
+    const socket = await connected;
+    const free = new Promise<boolean>((resolve) => {
+      socket.on('disconnect', () => {
+        const probe = createNetServer();
+        probe.once('error', () => resolve(false));
+        probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+      });
+    });
+    await io.close();
+    assert.equal(await free, true);
   });
 });
 
