@@ -115,6 +115,16 @@ interface PollingFinding {
 }
 
 /** The running probe: its target, options and the evidence so far. */
+/** The query of a request on a polling session the probe opened (v3 asks for base64 binary). */
+function sessionQuery({ handshake }: PollingFinding): Record<string, string> {
+  return {
+    EIO: String(handshake.version),
+    transport: 'polling',
+    sid: handshake.sid,
+    ...(handshake.version === 3 ? { b64: '1' } : {}),
+  };
+}
+
 class Probe {
   readonly evidence: CheckResult[] = [];
   readonly timeoutMs: number;
@@ -256,19 +266,13 @@ class Probe {
   /** 7a. A Socket.IO CONNECT over an open polling session: POST it, then GET until answered. */
   async connectOverPolling(found: PollingFinding): Promise<ConnectFinding> {
     const { handshake, path } = found;
-    const session = {
-      EIO: String(handshake.version),
-      transport: 'polling',
-      sid: handshake.sid,
-      ...(handshake.version === 3 ? { b64: '1' } : {}),
-    };
-    const pathAndQuery = withQuery(path, session);
+    const pathAndQuery = withQuery(path, sessionQuery(found));
     const started = performance.now();
     const deadline = started + this.timeoutMs;
     const nsp = this.namespace;
     const message = connectMessage(nsp, this.options.auth, handshake.version);
     const authSent = this.options.auth !== undefined;
-    const request = `POST ${withQuery(path, { EIO: session.EIO, transport: 'polling', sid: 'SID' }).replace('SID', '<sid>')} "4${message}", then GET`;
+    const request = `POST ${withQuery(path, { EIO: String(handshake.version), transport: 'polling', sid: 'SID' }).replace('SID', '<sid>')} "4${message}", then GET`;
     const finish = (finding: ConnectFinding, status: CheckStatus, answer: string) => {
       this.record('socketio-connect', request, status, answer, started);
       return finding;
@@ -457,14 +461,8 @@ class Probe {
   /** Ends a polling session the probe opened, as a leaving client would (a `1` close packet). */
   async closeSession(found: PollingFinding): Promise<void> {
     const { handshake, path } = found;
-    const query = {
-      EIO: String(handshake.version),
-      transport: 'polling',
-      sid: handshake.sid,
-      ...(handshake.version === 3 ? { b64: '1' } : {}),
-    };
     const body = handshake.version === 3 ? '1:1' : '1';
-    await askHttp({ url: this.url(withQuery(path, query)), method: 'POST', body, timeoutMs: this.timeoutMs });
+    await askHttp({ url: this.url(withQuery(path, sessionQuery(found))), method: 'POST', body, timeoutMs: this.timeoutMs });
   }
 
   /** 9–10. Would a page from `origin` be let in? */

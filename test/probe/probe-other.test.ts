@@ -5,6 +5,7 @@ import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { formatReport, probe } from '../../src/probe/index.js';
 import { startCommand } from '../support/processes.js';
+import { withTimeout } from '../support/waiting.js';
 import { closedPort, type Endpoint, notFoundEndpoint, plainWsEndpoint } from './endpoints.js';
 
 const open: Endpoint[] = [];
@@ -76,7 +77,8 @@ describe('probe: no Socket.IO', () => {
     try {
       const port = listener.ready;
       for (let i = 0; i < 3; i++) fillers.push(connect(port, '127.0.0.1').on('error', () => {}));
-      await Promise.race([once(fillers[0]!, 'connect'), new Promise((r) => setTimeout(r, 1000))]);
+      // The first filler takes the queue's one place (its handshake completes); the others' SYNs are dropped.
+      await withTimeout(once(fillers[0]!, 'connect'), 'the first filler to connect');
       const began = performance.now();
       const report = await probe(`http://127.0.0.1:${port}/ws/chat/`, { timeoutMs: 300 });
       const elapsed = performance.now() - began;
