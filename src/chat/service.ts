@@ -178,13 +178,13 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
   function charge(socket: ChatSocket, cost: number): ChatFailure | undefined {
     const own = socket.data.budgets.budget;
     const shared = addresses.shared(socket.data.address);
-    const wait = Math.max(own.retryAfterMs(cost), shared.retryAfterMs(cost));
-    if (wait > 0) {
-      const whose = own.retryAfterMs(cost) >= wait ? `${own.capacity} per connection` : `${shared.capacity} per address`;
-      return rateLimited(`request budget spent (${whose} per 10 s; this request costs ${cost})`, wait);
+    const ownWait = own.retryAfterMs(cost);
+    const sharedWait = shared.retryAfterMs(cost);
+    if (ownWait > 0 || sharedWait > 0) {
+      const whose = ownWait >= sharedWait ? `${own.capacity} per connection` : `${shared.capacity} per address`;
+      return rateLimited(`request budget spent (${whose} per 10 s; this request costs ${cost})`, Math.max(ownWait, sharedWait));
     }
-    own.spend(cost);
-    shared.spend(cost);
+    spend(socket, cost);
     return undefined;
   }
 
