@@ -1,11 +1,11 @@
 /**
- * The chat's static files: the page and its assets from ./public (read once, served from memory),
- * and the official Socket.IO browser client from the socket.io-client package.
+ * The chat's static files: the page and its assets from ./public (read once, served from memory).
+ * The official browser client comes from the Socket.IO server itself (`serveClient`, under the
+ * Socket.IO path).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
-import { dirname, extname, join } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -51,12 +51,6 @@ function loadFiles(socketPath: string): Map<string, StaticFile> {
   }
   const index = files.get('/index.html');
   if (index) files.set('/', index);
-  // The package's exports hide dist/, so find the package folder through its package.json.
-  const require = createRequire(import.meta.url);
-  const clientDist = join(dirname(require.resolve('socket.io-client/package.json')), 'dist');
-  for (const name of ['socket.io.min.js', 'socket.io.min.js.map']) {
-    files.set(`/vendor/${name}`, { body: readFileSync(join(clientDist, name)), type: TYPES[extname(name)]! });
-  }
   return files;
 }
 

@@ -14,7 +14,7 @@ export {
 } from './errors.js';
 export { type Flushable, scheduleFlush } from './flush-pass.js';
 export { Heartbeat, HeartbeatState, type HeartbeatSubject } from './heartbeat.js';
-export { incomingOf, type RequestSource } from './http/exchange.js';
+export { type HttpExchange, incomingOf, type RequestSource } from './http/exchange.js';
 export { randomId } from './ids.js';
 export { OutboundMessage, toOutbound } from './message.js';
 export {

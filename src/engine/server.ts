@@ -21,6 +21,11 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 export interface AttachHooks {
   /** Called for each upgrade under the path, with its target as the engine read it; returning true means the hook handled it. */
   interceptUpgrade?: (req: RequestSource, socket: Duplex, head: Buffer, target: RequestTarget) => boolean;
+  /**
+   * Called for each HTTP request under the path, after CORS (a preflight is answered before), with
+   * the CORS headers its answer must carry; returning true means the hook answered it.
+   */
+  interceptRequest?: (exchange: HttpExchange, headers: OutgoingHttpHeaders, target: RequestTarget) => boolean;
 }
 
 const CLOSING: EngineError = Object.freeze({ code: 'BAD_REQUEST', message: 'Server is closing' });
@@ -45,6 +50,8 @@ export class EngineServer {
   private closing = false;
   /** The servers whose connections the engine answers itself (ownHttp). */
   private readonly owned: OwnedHttp[] = [];
+  /** The layer above's own answers under the path (AttachHooks.interceptRequest). */
+  private requestHook: AttachHooks['interceptRequest'];
 
   constructor(
     private readonly handler: EngineHandler,
@@ -78,6 +85,7 @@ export class EngineServer {
    */
   attach(httpServer: HttpServer, hooks: AttachHooks = {}): void {
     const basePath = this.options.basePath;
+    this.requestHook = hooks.interceptRequest;
     const prior = httpServer.listeners('request') as RequestListener[];
     httpServer.removeAllListeners('request');
     httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -219,6 +227,7 @@ export class EngineServer {
   }
 
   private route(exchange: HttpExchange, headers: OutgoingHttpHeaders, target: RequestTarget | undefined): void {
+    if (target !== undefined && this.requestHook?.(exchange, headers, target)) return;
     if (this.closing) {
       refuse(exchange, CLOSING, headers);
       return;

@@ -26,7 +26,8 @@ export interface NamespaceReservedEvents<Sock> {
 }
 
 /** What `fetchSockets` returns for a socket of another server process. */
-export interface RemoteSocket<SocketData = unknown> extends SocketDetails {
+// biome-ignore lint/suspicious/noExplicitAny: socket.io's default (see Server)
+export interface RemoteSocket<SocketData = any> extends SocketDetails {
   data: SocketData;
 }
 
@@ -38,7 +39,8 @@ export class Namespace<
     ListenEvents extends EventsMap = DefaultEventsMap,
     EmitEvents extends EventsMap = DefaultEventsMap,
     ServerSideEvents extends EventsMap = DefaultEventsMap,
-    SocketData = unknown,
+    // biome-ignore lint/suspicious/noExplicitAny: socket.io's default (see Server)
+    SocketData = any,
   >
   extends TypedEmitter<
     NamespaceReservedEvents<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>

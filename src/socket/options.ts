@@ -38,6 +38,17 @@ export interface ServerOptions extends EngineOptions {
    * @default false
    */
   plainWebSocket: boolean | Partial<PlainWebSocketOptions>;
+  /**
+   * Serve the official browser client under the path (`<path>socket.io.min.js`...), as socket.io.
+   * @default true
+   */
+  serveClient: boolean;
+  /**
+   * Remove a child of a dynamic namespace once its last socket leaves (a later connection creates
+   * it again, with a new `new_namespace`).
+   * @default false
+   */
+  cleanupEmptyChildNamespaces: boolean;
 }
 
 /** The Socket.IO defaults that differ from the Engine.IO ones (path), or add to them. */
@@ -47,6 +58,8 @@ export const SERVER_DEFAULTS = Object.freeze({
   adapter: InMemoryAdapter as AdapterConstructor,
   maxAttachments: 10,
   plainWebSocket: false,
+  serveClient: true,
+  cleanupEmptyChildNamespaces: false,
 } as const satisfies Partial<ServerOptions>);
 
 /** The server's options with defaults applied, split by the layer that uses them. */
@@ -60,6 +73,8 @@ export interface ResolvedServerOptions {
   readonly engine: Readonly<Partial<EngineOptions>>;
   /** The plain-WebSocket endpoint's options, or false when plain clients are not accepted. */
   readonly plainWebSocket: Readonly<PlainWebSocketOptions> | false;
+  readonly serveClient: boolean;
+  readonly cleanupEmptyChildNamespaces: boolean;
 }
 
 /** The options only the Socket.IO layer reads; the engine is given the others. */
@@ -69,6 +84,8 @@ const SOCKET_ONLY_OPTIONS = [
   'maxAttachments',
   'maxHttpBufferSize',
   'plainWebSocket',
+  'serveClient',
+  'cleanupEmptyChildNamespaces',
 ] as const satisfies readonly (keyof ServerOptions)[];
 
 /** engine.io accepts '/socket.io' and '/socket.io/' alike; one form is kept, with a trailing slash. */
@@ -110,5 +127,7 @@ export function resolveServerOptions(given: Partial<ServerOptions> = {}): Resolv
     maxAttachments,
     engine: Object.freeze(engine),
     plainWebSocket,
+    serveClient: defined.serveClient ?? SERVER_DEFAULTS.serveClient,
+    cleanupEmptyChildNamespaces: defined.cleanupEmptyChildNamespaces ?? SERVER_DEFAULTS.cleanupEmptyChildNamespaces,
   });
 }

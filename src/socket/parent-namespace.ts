@@ -9,6 +9,7 @@ import type {
 import { Namespace } from './namespace.js';
 import type { Packet } from './packet.js';
 import type { Server } from './server.js';
+import type { Socket } from './socket.js';
 import type { DefaultEventsMap, EventsMap } from './typed-events.js';
 
 /** Decides whether a namespace name may be created under a dynamic namespace. */
@@ -115,6 +116,28 @@ class ChildrenAdapter implements Adapter {
 
 let parentCount = 0;
 
+/** A dynamic namespace's child that tells its parent when its last socket has left. */
+class ChildNamespace<
+  ListenEvents extends EventsMap,
+  EmitEvents extends EventsMap,
+  ServerSideEvents extends EventsMap,
+  SocketData,
+> extends Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+  constructor(
+    server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    name: string,
+    adapterConstructor: AdapterConstructor,
+    private readonly onEmpty: (child: ChildNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ) {
+    super(server, name, adapterConstructor);
+  }
+
+  override removeSocket(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    super.removeSocket(socket);
+    if (this.sockets.size === 0) this.onEmpty(this);
+  }
+}
+
 /**
  * A dynamic namespace (`io.of(/^\/room-\d+$/)`): matching names become child namespaces that
  * inherit its middlewares and connection listeners.
@@ -123,18 +146,28 @@ export class ParentNamespace<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = DefaultEventsMap,
   ServerSideEvents extends EventsMap = DefaultEventsMap,
-  SocketData = unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io's default (see Server)
+  SocketData = any,
 > extends Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
   /** The namespaces created under this one. */
   readonly children = new Set<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
   private readonly childAdapter: AdapterConstructor;
+  /**
+   * With `cleanupEmptyChildNamespaces`: forgets a child whose last socket left, so the next
+   * connection to its name creates it again (socket.io's trigger: a socket's removal).
+   */
+  private readonly removeChild:
+    | ((child: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void)
+    | undefined;
 
   constructor(
     server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     adapterConstructor: AdapterConstructor,
+    removeChild?: (child: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ) {
     super(server, `/_${parentCount++}`);
     this.childAdapter = adapterConstructor;
+    this.removeChild = removeChild;
     this.adapter = new ChildrenAdapter(
       this.children as unknown as Set<Namespace<EventsMap, EventsMap, EventsMap, unknown>>,
     );
@@ -142,7 +175,16 @@ export class ParentNamespace<
 
   /** Creates the child namespace `name`, with this namespace's middlewares and listeners. */
   createChild(name: string): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
-    const child = new Namespace(this.server, name, this.childAdapter);
+    const removeChild = this.removeChild;
+    const child =
+      removeChild === undefined
+        ? new Namespace(this.server, name, this.childAdapter)
+        : new ChildNamespace(this.server, name, this.childAdapter, (empty) => {
+            this.children.delete(empty);
+            // As socket.io, the adapter is closed without waiting; a failure there is the adapter's to report.
+            Promise.resolve(empty.adapter.close()).catch(() => {});
+            removeChild(empty);
+          });
     for (const fn of this.middlewares) child.use(fn);
     for (const listener of this.listeners('connect')) child.on('connect', listener);
     for (const listener of this.listeners('connection')) child.on('connection', listener);

@@ -1,6 +1,9 @@
 import { createServer, type Server as HttpServer } from 'node:http';
+import type { Http2SecureServer, Http2Server } from 'node:http2';
+import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import {
+  type AttachHooks,
   EngineServer,
   type EngineSession,
   ignoreSocketError,
@@ -19,6 +22,7 @@ import { Connection, type ConnectionHost } from './connection.js';
 import { type Middleware, Namespace } from './namespace.js';
 import { type NamespaceMatcher, ParentNamespace } from './parent-namespace.js';
 import { PlainClient } from './plain-client.js';
+import { ClientFileServer } from './serve-client.js';
 import type { Socket } from './socket.js';
 import type {
   AllButLast,
@@ -28,6 +32,9 @@ import type {
   EventsMap,
   Last,
 } from './typed-events.js';
+
+/** The servers `attach` takes, as socket.io types them (an HTTP/2 one needs `allowHTTP1` for polling). */
+export type HttpServerInstance = HttpServer | HttpsServer | Http2SecureServer | Http2Server;
 
 /** A `new_namespace` listener. */
 type NamespaceListener<N> = (nsp: N) => void;
@@ -42,19 +49,27 @@ export class Server<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = ListenEvents,
   ServerSideEvents extends EventsMap = DefaultEventsMap,
-  SocketData = unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io's default, so untyped `socket.data.x` compiles as it does there
+  SocketData = any,
 > {
-  /** The Engine.IO server carrying the connections. */
-  readonly engine: EngineServer;
+  /** The Engine.IO server carrying the connections (a new one when `attach` follows `close`, or gives options). */
+  engine: EngineServer;
   /** The main namespace '/'. */
   readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
-  /** The plain-WebSocket endpoint, when the `plainWebSocket` option is on. */
-  readonly plain: PlainWebSocketServer | undefined;
-  /** The HTTP server attached to, if any. */
-  httpServer: HttpServer | undefined;
+  /** The plain-WebSocket endpoint, when the `plainWebSocket` option is on (renewed with the engine). */
+  plain: PlainWebSocketServer | undefined;
+  /**
+   * The HTTP server last attached to. Typed as socket.io types it: unset until `attach`/`listen`
+   * (or a server given to the constructor).
+   */
+  httpServer!: HttpServerInstance;
 
+  /** The options given to the constructor, which win over those given to `attach` (as socket.io). */
+  private readonly given: Partial<ServerOptions>;
   /** The options in force, defaults applied. */
-  private readonly options: ResolvedServerOptions;
+  private options: ResolvedServerOptions;
+  /** Set by `close()`: the engine refuses everything, so the next `attach` makes a new one. */
+  private closed = false;
   /** The adapter class of namespaces created from now on (`io.adapter(Class)` changes it). */
   private adapterClass: AdapterConstructor;
   /** `new_namespace` listeners (socket.io emits the event on the server itself). */
@@ -70,15 +85,17 @@ export class Server<
   private readonly connectionHost: ConnectionHost;
 
   constructor(options?: Partial<ServerOptions>);
-  constructor(server: HttpServer | number, options?: Partial<ServerOptions>);
+  constructor(server?: HttpServerInstance | number, options?: Partial<ServerOptions>);
+  constructor(server: undefined | Partial<ServerOptions> | HttpServerInstance | number, options?: Partial<ServerOptions>);
   constructor(
-    serverOrOptions?: HttpServer | number | Partial<ServerOptions>,
+    serverOrOptions?: HttpServerInstance | number | Partial<ServerOptions>,
     maybeOptions?: Partial<ServerOptions>,
   ) {
     const server =
       isHttpServer(serverOrOptions) || typeof serverOrOptions === 'number' ? serverOrOptions : undefined;
     const given =
       server === undefined ? ((serverOrOptions as Partial<ServerOptions>) ?? {}) : (maybeOptions ?? {});
+    this.given = given;
     this.options = resolveServerOptions(given);
     this.adapterClass = this.options.adapter;
     this.connectionHost = {
@@ -86,20 +103,27 @@ export class Server<
       maxAttachments: this.options.maxAttachments,
       resolveNamespace: (name, auth, done) => this.resolveNamespace(name, auth, done),
     };
-    this.engine = new EngineServer(
+    this.engine = this.createEngine();
+    this.plain = this.createPlain();
+    this.sockets = this.of('/');
+    if (server !== undefined) this.attach(server);
+  }
+
+  /** A new engine with the options in force (the constructor's, or an `attach` that gave some). */
+  private createEngine(): EngineServer {
+    return new EngineServer(
       { onSession: (session: EngineSession): SessionHandler => new Connection(this.connectionHost, session) },
       this.options.engine,
     );
+  }
+
+  private createPlain(): PlainWebSocketServer | undefined {
     const plain = this.options.plainWebSocket;
-    this.plain =
-      plain === false
-        ? undefined
-        : new PlainWebSocketServer(
-            (session) => PlainClient.start(session, this.connectionHost, plain.maxAttachments),
-            plain,
-          );
-    this.sockets = this.of('/');
-    if (server !== undefined) this.attach(server);
+    if (plain === false) return undefined;
+    return new PlainWebSocketServer(
+      (session) => PlainClient.start(session, this.connectionHost, plain.maxAttachments),
+      plain,
+    );
   }
 
   /** The path the server answers on. */
@@ -107,19 +131,65 @@ export class Server<
     return this.options.path;
   }
 
-  /** Attaches to an HTTP server (or creates one listening on `port`). */
-  attach(server: HttpServer | number): this {
-    const http = typeof server === 'number' ? createServer() : server;
-    if (typeof server === 'number') http.listen(server);
-    this.httpServer = http;
-    const plain = this.plain;
-    this.engine.attach(
-      http,
-      plain
-        ? { interceptUpgrade: (req, socket, head, target) => this.acceptPlain(plain, req, socket, head, target) }
-        : {},
-    );
+  /** Whether the browser client's files are served (the `serveClient` option, read at `attach`). */
+  serveClient(): boolean;
+  serveClient(serve: boolean): this;
+  serveClient(serve?: boolean): boolean | this {
+    if (serve === undefined) return this.options.serveClient;
+    this.options = Object.freeze({ ...this.options, serveClient: serve });
     return this;
+  }
+
+  /**
+   * Attaches to an HTTP server (or creates one listening on `port`). `options` are merged under
+   * the constructor's, as socket.io merges them: a key given to both takes the constructor's value;
+   * given any, the server gets a new engine with them. After `close()`, attaching serves again
+   * (a new engine and plain-WebSocket endpoint; namespaces, middlewares and listeners stay).
+   */
+  attach(server: HttpServerInstance | number, options: Partial<ServerOptions> = {}): this {
+    if (typeof server === 'function') {
+      throw new Error('attach() takes an http.Server (or a port), not a request handler such as an express app');
+    }
+    const extra = Object.entries(options).filter(
+      ([key, value]) => value !== undefined && (this.given as Record<string, unknown>)[key] === undefined,
+    );
+    if (extra.length > 0) {
+      this.options = resolveServerOptions({ ...this.given, ...Object.fromEntries(extra) });
+    }
+    if (extra.length > 0 || this.closed) {
+      this.closed = false;
+      this.engine = this.createEngine();
+      this.plain = this.createPlain();
+    }
+    let http: HttpServer;
+    if (typeof server === 'number') {
+      // As socket.io: what is not the engine's gets a 404.
+      http = createServer((_req, res) => {
+        res.writeHead(404);
+        res.end();
+      });
+      http.listen(server);
+    } else {
+      // The engine reads requests through node:http's API, which HTTPS and HTTP/2 (allowHTTP1) share.
+      http = server as HttpServer;
+    }
+    this.httpServer = http;
+    this.engine.attach(http, this.attachHooks());
+    return this;
+  }
+
+  /** What the engine lets this layer answer itself: plain WebSocket upgrades, the client's files. */
+  private attachHooks(): AttachHooks {
+    const hooks: AttachHooks = {};
+    const plain = this.plain;
+    if (plain) {
+      hooks.interceptUpgrade = (req, socket, head, target) => this.acceptPlain(plain, req, socket, head, target);
+    }
+    if (this.options.serveClient) {
+      const files = new ClientFileServer(this.engine.options.basePath);
+      hooks.interceptRequest = (exchange, headers, target) => files.handle(exchange, headers, target);
+    }
+    return hooks;
   }
 
   /** Takes an upgrade without `EIO` as a plain WebSocket client, after the `allowRequest` hook. */
@@ -140,8 +210,8 @@ export class Server<
   }
 
   /** Alias of `attach`. */
-  listen(server: HttpServer | number): this {
-    return this.attach(server);
+  listen(server: HttpServerInstance | number, options?: Partial<ServerOptions>): this {
+    return this.attach(server, options);
   }
 
   /**
@@ -155,7 +225,11 @@ export class Server<
     if (typeof name !== 'string') {
       let parent = this.parents.get(name);
       if (!parent) {
-        parent = new ParentNamespace(this, this.adapterClass);
+        parent = new ParentNamespace(
+          this,
+          this.adapterClass,
+          this.options.cleanupEmptyChildNamespaces ? (child) => this.forgetNamespace(child) : undefined,
+        );
         this.parents.set(name, parent);
       }
       if (onConnection) parent.on('connection', onConnection);
@@ -216,12 +290,18 @@ export class Server<
     tryNext(0);
   }
 
+  /** Drops an emptied dynamic child (cleanupEmptyChildNamespaces); a later connection makes it anew. */
+  private forgetNamespace(nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    if (this.namespaces.get(nsp.name) === nsp) this.namespaces.delete(nsp.name);
+  }
+
   /** Stops the HTTP server listening (if attached), closes every connection, then resolves once the HTTP server has closed. */
   async close(callback?: (err?: Error) => void): Promise<void> {
     // As socket.io: the HTTP server stops listening first, so the port is free by the time sockets
     // see 'disconnect'; node's close reports ERR_SERVER_NOT_RUNNING for one that was not listening,
     // and its callback waits for the connections, which closing the engine ends.
-    const http = this.httpServer;
+    this.closed = true;
+    const http = this.httpServer as HttpServerInstance | undefined;
     const httpClosed =
       http === undefined ? undefined : new Promise<Error | undefined>((resolve) => http.close((err) => resolve(err)));
     this.plain?.close();

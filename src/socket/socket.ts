@@ -56,7 +56,8 @@ export class Socket<
     ListenEvents extends EventsMap = DefaultEventsMap,
     EmitEvents extends EventsMap = DefaultEventsMap,
     ServerSideEvents extends EventsMap = DefaultEventsMap,
-    SocketData = unknown,
+    // biome-ignore lint/suspicious/noExplicitAny: socket.io's default (see Server)
+    SocketData = any,
   >
   extends TypedEmitter<ListenEvents & SocketReservedEvents>
   implements LocalSocket

@@ -38,7 +38,7 @@ describe('parley chat CLI', () => {
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
     assert.match(await page.text(), /\/talk\//, 'the page is told the Socket.IO path');
-    const client = await fetch(`${url}/vendor/socket.io.min.js`);
+    const client = await fetch(`${url}/talk/socket.io.min.js`);
     assert.equal(client.status, 200);
     assert.match(await client.text(), /Socket\.IO/);
     assert.equal((await fetch(`${url}/../../etc/passwd`)).status, 404);

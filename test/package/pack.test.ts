@@ -202,7 +202,7 @@ describe('the npm package', { timeout: 150_000 }, () => {
       assert.equal(page.status, 200);
       assert.match(await page.text(), /\/ws\/chat\//, 'index.html comes from dist/chat/public');
       assert.equal((await fetch(`${chat.ready}/app.js`)).status, 200);
-      assert.equal((await fetch(`${chat.ready}/vendor/socket.io.min.js`)).status, 200);
+      assert.equal((await fetch(`${chat.ready}/ws/chat/socket.io.min.js`)).status, 200);
     } finally {
       assert.equal((await chat.stop()).code, 0);
     }

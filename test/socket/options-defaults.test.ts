@@ -9,6 +9,8 @@ describe('server options', () => {
     assert.equal(SERVER_DEFAULTS.adapter, InMemoryAdapter);
     assert.equal(SERVER_DEFAULTS.maxAttachments, 10);
     assert.equal(SERVER_DEFAULTS.plainWebSocket, false);
+    assert.equal(SERVER_DEFAULTS.serveClient, true);
+    assert.equal(SERVER_DEFAULTS.cleanupEmptyChildNamespaces, false);
     assert.ok(Object.isFrozen(SERVER_DEFAULTS));
   });
 
