@@ -1,4 +1,4 @@
-export { Server } from './server.js';
+export { type HttpServerInstance, Server } from './server.js';
 export { type ResolvedServerOptions, resolveServerOptions, SERVER_DEFAULTS, type ServerOptions } from './options.js';
 export { Namespace, type Middleware, type RemoteSocket } from './namespace.js';
 export { ParentNamespace, type NamespaceMatcher } from './parent-namespace.js';

@@ -55,6 +55,47 @@ process.once('SIGTERM', () => {
 });
 `;
 
+/** A CommonJS application: the callable export and the named ones, as socket.io documents them. */
+const CONSUMER_CJS = `const { createServer } = require('node:http');
+const parley = require('parley');
+const { io: connect } = require('socket.io-client');
+
+const http = createServer();
+const io = parley(http, { path: '/cjs/' });
+if (!(io instanceof parley.Server)) throw new Error('require("parley")(srv) is not a Server');
+const other = new parley.Server({ path: '/other/' });
+io.on('connection', (socket) => socket.emit('welcome', 'from cjs'));
+http.listen(0, '127.0.0.1', () => {
+  const client = connect('http://127.0.0.1:' + http.address().port, { path: '/cjs/', transports: ['websocket'] });
+  client.once('welcome', async (text) => {
+    client.close();
+    await io.close();
+    await other.close();
+    console.log('ready ' + typeof parley + ' ' + parley.Server.name + ' ' + typeof parley.Namespace + ' ' + text);
+  });
+});
+`;
+
+/** A CommonJS TypeScript application: the types of \`require('parley')\`. */
+const CONSUMER_CTS = `import { createServer } from 'node:http';
+import parley = require('parley');
+
+interface ServerToClient {
+  welcome: (text: string) => void;
+}
+const io = parley<{}, ServerToClient>(createServer(), { path: '/cjs/' });
+io.on('connection', (socket) => {
+  socket.emit('welcome', 'typed');
+  // @ts-expect-error welcome carries a string
+  socket.emit('welcome', 1);
+  socket.data.anything = true;
+});
+const other: InstanceType<typeof parley.Server> = new parley.Server({ serveClient: false });
+// @ts-expect-error the options are typed
+parley(createServer(), { path: 1 });
+void other;
+`;
+
 const CONSUMER_TSCONFIG = {
   compilerOptions: {
     target: 'ES2022',
@@ -153,6 +194,8 @@ describe('the npm package', { timeout: 150_000 }, () => {
       'dist/index.d.ts',
       'dist/engine/index.js',
       'dist/engine/index.d.ts',
+      'dist/cjs/index.cjs',
+      'dist/cjs/index.d.cts',
       'dist/cli/main.js',
       'dist/cli/log.d.ts',
       'dist/chat/public/index.html',
@@ -182,6 +225,28 @@ describe('the npm package', { timeout: 150_000 }, () => {
     } finally {
       assert.equal((await server.stop()).code, 0);
     }
+  });
+
+  test("CommonJS: require('parley')(httpServer, opts) makes a Server, require('parley').Server too; typed", async (t) => {
+    if (!requireInstall(t)) return;
+    writeFileSync(join(project, 'consumer-cjs.cjs'), CONSUMER_CJS);
+    const result = spawnSync(process.execPath, ['consumer-cjs.cjs'], {
+      cwd: project,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+    assert.equal(result.stdout.trim(), 'ready function Server function from cjs');
+
+    writeFileSync(join(project, 'consumer-types.cts'), CONSUMER_CTS);
+    writeFileSync(
+      join(project, 'tsconfig.cjs.json'),
+      JSON.stringify({
+        compilerOptions: { ...CONSUMER_TSCONFIG.compilerOptions, noEmit: true },
+        files: ['consumer-types.cts'],
+      }),
+    );
+    ok(run(process.execPath, [TSC, '-p', 'tsconfig.cjs.json'], project), 'tsc on the CommonJS consumer');
   });
 
   test('the installed bin runs compiled, without tsx: --help, and serve with the chat page', async (t) => {
