@@ -21,6 +21,7 @@ export {
   type SocketId,
   type WireFormat,
 } from './adapter.js';
+export type { AnyAdapterConstructor, SocketIoAdapterShape } from './adapter-compat.js';
 export { Connection } from './connection.js';
 export { EncodeError, type EncodeErrorCode } from './encode-error.js';
 export { MAX_ENCODE_DEPTH } from './binary.js';

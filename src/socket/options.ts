@@ -1,6 +1,7 @@
 import { type EngineOptions, resolveOptions as resolveEngineOptions } from '../engine/index.js';
 import { PLAIN_TRANSPORT_DEFAULTS, type PlainTransportOptions } from '../native/index.js';
 import { type AdapterConstructor, InMemoryAdapter } from './adapter.js';
+import type { AnyAdapterConstructor } from './adapter-compat.js';
 
 /** Options of plain WebSocket clients: their transport's, and the codec's attachment cap. */
 export interface PlainWebSocketOptions extends PlainTransportOptions {
@@ -19,7 +20,7 @@ export interface ServerOptions extends EngineOptions {
    * The adapter class each namespace uses for rooms and broadcasts.
    * @default InMemoryAdapter
    */
-  adapter: AdapterConstructor;
+  adapter: AnyAdapterConstructor;
   /**
    * Most binary attachments one packet may carry.
    * @default 10
@@ -123,7 +124,8 @@ export function resolveServerOptions(given: Partial<ServerOptions> = {}): Resolv
   return Object.freeze({
     path,
     connectTimeout: defined.connectTimeout ?? SERVER_DEFAULTS.connectTimeout,
-    adapter: defined.adapter ?? SERVER_DEFAULTS.adapter,
+    // socket.io-adapter's classes are accepted by type only (adapter-compat.ts).
+    adapter: (defined.adapter as AdapterConstructor | undefined) ?? SERVER_DEFAULTS.adapter,
     maxAttachments,
     engine: Object.freeze(engine),
     plainWebSocket,

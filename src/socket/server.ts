@@ -15,6 +15,7 @@ import {
 } from '../engine/index.js';
 import { PlainWebSocketServer } from '../native/index.js';
 import type { AdapterConstructor, Room, SocketId } from './adapter.js';
+import type { AnyAdapterConstructor } from './adapter-compat.js';
 import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from './options.js';
 import type { SecondArg } from './broadcast.js';
 import { ConnectDeadlines } from './connect-deadlines.js';
@@ -429,11 +430,13 @@ export class Server<
    * rooms of the old adapters are not carried over.
    */
   adapter(): AdapterConstructor;
-  adapter(adapterClass: AdapterConstructor): this;
-  adapter(adapterClass?: AdapterConstructor): AdapterConstructor | this {
+  adapter(adapterClass: AnyAdapterConstructor): this;
+  adapter(adapterClass?: AnyAdapterConstructor): AdapterConstructor | this {
     if (adapterClass === undefined) return this.adapterClass;
-    this.adapterClass = adapterClass;
-    for (const nsp of this.namespaces.values()) nsp.useAdapter(adapterClass);
+    // socket.io-adapter's classes are accepted by type only (adapter-compat.ts).
+    const adapterConstructor = adapterClass as AdapterConstructor;
+    this.adapterClass = adapterConstructor;
+    for (const nsp of this.namespaces.values()) nsp.useAdapter(adapterConstructor);
     return this;
   }
 
