@@ -32,6 +32,12 @@ const CLOSING: EngineError = Object.freeze({ code: 'BAD_REQUEST', message: 'Serv
 /** A request target the engine cannot read (it cannot come from a client that reached our path). */
 const BAD_TARGET: EngineError = Object.freeze({ code: 'BAD_REQUEST', message: 'Bad request target' });
 
+/**
+ * The engine attached last to each HTTP server: a closed engine whose server was given a new one
+ * (the layer above attaching again after close) leaves upgrades to it, which sees them too.
+ */
+const latestEngine = new WeakMap<HttpServer, EngineServer>();
+
 /** Completes nothing: the WebSocket the acceptor just opened is closed at once (a close frame). */
 function closeAtOnce(ws: WebSocketTransport): void {
   ws.close();
@@ -86,6 +92,7 @@ export class EngineServer {
   attach(httpServer: HttpServer, hooks: AttachHooks = {}): void {
     const basePath = this.options.basePath;
     this.requestHook = hooks.interceptRequest;
+    latestEngine.set(httpServer, this);
     const prior = httpServer.listeners('request') as RequestListener[];
     httpServer.removeAllListeners('request');
     httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -101,6 +108,7 @@ export class EngineServer {
       this.handleUpgrade(req, socket, head, target);
     };
     httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.closing && latestEngine.get(httpServer) !== this) return;
       const target = RequestTarget.parse(req.url);
       if (target?.isUnder(basePath)) {
         upgrade(req, socket, head, target);

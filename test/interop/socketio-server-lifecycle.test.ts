@@ -10,7 +10,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import type { Namespace, Socket as ServerSocket } from 'socket.io';
-import { cleanup, connectClient, startServer, waitFor, waitUntil } from '../support/fixtures.js';
+import { cleanup, connectClient, serverKind, startServer, waitFor, waitUntil } from '../support/fixtures.js';
 import { closeHttp, listenOnLoopback } from '../support/loopback.js';
 import { http } from '../support/raw-clients.js';
 import { Server, type ServerOptions } from '../support/server-under-test.js';
@@ -118,6 +118,23 @@ describe('listen after close', () => {
     const client = await connectClient(url);
     assert.ok(client.connected);
   });
+
+  test(
+    'io.attach(srv) after io.close() on the same HTTP server, listening again: polling and WebSocket both connect',
+    // socket.io throws there (both engines take the upgrade: ws's "handleUpgrade() was called more than once").
+    { skip: serverKind === 'socket.io' ? 'socket.io throws on the WebSocket upgrade' : false },
+    async () => {
+      const { server } = await loopbackServer();
+      const io = track(new Server(server, SHORT_HEARTBEAT), server);
+      await io.close();
+      const port = await listenOnLoopback(server);
+      io.attach(server);
+      const url = `http://127.0.0.1:${port}`;
+      assert.ok((await connectClient(url, { transports: ['polling'] })).connected);
+      assert.ok((await connectClient(url, { transports: ['websocket'] })).connected);
+      assert.ok((await connectClient(url, { upgraded: true })).connected);
+    },
+  );
 });
 
 describe('cleanupEmptyChildNamespaces', () => {
