@@ -1,6 +1,8 @@
 import { type EngineOptions, resolveOptions as resolveEngineOptions } from '../engine/index.js';
 import { PLAIN_TRANSPORT_DEFAULTS, type PlainTransportOptions } from '../native/index.js';
 import { type AdapterConstructor, InMemoryAdapter } from './adapter.js';
+import { type ConnectionStateRecoveryOptions, resolveRecoveryOptions } from './recovery.js';
+import { SessionAwareAdapter } from './session-aware-adapter.js';
 
 /** Options of plain WebSocket clients: their transport's, and the codec's attachment cap. */
 export interface PlainWebSocketOptions extends PlainTransportOptions {
@@ -17,7 +19,7 @@ export interface ServerOptions extends EngineOptions {
   connectTimeout: number;
   /**
    * The adapter class each namespace uses for rooms and broadcasts.
-   * @default InMemoryAdapter
+   * @default InMemoryAdapter (SessionAwareAdapter with connectionStateRecovery)
    */
   adapter: AdapterConstructor;
   /**
@@ -38,6 +40,13 @@ export interface ServerOptions extends EngineOptions {
    * @default false
    */
   plainWebSocket: boolean | Partial<PlainWebSocketOptions>;
+  /**
+   * Connection state recovery, as socket.io 4.8: a client whose connection dropped and that
+   * reconnects within maxDisconnectionDuration gets its socket id, rooms and data back, and the
+   * events it missed (src/socket/recovery.ts). Any object turns it on (`{}`: every default).
+   * @default undefined (off)
+   */
+  connectionStateRecovery?: Partial<ConnectionStateRecoveryOptions>;
 }
 
 /** The Socket.IO defaults that differ from the Engine.IO ones (path), or add to them. */
@@ -60,6 +69,8 @@ export interface ResolvedServerOptions {
   readonly engine: Readonly<Partial<EngineOptions>>;
   /** The plain-WebSocket endpoint's options, or false when plain clients are not accepted. */
   readonly plainWebSocket: Readonly<PlainWebSocketOptions> | false;
+  /** The recovery options with defaults applied, or false when recovery is off. */
+  readonly connectionStateRecovery: Readonly<ConnectionStateRecoveryOptions> | false;
 }
 
 /** The options only the Socket.IO layer reads; the engine is given the others. */
@@ -69,6 +80,7 @@ const SOCKET_ONLY_OPTIONS = [
   'maxAttachments',
   'maxHttpBufferSize',
   'plainWebSocket',
+  'connectionStateRecovery',
 ] as const satisfies readonly (keyof ServerOptions)[];
 
 /** engine.io accepts '/socket.io' and '/socket.io/' alike; one form is kept, with a trailing slash. */
@@ -103,12 +115,16 @@ export function resolveServerOptions(given: Partial<ServerOptions> = {}): Resolv
       ...(plain === true ? {} : plain),
     });
   }
+  const connectionStateRecovery = resolveRecoveryOptions(defined.connectionStateRecovery);
+  // As socket.io: recovery needs an adapter that keeps sessions, the default one when none is given.
+  const defaultAdapter = connectionStateRecovery ? SessionAwareAdapter : SERVER_DEFAULTS.adapter;
   return Object.freeze({
     path,
     connectTimeout: defined.connectTimeout ?? SERVER_DEFAULTS.connectTimeout,
-    adapter: defined.adapter ?? SERVER_DEFAULTS.adapter,
+    adapter: defined.adapter ?? defaultAdapter,
     maxAttachments,
     engine: Object.freeze(engine),
     plainWebSocket,
+    connectionStateRecovery,
   });
 }

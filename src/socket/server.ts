@@ -102,6 +102,11 @@ export class Server<
     if (server !== undefined) this.attach(server);
   }
 
+  /** The connection state recovery options in force, or false when it is off (namespaces read it). */
+  get connectionStateRecovery(): ResolvedServerOptions['connectionStateRecovery'] {
+    return this.options.connectionStateRecovery;
+  }
+
   /** The path the server answers on. */
   path(): string {
     return this.options.path;

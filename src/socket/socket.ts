@@ -9,6 +9,7 @@ import { TypedEmitter } from './emitter.js';
 import type { Namespace } from './namespace.js';
 import type { Packet } from './packet.js';
 import type { DisconnectReason } from './reasons.js';
+import { type PrivateSessionId, RECOVERABLE_REASONS, type Session } from './recovery.js';
 import type {
   AllButLast,
   DecorateAcknowledgements,
@@ -41,6 +42,18 @@ const ISSUED_BASE = Date.now();
 
 /** The flags of an emit that sets none; replaced, never mutated. */
 const NO_FLAGS: BroadcastFlags = Object.freeze({});
+
+const NO_ROOMS: ReadonlySet<Room> = new Set();
+
+/** What a socket has of connection state recovery, when the server has it on. */
+interface RecoveryState {
+  readonly pid: PrivateSessionId;
+  /** The session this socket came back with, until its rooms and missed events are applied. */
+  restored: Session | undefined;
+  readonly recovered: boolean;
+  /** The socket's own room, as a broadcast target for its events (made once). */
+  ownRoom: ReadonlySet<Room> | undefined;
+}
 
 interface SocketHooks {
   use?: PacketMiddleware[];
@@ -81,22 +94,32 @@ export class Socket<
   private nextFlags: BroadcastFlags = NO_FLAGS;
   /** Packet middlewares and catch-all listeners: few sockets have any, so one field holds them. */
   private hooks: SocketHooks | undefined;
+  /** Set only when the server has connection state recovery on. */
+  private recovery: RecoveryState | undefined;
 
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     client: SocketClient,
     auth: Record<string, unknown>,
+    previousSession?: Session,
   ) {
     super();
     this.nsp = nsp;
     this.client = client;
-    this.id = randomId();
     this.auth = auth;
+    if (previousSession) {
+      this.id = previousSession.sid;
+      this.dataValue = previousSession.data as SocketData;
+      this.recovery = { pid: previousSession.pid, restored: previousSession, recovered: true, ownRoom: undefined };
+    } else {
+      this.id = randomId();
+      if (nsp.recovery) this.recovery = { pid: randomId(), restored: undefined, recovered: false, ownRoom: undefined };
+    }
   }
 
-  /** Always false: parley does not implement connection state recovery. */
+  /** Whether the socket came back with its previous session (connection state recovery). */
   get recovered(): boolean {
-    return false;
+    return this.recovery?.recovered ?? false;
   }
 
   /** Free storage for the application; visible to `fetchSockets`. Created on first use. */
@@ -163,6 +186,14 @@ export class Socket<
       id === undefined
         ? { type: 'event', nsp: this.nsp.name, data }
         : { type: 'event', nsp: this.nsp.name, data, id };
+    const recovery = this.recovery;
+    if (recovery && id === undefined && !flags.volatile) {
+      // As socket.io: through the adapter, which gives the event its offset and keeps it in case
+      // the client misses it; outgoing listeners see it on delivery.
+      recovery.ownRoom ??= new Set([this.id]);
+      this.nsp.adapter.broadcast(packet, { rooms: recovery.ownRoom, except: NO_ROOMS, flags });
+      return true;
+    }
     // Encoded first: a payload that cannot be encoded throws before any side effect.
     const encoded = new Encoded(packet);
     if (id !== undefined) {
@@ -389,8 +420,32 @@ export class Socket<
   /** Completes the namespace connection: joins its own room and tells the client its id. */
   onConnect(): void {
     this.connected = true;
+    const recovery = this.recovery;
+    if (!recovery) {
+      this.join(this.id);
+      this.client.write(new Encoded({ type: 'connect', nsp: this.nsp.name, data: { sid: this.id } }), {});
+      return;
+    }
+    const restored = recovery.restored;
+    recovery.restored = undefined;
+    if (restored) this.join(restored.rooms);
     this.join(this.id);
-    this.client.write(new Encoded({ type: 'connect', nsp: this.nsp.name, data: { sid: this.id } }), {});
+    this.client.write(
+      new Encoded({ type: 'connect', nsp: this.nsp.name, data: { sid: this.id, pid: recovery.pid } }),
+      {},
+    );
+    // After the CONNECT (socket.io sends them just before it; its client holds them until then):
+    // a plain client gets its welcome frame first either way. Kept packets encode again, they did once.
+    if (restored) {
+      for (const data of restored.missedPackets) {
+        const offset = data[data.length - 1];
+        const packet: Packet =
+          typeof offset === 'string'
+            ? { type: 'event', nsp: this.nsp.name, data, offset }
+            : { type: 'event', nsp: this.nsp.name, data };
+        this.client.write(new Encoded(packet), {});
+      }
+    }
   }
 
   /** Handles a packet the client sent to this namespace. */
@@ -415,6 +470,18 @@ export class Socket<
   onClose(reason: DisconnectReason, description?: unknown): void {
     if (!this.connected) return;
     this.emitEvent('disconnecting', [reason, description]);
+    const recovery = this.recovery;
+    if (recovery && RECOVERABLE_REASONS.has(reason)) {
+      const persisted = this.nsp.adapter.persistSession?.({
+        sid: this.id,
+        pid: recovery.pid,
+        rooms: [...(this.nsp.adapter.socketRooms(this.id) ?? [])],
+        data: this.dataValue,
+        address: this.client.info.remoteAddress,
+      });
+      // An adapter that fails to keep it (a store that is down) only costs the client its recovery.
+      persisted?.catch(() => undefined);
+    }
     this.nsp.adapter.delAll(this.id);
     this.nsp.removeSocket(this);
     this.client.removeSocket(this);
