@@ -12,6 +12,8 @@ import {
   type ClientSocket,
   cleanup,
   connectClient,
+  connectNamespace,
+  silenceHeartbeat,
   startServer,
   TRANSPORT_SETUPS,
   type TransportSetup,
@@ -117,6 +119,19 @@ describe('connection state recovery: the wire', () => {
     assert.deepEqual(answers, [5]);
   });
 
+  test('a binary event carries its offset after the binary arguments', async () => {
+    const { io, url } = await startServer({ connectionStateRecovery: {} });
+    const connection = waitFor<ServerSocket>(io, 'connection');
+    const client = await connectClient(url, { setup: SETUPS[1] });
+    const socket = await connection;
+    const binary = waitForArgs(client, 'binary');
+    socket.emit('binary', Buffer.from([1, 2, 3]), 'text');
+    const [bytes, text, offset] = await binary;
+    assert.deepEqual(Buffer.from(bytes as ArrayBuffer), Buffer.from([1, 2, 3]));
+    assert.equal(text, 'text');
+    assert.equal(typeof offset, 'string');
+  });
+
   test('without the option, events carry no offset', async () => {
     const { io, url } = await startServer();
     const connection = waitFor<ServerSocket>(io, 'connection');
@@ -195,6 +210,65 @@ for (const setup of SETUPS) {
           ['after', 2],
         ],
       );
+    });
+
+    test('after a ping timeout, the socket comes back', async () => {
+      const { io, client, socket } = await recoverablePair(setup);
+      silenceHeartbeat(client);
+      const gone = waitFor<string>(socket, 'disconnect');
+      assert.equal(await gone, 'ping timeout');
+      io.emit('missed', 1);
+      // The client learns of it when the server's end of the transport closes; it may take a while
+      // over polling, so the test closes the client's end itself.
+      client.io.engine.close();
+      const received = recordEvents(client);
+      const back = await reconnect(io, client);
+      assert.equal(back.recovered, true);
+      assert.equal(back.id, socket.id);
+      const after = waitFor(client, 'after');
+      back.emit('after', 2);
+      await after;
+      assert.deepEqual(
+        received.map(([name, value]) => [name, value]),
+        [
+          ['missed', 1],
+          ['after', 2],
+        ],
+      );
+    });
+
+    test('every namespace of the connection comes back, each with its own session and missed events', async () => {
+      const { io, url } = await startServer({ connectionStateRecovery: {} });
+      const mainConnection = waitFor<ServerSocket>(io, 'connection');
+      const adminConnection = waitFor<ServerSocket>(io.of('/admin'), 'connection');
+      const main = await connectClient(url, { setup });
+      const admin = await connectNamespace(main.io, '/admin');
+      const [mainSocket, adminSocket] = [await mainConnection, await adminConnection];
+      const welcomed = Promise.all([waitFor(main, 'welcome'), waitFor(admin, 'welcome')]);
+      mainSocket.emit('welcome');
+      adminSocket.emit('welcome');
+      await welcomed;
+      const gone = Promise.all([waitFor(mainSocket, 'disconnect'), waitFor(adminSocket, 'disconnect')]);
+      main.io.engine.close();
+      await gone;
+      io.emit('to-main', 1);
+      io.of('/admin').emit('to-admin', 2);
+      const mainReceived = recordEvents(main);
+      const adminReceived = recordEvents(admin);
+      const mainBack = waitFor<ServerSocket>(io, 'connection');
+      const adminBack = waitFor<ServerSocket>(io.of('/admin'), 'connection');
+      main.connect();
+      admin.connect();
+      await Promise.all([whenConnected(main), whenConnected(admin)]);
+      const [mainAgain, adminAgain] = [await mainBack, await adminBack];
+      assert.deepEqual([mainAgain.recovered, mainAgain.id], [true, mainSocket.id]);
+      assert.deepEqual([adminAgain.recovered, adminAgain.id], [true, adminSocket.id]);
+      const after = Promise.all([waitFor(main, 'after'), waitFor(admin, 'after')]);
+      mainAgain.emit('after');
+      adminAgain.emit('after');
+      await after;
+      assert.deepEqual(mainReceived.map(([name]) => name), ['to-main', 'after']);
+      assert.deepEqual(adminReceived.map(([name]) => name), ['to-admin', 'after']);
     });
 
     test('a recovered socket skips the middlewares by default', async () => {
