@@ -59,6 +59,8 @@ interface SocketHooks {
   use?: PacketMiddleware[];
   any?: AnyListener[];
   anyOutgoing?: AnyListener[];
+  /** Set only when the server has connection state recovery on. */
+  recovery?: RecoveryState;
 }
 
 /**
@@ -92,10 +94,11 @@ export class Socket<
   /** Acks awaited from the client, created on the first one. */
   private pendingAcks: AwaitedAcks | undefined;
   private nextFlags: BroadcastFlags = NO_FLAGS;
-  /** Packet middlewares and catch-all listeners: few sockets have any, so one field holds them. */
+  /**
+   * Packet middlewares, catch-all listeners and recovery state: few sockets have any, so one field
+   * holds them (a server without recovery pays no field for it).
+   */
   private hooks: SocketHooks | undefined;
-  /** Set only when the server has connection state recovery on. */
-  private recovery: RecoveryState | undefined;
 
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
@@ -110,16 +113,18 @@ export class Socket<
     if (previousSession) {
       this.id = previousSession.sid;
       this.dataValue = previousSession.data as SocketData;
-      this.recovery = { pid: previousSession.pid, restored: previousSession, recovered: true, ownRoom: undefined };
+      this.hooks = { recovery: { pid: previousSession.pid, restored: previousSession, recovered: true, ownRoom: undefined } };
     } else {
       this.id = randomId();
-      if (nsp.recovery) this.recovery = { pid: randomId(), restored: undefined, recovered: false, ownRoom: undefined };
+      if (nsp.recovery) {
+        this.hooks = { recovery: { pid: randomId(), restored: undefined, recovered: false, ownRoom: undefined } };
+      }
     }
   }
 
   /** Whether the socket came back with its previous session (connection state recovery). */
   get recovered(): boolean {
-    return this.recovery?.recovered ?? false;
+    return this.hooks?.recovery?.recovered ?? false;
   }
 
   /** Free storage for the application; visible to `fetchSockets`. Created on first use. */
@@ -186,7 +191,7 @@ export class Socket<
       id === undefined
         ? { type: 'event', nsp: this.nsp.name, data }
         : { type: 'event', nsp: this.nsp.name, data, id };
-    const recovery = this.recovery;
+    const recovery = this.hooks?.recovery;
     if (recovery && id === undefined && !flags.volatile) {
       // As socket.io: through the adapter, which gives the event its offset and keeps it in case
       // the client misses it; outgoing listeners see it on delivery.
@@ -420,7 +425,7 @@ export class Socket<
   /** Completes the namespace connection: joins its own room and tells the client its id. */
   onConnect(): void {
     this.connected = true;
-    const recovery = this.recovery;
+    const recovery = this.hooks?.recovery;
     if (!recovery) {
       this.join(this.id);
       this.client.write(new Encoded({ type: 'connect', nsp: this.nsp.name, data: { sid: this.id } }), {});
@@ -470,7 +475,7 @@ export class Socket<
   onClose(reason: DisconnectReason, description?: unknown): void {
     if (!this.connected) return;
     this.emitEvent('disconnecting', [reason, description]);
-    const recovery = this.recovery;
+    const recovery = this.hooks?.recovery;
     if (recovery && RECOVERABLE_REASONS.has(reason)) {
       const persisted = this.nsp.adapter.persistSession?.({
         sid: this.id,
