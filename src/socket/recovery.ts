@@ -41,12 +41,13 @@ export interface ConnectionStateRecoveryOptions {
    */
   maxPacketBytes: number;
   /**
-   * Most disconnected sessions kept per namespace; beyond it the oldest is forgotten.
+   * Most disconnected sessions kept by the server (all namespaces together); beyond it the oldest
+   * is forgotten.
    * @default 10000
    */
   maxSessions: number;
   /**
-   * Most disconnected sessions kept per client address and namespace, so one address cannot push
+   * Most disconnected sessions kept by the server per client address, so one address cannot push
    * everyone else's sessions out; beyond it that address's oldest is forgotten.
    * @default 1000
    */

@@ -111,9 +111,82 @@ class PacketLog {
   }
 }
 
+/** One kept session as the server-wide ledger sees it. */
+interface LedgerEntry {
+  readonly address: string | undefined;
+  /** Makes its adapter forget the session (the entry is already out of the ledger). */
+  readonly evict: () => void;
+}
+
+/**
+ * The sessions kept by every namespace of one server, oldest first, for the server-wide caps
+ * (maxSessions, maxSessionsPerAddress): a namespace's adapter admits each session it keeps and
+ * releases it when it forgets it; over a cap, the ledger evicts the oldest, whichever namespace
+ * keeps it.
+ */
+class SessionLedger {
+  private readonly entries = new Map<object, LedgerEntry>();
+  private readonly perAddress = new Map<string, number>();
+
+  constructor(private readonly limits: Readonly<ConnectionStateRecoveryOptions>) {}
+
+  /** Records a kept session, evicting what the caps require first; returns its token for release. */
+  admit(address: string | undefined, evict: () => void): object {
+    if (address !== undefined && (this.perAddress.get(address) ?? 0) >= this.limits.maxSessionsPerAddress) {
+      for (const [token, entry] of this.entries) {
+        if (entry.address === address) {
+          this.evict(token, entry);
+          break;
+        }
+      }
+    }
+    while (this.entries.size >= this.limits.maxSessions) {
+      const [token, entry] = this.entries.entries().next().value as [object, LedgerEntry];
+      this.evict(token, entry);
+    }
+    const token = {};
+    this.entries.set(token, { address, evict });
+    if (address !== undefined) this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+    return token;
+  }
+
+  /** A session its adapter forgot (restored, expired, closed); nothing when already evicted. */
+  release(token: object): void {
+    const entry = this.entries.get(token);
+    if (entry === undefined) return;
+    this.entries.delete(token);
+    const address = entry.address;
+    if (address === undefined) return;
+    const count = (this.perAddress.get(address) ?? 1) - 1;
+    if (count <= 0) this.perAddress.delete(address);
+    else this.perAddress.set(address, count);
+  }
+
+  private evict(token: object, entry: LedgerEntry): void {
+    this.release(token);
+    entry.evict();
+  }
+}
+
+/**
+ * One ledger per server: every namespace of a server is given the same resolved options object,
+ * so it is the key (a server is not an adapter's to know).
+ */
+const ledgers = new WeakMap<object, SessionLedger>();
+
+function ledgerFor(limits: Readonly<ConnectionStateRecoveryOptions>): SessionLedger {
+  let ledger = ledgers.get(limits);
+  if (ledger === undefined) {
+    ledger = new SessionLedger(limits);
+    ledgers.set(limits, ledger);
+  }
+  return ledger;
+}
+
 interface KeptSession {
   readonly session: SessionToPersist;
   readonly at: number;
+  readonly token: object;
 }
 
 /**
@@ -128,12 +201,14 @@ export class SessionAwareAdapter extends InMemoryAdapter {
   private readonly log: PacketLog;
   /** By pid, oldest first (a Map keeps insertion order). */
   private readonly sessions = new Map<PrivateSessionId, KeptSession>();
-  private readonly perAddress = new Map<string, number>();
+  private readonly ledger: SessionLedger;
 
   constructor(host: AdapterHost) {
     super(host);
-    this.limits = host.recovery || RECOVERY_DEFAULTS;
+    // Used without the server option, the adapter has the defaults and a ledger of its own.
+    this.limits = host.recovery || { ...RECOVERY_DEFAULTS };
     this.log = new PacketLog(this.limits);
+    this.ledger = ledgerFor(this.limits);
   }
 
   override broadcast(packet: Packet, options: BroadcastOptions): void {
@@ -155,24 +230,10 @@ export class SessionAwareAdapter extends InMemoryAdapter {
     const now = Date.now();
     this.pruneSessions(now);
     this.forget(session.pid);
-    const address = session.address;
-    if (address !== undefined) {
-      const count = this.perAddress.get(address) ?? 0;
-      if (count >= this.limits.maxSessionsPerAddress) {
-        for (const [pid, kept] of this.sessions) {
-          if (kept.session.address === address) {
-            this.forget(pid);
-            break;
-          }
-        }
-      }
-      this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
-    }
-    this.sessions.set(session.pid, { session, at: now });
-    while (this.sessions.size > this.limits.maxSessions) {
-      const oldest = this.sessions.keys().next().value as PrivateSessionId;
-      this.forget(oldest);
-    }
+    if (this.limits.maxSessions < 1 || this.limits.maxSessionsPerAddress < 1) return;
+    const pid = session.pid;
+    const token = this.ledger.admit(session.address, () => this.sessions.delete(pid));
+    this.sessions.set(pid, { session, at: now, token });
   }
 
   /**
@@ -192,8 +253,8 @@ export class SessionAwareAdapter extends InMemoryAdapter {
   }
 
   override close(): void {
+    for (const kept of this.sessions.values()) this.ledger.release(kept.token);
     this.sessions.clear();
-    this.perAddress.clear();
     this.log.clear();
   }
 
@@ -209,10 +270,6 @@ export class SessionAwareAdapter extends InMemoryAdapter {
     const kept = this.sessions.get(pid);
     if (kept === undefined) return;
     this.sessions.delete(pid);
-    const address = kept.session.address;
-    if (address === undefined) return;
-    const count = (this.perAddress.get(address) ?? 1) - 1;
-    if (count <= 0) this.perAddress.delete(address);
-    else this.perAddress.set(address, count);
+    this.ledger.release(kept.token);
   }
 }

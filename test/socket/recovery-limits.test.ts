@@ -93,6 +93,25 @@ test('beyond maxSessions the oldest disconnected session is forgotten', async ()
   assert.equal(firstBack.recovered, false);
 });
 
+test('maxSessions counts the sessions of every namespace of the server together', async () => {
+  const { io, url } = await recoveryServer({ maxSessions: 1 });
+  const main = await connectWithOffset(io, url);
+  const adminConnection = waitFor<Socket>(io.of('/admin'), 'connection');
+  const admin = await connectClient(url, { ...WEBSOCKET, nsp: '/admin' });
+  const adminSocket = await adminConnection;
+  const welcomed = waitFor(admin, 'welcome');
+  adminSocket.emit('welcome');
+  await welcomed;
+  await drop(main.client, main.socket);
+  await drop(admin, adminSocket);
+  const mainBack = await reconnect(io, main.client);
+  assert.equal(mainBack.recovered, false);
+  const adminBack = waitFor<Socket>(io.of('/admin'), 'connection');
+  admin.connect();
+  await whenConnected(admin);
+  assert.equal((await adminBack).recovered, true);
+});
+
 test('beyond maxSessionsPerAddress the address\'s oldest session is forgotten', async () => {
   const { io, url } = await recoveryServer({ maxSessionsPerAddress: 1 });
   const first = await connectWithOffset(io, url);
