@@ -4,7 +4,10 @@
  * within `maxDisconnectionDuration` with `{pid, offset}` gets its id, rooms and data back, and the
  * events it missed. The options, the session shapes adapters store, and which reasons are kept.
  */
-import type { Room, SocketId } from './adapter.js';
+import { randomId } from '../engine/index.js';
+import { EncodedPacket, type Room, type SocketId } from './adapter.js';
+import { EncodeError } from './encode-error.js';
+import type { Packet } from './packet.js';
 import type { DisconnectReason } from './reasons.js';
 
 /**
@@ -103,3 +106,43 @@ export const RECOVERABLE_REASONS: ReadonlySet<DisconnectReason> = new Set<Discon
   'server shutting down',
   'forced server close',
 ]);
+
+/** What a socket has of connection state recovery, when the server has it on. */
+export interface RecoveryState {
+  readonly pid: PrivateSessionId;
+  /** The session this socket came back with, until its rooms and missed events are applied. */
+  restored: Session | undefined;
+  readonly recovered: boolean;
+  /** The socket's own room, as a broadcast target for its events (made once). */
+  ownRoom: ReadonlySet<Room> | undefined;
+}
+
+/** The recovery state of a new socket: a restored session's, or a fresh pid. */
+export function recoveryState(previous: Session | undefined): RecoveryState {
+  return previous
+    ? { pid: previous.pid, restored: previous, recovered: true, ownRoom: undefined }
+    : { pid: randomId(), restored: undefined, recovered: false, ownRoom: undefined };
+}
+
+/**
+ * The packets a recovering socket is sent once connected: the CONNECT reply with its pid, then
+ * the events it missed, in order. socket.io sends those just before its CONNECT (its client holds
+ * them until then); after it, a plain client gets its welcome frame first, and a Socket.IO client
+ * sees the same. A kept event whose arguments the application made unencodable since is left out.
+ */
+export function recoveryPackets(nsp: string, sid: SocketId, state: RecoveryState): EncodedPacket[] {
+  const packets = [new EncodedPacket({ type: 'connect', nsp, data: { sid, pid: state.pid } })];
+  const restored = state.restored;
+  state.restored = undefined;
+  for (const data of restored?.missedPackets ?? []) {
+    const offset = data[data.length - 1];
+    const packet: Packet =
+      typeof offset === 'string' ? { type: 'event', nsp, data, offset } : { type: 'event', nsp, data };
+    try {
+      packets.push(new EncodedPacket(packet));
+    } catch (err) {
+      if (!(err instanceof EncodeError)) throw err;
+    }
+  }
+  return packets;
+}

@@ -9,7 +9,7 @@ import { TypedEmitter } from './emitter.js';
 import type { Namespace } from './namespace.js';
 import type { Packet } from './packet.js';
 import type { DisconnectReason } from './reasons.js';
-import { type PrivateSessionId, RECOVERABLE_REASONS, type Session } from './recovery.js';
+import { RECOVERABLE_REASONS, type RecoveryState, recoveryPackets, recoveryState, type Session } from './recovery.js';
 import type {
   AllButLast,
   DecorateAcknowledgements,
@@ -44,16 +44,6 @@ const ISSUED_BASE = Date.now();
 const NO_FLAGS: BroadcastFlags = Object.freeze({});
 
 const NO_ROOMS: ReadonlySet<Room> = new Set();
-
-/** What a socket has of connection state recovery, when the server has it on. */
-interface RecoveryState {
-  readonly pid: PrivateSessionId;
-  /** The session this socket came back with, until its rooms and missed events are applied. */
-  restored: Session | undefined;
-  readonly recovered: boolean;
-  /** The socket's own room, as a broadcast target for its events (made once). */
-  ownRoom: ReadonlySet<Room> | undefined;
-}
 
 interface SocketHooks {
   use?: PacketMiddleware[];
@@ -110,16 +100,9 @@ export class Socket<
     this.nsp = nsp;
     this.client = client;
     this.auth = auth;
-    if (previousSession) {
-      this.id = previousSession.sid;
-      this.dataValue = previousSession.data as SocketData;
-      this.hooks = { recovery: { pid: previousSession.pid, restored: previousSession, recovered: true, ownRoom: undefined } };
-    } else {
-      this.id = randomId();
-      if (nsp.recovery) {
-        this.hooks = { recovery: { pid: randomId(), restored: undefined, recovered: false, ownRoom: undefined } };
-      }
-    }
+    this.id = previousSession ? previousSession.sid : randomId();
+    if (previousSession) this.dataValue = previousSession.data as SocketData;
+    if (nsp.recovery) this.hooks = { recovery: recoveryState(previousSession) };
   }
 
   /** Whether the socket came back with its previous session (connection state recovery). */
@@ -431,26 +414,9 @@ export class Socket<
       this.client.write(new Encoded({ type: 'connect', nsp: this.nsp.name, data: { sid: this.id } }), {});
       return;
     }
-    const restored = recovery.restored;
-    recovery.restored = undefined;
-    if (restored) this.join(restored.rooms);
+    if (recovery.restored) this.join(recovery.restored.rooms);
     this.join(this.id);
-    this.client.write(
-      new Encoded({ type: 'connect', nsp: this.nsp.name, data: { sid: this.id, pid: recovery.pid } }),
-      {},
-    );
-    // After the CONNECT (socket.io sends them just before it; its client holds them until then):
-    // a plain client gets its welcome frame first either way. Kept packets encode again, they did once.
-    if (restored) {
-      for (const data of restored.missedPackets) {
-        const offset = data[data.length - 1];
-        const packet: Packet =
-          typeof offset === 'string'
-            ? { type: 'event', nsp: this.nsp.name, data, offset }
-            : { type: 'event', nsp: this.nsp.name, data };
-        this.client.write(new Encoded(packet), {});
-      }
-    }
+    for (const packet of recoveryPackets(this.nsp.name, this.id, recovery)) this.client.write(packet, {});
   }
 
   /** Handles a packet the client sent to this namespace. */

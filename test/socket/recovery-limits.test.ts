@@ -139,3 +139,21 @@ test('a session restores once: a second reconnection with the same pid and offse
   assert.equal(replayed.recovered, false);
   assert.notEqual(replayed.id, socket.id);
 });
+
+test('a missed event whose arguments the application made unencodable since is left out of the replay', async () => {
+  const { io, url } = await recoveryServer({});
+  const { client, socket } = await connectWithOffset(io, url);
+  await drop(client, socket);
+  const payload: Record<string, unknown> = { n: 1 };
+  io.emit('missed', payload);
+  io.emit('missed', { n: 2 });
+  payload.self = payload;
+  const received: unknown[] = [];
+  client.on('missed', (value: { n: number }) => received.push(value.n));
+  const back = await reconnect(io, client);
+  assert.equal(back.recovered, true);
+  const after = waitFor(client, 'after');
+  back.emit('after');
+  await after;
+  assert.deepEqual(received, [2]);
+});
