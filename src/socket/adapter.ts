@@ -1,6 +1,7 @@
 import { OutboundMessage } from '../engine/index.js';
 import { EncodeError } from './encode-error.js';
 import { assemblePacket, type Packet, type PreparedPacket, preparePacket } from './packet.js';
+import type { ConnectionStateRecoveryOptions, Offset, PrivateSessionId, Session, SessionToPersist } from './recovery.js';
 
 /** A socket id. Every socket is in the room named by its id. */
 export type SocketId = string;
@@ -65,6 +66,13 @@ export class EncodedPacket {
     this.prepared = prepared.value;
   }
 
+  /** The size of the encoded payload (JSON text and binary attachments), as kept by recovery. */
+  get payloadBytes(): number {
+    let bytes = this.prepared.json?.length ?? 0;
+    for (const buffer of this.prepared.buffers) bytes += buffer.length;
+    return bytes;
+  }
+
   /** The messages carrying this packet in the given format. */
   in(format: WireFormat): readonly OutboundMessage[] {
     if (this.firstFormat === format) return this.firstEncoding!;
@@ -112,6 +120,8 @@ export interface AdapterHost {
   recipients(): Iterable<LocalSocket>;
   /** A fresh ack id, unique in the namespace, so one broadcast can share it across sockets. */
   nextAckId(): number;
+  /** The server's `connectionStateRecovery` options (defaults applied), or false when it is off. */
+  readonly recovery?: Readonly<ConnectionStateRecoveryOptions> | false;
 }
 
 /** A socket as seen by `fetchSockets`: its identity, rooms and data, and remote operations. */
@@ -157,6 +167,16 @@ export interface Adapter {
   disconnectSockets(options: BroadcastOptions, close: boolean): void;
   /** Emits to the other server processes; the in-memory adapter has none. */
   serverSideEmit(args: readonly unknown[]): void;
+  /**
+   * Keeps the session of a socket that dropped, for connection state recovery (socket.io-adapter's
+   * name and shape); an adapter without recovery ignores it.
+   */
+  persistSession?(session: SessionToPersist): void | Promise<void>;
+  /**
+   * The session of `pid` with the events sent to it after `offset`, or null when it cannot be
+   * recovered whole (socket.io-adapter's name and shape).
+   */
+  restoreSession?(pid: PrivateSessionId, offset: Offset): Session | null | Promise<Session | null>;
 }
 
 /**
@@ -352,9 +372,21 @@ export class InMemoryAdapter implements Adapter {
   }
 
   broadcast(packet: Packet, options: BroadcastOptions): void {
-    const encoded = new EncodedPacket(packet);
+    this.deliverEncoded(new EncodedPacket(packet), options);
+  }
+
+  /** Hands a packet encoded once to every matching local socket. */
+  protected deliverEncoded(encoded: EncodedPacket, options: BroadcastOptions): void {
     const flags = options.flags ?? {};
     this.forEachRecipient(options, (recipient) => recipient.deliver(encoded, flags));
+  }
+
+  /** This adapter keeps no session (SessionAwareAdapter does). */
+  persistSession(_session: SessionToPersist): void {}
+
+  /** This adapter keeps no session: nothing to restore. */
+  restoreSession(_pid: PrivateSessionId, _offset: Offset): Promise<Session | null> {
+    return Promise.resolve(null);
   }
 
   broadcastWithAck(

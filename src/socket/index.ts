@@ -22,6 +22,16 @@ export {
   type WireFormat,
 } from './adapter.js';
 export type { AnyAdapterConstructor, SocketIoAdapterShape } from './adapter-compat.js';
+export { SessionAwareAdapter } from './session-aware-adapter.js';
+export {
+  RECOVERABLE_REASONS,
+  RECOVERY_DEFAULTS,
+  type ConnectionStateRecoveryOptions,
+  type Offset,
+  type PrivateSessionId,
+  type Session,
+  type SessionToPersist,
+} from './recovery.js';
 export { Connection } from './connection.js';
 export { EncodeError, type EncodeErrorCode } from './encode-error.js';
 export { MAX_ENCODE_DEPTH } from './binary.js';

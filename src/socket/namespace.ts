@@ -2,6 +2,7 @@ import type { Adapter, AdapterConstructor, AdapterHost, Room, SocketDetails, Soc
 import { InMemoryAdapter } from './adapter.js';
 import { BroadcastOperator } from './broadcast.js';
 import type { ConnectError, SocketClient } from './types.js';
+import type { ConnectionStateRecoveryOptions, Session } from './recovery.js';
 import { TypedEmitter } from './emitter.js';
 import type { Server } from './server.js';
 import { Socket } from './socket.js';
@@ -55,6 +56,8 @@ export class Namespace<
   readonly sockets = new Map<SocketId, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
   /** Room membership and broadcast delivery. */
   adapter: Adapter;
+  /** The server's connection state recovery options, or false when it is off. */
+  readonly recovery: Readonly<ConnectionStateRecoveryOptions> | false;
 
   /** Connection middlewares, in order. */
   protected middlewares: Middleware<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>[] = [];
@@ -68,6 +71,8 @@ export class Namespace<
     super();
     this.server = server;
     this.name = name;
+    // Before the adapter is built: a session-aware one reads it.
+    this.recovery = server.connectionStateRecovery;
     this.adapter = new adapterConstructor(this);
     void this.adapter.init();
   }
@@ -219,7 +224,44 @@ export class Namespace<
    * and announced with `connection`; on refusal the client gets CONNECT_ERROR with message and data.
    */
   addClient(client: SocketClient, auth: Record<string, unknown>): void {
-    const socket = new Socket(this, client, auth);
+    const { pid, offset } = auth;
+    if (this.recovery && typeof pid === 'string' && typeof offset === 'string') {
+      this.recover(client, auth, pid, offset);
+      return;
+    }
+    this.runMiddlewares(new Socket(this, client, auth), client);
+  }
+
+  /**
+   * A client that sent `{pid, offset}`: its socket comes back with its session when the adapter
+   * still has it whole (skipping the middlewares when skipMiddlewares), else it starts over.
+   */
+  private recover(client: SocketClient, auth: Record<string, unknown>, pid: string, offset: string): void {
+    const recovery = this.recovery;
+    if (!recovery) return;
+    const restoring = (async () => this.adapter.restoreSession?.(pid, offset) ?? null)();
+    restoring
+      .catch((): null => null)
+      .then((session: Session | null) => {
+        if (client.closed) return;
+        // A session whose socket is somehow connected again is not handed out twice.
+        const usable = session && !this.sockets.has(session.sid) ? session : undefined;
+        const socket = new Socket(this, client, auth, usable);
+        if (usable && recovery.skipMiddlewares) this.admit(socket, client);
+        else this.runMiddlewares(socket, client);
+      })
+      .catch((err: unknown) => {
+        // Thrown by the application's code (a connection listener): as uncaught as it would be in sync code.
+        queueMicrotask(() => {
+          throw err;
+        });
+      });
+  }
+
+  private runMiddlewares(
+    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    client: SocketClient,
+  ): void {
     const middlewares = this.middlewares.slice();
     let index = 0;
     const next = (err?: ConnectError) => {

@@ -2,6 +2,8 @@ import { type EngineOptions, resolveOptions as resolveEngineOptions } from '../e
 import { PLAIN_TRANSPORT_DEFAULTS, type PlainTransportOptions } from '../native/index.js';
 import { type AdapterConstructor, InMemoryAdapter } from './adapter.js';
 import type { AnyAdapterConstructor } from './adapter-compat.js';
+import { type ConnectionStateRecoveryOptions, resolveRecoveryOptions } from './recovery.js';
+import { SessionAwareAdapter } from './session-aware-adapter.js';
 
 /** Options of plain WebSocket clients: their transport's, and the codec's attachment cap. */
 export interface PlainWebSocketOptions extends PlainTransportOptions {
@@ -18,7 +20,7 @@ export interface ServerOptions extends EngineOptions {
   connectTimeout: number;
   /**
    * The adapter class each namespace uses for rooms and broadcasts.
-   * @default InMemoryAdapter
+   * @default InMemoryAdapter (SessionAwareAdapter with connectionStateRecovery)
    */
   adapter: AnyAdapterConstructor;
   /**
@@ -50,6 +52,13 @@ export interface ServerOptions extends EngineOptions {
    * @default false
    */
   cleanupEmptyChildNamespaces: boolean;
+  /**
+   * Connection state recovery, as socket.io 4.8: a client whose connection dropped and that
+   * reconnects within maxDisconnectionDuration gets its socket id, rooms and data back, and the
+   * events it missed (src/socket/recovery.ts). Any object turns it on (`{}`: every default).
+   * @default undefined (off)
+   */
+  connectionStateRecovery?: Partial<ConnectionStateRecoveryOptions>;
 }
 
 /** The Socket.IO defaults that differ from the Engine.IO ones (path), or add to them. */
@@ -76,6 +85,8 @@ export interface ResolvedServerOptions {
   readonly plainWebSocket: Readonly<PlainWebSocketOptions> | false;
   readonly serveClient: boolean;
   readonly cleanupEmptyChildNamespaces: boolean;
+  /** The recovery options with defaults applied, or false when recovery is off. */
+  readonly connectionStateRecovery: Readonly<ConnectionStateRecoveryOptions> | false;
 }
 
 /** The options only the Socket.IO layer reads; the engine is given the others. */
@@ -87,6 +98,7 @@ const SOCKET_ONLY_OPTIONS = [
   'plainWebSocket',
   'serveClient',
   'cleanupEmptyChildNamespaces',
+  'connectionStateRecovery',
 ] as const satisfies readonly (keyof ServerOptions)[];
 
 /** engine.io accepts '/socket.io' and '/socket.io/' alike; one form is kept, with a trailing slash. */
@@ -121,15 +133,19 @@ export function resolveServerOptions(given: Partial<ServerOptions> = {}): Resolv
       ...(plain === true ? {} : plain),
     });
   }
+  const connectionStateRecovery = resolveRecoveryOptions(defined.connectionStateRecovery);
+  // As socket.io: recovery needs an adapter that keeps sessions, the default one when none is given.
+  const defaultAdapter = connectionStateRecovery ? SessionAwareAdapter : SERVER_DEFAULTS.adapter;
   return Object.freeze({
     path,
     connectTimeout: defined.connectTimeout ?? SERVER_DEFAULTS.connectTimeout,
     // socket.io-adapter's classes are accepted by type only (adapter-compat.ts).
-    adapter: (defined.adapter as AdapterConstructor | undefined) ?? SERVER_DEFAULTS.adapter,
+    adapter: (defined.adapter as AdapterConstructor | undefined) ?? defaultAdapter,
     maxAttachments,
     engine: Object.freeze(engine),
     plainWebSocket,
     serveClient: defined.serveClient ?? SERVER_DEFAULTS.serveClient,
     cleanupEmptyChildNamespaces: defined.cleanupEmptyChildNamespaces ?? SERVER_DEFAULTS.cleanupEmptyChildNamespaces,
+    connectionStateRecovery,
   });
 }

@@ -33,8 +33,11 @@ export type Packet =
   /** Client→server: optional auth object. Server→client: `{ sid }`. */
   | { type: 'connect'; nsp: string; data?: Record<string, unknown> }
   | { type: 'disconnect'; nsp: string }
-  /** `data[0]` is the event name. */
-  | { type: 'event'; nsp: string; data: unknown[]; id?: number }
+  /**
+   * `data[0]` is the event name. `offset`: connection state recovery put this offset last in
+   * `data` (where Socket.IO clients read it); the plain format moves it to a field of its own.
+   */
+  | { type: 'event'; nsp: string; data: unknown[]; id?: number; offset?: string }
   | { type: 'ack'; nsp: string; data: unknown[]; id: number }
   | { type: 'connect_error'; nsp: string; data: ConnectErrorData };
 

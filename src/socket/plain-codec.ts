@@ -12,7 +12,8 @@
  *   {"_placeholder":true,"num":i} values inside its data.
  *
  * Server → client: the same envelopes, plus {"event":"error","data":{"code","message"}} for a frame
- * that was refused (the connection stays open).
+ * that was refused (the connection stays open). With connection state recovery the welcome frame
+ * carries a "pid" and each event that can be missed an "offset", for the client to reconnect with.
  */
 
 import { OutboundMessage } from '../engine/index.js';
@@ -171,6 +172,7 @@ function envelope(
   buffers: readonly Buffer[],
   isAck: boolean,
   id: number | undefined,
+  offset?: string,
 ): [string, ...Buffer[]] {
   let text = head;
   if (count === 1) {
@@ -181,6 +183,7 @@ function envelope(
     text += ',"args":[]';
   }
   if (id !== undefined) text += `,"id":${id}`;
+  if (offset !== undefined) text += `,"offset":${JSON.stringify(offset)}`;
   if (buffers.length > 0) text += `,"attachments":${buffers.length}`;
   return [`${text}}`, ...buffers];
 }
@@ -232,20 +235,17 @@ export function encodePlain(prepared: PreparedPacket): [string, ...Buffer[]] | [
   const { packet, json, argsStart, buffers } = prepared;
   switch (packet.type) {
     case 'event': {
-      const { data } = packet;
+      const { data, offset } = packet;
       // Plain event names are strings: a numeric one (relayed from a Socket.IO client) becomes one.
       const name =
         typeof data[0] === 'string' ? json!.slice(1, argsStart - 1) : JSON.stringify(String(data[0]));
-      return envelope(
-        `{"event":${name}`,
-        json!,
-        argsStart,
-        data.length - 1,
-        data[1],
-        buffers,
-        false,
-        packet.id,
-      );
+      if (offset === undefined) {
+        return envelope(`{"event":${name}`, json!, argsStart, data.length - 1, data[1], buffers, false, packet.id);
+      }
+      // A recovery offset is the array's last element (`,"<offset>"]`): it leaves the arguments for
+      // an "offset" field of its own.
+      const args = `${json!.slice(0, json!.length - JSON.stringify(offset).length - 2)}]`;
+      return envelope(`{"event":${name}`, args, argsStart, data.length - 2, data[1], buffers, false, packet.id, offset);
     }
     case 'ack':
       return envelope(
@@ -258,9 +258,12 @@ export function encodePlain(prepared: PreparedPacket): [string, ...Buffer[]] | [
         true,
         undefined,
       );
-    case 'connect':
-      // Tells the client its socket id, as Socket.IO's CONNECT reply does.
-      return [JSON.stringify({ event: 'connect', data: { id: packet.data?.sid } })];
+    case 'connect': {
+      // Tells the client its socket id, as Socket.IO's CONNECT reply does, and with connection
+      // state recovery the private session id to reconnect with.
+      const pid = packet.data?.pid;
+      return [JSON.stringify({ event: 'connect', data: pid === undefined ? { id: packet.data?.sid } : { id: packet.data?.sid, pid } })];
+    }
     case 'connect_error':
       return [json === undefined ? '{"event":"connect_error"}' : `{"event":"connect_error","data":${json}}`];
     case 'disconnect':

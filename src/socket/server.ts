@@ -127,6 +127,11 @@ export class Server<
     );
   }
 
+  /** The connection state recovery options in force, or false when it is off (namespaces read it). */
+  get connectionStateRecovery(): ResolvedServerOptions['connectionStateRecovery'] {
+    return this.options.connectionStateRecovery;
+  }
+
   /** The path the server answers on. */
   path(): string {
     return this.options.path;

@@ -9,6 +9,7 @@ import { TypedEmitter } from './emitter.js';
 import type { Namespace } from './namespace.js';
 import type { Packet } from './packet.js';
 import type { DisconnectReason } from './reasons.js';
+import { RECOVERABLE_REASONS, type RecoveryState, recoveryPackets, recoveryState, type Session } from './recovery.js';
 import type {
   AllButLast,
   DecorateAcknowledgements,
@@ -42,10 +43,14 @@ const ISSUED_BASE = Date.now();
 /** The flags of an emit that sets none; replaced, never mutated. */
 const NO_FLAGS: BroadcastFlags = Object.freeze({});
 
+const NO_ROOMS: ReadonlySet<Room> = new Set();
+
 interface SocketHooks {
   use?: PacketMiddleware[];
   any?: AnyListener[];
   anyOutgoing?: AnyListener[];
+  /** Set only when the server has connection state recovery on. */
+  recovery?: RecoveryState;
 }
 
 /**
@@ -80,24 +85,30 @@ export class Socket<
   /** Acks awaited from the client, created on the first one. */
   private pendingAcks: AwaitedAcks | undefined;
   private nextFlags: BroadcastFlags = NO_FLAGS;
-  /** Packet middlewares and catch-all listeners: few sockets have any, so one field holds them. */
+  /**
+   * Packet middlewares, catch-all listeners and recovery state: few sockets have any, so one field
+   * holds them (a server without recovery pays no field for it).
+   */
   private hooks: SocketHooks | undefined;
 
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     client: SocketClient,
     auth: Record<string, unknown>,
+    previousSession?: Session,
   ) {
     super();
     this.nsp = nsp;
     this.client = client;
-    this.id = randomId();
     this.auth = auth;
+    this.id = previousSession ? previousSession.sid : randomId();
+    if (previousSession) this.dataValue = previousSession.data as SocketData;
+    if (nsp.recovery) this.hooks = { recovery: recoveryState(previousSession) };
   }
 
-  /** Always false: parley does not implement connection state recovery. */
+  /** Whether the socket came back with its previous session (connection state recovery). */
   get recovered(): boolean {
-    return false;
+    return this.hooks?.recovery?.recovered ?? false;
   }
 
   /** Free storage for the application; visible to `fetchSockets`. Created on first use. */
@@ -164,6 +175,14 @@ export class Socket<
       id === undefined
         ? { type: 'event', nsp: this.nsp.name, data }
         : { type: 'event', nsp: this.nsp.name, data, id };
+    const recovery = this.hooks?.recovery;
+    if (recovery && id === undefined && !flags.volatile) {
+      // As socket.io: through the adapter, which gives the event its offset and keeps it in case
+      // the client misses it; outgoing listeners see it on delivery.
+      recovery.ownRoom ??= new Set([this.id]);
+      this.nsp.adapter.broadcast(packet, { rooms: recovery.ownRoom, except: NO_ROOMS, flags });
+      return true;
+    }
     // Encoded first: a payload that cannot be encoded throws before any side effect.
     const encoded = new Encoded(packet);
     if (id !== undefined) {
@@ -390,8 +409,15 @@ export class Socket<
   /** Completes the namespace connection: joins its own room and tells the client its id. */
   onConnect(): void {
     this.connected = true;
+    const recovery = this.hooks?.recovery;
+    if (!recovery) {
+      this.join(this.id);
+      this.client.write(new Encoded({ type: 'connect', nsp: this.nsp.name, data: { sid: this.id } }), {});
+      return;
+    }
+    if (recovery.restored) this.join(recovery.restored.rooms);
     this.join(this.id);
-    this.client.write(new Encoded({ type: 'connect', nsp: this.nsp.name, data: { sid: this.id } }), {});
+    for (const packet of recoveryPackets(this.nsp.name, this.id, recovery)) this.client.write(packet, {});
   }
 
   /** Handles a packet the client sent to this namespace. */
@@ -416,6 +442,18 @@ export class Socket<
   onClose(reason: DisconnectReason, description?: unknown): void {
     if (!this.connected) return;
     this.emitEvent('disconnecting', [reason, description]);
+    const recovery = this.hooks?.recovery;
+    if (recovery && RECOVERABLE_REASONS.has(reason)) {
+      const persisted = this.nsp.adapter.persistSession?.({
+        sid: this.id,
+        pid: recovery.pid,
+        rooms: [...(this.nsp.adapter.socketRooms(this.id) ?? [])],
+        data: this.dataValue,
+        address: this.client.info.remoteAddress,
+      });
+      // An adapter that fails to keep it (a store that is down) only costs the client its recovery.
+      persisted?.catch(() => undefined);
+    }
     this.nsp.adapter.delAll(this.id);
     this.nsp.removeSocket(this);
     this.client.removeSocket(this);

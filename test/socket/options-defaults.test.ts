@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { InMemoryAdapter, resolveServerOptions, SERVER_DEFAULTS } from '../../src/index.js';
+import {
+  InMemoryAdapter,
+  RECOVERY_DEFAULTS,
+  resolveServerOptions,
+  SERVER_DEFAULTS,
+  SessionAwareAdapter,
+} from '../../src/index.js';
 
 describe('server options', () => {
   test('SERVER_DEFAULTS hold socket.io 4.8\'s values and are frozen', () => {
@@ -52,5 +58,33 @@ describe('server options', () => {
     assert.ok(custom !== false);
     assert.equal(custom.pingInterval, 9);
     assert.equal(custom.pingTimeout, 20_000);
+  });
+
+  test('connection state recovery is off by default; any object turns it on with socket.io\'s defaults and the session-aware adapter', () => {
+    const off = resolveServerOptions({});
+    assert.equal(off.connectionStateRecovery, false);
+    assert.equal(off.adapter, InMemoryAdapter);
+    assert.deepEqual(RECOVERY_DEFAULTS, {
+      maxDisconnectionDuration: 120_000,
+      skipMiddlewares: true,
+      maxPackets: 10_000,
+      maxPacketBytes: 32 * 1024 * 1024,
+      maxSessions: 10_000,
+      maxSessionsPerAddress: 1_000,
+    });
+    assert.ok(Object.isFrozen(RECOVERY_DEFAULTS));
+    const on = resolveServerOptions({ connectionStateRecovery: {} });
+    assert.deepEqual(on.connectionStateRecovery, RECOVERY_DEFAULTS);
+    assert.equal(on.adapter, SessionAwareAdapter);
+    assert.equal('connectionStateRecovery' in on.engine, false);
+    const given = resolveServerOptions({
+      connectionStateRecovery: { maxDisconnectionDuration: 5, skipMiddlewares: undefined },
+      adapter: InMemoryAdapter,
+    });
+    assert.ok(given.connectionStateRecovery);
+    assert.equal(given.connectionStateRecovery.maxDisconnectionDuration, 5);
+    assert.equal(given.connectionStateRecovery.skipMiddlewares, true);
+    // An adapter given explicitly is kept, as socket.io keeps it.
+    assert.equal(given.adapter, InMemoryAdapter);
   });
 });
