@@ -16,6 +16,7 @@ import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } 
 import type { SecondArg } from './broadcast.js';
 import { ConnectDeadlines } from './connect-deadlines.js';
 import { Connection, type ConnectionHost } from './connection.js';
+import { ConnectionV2 } from './v2-connection.js';
 import { type Middleware, Namespace } from './namespace.js';
 import { type NamespaceMatcher, ParentNamespace } from './parent-namespace.js';
 import { PlainClient } from './plain-client.js';
@@ -87,7 +88,12 @@ export class Server<
       resolveNamespace: (name, auth, done) => this.resolveNamespace(name, auth, done),
     };
     this.engine = new EngineServer(
-      { onSession: (session: EngineSession): SessionHandler => new Connection(this.connectionHost, session) },
+      {
+        onSession: (session: EngineSession): SessionHandler =>
+          session.protocol === 3
+            ? new ConnectionV2(this.connectionHost, session)
+            : new Connection(this.connectionHost, session),
+      },
       this.options.engine,
     );
     const plain = this.options.plainWebSocket;

@@ -90,7 +90,7 @@ export class Socket<
     super();
     this.nsp = nsp;
     this.client = client;
-    this.id = randomId();
+    this.id = client.socketIdFor?.(nsp.name) ?? randomId();
     this.auth = auth;
   }
 

@@ -74,13 +74,13 @@ function headerLines(headers: OutgoingHttpHeaders): string | undefined {
 export function encodeResponse(
   status: number,
   headers: OutgoingHttpHeaders,
-  body: string,
+  body: string | Buffer,
   close: boolean,
   keepAliveSeconds: number,
 ): Buffer | undefined {
   const date = httpDate();
   // Short answers with shared headers (every POST's `ok`) are the same bytes all second long.
-  const cacheable = body.length <= CACHED_BODY_MAX && Object.isFrozen(headers);
+  const cacheable = typeof body === 'string' && body.length <= CACHED_BODY_MAX && Object.isFrozen(headers);
   if (cacheable) {
     const cached = cachedAnswers.get(headers);
     if (
@@ -97,7 +97,7 @@ export function encodeResponse(
   const lines = headerLines(headers);
   if (lines === undefined) return undefined;
   const out = build(status, lines, body, close, keepAliveSeconds, date);
-  if (cacheable) cachedAnswers.set(headers, { date, status, body, close, keepAliveSeconds, bytes: out });
+  if (cacheable) cachedAnswers.set(headers, { date, status, body: body as string, close, keepAliveSeconds, bytes: out });
   return out;
 }
 
@@ -114,7 +114,7 @@ export function closingAnswer(status: number, contentType?: string, body = ''): 
 function build(
   status: number,
   lines: string,
-  body: string,
+  body: string | Buffer,
   close: boolean,
   keepAliveSeconds: number,
   date: string,
@@ -130,7 +130,9 @@ function build(
     `Content-Length: ${bodyLength}\r\nDate: ${date}\r\n${keepAlive}\r\n`;
   const out = Buffer.allocUnsafe(head.length + bodyLength);
   out.write(head, 0, 'latin1');
-  if (bodyLength > 0) out.write(body, head.length, 'utf8');
+  if (bodyLength === 0) return out;
+  if (typeof body === 'string') out.write(body, head.length, 'utf8');
+  else body.copy(out, head.length);
   return out;
 }
 

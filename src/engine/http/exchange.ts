@@ -42,9 +42,9 @@ export interface HttpExchange {
   readonly answerable: boolean;
   /**
    * Sends the whole answer, Content-Length added. `closeConnection` asks for the connection to be
-   * closed after it (a refused body that will not be read).
+   * closed after it (a refused body that will not be read). A string body is sent in UTF-8.
    */
-  reply(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection?: boolean): void;
+  reply(status: number, headers: OutgoingHttpHeaders, body: string | Buffer, closeConnection?: boolean): void;
   /** Reads the body, at most `limit` bytes. */
   readBody(limit: number, sink: BodySink): void;
   /** The body will not be read: skip it. */
@@ -90,7 +90,7 @@ export class NodeExchange implements HttpExchange {
     return !this.res.headersSent && !this.res.writableEnded && !this.res.destroyed;
   }
 
-  reply(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection = false): void {
+  reply(status: number, headers: OutgoingHttpHeaders, body: string | Buffer, closeConnection = false): void {
     if (!this.answerable) return;
     const all: OutgoingHttpHeaders = { ...headers, 'Content-Length': Buffer.byteLength(body) };
     if (closeConnection) all.Connection = 'close';

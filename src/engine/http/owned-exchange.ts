@@ -70,7 +70,7 @@ export class OwnedExchange implements HttpExchange, RequestSource {
     return !this.answered && !this.closedEarly;
   }
 
-  reply(status: number, headers: OutgoingHttpHeaders, body: string, closeConnection = false): void {
+  reply(status: number, headers: OutgoingHttpHeaders, body: string | Buffer, closeConnection = false): void {
     if (!this.answerable) return;
     this.answered = true;
     const close = closeConnection || this.connection.closesAfter(this);
