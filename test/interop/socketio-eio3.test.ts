@@ -20,6 +20,7 @@ import {
   type V2ClientSocket,
 } from '../support/clients-v2.js';
 import { cleanup, serverKind, startServer, waitFor, waitForArgs, whenServerUpgraded } from '../support/fixtures.js';
+import { WsClient } from '../support/raw-clients.js';
 
 afterEach(async () => {
   closeV2Clients();
@@ -283,5 +284,50 @@ describe('v3 long-polling payloads, raw', () => {
     const gone = waitFor(socket, 'disconnect');
     assert.equal(await raw.post('1:1'), 200);
     assert.equal(await gone, 'transport close');
+  });
+});
+
+/** A WebSocket URL under the default path with its trailing slash (socket.io's `io.path()` has none). */
+function v3Url(port: number, query: Record<string, string>): string {
+  return `ws://127.0.0.1:${port}/socket.io/?${new URLSearchParams(query)}`;
+}
+
+describe('v3 WebSocket frames and heartbeat, raw', () => {
+  test('a ping is answered with a pong; binary goes with its type byte, or as b4<base64> to a client that asked for base64', async () => {
+    const server = await startServer(EIO3);
+    const sockets: ServerSocket[] = [];
+    server.io.on('connection', (s) => sockets.push(s));
+    for (const [query, expected] of [
+      [{ EIO: '3', transport: 'websocket' }, Buffer.of(4, 1, 2)],
+      [{ EIO: '3', transport: 'websocket', b64: '1' }, 'b4AQI='],
+    ] as const) {
+      const { client } = await WsClient.handshake(v3Url(server.port, query));
+      assert.equal(await client.nextText('the CONNECT of /'), '40');
+      client.send('2');
+      assert.equal(await client.nextText('the pong'), '3');
+      sockets.at(-1)!.emit('bin', Buffer.of(1, 2));
+      assert.equal(await client.nextText('the binary event'), '451-["bin",{"_placeholder":true,"num":0}]');
+      assert.deepEqual(await client.next('the attachment'), expected);
+      client.terminate();
+    }
+  });
+
+  test('a pong from a v3 client breaks the heartbeat: the session closes, for transport error', async () => {
+    const server = await startServer(EIO3);
+    const connection = waitFor<ServerSocket>(server.io, 'connection');
+    const { client } = await WsClient.handshake(v3Url(server.port, { EIO: '3', transport: 'websocket' }));
+    const socket = await connection;
+    const reason = waitFor<string>(socket, 'disconnect');
+    client.send('3');
+    assert.equal(await reason, 'transport error');
+    await client.closed;
+  });
+
+  test('an upgrade must speak the revision of its session: an EIO=4 WebSocket for a v3 session is refused', async () => {
+    const server = await startServer(EIO3);
+    const raw = await RawV3Polling.open(server.url);
+    const probe = new WsClient(v3Url(server.port, { EIO: '4', transport: 'websocket', sid: raw.sid }));
+    assert.equal((await probe.refused).status, 400);
+    assert.equal(await raw.post('1:1'), 200);
   });
 });
