@@ -35,7 +35,11 @@ export class ConnectionV2 extends Connection {
 
   override refuse(nsp: string, err: ConnectError): void {
     // socket.io 4.8 tells a v2 client of an unknown namespace as it tells a v5 one.
-    if (err === INVALID_NAMESPACE) super.refuse(nsp, err);
-    else this.write(v2RefusalPacket(nsp, err), {});
+    if (err === INVALID_NAMESPACE) {
+      super.refuse(nsp, err);
+      return;
+    }
+    this.write(v2RefusalPacket(nsp, err), {});
+    this.refused(err);
   }
 }

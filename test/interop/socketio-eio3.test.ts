@@ -116,6 +116,11 @@ forEachV2Transport((setup) => {
     assert.deepEqual(connected, []);
   });
 
+  test('a namespace that does not exist is refused as socket.io 4.8 refuses it to any client: {message}', async () => {
+    const { url } = await startServer(EIO3);
+    await assert.rejects(connectClientV2(url, { setup, nsp: '/nowhere' }), /refused: \{"message":"Invalid namespace"\}/);
+  });
+
   test("the server's disconnect reaches the client: of its namespace, and of the whole connection", async () => {
     const { io, url } = await startServer(EIO3);
     const connection = waitFor<ServerSocket>(io, 'connection');
