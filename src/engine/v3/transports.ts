@@ -13,7 +13,7 @@ import { PollingTransport } from '../transports/polling.js';
 import { IGNORE, type QueuedItem, type TransportListener } from '../transports/transport.js';
 import { WebSocketTransport } from '../transports/websocket.js';
 import type { EngineProtocol } from '../types.js';
-import { decodeFrameV3, decodePollingBodyV3, encodePollingPayloadV3 } from './codec.js';
+import { decodeFrameV3, decodePollingBodyV3, encodeFrameV3, encodePollingPayloadV3 } from './codec.js';
 
 /** Whether the client takes binary: it did not ask for base64 with a non-empty `b64`. */
 function supportsBinary(target: RequestTarget): boolean {
@@ -56,14 +56,12 @@ class V3Message extends OutboundMessage {
 
 const withTypeByte = new WeakMap<OutboundMessage, OutboundMessage>();
 const asBase64 = new WeakMap<OutboundMessage, OutboundMessage>();
-const MESSAGE_TYPE = Buffer.of(4);
 
 function v3Message(message: OutboundMessage, binary: boolean): OutboundMessage {
   const cache = binary ? withTypeByte : asBase64;
   let out = cache.get(message);
   if (out === undefined) {
-    const data = message.data as Buffer;
-    out = new V3Message(binary ? Buffer.concat([MESSAGE_TYPE, data]) : `b4${data.toString('base64')}`);
+    out = new V3Message(encodeFrameV3({ type: 'message', data: message.data }, binary));
     cache.set(message, out);
   }
   return out;
