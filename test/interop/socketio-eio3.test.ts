@@ -256,6 +256,23 @@ function textPayload(payload: string): { type: 'message'; data: string }[] {
 }
 
 describe('v3 long-polling payloads, raw', () => {
+  for (const [what, body] of [
+    ['a length that is not a number', 'x:40'],
+    ['a length past the end', '9:40'],
+    ['a huge length', '99999999999999999999:40'],
+    ['a bad binary payload', Buffer.of(0, 10, 0xff, 0x34)],
+  ] as const) {
+    test(`a body with ${what} closes the session, for parse error`, async () => {
+      const { io, url } = await startServer(EIO3);
+      const connection = waitFor<ServerSocket>(io, 'connection');
+      const raw = await RawV3Polling.open(url);
+      const socket = await connection;
+      const reason = waitFor<string>(socket, 'disconnect');
+      await raw.post(body);
+      assert.equal(await reason, 'parse error');
+    });
+  }
+
   test('a client that did not ask for base64 gets binary in an XHR2 binary payload, and may post one', async () => {
     const { io, url } = await startServer(EIO3);
     const connection = waitFor<ServerSocket>(io, 'connection');
