@@ -58,6 +58,7 @@ export { summarizeRequest } from './types.js';
 export type {
   EngineCloseReason,
   EngineHandler,
+  EngineProtocol,
   EngineSession,
   HandshakeRequest,
   Outbound,

@@ -186,6 +186,13 @@ export interface EngineOptions {
    * @default false
    */
   ownHttp: boolean;
+  /**
+   * Accept Engine.IO v3 clients (`EIO=3`: socket.io-client 2.x, the Android and iOS clients of its
+   * era) beside v4 ones: v3 payload framing, the heartbeat the client drives (src/engine/v3/).
+   * Off, an `EIO=3` request gets "Unsupported protocol version", as engine.io answers it.
+   * @default false
+   */
+  allowEIO3: boolean;
 }
 
 /** Options after defaults are applied. */
@@ -213,6 +220,7 @@ export const DEFAULTS = Object.freeze({
   perMessageDeflate: false,
   maxBufferedBytes: 10_000_000,
   ownHttp: false,
+  allowEIO3: false,
 } as const satisfies Omit<EngineOptions, 'allowRequest' | 'generateId'>);
 
 /** Default cookie attributes when `cookie` is enabled. */

@@ -1,6 +1,6 @@
 import type { EngineError } from './errors.js';
 import type { RequestSource } from './http/exchange.js';
-import type { TransportName } from './types.js';
+import type { EngineProtocol, TransportName } from './types.js';
 
 /**
  * A request target (`req.url`) read once, by the engine, and handed to every layer above: the path,
@@ -117,6 +117,8 @@ export interface RequestInfo {
   readonly sid: string | undefined;
   /** Whether this is a WebSocket upgrade request. */
   readonly isUpgrade: boolean;
+  /** The Engine.IO revision the request speaks (`EIO`): 3 only when the server allows it. */
+  readonly protocol: EngineProtocol;
 }
 
 /** The result of {@link parseRequest}. */
@@ -130,13 +132,14 @@ const INVALID_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 /**
  * Checks an Engine.IO request against its target, giving the {@link RequestInfo} or the refusal it
  * deserves without looking at sessions (unknown sid and transport mismatches are the server's to
- * decide).
+ * decide). `EIO=3` is accepted only with `allowEIO3`.
  */
 export function parseRequest(
   req: Pick<RequestSource, 'method' | 'headers'>,
   target: RequestTarget,
   transports: readonly TransportName[],
   isUpgrade: boolean,
+  allowEIO3 = false,
 ): ParsedRequest {
   const transport = target.param('transport');
   if (
@@ -146,7 +149,9 @@ export function parseRequest(
   ) {
     return { ok: false, error: { code: 'TRANSPORT_UNKNOWN' } };
   }
-  if (target.param('EIO') !== '4') return { ok: false, error: { code: 'UNSUPPORTED_PROTOCOL_VERSION' } };
+  const eio = target.param('EIO');
+  const protocol: EngineProtocol | undefined = eio === '4' ? 4 : eio === '3' && allowEIO3 ? 3 : undefined;
+  if (protocol === undefined) return { ok: false, error: { code: 'UNSUPPORTED_PROTOCOL_VERSION' } };
   const origin = req.headers.origin;
   if (origin !== undefined && INVALID_HEADER_CHAR.test(origin)) {
     return { ok: false, error: { code: 'BAD_REQUEST' } };
@@ -162,6 +167,6 @@ export function parseRequest(
   }
   return {
     ok: true,
-    value: { method, target, transport: transport as TransportName, sid, isUpgrade },
+    value: { method, target, transport: transport as TransportName, sid, isUpgrade, protocol },
   };
 }

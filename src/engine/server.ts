@@ -7,13 +7,20 @@ import { type HttpExchange, incomingOf, NodeExchange, type RequestSource, refuse
 import { OwnedHttp } from './http/owned.js';
 import { randomId } from './ids.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveOptions } from './options.js';
-import { type EnginePacket, encodePacketPolling } from './packet.js';
+import type { EnginePacket } from './packet.js';
 import { matchesPath, parseRequest, RequestTarget } from './request.js';
 import { Session, type SessionHost } from './session.js';
 import { PollingTransport } from './transports/polling.js';
+import { pollingTransportFor, websocketTransportFor } from './v3/transports.js';
 import { NO_HEADERS } from './transports/transport.js';
 import { WebSocketAcceptor, type WebSocketTransport } from './transports/websocket.js';
-import { type EngineHandler, type EngineSession, summarizeRequest, type TransportName } from './types.js';
+import {
+  type EngineHandler,
+  type EngineProtocol,
+  type EngineSession,
+  summarizeRequest,
+  type TransportName,
+} from './types.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -180,23 +187,27 @@ export class EngineServer {
       writeUpgradeError(socket, BAD_TARGET);
       return;
     }
-    const parsed = parseRequest(req, target, this.options.transports, true);
+    const parsed = parseRequest(req, target, this.options.transports, true, this.options.allowEIO3);
     if (!parsed.ok) {
       writeUpgradeError(socket, parsed.error);
       return;
     }
-    const sid = parsed.value.sid;
+    const { sid, protocol } = parsed.value;
+    const create = websocketTransportFor(protocol, target);
     if (sid !== undefined) {
       const session = this.table.get(sid);
       if (session === undefined) {
         writeUpgradeError(socket, { code: 'SESSION_ID_UNKNOWN' });
+      } else if (session.protocol !== protocol) {
+        // As engine.io: an upgrade must speak the revision of the session it upgrades.
+        writeUpgradeError(socket, { code: 'BAD_REQUEST' });
       } else if (!this.options.allowUpgrades || !session.upgradable) {
         // A second WebSocket for a session that has one (or is getting one), or that cannot take
         // one: as engine.io, the handshake completes and the new WebSocket is closed at once, so
         // the client sees a close, not an HTTP error; the session and its transport go on.
         this.acceptor.accept(req, socket, head, [], closeAtOnce);
       } else {
-        this.acceptor.accept(req, socket, head, [], (probe) => session.attachProbe(probe));
+        this.acceptor.accept(req, socket, head, [], (probe) => session.attachProbe(probe), create);
       }
       return;
     }
@@ -208,16 +219,17 @@ export class EngineServer {
       }
       const id = this.generateId(incoming);
       const cookie = this.cookie(id);
-      this.acceptor.accept(req, socket, head, cookie === undefined ? [] : [`Set-Cookie: ${cookie}`], (ws) => {
+      const created = (ws: WebSocketTransport): void => {
         if (this.closing) {
           ws.destroy();
           return;
         }
-        const session = new Session(this.host, id, summarizeRequest(req, target), ws);
+        const session = new Session(this.host, id, summarizeRequest(req, target), ws, protocol);
         this.table.set(id, session);
         ws.sendPacket(this.openPacket(id, 'websocket'));
         session.start(this.handler.onSession(session));
-      });
+      };
+      this.acceptor.accept(req, socket, head, cookie === undefined ? [] : [`Set-Cookie: ${cookie}`], created, create);
     });
   }
 
@@ -244,7 +256,7 @@ export class EngineServer {
       refuse(exchange, BAD_TARGET, headers);
       return;
     }
-    const parsed = parseRequest(exchange.request, target, this.options.transports, false);
+    const parsed = parseRequest(exchange.request, target, this.options.transports, false, this.options.allowEIO3);
     if (!parsed.ok) {
       refuse(exchange, parsed.error, headers);
       return;
@@ -258,11 +270,16 @@ export class EngineServer {
       }
       return;
     }
-    this.handshake(exchange, headers, target);
+    this.handshake(exchange, headers, target, info.protocol);
   }
 
   /** A polling handshake: allowRequest, then a new session and its open packet. */
-  private handshake(exchange: HttpExchange, headers: OutgoingHttpHeaders, target: RequestTarget): void {
+  private handshake(
+    exchange: HttpExchange,
+    headers: OutgoingHttpHeaders,
+    target: RequestTarget,
+    protocol: EngineProtocol,
+  ): void {
     this.checkAllowed(exchange.incoming, (error) => {
       if (error !== undefined) {
         refuse(exchange, error, headers);
@@ -273,17 +290,13 @@ export class EngineServer {
         return;
       }
       const id = this.generateId(exchange.incoming);
-      const session = new Session(
-        this.host,
-        id,
-        summarizeRequest(exchange.request, target),
-        new PollingTransport(this.options.maxPayload),
-      );
+      const transport = pollingTransportFor(protocol, target, this.options.maxPayload);
+      const session = new Session(this.host, id, summarizeRequest(exchange.request, target), transport, protocol);
       this.table.set(id, session);
       const cookie = this.cookie(id);
       PollingTransport.respond(
         exchange,
-        encodePacketPolling(this.openPacket(id, 'polling')),
+        transport.payloadOf([{ kind: 'packet', packet: this.openPacket(id, 'polling') }]),
         cookie === undefined ? headers : { ...headers, 'Set-Cookie': cookie },
       );
       session.start(this.handler.onSession(session));

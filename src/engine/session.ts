@@ -12,6 +12,7 @@ import type { WebSocketTransport } from './transports/websocket.js';
 import type {
   HandshakeRequest,
   EngineCloseReason,
+  EngineProtocol,
   EngineSession,
   Outbound,
   SendOptions,
@@ -73,6 +74,8 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     id: string,
     request: HandshakeRequest,
     transport: Transport,
+    /** 3: the client pings and the server answers (v3's heartbeat, see onPacket and sendPing). */
+    readonly protocol: EngineProtocol = 4,
   ) {
     this.id = id;
     this.request = request;
@@ -263,12 +266,15 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
       return;
     }
     if (this.stateValue !== 'open') return;
-    if (packet.type === 'pong') {
+    if (this.protocol === 3) {
+      if (this.heartbeatV3(packet)) return;
+    } else if (packet.type === 'pong') {
       this.host.heartbeat.pong(this);
       return;
+    } else {
+      // Traffic while a pong is awaited extends its deadline once, as engine.io does.
+      this.host.heartbeat.activity(this);
     }
-    // Traffic while a pong is awaited extends its deadline once, as engine.io does.
-    this.host.heartbeat.activity(this);
     switch (packet.type) {
       case 'message':
         this.handler?.onMessage(packet.data);
@@ -311,7 +317,26 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   // ---- HeartbeatSubject ------------------------------------------------------------------------
 
   sendPing(): void {
-    if (this.stateValue === 'open') this.enqueuePacket({ type: 'ping' });
+    // A v3 session sends no ping: the heartbeat only marks the start of its pingTimeout, so that it
+    // closes pingInterval + pingTimeout after the client's last ping, as engine.io does.
+    if (this.stateValue === 'open' && this.protocol !== 3) this.enqueuePacket({ type: 'ping' });
+  }
+
+  /**
+   * The v3 heartbeat runs the other way: a ping from the client is answered with a pong and starts
+   * its wait again; a pong from it is a protocol error. True when the packet was one of them.
+   */
+  private heartbeatV3(packet: EnginePacket): boolean {
+    if (packet.type === 'ping') {
+      this.host.heartbeat.add(this);
+      this.enqueuePacket({ type: 'pong' });
+      return true;
+    }
+    if (packet.type === 'pong') {
+      this.finish('transport error', new Error('invalid heartbeat direction'), false);
+      return true;
+    }
+    return false;
   }
 
   pingTimedOut(): void {

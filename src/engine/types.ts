@@ -139,6 +139,9 @@ export type EngineCloseReason =
   /** The bounded send buffer overflowed with a non-volatile message: the peer does not keep up. */
   | 'send buffer full';
 
+/** The Engine.IO protocol revision a session speaks: 4, or 3 with `allowEIO3`. */
+export type EngineProtocol = 3 | 4;
+
 /** The transports a session can use. */
 export type TransportName = 'polling' | 'websocket';
 
@@ -179,6 +182,8 @@ export interface EngineSession {
   readonly transport: TransportName;
   /** The state of the session. */
   readonly state: SessionState;
+  /** The Engine.IO protocol revision of the client (`EIO` of its handshake). */
+  readonly protocol: EngineProtocol;
   /** What is kept of the HTTP request that opened the session (headers, url, socket address). */
   readonly request: HandshakeRequest;
   /** The remote address of the request that opened the session. */

@@ -76,6 +76,9 @@ function isSendableCloseCode(code: number): boolean {
   );
 }
 
+/** The refusal of a namespace that does not exist; one object, which v2 clients are told differently. */
+export const INVALID_NAMESPACE: ConnectError = Object.freeze(new Error('Invalid namespace'));
+
 /** The auth of a CONNECT without payload, shared; each handshake gets its own empty object. */
 export const NO_AUTH: Record<string, unknown> = Object.freeze({});
 

@@ -1,6 +1,6 @@
 import type { EngineCloseReason, EngineSession, SessionHandler, TransportName } from '../engine/index.js';
 import { socketIoFormat, type WireFormat } from './adapter.js';
-import { ClientBase, NO_AUTH } from './client.js';
+import { ClientBase, INVALID_NAMESPACE, NO_AUTH } from './client.js';
 import type { ConnectDeadlineSubject, ConnectDeadlines } from './connect-deadlines.js';
 import { attachBinary, decodePacket, type Packet } from './packet.js';
 import { type DisconnectReason, socketReasonFor } from './reasons.js';
@@ -127,7 +127,7 @@ export class Connection extends ClientBase<EngineSession> implements SessionHand
 
   // ---- internals ------------------------------------------------------------------------------
 
-  private onPacket(packet: Packet): void {
+  protected onPacket(packet: Packet): void {
     const socket = this.sockets.find((s) => s.nsp.name === packet.nsp);
     if (packet.type === 'connect') {
       if (socket) {
@@ -137,7 +137,7 @@ export class Connection extends ClientBase<EngineSession> implements SessionHand
       this.host.resolveNamespace(packet.nsp, packet.data ?? {}, (nsp) => {
         if (this.closed) return;
         if (!nsp) {
-          this.refuse(packet.nsp, new Error('Invalid namespace'));
+          this.refuse(packet.nsp, INVALID_NAMESPACE);
           return;
         }
         // No auth payload (the usual `40`): the socket keeps a shared empty one, not an object each.

@@ -20,6 +20,7 @@ import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } 
 import type { SecondArg } from './broadcast.js';
 import { ConnectDeadlines } from './connect-deadlines.js';
 import { Connection, type ConnectionHost } from './connection.js';
+import { ConnectionV2 } from './v2-connection.js';
 import { type Middleware, Namespace } from './namespace.js';
 import { type NamespaceMatcher, ParentNamespace } from './parent-namespace.js';
 import { PlainClient } from './plain-client.js';
@@ -113,7 +114,12 @@ export class Server<
   /** A new engine with the options in force (the constructor's, or an `attach` that gave some). */
   private createEngine(): EngineServer {
     return new EngineServer(
-      { onSession: (session: EngineSession): SessionHandler => new Connection(this.connectionHost, session) },
+      {
+        onSession: (session: EngineSession): SessionHandler =>
+          session.protocol === 3
+            ? new ConnectionV2(this.connectionHost, session)
+            : new Connection(this.connectionHost, session),
+      },
       this.options.engine,
     );
   }

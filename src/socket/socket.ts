@@ -101,7 +101,7 @@ export class Socket<
     this.nsp = nsp;
     this.client = client;
     this.auth = auth;
-    this.id = previousSession ? previousSession.sid : randomId();
+    this.id = previousSession ? previousSession.sid : (client.socketIdFor?.(nsp.name) ?? randomId());
     if (previousSession) this.dataValue = previousSession.data as SocketData;
     if (nsp.recovery) this.hooks = { recovery: recoveryState(previousSession) };
   }

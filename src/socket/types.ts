@@ -4,7 +4,7 @@
  * broadcasts see both through these types only.
  */
 import type { HandshakeRequest, Outbound, SendOptions, SendResult, TransportName } from '../engine/index.js';
-import type { BroadcastFlags, EncodedPacket } from './adapter.js';
+import type { BroadcastFlags, EncodedPacket, SocketId } from './adapter.js';
 import type { ConnectionInfo } from './client.js';
 import type { Socket } from './socket.js';
 
@@ -85,4 +85,6 @@ export interface SocketClient {
   removeSocket(socket: AnySocket): void;
   /** Closes the whole connection on a server socket's request (`socket.disconnect(true)`). */
   closeFromServer(): void;
+  /** The id of this client's socket in namespace `nsp`, when the protocol fixes it (v2 clients); random otherwise. */
+  socketIdFor?(nsp: string): SocketId;
 }

@@ -17,6 +17,8 @@ describe('engine options', () => {
     assert.equal(DEFAULTS.maxBufferedBytes, 10_000_000);
     // node:http answers unless the user opts in to the engine's own HTTP path.
     assert.equal(DEFAULTS.ownHttp, false);
+    // As engine.io: Engine.IO v3 clients only when asked for.
+    assert.equal(DEFAULTS.allowEIO3, false);
     assert.ok(Object.isFrozen(DEFAULTS));
   });
 

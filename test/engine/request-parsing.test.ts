@@ -82,6 +82,23 @@ describe('engine request parsing', () => {
     assert.equal(code('/e/?EIO=4&transport=websocket&sid=x', 'GET', true), 'ok');
   });
 
+  test('EIO=3 is protocol 3 only with allowEIO3; EIO=4 is protocol 4 either way; other revisions never', () => {
+    const protocol = (url: string, allowEIO3: boolean) => {
+      const target = RequestTarget.parse(url);
+      assert.ok(target);
+      const parsed = parseWithTarget(request(url), target, BOTH, false, allowEIO3);
+      return parsed.ok ? parsed.value.protocol : parsed.error.code;
+    };
+    assert.equal(protocol('/e/?EIO=3&transport=polling', true), 3);
+    assert.equal(protocol('/e/?EIO=3&transport=polling', false), 'UNSUPPORTED_PROTOCOL_VERSION');
+    assert.equal(protocol('/e/?EIO=4&transport=polling', true), 4);
+    assert.equal(protocol('/e/?EIO=4&transport=polling', false), 4);
+    for (const eio of ['2', '5', '', '03']) {
+      assert.equal(protocol(`/e/?EIO=${eio}&transport=polling`, true), 'UNSUPPORTED_PROTOCOL_VERSION', eio);
+    }
+    assert.equal(protocol('/e/?transport=polling', true), 'UNSUPPORTED_PROTOCOL_VERSION');
+  });
+
   test('an origin with control characters is refused', () => {
     const parsed = parseRequest(request('/e/?EIO=4&transport=polling', 'GET', 'http://a\u0001b'), BOTH, false);
     assert.deepEqual(parsed, { ok: false, error: { code: 'BAD_REQUEST' } });

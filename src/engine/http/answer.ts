@@ -97,7 +97,7 @@ export function encodeResponse(
   const lines = headerLines(headers);
   if (lines === undefined) return undefined;
   const out = build(status, lines, body, close, keepAliveSeconds, date);
-  if (cacheable) cachedAnswers.set(headers, { date, status, body, close, keepAliveSeconds, bytes: out });
+  if (cacheable) cachedAnswers.set(headers, { date, status, body: body as string, close, keepAliveSeconds, bytes: out });
   return out;
 }
 

@@ -42,7 +42,7 @@ export interface HttpExchange {
   readonly answerable: boolean;
   /**
    * Sends the whole answer, Content-Length added. `closeConnection` asks for the connection to be
-   * closed after it (a refused body that will not be read).
+   * closed after it (a refused body that will not be read). A string body is sent in UTF-8.
    */
   reply(status: number, headers: OutgoingHttpHeaders, body: string | Buffer, closeConnection?: boolean): void;
   /** Reads the body, at most `limit` bytes. */

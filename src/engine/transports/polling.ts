@@ -1,6 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { type BodySink, type GoneWatcher, type HttpExchange, refuse } from '../http/exchange.js';
-import { decodePayload, encodePacketPolling, RECORD_SEPARATOR } from '../packet.js';
+import { type DecodeResult, decodePayload, type EnginePacket, encodePacketPolling, RECORD_SEPARATOR } from '../packet.js';
 import { IGNORE, NO_HEADERS, type QueuedItem, type Transport, type TransportListener } from './transport.js';
 
 interface PendingGet {
@@ -17,6 +17,12 @@ const BAD_REQUEST = Object.freeze({ code: 'BAD_REQUEST' as const });
 /** The headers of a payload answer, one frozen object when there are no CORS headers to add. */
 const PAYLOAD_HEADERS: OutgoingHttpHeaders = Object.freeze({
   'Content-Type': 'text/plain; charset=UTF-8',
+  'Cache-Control': 'no-store',
+});
+
+/** The headers of a binary payload answer (Engine.IO v3's XHR2 payloads). */
+const BINARY_PAYLOAD_HEADERS: OutgoingHttpHeaders = Object.freeze({
+  'Content-Type': 'application/octet-stream',
   'Cache-Control': 'no-store',
 });
 
@@ -64,16 +70,26 @@ export class PollingTransport implements Transport, GoneWatcher {
   }
 
   /** Answers at once with a payload, outside of the pending-GET cycle (the handshake). */
-  static respond(exchange: HttpExchange, payload: string, headers: OutgoingHttpHeaders): void {
-    exchange.reply(200, headers === NO_HEADERS ? PAYLOAD_HEADERS : { ...headers, ...PAYLOAD_HEADERS }, payload);
+  static respond(exchange: HttpExchange, payload: string | Buffer, headers: OutgoingHttpHeaders): void {
+    const own = typeof payload === 'string' ? PAYLOAD_HEADERS : BINARY_PAYLOAD_HEADERS;
+    exchange.reply(200, headers === NO_HEADERS ? own : { ...headers, ...own }, payload);
+  }
+
+  /** The payload carrying `items` (the Engine.IO v3 transport frames it its own way). */
+  payloadOf(items: readonly QueuedItem[]): string | Buffer {
+    return items.length === 1 ? encodeItem(items[0]!) : items.map(encodeItem).join(RECORD_SEPARATOR);
+  }
+
+  /** The packets of a POST body (the Engine.IO v3 transport reads its own framing). */
+  protected decodeBody(body: Buffer, _exchange: HttpExchange): DecodeResult<EnginePacket[]> {
+    return decodePayload(body.toString('utf8'));
   }
 
   write(items: readonly QueuedItem[]): void {
     const pending = this.pending;
     if (pending === undefined || items.length === 0) return;
     this.pending = undefined;
-    const payload = items.length === 1 ? encodeItem(items[0]!) : items.map(encodeItem).join(RECORD_SEPARATOR);
-    PollingTransport.respond(pending.exchange, payload, pending.headers);
+    PollingTransport.respond(pending.exchange, this.payloadOf(items), pending.headers);
   }
 
   close(): void {
@@ -119,9 +135,9 @@ export class PollingTransport implements Transport, GoneWatcher {
   }
 
   /** A whole POST body arrived: its packets are handed over, then `ok` answers it. */
-  receiveBody(body: string, exchange: HttpExchange, headers: OutgoingHttpHeaders): void {
+  receiveBody(body: Buffer, exchange: HttpExchange, headers: OutgoingHttpHeaders): void {
     this.postInFlight = false;
-    const decoded = decodePayload(body);
+    const decoded = this.decodeBody(body, exchange);
     if (!decoded.ok) {
       refuse(exchange, BAD_REQUEST, headers);
       this.listener.onError('parse error', new Error(decoded.error));
@@ -158,7 +174,7 @@ class PostReader implements BodySink {
   ) {}
 
   onBody(body: Buffer): void {
-    this.transport.receiveBody(body.toString('utf8'), this.exchange, this.headers);
+    this.transport.receiveBody(body, this.exchange, this.headers);
   }
 
   onTooLarge(): void {

@@ -142,19 +142,23 @@ export class WebSocketAcceptor {
     });
   }
 
-  /** Completes the upgrade (adding `headers` lines to the 101 answer) and hands over the transport. */
+  /**
+   * Completes the upgrade (adding `headers` lines to the 101 answer) and hands over the transport,
+   * made by `create` when the client needs another framing (Engine.IO v3).
+   */
   accept(
     req: RequestSource,
     socket: Duplex,
     head: Buffer,
     headers: readonly string[],
     done: (transport: WebSocketTransport) => void,
+    create?: (ws: WebSocket) => WebSocketTransport,
   ): void {
     completeUpgrade(this.wss, req, socket, head, headers, (ws) => {
       this.open.add(ws);
       (ws as WebSocket & { [kAcceptor]?: WebSocketAcceptor })[kAcceptor] = this;
       ws.on('close', onWsClose);
-      done(new WebSocketTransport(ws));
+      done(create === undefined ? new WebSocketTransport(ws) : create(ws));
     });
   }
 
