@@ -140,14 +140,17 @@ export class BroadcastOperator<EmitEvents extends EventsMap = DefaultEventsMap, 
     return true;
   }
 
-  /** Emits and resolves with every recipient's answer; rejects when the timeout passes first. */
+  /**
+   * Emits and resolves with every recipient's answer; when the timeout passes first, rejects with
+   * an error whose `responses` holds the answers that did arrive (as socket.io).
+   */
   emitWithAck<Ev extends EventNames<EmitEvents>>(
     event: Ev,
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
   ): Promise<SecondArg<Last<EventParams<EmitEvents, Ev>>>> {
     return new Promise((resolve, reject) => {
-      const callback = (err: Error | null, responses: unknown) => {
-        if (err) reject(err);
+      const callback = (err: Error | null, responses: unknown[]) => {
+        if (err) reject(Object.assign(err, { responses }));
         else resolve(responses as SecondArg<Last<EventParams<EmitEvents, Ev>>>);
       };
       (this.emit as (event: Ev, ...rest: unknown[]) => boolean)(event, ...args, callback);

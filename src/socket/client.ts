@@ -146,6 +146,11 @@ export abstract class ClientBase<Session extends ClientSession> implements Socke
     return this.session.request;
   }
 
+  /** Whether the session is open: not closed, and no close asked for. */
+  get open(): boolean {
+    return !this.closed && this.session.state === 'open';
+  }
+
   /** The session as socket.io exposes it on `socket.conn` (built on first use). */
   get info(): ConnectionInfo {
     this.infoCache ??= new ConnectionInfo(this.session);

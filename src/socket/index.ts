@@ -33,6 +33,7 @@ export {
   type SessionToPersist,
 } from './recovery.js';
 export { Connection } from './connection.js';
+export type { Parser, ParserDecoder, ParserEncoder, ParserPacket } from './custom-parser.js';
 export { EncodeError, type EncodeErrorCode } from './encode-error.js';
 export { MAX_ENCODE_DEPTH } from './binary.js';
 export { type DisconnectReason, DISCONNECT_REASONS } from './reasons.js';

@@ -265,7 +265,8 @@ export class Namespace<
     const middlewares = this.middlewares.slice();
     let index = 0;
     const next = (err?: ConnectError) => {
-      if (client.closed) return;
+      // As socket.io: a connection closed (or closing) while the middlewares ran is let go.
+      if (!client.open) return;
       if (err) {
         client.refuse(this.name, err);
         return;

@@ -4,6 +4,7 @@ import { type AdapterConstructor, InMemoryAdapter } from './adapter.js';
 import type { AnyAdapterConstructor } from './adapter-compat.js';
 import { type ConnectionStateRecoveryOptions, resolveRecoveryOptions } from './recovery.js';
 import { SessionAwareAdapter } from './session-aware-adapter.js';
+import type { Parser } from './custom-parser.js';
 
 /** Options of plain WebSocket clients: their transport's, and the codec's attachment cap. */
 export interface PlainWebSocketOptions extends PlainTransportOptions {
@@ -28,6 +29,14 @@ export interface ServerOptions extends EngineOptions {
    * @default 10
    */
   maxAttachments: number;
+  /**
+   * A parser with socket.io's interface (`Encoder` and `Decoder` classes, as socket.io-parser and
+   * socket.io-msgpack-parser export them) for every Socket.IO connection; the clients must use the
+   * same one. Unset, parley's own codec of the default protocol (socket.io-parser's format).
+   * Plain WebSocket clients keep their JSON protocol either way.
+   * @default undefined
+   */
+  parser?: Parser;
   /**
    * socket.io's name for maxPayload; when given, it sets maxPayload.
    * @default undefined
@@ -79,6 +88,8 @@ export interface ResolvedServerOptions {
   readonly connectTimeout: number;
   readonly adapter: AdapterConstructor;
   readonly maxAttachments: number;
+  /** The custom parser, or undefined for parley's own codec. */
+  readonly parser: Parser | undefined;
   /** What the Engine.IO server is given (path and maxPayload settled; its own defaults apply after). */
   readonly engine: Readonly<Partial<EngineOptions>>;
   /** The plain-WebSocket endpoint's options, or false when plain clients are not accepted. */
@@ -99,6 +110,7 @@ const SOCKET_ONLY_OPTIONS = [
   'serveClient',
   'cleanupEmptyChildNamespaces',
   'connectionStateRecovery',
+  'parser',
 ] as const satisfies readonly (keyof ServerOptions)[];
 
 /** engine.io accepts '/socket.io' and '/socket.io/' alike; one form is kept, with a trailing slash. */
@@ -142,6 +154,7 @@ export function resolveServerOptions(given: Partial<ServerOptions> = {}): Resolv
     // socket.io-adapter's classes are accepted by type only (adapter-compat.ts).
     adapter: (defined.adapter as AdapterConstructor | undefined) ?? defaultAdapter,
     maxAttachments,
+    parser: defined.parser,
     engine: Object.freeze(engine),
     plainWebSocket,
     serveClient: defined.serveClient ?? SERVER_DEFAULTS.serveClient,

@@ -106,7 +106,10 @@ export interface PreparedPacket {
    * CONNECT or CONNECT_ERROR; undefined when there is none.
    */
   readonly json: string | undefined;
-  /** Where the arguments start in `json`: past `[` and, for an event, its name and comma. */
+  /**
+   * Where the arguments start in `json`: past `[` and, for an event, its name and comma; 0 for an
+   * event whose name is neither a string nor a number.
+   */
   readonly argsStart: number;
   /** The binary attachments, in placeholder order. */
   readonly buffers: readonly Buffer[];
@@ -119,17 +122,14 @@ export function preparePacket(packet: Packet): EncodeResult<PreparedPacket> {
   switch (packet.type) {
     case 'event': {
       const name = packet.data[0];
-      if (typeof name !== 'string' && typeof name !== 'number') {
-        return {
-          ok: false,
-          error: { code: 'not serializable', message: `an event name must be a string, not ${typeof name}` },
-        };
-      }
       const data = encodeArgs(packet.data);
       if (!data.ok) return data;
       const { json, buffers } = data.value;
-      // The name's text is the same alone as in the array (a string or a number).
-      return { ok: true, value: { packet, json, argsStart: JSON.stringify(name).length + 2, buffers } };
+      // A string or number name has the same text alone as in the array. Any other name (a Buffer,
+      // an object) is sent as socket.io sends it, for whatever the peer makes of it; formats that
+      // need the name's position (plain WebSocket) do not carry such packets.
+      const argsStart = typeof name === 'string' || typeof name === 'number' ? JSON.stringify(name).length + 2 : 0;
+      return { ok: true, value: { packet, json, argsStart, buffers } };
     }
     case 'ack': {
       const data = encodeArgs(packet.data);
@@ -220,6 +220,8 @@ export function decodePacket(input: string, options: DecodeOptions = {}): Result
     }
     attachments = Number(input.slice(start, i));
     i++;
+    // As socket.io-parser: a binary packet announces at least one attachment.
+    if (attachments < 1) return fail('invalid attachments count', 'binary packet announcing no attachments');
     if (attachments > maxAttachments) {
       return fail('too many attachments', `${attachments} attachments exceed the limit of ${maxAttachments}`);
     }

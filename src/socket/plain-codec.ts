@@ -236,7 +236,9 @@ export function encodePlain(prepared: PreparedPacket): [string, ...Buffer[]] | [
   switch (packet.type) {
     case 'event': {
       const { data, offset } = packet;
-      // Plain event names are strings: a numeric one (relayed from a Socket.IO client) becomes one.
+      // Plain event names are strings: a numeric one (relayed from a Socket.IO client) becomes one;
+      // any other (a Buffer, an object) has no envelope, and the event is not sent.
+      if (typeof data[0] !== 'string' && typeof data[0] !== 'number') return [];
       const name =
         typeof data[0] === 'string' ? json!.slice(1, argsStart - 1) : JSON.stringify(String(data[0]));
       if (offset === undefined) {

@@ -14,8 +14,9 @@ import {
   writeUpgradeError,
 } from '../engine/index.js';
 import { PlainWebSocketServer } from '../native/index.js';
-import type { AdapterConstructor, Room, SocketId } from './adapter.js';
+import { type AdapterConstructor, type Room, type SocketId, socketIoFormat } from './adapter.js';
 import type { AnyAdapterConstructor } from './adapter-compat.js';
+import { parserFormat } from './custom-parser.js';
 import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from './options.js';
 import type { SecondArg } from './broadcast.js';
 import { ConnectDeadlines } from './connect-deadlines.js';
@@ -103,6 +104,8 @@ export class Server<
     this.connectionHost = {
       connectDeadlines: new ConnectDeadlines(this.options.connectTimeout),
       maxAttachments: this.options.maxAttachments,
+      parser: this.options.parser,
+      format: this.options.parser === undefined ? socketIoFormat : parserFormat(this.options.parser),
       resolveNamespace: (name, auth, done) => this.resolveNamespace(name, auth, done),
     };
     this.engine = this.createEngine();

@@ -161,9 +161,10 @@ export class Socket<
    * MAX_ENCODE_DEPTH, not JSON); nothing is sent and no answer is awaited.
    */
   emit<Ev extends EventNames<EmitEvents>>(event: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
-    assertEmittable(event);
+    // The flags are taken first: a refused name must not leave them to the next emit.
     const flags = this.nextFlags;
     this.nextFlags = NO_FLAGS;
+    assertEmittable(event);
     const data: unknown[] = [event, ...args];
     let id: number | undefined;
     const last = data[data.length - 1];
@@ -418,6 +419,14 @@ export class Socket<
     if (recovery.restored) this.join(recovery.restored.rooms);
     this.join(this.id);
     for (const packet of recoveryPackets(this.nsp.name, this.id, recovery)) this.client.write(packet, {});
+  }
+
+  /**
+   * The connection could not decode what its client sent and is closing: 'error' listeners hear
+   * why before the socket leaves, as on socket.io.
+   */
+  onConnectionError(err: Error): void {
+    this.emitEvent('error', [err]);
   }
 
   /** Handles a packet the client sent to this namespace. */

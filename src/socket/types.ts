@@ -3,7 +3,14 @@
  * over Engine.IO (connection.ts) or a plain WebSocket client (plain-client.ts). Namespaces, rooms and
  * broadcasts see both through these types only.
  */
-import type { HandshakeRequest, Outbound, SendOptions, SendResult, TransportName } from '../engine/index.js';
+import type {
+  HandshakeRequest,
+  Outbound,
+  SendOptions,
+  SendResult,
+  SessionState,
+  TransportName,
+} from '../engine/index.js';
 import type { BroadcastFlags, EncodedPacket, SocketId } from './adapter.js';
 import type { ConnectionInfo } from './client.js';
 import type { Socket } from './socket.js';
@@ -50,6 +57,8 @@ export interface ClientSession {
   /** What is kept of the HTTP request that opened the session. */
   readonly request: HandshakeRequest;
   readonly remoteAddress: string;
+  /** 'open', then 'closing' once a close was asked for, then 'closed'. */
+  readonly state: SessionState;
   /** Sends messages that travel together, under the bounded send buffer. */
   send(messages: Outbound | readonly Outbound[], options?: SendOptions): SendResult;
   /**
@@ -66,6 +75,8 @@ export interface ClientSession {
 export interface SocketClient {
   /** Whether the client's transport has closed. */
   readonly closed: boolean;
+  /** Whether the session is open: neither closed nor closing (socket.io's `readyState === 'open'`). */
+  readonly open: boolean;
   /** The HTTP request that opened the connection. */
   readonly request: HandshakeRequest;
   /** The connection as socket.io exposes it on `socket.conn`. */

@@ -2,8 +2,8 @@
  * Hostile payloads inside valid packets, over real connections (parley only: socket.io differs on
  * placeholders). An own `__proto__` key beside binary reaches the handler as an own key, never as
  * a prototype, over Socket.IO and plain WebSocket, and an echo sends it back unchanged; a
- * placeholder that names no attachment received closes a Socket.IO connection with 'parse error'
- * and is answered on a plain one with an error frame (the connection stays open); a 5,000-deep
+ * placeholder that names no attachment received is told to the socket's 'error' listeners and
+ * closes a Socket.IO connection ('forced close', as socket.io treats input it cannot decode), and is answered on a plain one with an error frame (the connection stays open); a 5,000-deep
  * payload reaches its handler intact.
  */
 import assert from 'node:assert/strict';
@@ -124,14 +124,19 @@ const BAD_PLACEHOLDERS: [string, string, Buffer[]][] = [
 ];
 
 for (const [name, packet, attachments] of BAD_PLACEHOLDERS) {
-  test(`Socket.IO: a placeholder packet with ${name} closes the connection with 'parse error'`, async () => {
+  test(`Socket.IO: a placeholder packet with ${name} is an 'error', then closes the connection`, async () => {
     const server = await startServer({}, PARLEY);
     let delivered = false;
-    server.io.on('connection', (socket: Socket) => socket.on('m', () => (delivered = true)));
+    const errors: Error[] = [];
+    server.io.on('connection', (socket: Socket) => {
+      socket.on('m', () => (delivered = true));
+      socket.on('error', (err) => errors.push(err));
+    });
     const peer = await RawSocketIoPeer.connect(server);
     const reason = disconnectReason(serverSocket(server.io, peer.sid));
     peer.send(packet, ...attachments);
-    assert.equal(await reason, 'parse error');
+    assert.equal(await reason, 'forced close');
+    assert.equal(errors.length, 1);
     await withTimeout(peer.closed, 'the connection to close');
     assert.equal(delivered, false);
   });

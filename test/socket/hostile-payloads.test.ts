@@ -159,14 +159,17 @@ describe('placeholders', () => {
       `2["m",${PLACEHOLDER_0}]`,
       `2["m",{"deep":[[${PLACEHOLDER_0}]]}]`,
       `3/admin,7[${PLACEHOLDER_0}]`,
-      `50-["m",${PLACEHOLDER_0}]`,
-      `60-1[${PLACEHOLDER_0}]`,
       `2["m",${deepArrayJson(5000, PLACEHOLDER_0)}]`,
       // The key spelled with JSON escapes is the same key.
       '2["m",{"\\u005fplace\\u0068older":true,"num":0}]',
     ]) {
       const decoded = decodePacket(text);
       assert.equal(decoded.ok ? 'accepted' : decoded.error.code, 'missing attachments', text.slice(0, 40));
+    }
+    // A binary packet announcing no attachment is refused before its payload is read (socket.io-parser's rule).
+    for (const text of [`50-["m",${PLACEHOLDER_0}]`, `60-1[${PLACEHOLDER_0}]`]) {
+      const decoded = decodePacket(text);
+      assert.equal(decoded.ok ? 'accepted' : decoded.error.code, 'invalid attachments count', text);
     }
   });
 

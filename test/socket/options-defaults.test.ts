@@ -30,7 +30,10 @@ describe('server options', () => {
   });
 
   test('the engine is given the engine options only, maxHttpBufferSize as maxPayload', () => {
-    const resolved = resolveServerOptions({ maxHttpBufferSize: 1234, connectTimeout: 5, pingInterval: 77 });
+    const parser = { Encoder: class {}, Decoder: class {} } as never;
+    const resolved = resolveServerOptions({ maxHttpBufferSize: 1234, connectTimeout: 5, pingInterval: 77, parser });
+    assert.equal(resolved.parser, parser);
+    assert.equal('parser' in resolved.engine, false);
     assert.equal(resolved.engine.maxPayload, 1234);
     assert.equal(resolved.engine.pingInterval, 77);
     for (const key of ['connectTimeout', 'adapter', 'maxAttachments', 'maxHttpBufferSize', 'plainWebSocket']) {

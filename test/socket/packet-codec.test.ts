@@ -115,6 +115,8 @@ describe('socket.io codec returns a typed error for malformed input and never th
     ['5["a",{"_placeholder":true,"num":0}]', 'invalid attachments count'],
     ['51["a"]', 'invalid attachments count'],
     ['511-["a"]', 'too many attachments'],
+    ['50-["a"]', 'invalid attachments count'],
+    ['60-1[]', 'invalid attachments count'],
     ['2["a"', 'invalid json'],
     ['2{"a":1}', 'invalid payload'],
     ['2[]', 'invalid payload'],
