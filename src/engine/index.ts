@@ -50,12 +50,19 @@ export {
 } from './packet.js';
 export { matchesPath, type ParsedRequest, parseRequest, type RequestInfo, RequestTarget } from './request.js';
 export { outboundSize, overflows, type SendBufferState } from './send-buffer.js';
-export { type AttachHooks, EngineServer } from './server.js';
+export {
+  type AttachHooks,
+  type EngineConnectionError,
+  type EngineRequest,
+  EngineServer,
+  type EngineServerEvents,
+} from './server.js';
 export { bufferOf, writeRawMessages } from './transports/frames.js';
 export { completeUpgrade } from './transports/handshake.js';
 export { wsFastPaths } from './transports/ws-internals.js';
 export { summarizeRequest } from './types.js';
 export type {
+  CreatedPacket,
   EngineCloseReason,
   EngineHandler,
   EngineSession,
@@ -64,6 +71,7 @@ export type {
   SendOptions,
   SendResult,
   SessionHandler,
+  SessionObserver,
   SessionState,
   TransportName,
 } from './types.js';

@@ -14,6 +14,7 @@ import { PlainWebSocketServer } from '../native/index.js';
 import type { AdapterConstructor, Room, SocketId } from './adapter.js';
 import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from './options.js';
 import type { SecondArg } from './broadcast.js';
+import type { ConnectionInfo } from './client.js';
 import { ConnectDeadlines } from './connect-deadlines.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { type Middleware, Namespace } from './namespace.js';
@@ -44,8 +45,12 @@ export class Server<
   ServerSideEvents extends EventsMap = DefaultEventsMap,
   SocketData = unknown,
 > {
-  /** The Engine.IO server carrying the connections. */
-  readonly engine: EngineServer;
+  /**
+   * The Engine.IO server carrying the connections, as socket.io's `io.engine`: `clientsCount`,
+   * `generateId`, and the events `connection` (with the `socket.conn` of the session's sockets),
+   * `connection_error`, `initial_headers` and `headers`.
+   */
+  readonly engine: EngineServer<ConnectionInfo>;
   /** The main namespace '/'. */
   readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** The plain-WebSocket endpoint, when the `plainWebSocket` option is on. */
@@ -86,8 +91,11 @@ export class Server<
       maxAttachments: this.options.maxAttachments,
       resolveNamespace: (name, auth, done) => this.resolveNamespace(name, auth, done),
     };
-    this.engine = new EngineServer(
-      { onSession: (session: EngineSession): SessionHandler => new Connection(this.connectionHost, session) },
+    this.engine = new EngineServer<ConnectionInfo>(
+      {
+        onSession: (session: EngineSession): SessionHandler => new Connection(this.connectionHost, session),
+        connectionOf: (_session, handler) => (handler as Connection).info,
+      },
       this.options.engine,
     );
     const plain = this.options.plainWebSocket;

@@ -3,7 +3,15 @@
  * over Engine.IO (connection.ts) or a plain WebSocket client (plain-client.ts). Namespaces, rooms and
  * broadcasts see both through these types only.
  */
-import type { HandshakeRequest, Outbound, SendOptions, SendResult, TransportName } from '../engine/index.js';
+import type {
+  HandshakeRequest,
+  Outbound,
+  SendOptions,
+  SendResult,
+  SessionObserver,
+  SessionState,
+  TransportName,
+} from '../engine/index.js';
 import type { BroadcastFlags, EncodedPacket } from './adapter.js';
 import type { ConnectionInfo } from './client.js';
 import type { Socket } from './socket.js';
@@ -50,6 +58,14 @@ export interface ClientSession {
   /** What is kept of the HTTP request that opened the session. */
   readonly request: HandshakeRequest;
   readonly remoteAddress: string;
+  /** The state of the session. */
+  readonly state: SessionState;
+  /** The Engine.IO protocol revision (4 when absent). */
+  readonly protocol?: number;
+  /** Whether a message sent now would be written at once (true when absent). */
+  readonly writable?: boolean;
+  /** Reports the session's traffic (Engine.IO sessions only). */
+  observe?(observer: SessionObserver | undefined): void;
   /** Sends messages that travel together, under the bounded send buffer. */
   send(messages: Outbound | readonly Outbound[], options?: SendOptions): SendResult;
   /**
@@ -70,6 +86,8 @@ export interface SocketClient {
   readonly request: HandshakeRequest;
   /** The connection as socket.io exposes it on `socket.conn`. */
   readonly info: ConnectionInfo;
+  /** The same object, as socket.io names it on `socket.client`. */
+  readonly conn: ConnectionInfo;
   /** Builds a socket's handshake from the request, the auth payload and when it happened. */
   buildHandshake(auth: Record<string, unknown>, issued: number): Handshake;
   /**
