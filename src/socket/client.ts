@@ -247,6 +247,11 @@ export abstract class ClientBase<Session extends ClientSession> implements Socke
     return this.session.request;
   }
 
+  /** `socket.client.id`: the session id, as socket.io's Client has it. */
+  get id(): string {
+    return this.session.id;
+  }
+
   /** The session as socket.io exposes it on `socket.conn` (built on first use). */
   get info(): ConnectionInfo {
     this.infoCache ??= new ConnectionInfo(this.session);

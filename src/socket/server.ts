@@ -110,6 +110,14 @@ export class Server<
     if (server !== undefined) this.attach(server);
   }
 
+  /**
+   * Every namespace by name (dynamic children included, their parents not), as socket.io's
+   * `io._nsps`, which tools such as @socket.io/admin-ui read. Read-only.
+   */
+  get _nsps(): ReadonlyMap<string, Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> {
+    return this.namespaces;
+  }
+
   /** The path the server answers on. */
   path(): string {
     return this.options.path;

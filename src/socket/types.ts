@@ -80,6 +80,8 @@ export interface ClientSession {
  * client alike through this seam.
  */
 export interface SocketClient {
+  /** The session id (socket.io's `socket.client.id`). */
+  readonly id: string;
   /** Whether the client's transport has closed. */
   readonly closed: boolean;
   /** The HTTP request that opened the connection. */
