@@ -7,8 +7,14 @@
  * sockets and rooms. Run against parley and, with PARLEY_TEST_AGAINST=socket.io, against socket.io.
  */
 import assert from 'node:assert/strict';
-import { afterEach, describe, test } from 'node:test';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server as HttpServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, normalize } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { instrument } from '@socket.io/admin-ui';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 import type { Socket as ServerSocket } from 'socket.io';
 import {
   type ClientSocket,
@@ -20,6 +26,8 @@ import {
   waitForArgs,
   whenConnected,
 } from '../support/fixtures.js';
+import { closeHttp, listenOnLoopback } from '../support/loopback.js';
+import { requirePeer } from '../support/requirements.js';
 
 afterEach(cleanup);
 
@@ -43,8 +51,8 @@ interface ServerStats {
 }
 
 /** An instrumented server with one application client in room `room-a`. */
-async function instrumented() {
-  const server = await startServer({}, { implementation: 'under-test', namespaces: ['/admin'] });
+async function instrumented(options: Parameters<typeof startServer>[0] = {}) {
+  const server = await startServer(options, { implementation: 'under-test', namespaces: ['/admin'] });
   const { io } = server;
   io.on('connection', (socket) => {
     socket.join('room-a');
@@ -72,8 +80,21 @@ describe('admin UI: the /admin namespace', () => {
   test('config, all_sockets and server_stats describe the server, its namespaces, sockets and rooms', async () => {
     const { url, app } = await instrumented();
     const { config, all, stats } = await admin(url);
-    for (const feature of ['EMIT', 'JOIN', 'LEAVE', 'DISCONNECT', 'MJOIN', 'MLEAVE', 'MDISCONNECT', 'AGGREGATED_EVENTS', 'ALL_EVENTS']) {
-      assert.ok(config.supportedFeatures.includes(feature), `feature ${feature} in ${config.supportedFeatures}`);
+    for (const feature of [
+      'EMIT',
+      'JOIN',
+      'LEAVE',
+      'DISCONNECT',
+      'MJOIN',
+      'MLEAVE',
+      'MDISCONNECT',
+      'AGGREGATED_EVENTS',
+      'ALL_EVENTS',
+    ]) {
+      assert.ok(
+        config.supportedFeatures.includes(feature),
+        `feature ${feature} in ${config.supportedFeatures}`,
+      );
     }
     const listed = all.find((s) => s.id === app.id);
     assert.ok(listed, `the app socket in ${JSON.stringify(all.map((s) => [s.nsp, s.id]))}`);
@@ -84,7 +105,10 @@ describe('admin UI: the /admin namespace', () => {
     assert.deepEqual(new Set(listed.rooms), new Set([app.id, 'room-a']));
     assert.equal(listed.handshake.query.app, '1');
     assert.equal(listed.handshake.address, '127.0.0.1');
-    assert.ok(all.some((s) => s.nsp === '/admin'), 'the admin socket is listed too');
+    assert.ok(
+      all.some((s) => s.nsp === '/admin'),
+      'the admin socket is listed too',
+    );
     assert.equal(stats.clientsCount, 2);
     assert.equal(typeof stats.pollingClientsCount, 'number');
     const namespaces = Object.fromEntries(stats.namespaces.map((n) => [n.name, n.socketsCount]));
@@ -102,7 +126,10 @@ describe('admin UI: the /admin namespace', () => {
     const [described] = (await connected) as [AdminSocket];
     assert.equal(described.id, other.id);
     assert.equal(described.transport, 'polling');
-    assert.ok(joined.some(([nsp, room, id]) => nsp === '/' && room === 'room-a' && id === other.id), JSON.stringify(joined));
+    assert.ok(
+      joined.some(([nsp, room, id]) => nsp === '/' && room === 'room-a' && id === other.id),
+      JSON.stringify(joined),
+    );
     const received = waitForArgs(client, 'event_received');
     assert.equal(await other.emitWithAck('hello', 41), 42);
     const [nsp, id, args] = await received;
@@ -207,5 +234,110 @@ describe('admin UI: what it reads of the server', () => {
     assert.equal(clientId, client.io.engine.id);
   });
 });
+
+const CHROMIUM = '/usr/bin/chromium';
+const UI_DIST = join(
+  dirname(createRequire(import.meta.url).resolve('@socket.io/admin-ui/package.json')),
+  'ui',
+  'dist',
+);
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+};
+
+/** A static file server of the dashboard's ui/dist, on its own origin (as admin.socket.io is). */
+async function serveDashboard(): Promise<{ url: string; http: HttpServer }> {
+  const http = createServer((req, res) => {
+    const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0]!));
+    const file = join(UI_DIST, path === '/' ? 'index.html' : path);
+    if (!file.startsWith(UI_DIST)) {
+      res.writeHead(403).end();
+      return;
+    }
+    readFile(file).then(
+      (body) =>
+        res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body),
+      () => res.writeHead(404).end(),
+    );
+  });
+  const port = await listenOnLoopback(http);
+  return { url: `http://127.0.0.1:${port}`, http };
+}
+
+describe('admin UI: the dashboard in Chromium', () => {
+  let browser: Browser | undefined;
+  before(async () => {
+    if (!existsSync(CHROMIUM)) return;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  test('lists the server, its sockets, rooms and events', async (t) => {
+    if (!requirePeer(t, 'Chromium', browser !== undefined, 'apt-get install chromium')) return;
+    const dashboard = await serveDashboard();
+    t.after(() => closeHttp(dashboard.http));
+    const { url, app } = await instrumented({ cors: { origin: dashboard.url, credentials: true } });
+    const context = await browser!.newContext();
+    try {
+      await driveDashboard(context, dashboard.url, url, app);
+    } finally {
+      // Before the fixtures' cleanup, which waits for the page's session to end.
+      await context.close();
+    }
+  });
+});
+
+/** Opens the dashboard's pages one by one: each must show what the server has. */
+async function driveDashboard(
+  context: BrowserContext,
+  dashboardUrl: string,
+  url: string,
+  app: ClientSocket,
+): Promise<void> {
+  // The page's fonts and icons come from CDNs: nothing leaves the machine.
+  await context.route('**/*', (route) =>
+    new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort(),
+  );
+  // Where the dashboard connects, as its connection form saves it: it connects at once on load.
+  await context.addInitScript((serverUrl: string) => {
+    localStorage.setItem('server_url', serverUrl);
+    localStorage.setItem('namespace', '/admin');
+    localStorage.setItem('path', '/socket.io');
+    localStorage.setItem('ws_only', 'false');
+  }, url);
+  const problems: string[] = [];
+  const page = await context.newPage();
+  page.on('pageerror', (err) => problems.push(err.message));
+  const shows = (text: string) =>
+    page.waitForFunction((wanted: string) => document.body.innerText.includes(wanted), text, {
+      timeout: 5000,
+    });
+  await page.goto(`${dashboardUrl}/#/sockets/`);
+  await shows(app.id!);
+  await page.goto(`${dashboardUrl}/#/rooms/`);
+  await shows('room-a');
+  await app.emitWithAck('hello', 1);
+  await page.goto(`${dashboardUrl}/#/events/`);
+  await shows('hello');
+  await page.goto(`${dashboardUrl}/#/servers/`);
+  await shows(String(process.pid));
+  assert.deepEqual(problems, []);
+}
 
 export type { ClientSocket };
