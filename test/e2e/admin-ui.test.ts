@@ -28,6 +28,13 @@ import {
 } from '../support/fixtures.js';
 import { closeHttp, listenOnLoopback } from '../support/loopback.js';
 import { requirePeer } from '../support/requirements.js';
+import type { ServerOptions as SUTOptions } from '../support/server-under-test.js';
+
+/** What the page scripts below use of the browser's globals (the tests compile without DOM types). */
+interface PageGlobals {
+  localStorage: { setItem(key: string, value: string): void };
+  document: { body: { textContent: string } };
+}
 
 afterEach(cleanup);
 
@@ -51,7 +58,7 @@ interface ServerStats {
 }
 
 /** An instrumented server with one application client in room `room-a`. */
-async function instrumented(options: Parameters<typeof startServer>[0] = {}) {
+async function instrumented(options: SUTOptions = {}) {
   const server = await startServer(options, { implementation: 'under-test', namespaces: ['/admin'] });
   const { io } = server;
   io.on('connection', (socket) => {
@@ -316,6 +323,7 @@ async function driveDashboard(
   );
   // Where the dashboard connects, as its connection form saves it: it connects at once on load.
   await context.addInitScript((serverUrl: string) => {
+    const { localStorage } = globalThis as unknown as PageGlobals;
     localStorage.setItem('server_url', serverUrl);
     localStorage.setItem('namespace', '/admin');
     localStorage.setItem('path', '/socket.io');
@@ -325,9 +333,13 @@ async function driveDashboard(
   const page = await context.newPage();
   page.on('pageerror', (err) => problems.push(err.message));
   const shows = (text: string) =>
-    page.waitForFunction((wanted: string) => document.body.innerText.includes(wanted), text, {
-      timeout: 5000,
-    });
+    page.waitForFunction(
+      (wanted: string) => (globalThis as unknown as PageGlobals).document.body.textContent.includes(wanted),
+      text,
+      {
+        timeout: 5000,
+      },
+    );
   await page.goto(`${dashboardUrl}/#/sockets/`);
   await shows(app.id!);
   await page.goto(`${dashboardUrl}/#/rooms/`);
