@@ -50,13 +50,8 @@ export {
 } from './packet.js';
 export { matchesPath, type ParsedRequest, parseRequest, type RequestInfo, RequestTarget } from './request.js';
 export { outboundSize, overflows, type SendBufferState } from './send-buffer.js';
-export {
-  type AttachHooks,
-  type EngineConnectionError,
-  type EngineRequest,
-  EngineServer,
-  type EngineServerEvents,
-} from './server.js';
+export type { EngineConnectionError, EngineRequest, EngineServerEvents } from './events.js';
+export { type AttachHooks, EngineServer } from './server.js';
 export { bufferOf, writeRawMessages } from './transports/frames.js';
 export { completeUpgrade } from './transports/handshake.js';
 export { wsFastPaths } from './transports/ws-internals.js';

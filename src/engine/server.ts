@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { Server as HttpServer, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { corsHeaders } from './cors.js';
-import { ENGINE_ERRORS, type EngineError, ignoreSocketError, writeUpgradeError } from './errors.js';
+import { type EngineError, ignoreSocketError, writeUpgradeError } from './errors.js';
+import { connectionError, type EngineRequest, type EngineServerEvents, idError, upgradeLines } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { type HttpExchange, incomingOf, NodeExchange, type RequestSource, refuse } from './http/exchange.js';
 import { OwnedHttp } from './http/owned.js';
@@ -18,36 +19,6 @@ import { type EngineHandler, type EngineSession, summarizeRequest, type Transpor
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-/**
- * The request an engine event names: node's IncomingMessage, or, for requests the engine answered
- * itself (`ownHttp`), what it read of them (method, url, httpVersion, headers, socket.remoteAddress).
- */
-export type EngineRequest = IncomingMessage | RequestSource;
-
-/** A refused request, as engine.io's `connection_error` event gives it. */
-export interface EngineConnectionError {
-  /** The refused request. */
-  readonly req: EngineRequest;
-  /** engine.io's code: 0 transport unknown, 1 session id unknown, 2 bad handshake method, 3 bad request, 4 forbidden, 5 unsupported protocol version. */
-  readonly code: number;
-  /** The code's message ("Transport unknown", ...; allowRequest's reason is in `context.message`). */
-  readonly message: string;
-  /** What was wrong (see EngineError.context). */
-  readonly context: Readonly<Record<string, unknown>> | undefined;
-}
-
-/** The events of the engine, with engine.io's names and arguments. */
-export interface EngineServerEvents<Conn> {
-  /** A session opened (after its handshake answer was written). */
-  connection: [conn: Conn];
-  /** A request under the path was refused. */
-  connection_error: [error: EngineConnectionError];
-  /** The handshake answer (polling) or 101 (WebSocket) is about to be written: headers added are sent. */
-  initial_headers: [headers: OutgoingHttpHeaders, req: EngineRequest];
-  /** Any answer of a session (polling payloads and `ok`s, WebSocket 101s) is about to be written. */
-  headers: [headers: OutgoingHttpHeaders, req: EngineRequest];
-}
-
 /** Lets the layer above take some requests under the engine's path before the engine sees them. */
 export interface AttachHooks {
   /** Called for each upgrade under the path, with its target as the engine read it; returning true means the hook handled it. */
@@ -59,11 +30,6 @@ const CLOSING: EngineError = Object.freeze({ code: 'BAD_REQUEST', message: 'Serv
 const BAD_TARGET: EngineError = Object.freeze({ code: 'BAD_REQUEST', message: 'Bad request target' });
 
 const FORBIDDEN: EngineError = Object.freeze({ code: 'FORBIDDEN', context: Object.freeze({ message: undefined }) });
-
-/** A generateId that failed: engine.io's refusal. */
-function idError(error: unknown): EngineError {
-  return { code: 'BAD_REQUEST', context: { name: 'ID_GENERATION_ERROR', error } };
-}
 
 /** Completes nothing: the WebSocket the acceptor just opened is closed at once (a close frame). */
 function closeAtOnce(ws: WebSocketTransport): void {
@@ -296,16 +262,9 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
    * an object, as on engine.io; a list value becomes one line per entry).
    */
   private upgradeLines(req: RequestSource, initial: boolean, cookie: string | undefined): string[] {
-    const lines = cookie === undefined ? [] : [`Set-Cookie: ${cookie}`];
-    if (!this.watchingHeaders) return lines;
-    const headers: OutgoingHttpHeaders = {};
-    this.emitHeaders(headers, req, initial);
-    for (const name in headers) {
-      const value = headers[name];
-      if (value === undefined) continue;
-      for (const one of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${one}`);
-    }
-    return lines;
+    const headers: OutgoingHttpHeaders = cookie === undefined ? {} : { 'Set-Cookie': cookie };
+    if (this.watchingHeaders) this.emitHeaders(headers, req, initial);
+    return upgradeLines(headers);
   }
 
   private emitHeaders(headers: OutgoingHttpHeaders, req: EngineRequest, initial: boolean): void {
@@ -315,9 +274,7 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
 
   /** Tells `connection_error` listeners of a refusal, with engine.io's code and message. */
   private refused(req: EngineRequest, error: EngineError): void {
-    if (this.listenerCount('connection_error') === 0) return;
-    const info = ENGINE_ERRORS[error.code];
-    this.emit('connection_error', { req, code: info.code, message: info.message, context: error.context });
+    if (this.listenerCount('connection_error') > 0) this.emit('connection_error', connectionError(req, error));
   }
 
   /** A new session is in the table and its open packet written: the layer above takes it, then listeners hear of it. */

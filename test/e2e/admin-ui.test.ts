@@ -332,14 +332,18 @@ async function driveDashboard(
   const problems: string[] = [];
   const page = await context.newPage();
   page.on('pageerror', (err) => problems.push(err.message));
-  const shows = (text: string) =>
-    page.waitForFunction(
-      (wanted: string) => (globalThis as unknown as PageGlobals).document.body.textContent.includes(wanted),
-      text,
-      {
-        timeout: 5000,
-      },
-    );
+  const shows = async (text: string): Promise<void> => {
+    try {
+      await page.waitForFunction(
+        (wanted: string) => (globalThis as unknown as PageGlobals).document.body.textContent.includes(wanted),
+        text,
+        { timeout: 10_000 },
+      );
+    } catch (err) {
+      const shown = await page.evaluate(() => (globalThis as unknown as PageGlobals).document.body.textContent);
+      throw new Error(`the dashboard does not show ${text}; it shows: ${shown.slice(0, 2000)}`, { cause: err });
+    }
+  };
   await page.goto(`${dashboardUrl}/#/sockets/`);
   await shows(app.id!);
   await page.goto(`${dashboardUrl}/#/rooms/`);
