@@ -139,9 +139,9 @@ describe('admin UI: the /admin namespace', () => {
     const [described] = (await connected) as [AdminSocket];
     assert.equal(described.id, other.id);
     assert.equal(described.transport, 'polling');
-    assert.ok(
-      joined.some(([nsp, room, id]) => nsp === '/' && room === 'room-a' && id === other.id),
-      JSON.stringify(joined),
+    await waitUntil(
+      () => joined.some(([nsp, room, id]) => nsp === '/' && room === 'room-a' && id === other.id),
+      `room_joined of room-a by ${other.id}`,
     );
     const received = waitForArgs(client, 'event_received');
     assert.equal(await other.emitWithAck('hello', 41), 42);
