@@ -3,6 +3,7 @@ import type {
   EngineCloseReason,
   EnginePacket,
   HandshakeRequest,
+  PacketType,
   SendOptions,
   SessionObserver,
   SessionState,
@@ -22,6 +23,12 @@ export interface TransportView {
   readonly writable: boolean;
 }
 
+/** An Engine.IO packet as `socket.conn`'s `packet` listeners get it (engine.io's shape: `data` when it has some). */
+export interface ReceivedPacket {
+  readonly type: PacketType;
+  readonly data?: string | Buffer;
+}
+
 /** Events of `socket.conn`, with engine.io's names and arguments. */
 export interface ConnectionEvents {
   /** The connection closed. */
@@ -31,7 +38,7 @@ export interface ConnectionEvents {
   /** A WebSocket answered the upgrade probe: the move to it has begun. */
   upgrading: (transport: { readonly name: TransportName }) => void;
   /** An Engine.IO packet arrived (message, pong...), before it is acted on. */
-  packet: (packet: EnginePacket) => void;
+  packet: (packet: ReceivedPacket) => void;
   /** An Engine.IO packet (message, ping) is about to be sent; `options.compress` as engine.io sets it. */
   packetCreate: (packet: CreatedPacket) => void;
   /** What was buffered went to the transport. */
