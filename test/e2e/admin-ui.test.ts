@@ -307,7 +307,12 @@ describe('admin UI: the dashboard in Chromium', () => {
     if (!requirePeer(t, 'Chromium', browser !== undefined, 'apt-get install chromium')) return;
     const dashboard = await serveDashboard();
     t.after(() => closeHttp(dashboard.http));
-    const { url, app } = await instrumented({ cors: { origin: dashboard.url, credentials: true } });
+    const { url, app } = await instrumented({
+      cors: { origin: dashboard.url, credentials: true },
+      // A page loading on a busy machine must not cost the test client its session.
+      pingInterval: 10_000,
+      pingTimeout: 5000,
+    });
     const context = await browser!.newContext();
     try {
       await driveDashboard(context, dashboard.url, url, app);
