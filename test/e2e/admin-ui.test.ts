@@ -60,7 +60,11 @@ interface ServerStats {
 
 /** An instrumented server with one application client in room `room-a`. */
 async function instrumented(options: SUTOptions = {}) {
-  const server = await startServer(options, { implementation: 'under-test', namespaces: ['/admin'] });
+  // Long heartbeats: nothing here tests them, and a busy machine must not cut a client mid-test.
+  const server = await startServer(
+    { pingInterval: 10_000, pingTimeout: 5000, ...options },
+    { implementation: 'under-test', namespaces: ['/admin'] },
+  );
   const { io } = server;
   io.on('connection', (socket) => {
     socket.join('room-a');
@@ -309,9 +313,6 @@ describe('admin UI: the dashboard in Chromium', () => {
     t.after(() => closeHttp(dashboard.http));
     const { url, app } = await instrumented({
       cors: { origin: dashboard.url, credentials: true },
-      // A page loading on a busy machine must not cost the test client its session.
-      pingInterval: 10_000,
-      pingTimeout: 5000,
     });
     const context = await browser!.newContext();
     try {
@@ -353,8 +354,12 @@ async function driveDashboard(
         { timeout: 10_000 },
       );
     } catch (err) {
-      const shown = await page.evaluate(() => (globalThis as unknown as PageGlobals).document.body.textContent);
-      throw new Error(`the dashboard does not show ${text}; it shows: ${shown.slice(0, 2000)}`, { cause: err });
+      const shown = await page.evaluate(
+        () => (globalThis as unknown as PageGlobals).document.body.textContent,
+      );
+      throw new Error(`the dashboard does not show ${text}; it shows: ${shown.slice(0, 2000)}`, {
+        cause: err,
+      });
     }
   };
   await page.goto(`${dashboardUrl}/#/sockets/`);
