@@ -31,6 +31,12 @@ export const ENGINE_ERRORS: Readonly<Record<EngineErrorCode, EngineErrorInfo>> =
 export interface EngineError {
   readonly code: EngineErrorCode;
   readonly message?: string;
+  /**
+   * What engine.io tells `connection_error` listeners about it, under the same names: `{ transport }`,
+   * `{ sid }`, `{ method }`, `{ protocol }`, `{ message }` (allowRequest), or `{ name, ... }` with
+   * `name` one of INVALID_ORIGIN, TRANSPORT_MISMATCH, TRANSPORT_HANDSHAKE_ERROR, ID_GENERATION_ERROR.
+   */
+  readonly context?: Readonly<Record<string, unknown>>;
 }
 
 /** The JSON body of a refusal: `{"code":N,"message":"..."}`. */

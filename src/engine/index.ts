@@ -50,12 +50,14 @@ export {
 } from './packet.js';
 export { matchesPath, type ParsedRequest, parseRequest, type RequestInfo, RequestTarget } from './request.js';
 export { outboundSize, overflows, type SendBufferState } from './send-buffer.js';
+export type { EngineConnectionError, EngineRequest, EngineServerEvents } from './events.js';
 export { type AttachHooks, EngineServer } from './server.js';
 export { bufferOf, writeRawMessages } from './transports/frames.js';
 export { completeUpgrade } from './transports/handshake.js';
 export { wsFastPaths } from './transports/ws-internals.js';
 export { summarizeRequest } from './types.js';
 export type {
+  CreatedPacket,
   EngineCloseReason,
   EngineHandler,
   EngineProtocol,
@@ -65,6 +67,7 @@ export type {
   SendOptions,
   SendResult,
   SessionHandler,
+  SessionObserver,
   SessionState,
   TransportName,
 } from './types.js';

@@ -126,6 +126,11 @@ export type ParsedRequest = { ok: true; value: RequestInfo } | { ok: false; erro
 
 const TRANSPORTS: readonly TransportName[] = ['polling', 'websocket'];
 
+const TRANSPORT_HANDSHAKE_ERROR: EngineError = Object.freeze({
+  code: 'BAD_REQUEST',
+  context: Object.freeze({ name: 'TRANSPORT_HANDSHAKE_ERROR' }),
+});
+
 // Same rule as node's header validation: tab, visible ASCII and obs-text.
 const INVALID_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
@@ -147,23 +152,26 @@ export function parseRequest(
     !TRANSPORTS.includes(transport as TransportName) ||
     !transports.includes(transport as TransportName)
   ) {
-    return { ok: false, error: { code: 'TRANSPORT_UNKNOWN' } };
+    return { ok: false, error: { code: 'TRANSPORT_UNKNOWN', context: { transport } } };
   }
   const eio = target.param('EIO');
   const protocol: EngineProtocol | undefined = eio === '4' ? 4 : eio === '3' && allowEIO3 ? 3 : undefined;
-  if (protocol === undefined) return { ok: false, error: { code: 'UNSUPPORTED_PROTOCOL_VERSION' } };
+  // engine.io reads any revision but 4 as 3, which it refuses unless allowEIO3.
+  if (protocol === undefined) {
+    return { ok: false, error: { code: 'UNSUPPORTED_PROTOCOL_VERSION', context: { protocol: 3 } } };
+  }
   const origin = req.headers.origin;
   if (origin !== undefined && INVALID_HEADER_CHAR.test(origin)) {
-    return { ok: false, error: { code: 'BAD_REQUEST' } };
+    return { ok: false, error: { code: 'BAD_REQUEST', context: { name: 'INVALID_ORIGIN', origin } } };
   }
   const sid = target.param('sid') || undefined;
   const method = (req.method ?? 'GET').toUpperCase();
   if (sid === undefined) {
-    if (method !== 'GET') return { ok: false, error: { code: 'BAD_HANDSHAKE_METHOD' } };
+    if (method !== 'GET') return { ok: false, error: { code: 'BAD_HANDSHAKE_METHOD', context: { method } } };
     // A websocket handshake must be an upgrade, and an upgrade must ask for websocket.
-    if ((transport === 'websocket') !== isUpgrade) return { ok: false, error: { code: 'BAD_REQUEST' } };
+    if ((transport === 'websocket') !== isUpgrade) return { ok: false, error: TRANSPORT_HANDSHAKE_ERROR };
   } else if (isUpgrade && transport !== 'websocket') {
-    return { ok: false, error: { code: 'BAD_REQUEST' } };
+    return { ok: false, error: TRANSPORT_HANDSHAKE_ERROR };
   }
   return {
     ok: true,

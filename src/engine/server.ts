@@ -1,7 +1,9 @@
+import { EventEmitter } from 'node:events';
 import type { Server as HttpServer, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { corsHeaders } from './cors.js';
 import { type EngineError, ignoreSocketError, writeUpgradeError } from './errors.js';
+import { connectionError, type EngineRequest, type EngineServerEvents, idError, upgradeLines } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { type HttpExchange, incomingOf, NodeExchange, type RequestSource, refuse } from './http/exchange.js';
 import { OwnedHttp } from './http/owned.js';
@@ -12,7 +14,7 @@ import { matchesPath, parseRequest, RequestTarget } from './request.js';
 import { Session, type SessionHost } from './session.js';
 import { PollingTransport } from './transports/polling.js';
 import { pollingTransportFor, websocketTransportFor } from './v3/transports.js';
-import { NO_HEADERS } from './transports/transport.js';
+import { type HeaderEvents, NO_HEADERS } from './transports/transport.js';
 import { WebSocketAcceptor, type WebSocketTransport } from './transports/websocket.js';
 import {
   type EngineHandler,
@@ -43,7 +45,8 @@ const BAD_TARGET: EngineError = Object.freeze({ code: 'BAD_REQUEST', message: 'B
  * The engine attached last to each HTTP server: a closed engine whose server was given a new one
  * (the layer above attaching again after close) leaves upgrades to it, which sees them too.
  */
-const latestEngine = new WeakMap<HttpServer, EngineServer>();
+const latestEngine = new WeakMap<HttpServer, EngineServer<unknown>>();
+const FORBIDDEN: EngineError = Object.freeze({ code: 'FORBIDDEN', context: Object.freeze({ message: undefined }) });
 
 /** Completes nothing: the WebSocket the acceptor just opened is closed at once (a close frame). */
 function closeAtOnce(ws: WebSocketTransport): void {
@@ -52,9 +55,11 @@ function closeAtOnce(ws: WebSocketTransport): void {
 
 /**
  * An Engine.IO v4 server: the session table, handshakes, long-polling requests and WebSocket
- * upgrades. It knows nothing of the layer above beyond {@link EngineHandler}.
+ * upgrades. It knows nothing of the layer above beyond {@link EngineHandler}. It emits engine.io's
+ * events ({@link EngineServerEvents}); `Conn` is what its `connection` event hands out (the layer
+ * above's view of a session, see EngineHandler.connectionOf).
  */
-export class EngineServer {
+export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServerEvents<Conn>> {
   /** The options in force, defaults applied. */
   readonly options: ResolvedEngineOptions;
   private readonly table = new Map<string, Session>();
@@ -65,12 +70,33 @@ export class EngineServer {
   private readonly owned: OwnedHttp[] = [];
   /** The layer above's own answers under the path (AttachHooks.interceptRequest). */
   private requestHook: AttachHooks['interceptRequest'];
+  /** Whether `headers` or `initial_headers` has listeners: answers then show them their headers. */
+  private watchingHeaders = false;
+  /** The transports' view of those listeners. */
+  private readonly headerEvents: HeaderEvents;
 
   constructor(
-    private readonly handler: EngineHandler,
+    private readonly handler: EngineHandler<Conn>,
     options?: Partial<EngineOptions>,
   ) {
+    super();
     this.options = resolveOptions(options);
+    if (this.options.generateId !== undefined) this.generateId = this.options.generateId;
+    // Kept up to date here so that each answer reads one field, not the listener table.
+    const untyped = this as EventEmitter;
+    untyped.on('newListener', (event: string | symbol) => {
+      if (event === 'headers' || event === 'initial_headers') this.watchingHeaders = true;
+    });
+    untyped.on('removeListener', () => {
+      this.watchingHeaders = this.listenerCount('headers') + this.listenerCount('initial_headers') > 0;
+    });
+    const server = this;
+    this.headerEvents = {
+      get watched() {
+        return server.watchingHeaders;
+      },
+      emitHeaders: (headers, exchange, initial) => this.emitHeaders(headers, exchange.incoming ?? exchange.request, initial),
+    };
     this.acceptor = new WebSocketAcceptor(this.options);
     this.host = {
       options: this.options,
@@ -84,6 +110,20 @@ export class EngineServer {
   /** How many sessions are open. */
   get clientsCount(): number {
     return this.table.size;
+  }
+
+  /**
+   * Makes the id of a new session: random by default. Assign your own as on engine.io
+   * (`io.engine.generateId = (req) => id`); it may return a promise. It gets node's IncomingMessage,
+   * or on the engine's own HTTP path (`ownHttp`) what was read of the request (see EngineRequest).
+   * An id that throws, rejects or is already in use refuses the handshake (400, `connection_error`
+   * with context `{ name: 'ID_GENERATION_ERROR', error }`).
+   */
+  generateId(_req: IncomingMessage): string | PromiseLike<string> {
+    let id: string;
+    do id = randomId();
+    while (this.table.has(id));
+    return id;
   }
 
   /** The open sessions. */
@@ -187,9 +227,13 @@ export class EngineServer {
       writeUpgradeError(socket, BAD_TARGET);
       return;
     }
+    const refuse = (error: EngineError): void => {
+      this.refused(req, error);
+      writeUpgradeError(socket, error);
+    };
     const parsed = parseRequest(req, target, this.options.transports, true, this.options.allowEIO3);
     if (!parsed.ok) {
-      writeUpgradeError(socket, parsed.error);
+      refuse(parsed.error);
       return;
     }
     const { sid, protocol } = parsed.value;
@@ -197,40 +241,104 @@ export class EngineServer {
     if (sid !== undefined) {
       const session = this.table.get(sid);
       if (session === undefined) {
-        writeUpgradeError(socket, { code: 'SESSION_ID_UNKNOWN' });
+        refuse({ code: 'SESSION_ID_UNKNOWN', context: { sid } });
       } else if (session.protocol !== protocol) {
         // As engine.io: an upgrade must speak the revision of the session it upgrades.
-        writeUpgradeError(socket, { code: 'BAD_REQUEST' });
+        refuse({ code: 'BAD_REQUEST' });
       } else if (!this.options.allowUpgrades || !session.upgradable) {
         // A second WebSocket for a session that has one (or is getting one), or that cannot take
         // one: as engine.io, the handshake completes and the new WebSocket is closed at once, so
         // the client sees a close, not an HTTP error; the session and its transport go on.
-        this.acceptor.accept(req, socket, head, [], closeAtOnce);
+        this.acceptor.accept(req, socket, head, this.upgradeLines(req, false, undefined), closeAtOnce);
       } else {
-        this.acceptor.accept(req, socket, head, [], (probe) => session.attachProbe(probe), create);
+        this.acceptor.accept(
+          req,
+          socket,
+          head,
+          this.upgradeLines(req, false, undefined),
+          (probe) => session.attachProbe(probe),
+          create,
+        );
       }
       return;
     }
     const incoming = incomingOf(req);
     this.checkAllowed(incoming, (error) => {
       if (error !== undefined) {
-        writeUpgradeError(socket, error);
+        refuse(error);
         return;
       }
-      const id = this.generateId(incoming);
-      const cookie = this.cookie(id);
-      const created = (ws: WebSocketTransport): void => {
-        if (this.closing) {
-          ws.destroy();
+      this.newId(req, refuse, (id) => {
+        if (this.closing || socket.destroyed) {
+          socket.destroy();
           return;
         }
-        const session = new Session(this.host, id, summarizeRequest(req, target), ws, protocol);
-        this.table.set(id, session);
-        ws.sendPacket(this.openPacket(id, 'websocket'));
-        session.start(this.handler.onSession(session));
-      };
-      this.acceptor.accept(req, socket, head, cookie === undefined ? [] : [`Set-Cookie: ${cookie}`], created, create);
+        const lines = this.upgradeLines(req, true, this.cookie(id));
+        const created = (ws: WebSocketTransport): void => {
+          if (this.closing) {
+            ws.destroy();
+            return;
+          }
+          const session = new Session(this.host, id, summarizeRequest(req, target), ws, protocol);
+          this.table.set(id, session);
+          ws.sendPacket(this.openPacket(id, 'websocket'));
+          this.open(session);
+        };
+        this.acceptor.accept(req, socket, head, lines, created, create);
+      });
     });
+  }
+
+  /**
+   * The extra lines of a 101: the cookie of a handshake, and what `headers` listeners add (they see
+   * an object, as on engine.io; a list value becomes one line per entry).
+   */
+  private upgradeLines(req: RequestSource, initial: boolean, cookie: string | undefined): string[] {
+    const headers: OutgoingHttpHeaders = cookie === undefined ? {} : { 'Set-Cookie': cookie };
+    if (this.watchingHeaders) this.emitHeaders(headers, req, initial);
+    return upgradeLines(headers);
+  }
+
+  private emitHeaders(headers: OutgoingHttpHeaders, req: EngineRequest, initial: boolean): void {
+    if (initial) this.emit('initial_headers', headers, req);
+    this.emit('headers', headers, req);
+  }
+
+  /** Tells `connection_error` listeners of a refusal, with engine.io's code and message. */
+  private refused(req: EngineRequest, error: EngineError): void {
+    if (this.listenerCount('connection_error') > 0) this.emit('connection_error', connectionError(req, error));
+  }
+
+  /** A new session is in the table and its open packet written: the layer above takes it, then listeners hear of it. */
+  private open(session: Session): void {
+    const handler = this.handler.onSession(session);
+    session.start(handler);
+    if (this.listenerCount('connection') === 0) return;
+    const conn = this.handler.connectionOf?.(session, handler) ?? (session as unknown as Conn);
+    this.emit('connection', conn);
+  }
+
+  /**
+   * Gets the id of a new session from `generateId` (a promise of one is awaited); `fail` gets the
+   * refusal when it throws, rejects, or gives an id in use.
+   */
+  private newId(req: RequestSource, fail: (error: EngineError) => void, done: (id: string) => void): void {
+    const check = (id: unknown): void => {
+      if (typeof id !== 'string' || id === '' || this.table.has(id)) {
+        fail(idError(new Error(`generateId gave ${typeof id === 'string' && id !== '' ? 'an id in use' : 'no id'}`)));
+      } else {
+        done(id);
+      }
+    };
+    let made: string | PromiseLike<string>;
+    try {
+      made = this.generateId(req as IncomingMessage);
+    } catch (err) {
+      fail(idError(err));
+      return;
+    }
+    if (typeof made === 'string') check(made);
+    else Promise.resolve(made).then(check, (err: unknown) => fail(idError(err)));
   }
 
   /**
@@ -258,19 +366,29 @@ export class EngineServer {
     }
     const parsed = parseRequest(exchange.request, target, this.options.transports, false, this.options.allowEIO3);
     if (!parsed.ok) {
-      refuse(exchange, parsed.error, headers);
+      this.refuseRequest(exchange, parsed.error, headers);
       return;
     }
     const info = parsed.value;
     if (info.sid !== undefined) {
       const session = this.table.get(info.sid);
-      if (session === undefined) refuse(exchange, { code: 'SESSION_ID_UNKNOWN' }, headers);
-      else if (info.transport !== 'polling' || !session.handlePolling(exchange, info.method, headers)) {
+      if (session === undefined) {
+        this.refuseRequest(exchange, { code: 'SESSION_ID_UNKNOWN', context: { sid: info.sid } }, headers);
+      } else if (info.transport !== session.transport) {
+        const context = { name: 'TRANSPORT_MISMATCH', transport: info.transport, previousTransport: session.transport };
+        this.refuseRequest(exchange, { code: 'BAD_REQUEST', context }, headers);
+      } else if (!session.handlePolling(exchange, info.method, headers)) {
         refuse(exchange, { code: 'BAD_REQUEST' }, headers);
       }
       return;
     }
     this.handshake(exchange, headers, target, info.protocol);
+  }
+
+  /** Refuses a request and tells `connection_error` listeners. */
+  private refuseRequest(exchange: HttpExchange, error: EngineError, headers: OutgoingHttpHeaders): void {
+    this.refused(exchange.incoming ?? exchange.request, error);
+    refuse(exchange, error, headers);
   }
 
   /** A polling handshake: allowRequest, then a new session and its open packet. */
@@ -280,26 +398,32 @@ export class EngineServer {
     target: RequestTarget,
     protocol: EngineProtocol,
   ): void {
+    const fail = (error: EngineError): void => this.refuseRequest(exchange, error, headers);
     this.checkAllowed(exchange.incoming, (error) => {
       if (error !== undefined) {
-        refuse(exchange, error, headers);
+        fail(error);
         return;
       }
-      if (this.closing) {
-        refuse(exchange, CLOSING, headers);
-        return;
-      }
-      const id = this.generateId(exchange.incoming);
-      const transport = pollingTransportFor(protocol, target, this.options.maxPayload);
-      const session = new Session(this.host, id, summarizeRequest(exchange.request, target), transport, protocol);
-      this.table.set(id, session);
-      const cookie = this.cookie(id);
-      PollingTransport.respond(
-        exchange,
-        transport.payloadOf([{ kind: 'packet', packet: this.openPacket(id, 'polling') }]),
-        cookie === undefined ? headers : { ...headers, 'Set-Cookie': cookie },
-      );
-      session.start(this.handler.onSession(session));
+      this.newId(exchange.request, fail, (id) => {
+        if (this.closing) {
+          refuse(exchange, CLOSING, headers);
+          return;
+        }
+        // The client went away while an id was being made: no session for nobody.
+        if (!exchange.answerable) return;
+        const transport = pollingTransportFor(protocol, target, this.options.maxPayload, this.headerEvents);
+        const session = new Session(this.host, id, summarizeRequest(exchange.request, target), transport, protocol);
+        this.table.set(id, session);
+        const cookie = this.cookie(id);
+        PollingTransport.respond(
+          exchange,
+          transport.payloadOf([{ kind: 'packet', packet: this.openPacket(id, 'polling') }]),
+          headers,
+          this.headerEvents,
+          cookie === undefined ? {} : { 'Set-Cookie': cookie },
+        );
+        this.open(session);
+      });
     });
   }
 
@@ -320,22 +444,13 @@ export class EngineServer {
       if (called) return;
       called = true;
       if (success) done(undefined);
-      else done(err ? { code: 'FORBIDDEN', message: String(err) } : { code: 'FORBIDDEN' });
+      else done(err ? { code: 'FORBIDDEN', message: String(err), context: { message: err } } : FORBIDDEN);
     };
     try {
       allowRequest(req, callback);
     } catch {
       callback(undefined, false);
     }
-  }
-
-  private generateId(req: IncomingMessage | undefined): string {
-    const custom = this.options.generateId;
-    if (custom !== undefined && req !== undefined) return custom(req);
-    let id: string;
-    do id = randomId();
-    while (this.table.has(id));
-    return id;
   }
 
   private openPacket(sid: string, transport: TransportName): EnginePacket {

@@ -10,6 +10,7 @@ import type { QueuedItem, Transport, TransportFailure, TransportListener } from 
 import { type Heartbeat, type HeartbeatSubject, HeartbeatState } from './heartbeat.js';
 import type { WebSocketTransport } from './transports/websocket.js';
 import type {
+  CreatedPacket,
   HandshakeRequest,
   EngineCloseReason,
   EngineProtocol,
@@ -18,6 +19,7 @@ import type {
   SendOptions,
   SendResult,
   SessionHandler,
+  SessionObserver,
   SessionState,
   TransportName,
 } from './types.js';
@@ -33,6 +35,10 @@ export interface SessionHost {
 
 const NOOP: QueuedItem = Object.freeze({ kind: 'packet', packet: Object.freeze({ type: 'noop' }) });
 const CLOSE: QueuedItem = Object.freeze({ kind: 'packet', packet: Object.freeze({ type: 'close' }) });
+const COMPRESS = Object.freeze({ compress: true });
+const NO_COMPRESS = Object.freeze({ compress: false });
+const PING_CREATED: CreatedPacket = Object.freeze({ type: 'ping', options: COMPRESS });
+const PONG_CREATED: CreatedPacket = Object.freeze({ type: 'pong', options: COMPRESS });
 
 function isList(messages: Outbound | readonly Outbound[]): messages is readonly Outbound[] {
   return Array.isArray(messages);
@@ -68,6 +74,8 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   private upgrading = false;
   private upgradeTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
+  /** Who watches the traffic (socket.conn's listeners); undefined, the usual case, costs a check. */
+  private observer: SessionObserver | undefined;
 
   constructor(
     private readonly host: SessionHost,
@@ -102,9 +110,19 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     return this.stateValue === 'open' && this.current.name === 'polling' && this.probe === undefined;
   }
 
-  /** Whether a message sent now would go out at once (a GET is held, or the WebSocket is open, and no upgrade is under way). */
+  /**
+   * Whether a message sent now would be written at once with nothing else on its way: a GET is held
+   * or the WebSocket has no write in progress, nothing is queued, no upgrade is under way. What
+   * engine.io calls a writable transport; a volatile message is dropped otherwise.
+   */
   get writable(): boolean {
-    return this.stateValue === 'open' && !this.upgrading && this.current.writable;
+    return (
+      this.stateValue === 'open' &&
+      !this.upgrading &&
+      this.buffer === undefined &&
+      this.current.writable &&
+      !this.current.busy
+    );
   }
 
   /** Bytes buffered for this session: queued items plus what the transport has not sent yet. */
@@ -125,14 +143,21 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     const limit = this.host.options.maxBufferedBytes;
     const over = overflows(this, size, limit, this.current);
     if (options?.volatile === true) {
-      if (over || this.upgrading || !this.current.writable) return 'dropped';
+      // As socket.io over engine.io: dropped unless the transport can take it this very moment.
+      if (over || !this.writable) return 'dropped';
     } else if (over) {
       this.finish('send buffer full', new Error(`send buffer over ${limit} bytes`), false);
       return 'closed';
     }
     const compress = options?.compress === true;
+    const observer = this.observer;
     for (const raw of list) {
       const message = toOutbound(raw);
+      observer?.packetCreate({
+        type: 'message',
+        data: message.data,
+        options: options?.compress === false ? NO_COMPRESS : COMPRESS,
+      });
       if (compress) {
         this.enqueue({ kind: 'message', message, compress });
       } else {
@@ -174,6 +199,10 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     return true;
   }
 
+  observe(observer: SessionObserver | undefined): void {
+    this.observer = observer;
+  }
+
   /** Takes a WebSocket that will probe, then upgrade, this polling session. */
   attachProbe(probe: WebSocketTransport): void {
     if (!this.upgradable) {
@@ -188,6 +217,7 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
         if (packet.type === 'ping' && packet.data === 'probe' && !this.upgrading) {
           probe.sendPacket({ type: 'pong', data: 'probe' });
           this.upgrading = true;
+          this.observer?.upgrading(probe);
           // Release the pending GET so the client can pause polling.
           if (this.current.writable) this.current.write([NOOP]);
         } else if (packet.type === 'upgrade') {
@@ -266,10 +296,13 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
       return;
     }
     if (this.stateValue !== 'open') return;
+    const observer = this.observer;
+    observer?.packet(packet);
     if (this.protocol === 3) {
       if (this.heartbeatV3(packet)) return;
     } else if (packet.type === 'pong') {
       this.host.heartbeat.pong(this);
+      observer?.heartbeat();
       return;
     } else {
       // Traffic while a pong is awaited extends its deadline once, as engine.io does.
@@ -312,6 +345,7 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     this.bufferedBytes = 0;
     this.current.write(items);
     this.transportBacklog = this.current.bufferedAmount;
+    this.observer?.drain();
   }
 
   // ---- HeartbeatSubject ------------------------------------------------------------------------
@@ -319,7 +353,9 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   sendPing(): void {
     // A v3 session sends no ping: the heartbeat only marks the start of its pingTimeout, so that it
     // closes pingInterval + pingTimeout after the client's last ping, as engine.io does.
-    if (this.stateValue === 'open' && this.protocol !== 3) this.enqueuePacket({ type: 'ping' });
+    if (this.stateValue !== 'open' || this.protocol === 3) return;
+    this.observer?.packetCreate(PING_CREATED);
+    this.enqueuePacket({ type: 'ping' });
   }
 
   /**
@@ -329,6 +365,8 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
   private heartbeatV3(packet: EnginePacket): boolean {
     if (packet.type === 'ping') {
       this.host.heartbeat.add(this);
+      this.observer?.heartbeat();
+      this.observer?.packetCreate(PONG_CREATED);
       this.enqueuePacket({ type: 'pong' });
       return true;
     }

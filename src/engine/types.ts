@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestSource } from './http/exchange.js';
 import type { OutboundMessage } from './message.js';
+import type { EnginePacket } from './packet.js';
 import type { RequestTarget } from './request.js';
 
 /**
@@ -189,12 +190,47 @@ export interface EngineSession {
   /** The remote address of the request that opened the session. */
   readonly remoteAddress: string;
   /**
+   * Whether a message sent now would be written at once, with nothing else on its way (engine.io's
+   * `transport.writable`); a volatile message is dropped when not.
+   */
+  readonly writable: boolean;
+  /**
    * Sends one message, or several that must travel together (a packet and its binary attachments),
    * subject to the bounded send buffer.
    */
   send(messages: Outbound | readonly Outbound[], options?: SendOptions): SendResult;
   /** Flushes what is buffered, sends a close packet, then closes the transport. */
   close(): void;
+  /**
+   * Reports the session's traffic to `observer` from now on (undefined: to nobody). Unobserved, a
+   * session pays one field check per packet.
+   */
+  observe(observer: SessionObserver | undefined): void;
+}
+
+/** A packet the session is about to send, as engine.io's `packetCreate` event shows it. */
+export interface CreatedPacket {
+  readonly type: 'message' | 'ping' | 'pong';
+  readonly data?: string | Buffer;
+  /** `compress` is true unless the sender asked for no compression, as in engine.io. */
+  readonly options: { readonly compress: boolean };
+}
+
+/**
+ * Watches one session's traffic, with engine.io's socket events as methods; a session reports to
+ * one observer at most, and only while one is set (socket.conn's listeners set it).
+ */
+export interface SessionObserver {
+  /** A packet arrived on the session's transport, before the session acts on it. */
+  packet(packet: EnginePacket): void;
+  /** A message or heartbeat packet is about to be queued for the transport. */
+  packetCreate(packet: CreatedPacket): void;
+  /** The session handed what it buffered to its transport. */
+  drain(): void;
+  /** A pong arrived. */
+  heartbeat(): void;
+  /** A WebSocket answered the probe: the upgrade to it has begun. */
+  upgrading(transport: { readonly name: TransportName }): void;
 }
 
 /** The events one session reports to the layer above. */
@@ -208,6 +244,11 @@ export interface SessionHandler {
 }
 
 /** The layer above Engine.IO: told of every new session, returns what receives that session's events. */
-export interface EngineHandler {
+export interface EngineHandler<Conn = EngineSession> {
   onSession(session: EngineSession): SessionHandler;
+  /**
+   * The object the engine's `connection` event hands out for a session: the layer above's view of
+   * it (socket.io's `socket.conn`). Without it, the session itself.
+   */
+  connectionOf?(session: EngineSession, handler: SessionHandler): Conn;
 }

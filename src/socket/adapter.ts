@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { OutboundMessage } from '../engine/index.js';
 import { EncodeError } from './encode-error.js';
 import { assemblePacket, type Packet, type PreparedPacket, preparePacket } from './packet.js';
@@ -309,8 +310,24 @@ class RoomsView extends MapView<Room, ReadonlySet<SocketId>> {
   }
 }
 
-/** Single-process adapter: rooms in two maps, broadcasts encoded once and handed to each recipient. */
-export class InMemoryAdapter implements Adapter {
+/** The events of the in-memory adapter, with socket.io-adapter's names and arguments. */
+export interface AdapterEvents {
+  /** A room got its first member (a socket's own room too). */
+  'create-room': [room: Room];
+  /** A socket joined a room (its own room too). */
+  'join-room': [room: Room, id: SocketId];
+  /** A socket left a room. */
+  'leave-room': [room: Room, id: SocketId];
+  /** A room lost its last member. */
+  'delete-room': [room: Room];
+}
+
+/**
+ * Single-process adapter: rooms in two maps, broadcasts encoded once and handed to each recipient.
+ * It emits socket.io-adapter's room events ({@link AdapterEvents}; @socket.io/admin-ui listens to
+ * them); while nobody listens, joins and leaves do no work for them.
+ */
+export class InMemoryAdapter extends EventEmitter<AdapterEvents> implements Adapter {
   /** Each socket's rooms, compactly. */
   private readonly memberships = new Map<SocketId, Membership>();
   /** The rooms sockets joined (not their own rooms), with their members. */
@@ -318,9 +335,15 @@ export class InMemoryAdapter implements Adapter {
   readonly sids: ReadonlyMap<SocketId, ReadonlySet<Room>> = new SidsView(this.memberships);
   readonly rooms: ReadonlyMap<Room, ReadonlySet<SocketId>> = new RoomsView(this.joined, this.memberships);
   protected readonly host: AdapterHost;
+  /** Whether a room event has (had) a listener: joins and leaves then tell. */
+  private observed = false;
 
   constructor(host: AdapterHost) {
+    super();
     this.host = host;
+    (this as EventEmitter).once('newListener', () => {
+      this.observed = true;
+    });
   }
 
   init(): void {}
@@ -330,30 +353,55 @@ export class InMemoryAdapter implements Adapter {
   addAll(id: SocketId, rooms: Iterable<Room>): void {
     let membership = this.memberships.get(id);
     for (const room of rooms) {
+      const joining = this.observed && !this.isMember(id, membership, room);
+      const created = joining && !this.rooms.has(room);
       membership = withRoom(id, membership, room);
       // A socket's own room is derived from its membership (see RoomsView).
-      if (room === id) continue;
-      let members = this.joined.get(room);
-      if (!members) {
-        members = new Set();
-        this.joined.set(room, members);
+      if (room !== id) {
+        let members = this.joined.get(room);
+        if (!members) {
+          members = new Set();
+          this.joined.set(room, members);
+        }
+        members.add(id);
       }
-      members.add(id);
+      if (joining) {
+        // Stored first: listeners read the rooms as they are now.
+        this.memberships.set(id, membership);
+        if (created) this.emit('create-room', room);
+        this.emit('join-room', room, id);
+      }
     }
     this.memberships.set(id, membership ?? new Set());
   }
 
   del(id: SocketId, room: Room): void {
     const membership = this.memberships.get(id);
+    const leaving = this.observed && this.isMember(id, membership, room);
     if (membership !== undefined) this.memberships.set(id, withoutRoom(id, membership, room));
     if (room !== id) this.leaveJoined(id, room);
+    if (leaving) this.left(room, id);
   }
 
   delAll(id: SocketId): void {
     const membership = this.memberships.get(id);
     if (membership === undefined) return;
-    for (const room of expand(id, membership)) if (room !== id) this.leaveJoined(id, room);
+    const rooms = expand(id, membership);
+    for (const room of rooms) if (room !== id) this.leaveJoined(id, room);
     this.memberships.delete(id);
+    if (this.observed) for (const room of rooms) this.left(room, id);
+  }
+
+  /** Whether `id` is in `room`, `membership` being its rooms. */
+  private isMember(id: SocketId, membership: Membership | undefined, room: Room): boolean {
+    if (membership === undefined) return false;
+    return room === id ? inOwnRoom(id, membership) : this.joined.get(room)?.has(id) === true;
+  }
+
+  /** Tells listeners `id` left `room`, and that the room is gone if it is. */
+  private left(room: Room, id: SocketId): void {
+    this.emit('leave-room', room, id);
+    if (!this.rooms.has(room)) this.emit('delete-room', room);
   }
 
   private leaveJoined(id: SocketId, room: Room): void {

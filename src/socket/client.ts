@@ -1,25 +1,66 @@
-import type { EngineCloseReason, HandshakeRequest, SendOptions, TransportName } from '../engine/index.js';
+import type {
+  CreatedPacket,
+  EngineCloseReason,
+  EnginePacket,
+  HandshakeRequest,
+  PacketType,
+  SendOptions,
+  SessionObserver,
+  SessionState,
+  TransportName,
+} from '../engine/index.js';
 import { type BroadcastFlags, EncodedPacket, type WireFormat } from './adapter.js';
 import { TypedEmitter } from './emitter.js';
 import { EncodeError } from './encode-error.js';
 import type { DisconnectReason } from './reasons.js';
 import type { AnySocket, ClientSession, ConnectError, Handshake, SocketClient } from './types.js';
 
-/** Events of `socket.conn`, with engine.io's names. */
+/** The transport of a connection, as `socket.conn.transport` reads on socket.io. */
+export interface TransportView {
+  /** 'polling' or 'websocket'. */
+  readonly name: TransportName;
+  /** Whether a packet sent now would be written at once (a GET is held, or no WebSocket write is in progress). */
+  readonly writable: boolean;
+}
+
+/** An Engine.IO packet as `socket.conn`'s `packet` listeners get it (engine.io's shape: `data` when it has some). */
+export interface ReceivedPacket {
+  readonly type: PacketType;
+  readonly data?: string | Buffer;
+}
+
+/** Events of `socket.conn`, with engine.io's names and arguments. */
 export interface ConnectionEvents {
   /** The connection closed. */
   close: (reason: EngineCloseReason, description?: unknown) => void;
   /** The connection moved to another transport. */
   upgrade: (transport: { readonly name: TransportName }) => void;
+  /** A WebSocket answered the upgrade probe: the move to it has begun. */
+  upgrading: (transport: { readonly name: TransportName }) => void;
+  /** An Engine.IO packet arrived (message, pong...), before it is acted on. */
+  packet: (packet: ReceivedPacket) => void;
+  /** An Engine.IO packet (message, ping) is about to be sent; `options.compress` as engine.io sets it. */
+  packetCreate: (packet: CreatedPacket) => void;
+  /** What was buffered went to the transport. */
+  drain: () => void;
+  /** The client answered a ping. */
+  heartbeat: () => void;
 }
 
+/** The events an Engine.IO session reports only while someone listens (SessionObserver). */
+const OBSERVED: ReadonlySet<string | symbol> = new Set(['packet', 'packetCreate', 'drain', 'heartbeat', 'upgrading']);
+
 /**
- * The connection under a socket, as socket.io exposes it on `socket.conn`: id, transport, request,
- * `close()`, and the 'close' and 'upgrade' events.
+ * The connection under a socket, as socket.io exposes it on `socket.conn` (and `socket.client.conn`,
+ * and in the engine's `connection` event): id, transport, readyState, protocol, request,
+ * `close()`, and engine.io's events. The traffic events (`packet`, `packetCreate`, `drain`,
+ * `heartbeat`, `upgrading`) are reported by the session only while one of them has a listener, so
+ * an unwatched connection pays nothing for them. Plain WebSocket connections have no Engine.IO
+ * packets: they report `close` only.
  */
-export class ConnectionInfo extends TypedEmitter<ConnectionEvents> {
-  /** 'open' until the connection closes. */
-  readyState: 'open' | 'closed' = 'open';
+export class ConnectionInfo extends TypedEmitter<ConnectionEvents> implements SessionObserver {
+  private view: TransportView | undefined;
+  private observing = false;
 
   constructor(private readonly session: ClientSession) {
     super();
@@ -38,9 +79,58 @@ export class ConnectionInfo extends TypedEmitter<ConnectionEvents> {
     return this.session.request;
   }
 
+  /** The Engine.IO protocol revision: 4. */
+  get protocol(): number {
+    return this.session.protocol ?? 4;
+  }
+
+  /** 'open', 'closing' (closed by the server, last packets on their way) or 'closed'. */
+  get readyState(): SessionState {
+    return this.session.state;
+  }
+
   /** The transport carrying the connection now. */
-  get transport(): { readonly name: TransportName } {
-    return { name: this.session.transport };
+  get transport(): TransportView {
+    if (this.view === undefined) {
+      const session = this.session;
+      this.view = {
+        get name() {
+          return session.transport;
+        },
+        get writable() {
+          return session.state === 'open' && (session.writable ?? true);
+        },
+      };
+    }
+    return this.view;
+  }
+
+  override on<Ev extends keyof ConnectionEvents & (string | symbol)>(event: Ev, listener: ConnectionEvents[Ev]): this {
+    super.on(event, listener);
+    if (!this.observing && OBSERVED.has(event) && this.session.observe !== undefined) {
+      this.observing = true;
+      this.session.observe(this);
+    }
+    return this;
+  }
+
+  override off<Ev extends keyof ConnectionEvents & (string | symbol)>(event: Ev, listener?: ConnectionEvents[Ev]): this {
+    super.off(event, listener);
+    this.stopObservingUnlessListened();
+    return this;
+  }
+
+  override removeAllListeners(event?: keyof ConnectionEvents & (string | symbol)): this {
+    super.removeAllListeners(event);
+    this.stopObservingUnlessListened();
+    return this;
+  }
+
+  private stopObservingUnlessListened(): void {
+    if (!this.observing) return;
+    for (const event of OBSERVED) if (this.listenerCount(event as keyof ConnectionEvents) > 0) return;
+    this.observing = false;
+    this.session.observe?.(undefined);
   }
 
   /**
@@ -58,13 +148,34 @@ export class ConnectionInfo extends TypedEmitter<ConnectionEvents> {
 
   /** Reports the end of the connection to 'close' listeners. */
   closed(reason: EngineCloseReason, description?: unknown): void {
-    this.readyState = 'closed';
     this.emitEvent('close', [reason, description]);
   }
 
   /** Reports a transport change to 'upgrade' listeners. */
-  upgraded(transport: TransportName): void {
-    this.emitEvent('upgrade', [{ name: transport }]);
+  upgraded(_transport: TransportName): void {
+    this.emitEvent('upgrade', [this.transport]);
+  }
+
+  // ---- SessionObserver: called by the session only while observed ----------------------------
+
+  packet(packet: EnginePacket): void {
+    this.emitEvent('packet', [packet]);
+  }
+
+  packetCreate(packet: CreatedPacket): void {
+    this.emitEvent('packetCreate', [packet]);
+  }
+
+  drain(): void {
+    this.emitEvent('drain', []);
+  }
+
+  heartbeat(): void {
+    this.emitEvent('heartbeat', []);
+  }
+
+  upgrading(transport: { readonly name: TransportName }): void {
+    this.emitEvent('upgrading', [{ name: transport.name }]);
   }
 }
 
@@ -151,10 +262,20 @@ export abstract class ClientBase<Session extends ClientSession> implements Socke
     return !this.closed && this.session.state === 'open';
   }
 
+  /** `socket.client.id`: the session id, as socket.io's Client has it. */
+  get id(): string {
+    return this.session.id;
+  }
+
   /** The session as socket.io exposes it on `socket.conn` (built on first use). */
   get info(): ConnectionInfo {
     this.infoCache ??= new ConnectionInfo(this.session);
     return this.infoCache;
+  }
+
+  /** `socket.client.conn`: the same object as `socket.conn`. */
+  get conn(): ConnectionInfo {
+    return this.info;
   }
 
   /** Builds a socket's handshake from the session's request and the CONNECT auth. */

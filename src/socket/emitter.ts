@@ -28,12 +28,30 @@ export class TypedEmitter<Listen extends EventsMap> {
 
   /** Adds a listener removed after its first call. */
   once<Ev extends keyof Listen & (string | symbol)>(event: Ev, listener: Listen[Ev]): this {
+    return this.on(event, this.onceWrapper(event, listener));
+  }
+
+  /** Adds a listener called before those already there (as node's EventEmitter). */
+  prependListener<Ev extends keyof Listen & (string | symbol)>(event: Ev, listener: Listen[Ev]): this {
+    this.on(event, listener);
+    // on() appended it (and may have done more, in a subclass): move it to the front.
+    const list = this.listenersByEvent!.get(event)!;
+    list.unshift(list.pop()!);
+    return this;
+  }
+
+  /** Adds a listener called before those already there, removed after its first call. */
+  prependOnceListener<Ev extends keyof Listen & (string | symbol)>(event: Ev, listener: Listen[Ev]): this {
+    return this.prependListener(event, this.onceWrapper(event, listener));
+  }
+
+  private onceWrapper<Ev extends keyof Listen & (string | symbol)>(event: Ev, listener: Listen[Ev]): Listen[Ev] {
     const wrapper = ((...args: never[]) => {
       this.off(event, wrapper as Listen[Ev]);
       return (listener as Listener)(...args);
     }) as Listener & { original?: Listener };
     wrapper.original = listener;
-    return this.on(event, wrapper as Listen[Ev]);
+    return wrapper as Listen[Ev];
   }
 
   /** Removes a listener (or every listener of the event when none is given). */

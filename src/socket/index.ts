@@ -3,7 +3,7 @@ export { type ResolvedServerOptions, resolveServerOptions, SERVER_DEFAULTS, type
 export { Namespace, type Middleware, type RemoteSocket } from './namespace.js';
 export { ParentNamespace, type NamespaceMatcher } from './parent-namespace.js';
 export { Socket, type PacketMiddleware, type AnyListener } from './socket.js';
-export { ConnectionInfo, type ConnectionEvents } from './client.js';
+export { ConnectionInfo, type ConnectionEvents, type ReceivedPacket, type TransportView } from './client.js';
 export type { AnySocket, ClientSession, ConnectError, Handshake, SocketClient } from './types.js';
 export { BroadcastOperator } from './broadcast.js';
 export {
@@ -12,6 +12,7 @@ export {
   socketIoFormat,
   type Adapter,
   type AdapterConstructor,
+  type AdapterEvents,
   type AdapterHost,
   type BroadcastFlags,
   type BroadcastOptions,

@@ -19,6 +19,7 @@ import type { AnyAdapterConstructor } from './adapter-compat.js';
 import { parserFormat } from './custom-parser.js';
 import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from './options.js';
 import type { SecondArg } from './broadcast.js';
+import type { ConnectionInfo } from './client.js';
 import { ConnectDeadlines } from './connect-deadlines.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { ConnectionV2 } from './v2-connection.js';
@@ -55,8 +56,13 @@ export class Server<
   // biome-ignore lint/suspicious/noExplicitAny: socket.io's default, so untyped `socket.data.x` compiles as it does there
   SocketData = any,
 > {
-  /** The Engine.IO server carrying the connections (a new one when `attach` follows `close`, or gives options). */
-  engine: EngineServer;
+  /**
+   * The Engine.IO server carrying the connections, as socket.io's `io.engine`: `clientsCount`,
+   * `generateId`, and the events `connection` (with the `socket.conn` of the session's sockets),
+   * `connection_error`, `initial_headers` and `headers`. A new one when `attach` follows `close`,
+   * or gives options (as socket.io's, listeners are not carried over).
+   */
+  engine: EngineServer<ConnectionInfo>;
   /** The main namespace '/'. */
   readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** The plain-WebSocket endpoint, when the `plainWebSocket` option is on (renewed with the engine). */
@@ -115,13 +121,14 @@ export class Server<
   }
 
   /** A new engine with the options in force (the constructor's, or an `attach` that gave some). */
-  private createEngine(): EngineServer {
-    return new EngineServer(
+  private createEngine(): EngineServer<ConnectionInfo> {
+    return new EngineServer<ConnectionInfo>(
       {
         onSession: (session: EngineSession): SessionHandler =>
           session.protocol === 3
             ? new ConnectionV2(this.connectionHost, session)
             : new Connection(this.connectionHost, session),
+        connectionOf: (_session, handler) => (handler as Connection).info,
       },
       this.options.engine,
     );
@@ -139,6 +146,14 @@ export class Server<
   /** The connection state recovery options in force, or false when it is off (namespaces read it). */
   get connectionStateRecovery(): ResolvedServerOptions['connectionStateRecovery'] {
     return this.options.connectionStateRecovery;
+  }
+
+  /**
+   * Every namespace by name (dynamic children included, their parents not), as socket.io's
+   * `io._nsps`, which tools such as @socket.io/admin-ui read. Read-only.
+   */
+  get _nsps(): ReadonlyMap<string, Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> {
+    return this.namespaces;
   }
 
   /** The path the server answers on. */

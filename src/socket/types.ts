@@ -8,6 +8,7 @@ import type {
   Outbound,
   SendOptions,
   SendResult,
+  SessionObserver,
   SessionState,
   TransportName,
 } from '../engine/index.js';
@@ -57,8 +58,14 @@ export interface ClientSession {
   /** What is kept of the HTTP request that opened the session. */
   readonly request: HandshakeRequest;
   readonly remoteAddress: string;
-  /** 'open', then 'closing' once a close was asked for, then 'closed'. */
+  /** The state of the session. */
   readonly state: SessionState;
+  /** The Engine.IO protocol revision (4 when absent). */
+  readonly protocol?: number;
+  /** Whether a message sent now would be written at once (true when absent). */
+  readonly writable?: boolean;
+  /** Reports the session's traffic (Engine.IO sessions only). */
+  observe?(observer: SessionObserver | undefined): void;
   /** Sends messages that travel together, under the bounded send buffer. */
   send(messages: Outbound | readonly Outbound[], options?: SendOptions): SendResult;
   /**
@@ -73,6 +80,8 @@ export interface ClientSession {
  * client alike through this seam.
  */
 export interface SocketClient {
+  /** The session id (socket.io's `socket.client.id`). */
+  readonly id: string;
   /** Whether the client's transport has closed. */
   readonly closed: boolean;
   /** Whether the session is open: neither closed nor closing (socket.io's `readyState === 'open'`). */
@@ -81,6 +90,8 @@ export interface SocketClient {
   readonly request: HandshakeRequest;
   /** The connection as socket.io exposes it on `socket.conn`. */
   readonly info: ConnectionInfo;
+  /** The same object, as socket.io names it on `socket.client`. */
+  readonly conn: ConnectionInfo;
   /** Builds a socket's handshake from the request, the auth payload and when it happened. */
   buildHandshake(auth: Record<string, unknown>, issued: number): Handshake;
   /**

@@ -101,7 +101,10 @@ describe('engine request parsing', () => {
 
   test('an origin with control characters is refused', () => {
     const parsed = parseRequest(request('/e/?EIO=4&transport=polling', 'GET', 'http://a\u0001b'), BOTH, false);
-    assert.deepEqual(parsed, { ok: false, error: { code: 'BAD_REQUEST' } });
+    assert.deepEqual(parsed, {
+      ok: false,
+      error: { code: 'BAD_REQUEST', context: { name: 'INVALID_ORIGIN', origin: 'http://a\u0001b' } },
+    });
   });
 
   test('random queries route exactly as URLSearchParams reads them (last value wins)', () => {

@@ -1,7 +1,14 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { type BodySink, type GoneWatcher, type HttpExchange, refuse } from '../http/exchange.js';
 import { type DecodeResult, decodePayload, type EnginePacket, encodePacketPolling, RECORD_SEPARATOR } from '../packet.js';
-import { IGNORE, NO_HEADERS, type QueuedItem, type Transport, type TransportListener } from './transport.js';
+import {
+  type HeaderEvents,
+  IGNORE,
+  NO_HEADERS,
+  type QueuedItem,
+  type Transport,
+  type TransportListener,
+} from './transport.js';
 
 interface PendingGet {
   readonly exchange: HttpExchange;
@@ -42,7 +49,10 @@ export class PollingTransport implements Transport, GoneWatcher {
   private postInFlight = false;
   private closed = false;
 
-  constructor(readonly maxPayload: number) {}
+  constructor(
+    readonly maxPayload: number,
+    private readonly headerEvents?: HeaderEvents,
+  ) {}
 
   get writable(): boolean {
     return this.pending !== undefined;
@@ -50,6 +60,10 @@ export class PollingTransport implements Transport, GoneWatcher {
 
   get bufferedAmount(): number {
     return 0;
+  }
+
+  get busy(): boolean {
+    return false;
   }
 
   setListener(listener: TransportListener): void {
@@ -69,10 +83,20 @@ export class PollingTransport implements Transport, GoneWatcher {
     }
   }
 
-  /** Answers at once with a payload, outside of the pending-GET cycle (the handshake). */
-  static respond(exchange: HttpExchange, payload: string | Buffer, headers: OutgoingHttpHeaders): void {
+  /**
+   * Answers a payload. `headers` are the CORS headers; `handshake` the handshake answer's own
+   * headers (a cookie), given for the handshake only. With `headers` listeners on the server, they
+   * see the answer's own headers first, as engine.io shows them.
+   */
+  static respond(
+    exchange: HttpExchange,
+    payload: string | Buffer,
+    headers: OutgoingHttpHeaders,
+    events?: HeaderEvents,
+    handshake?: OutgoingHttpHeaders,
+  ): void {
     const own = typeof payload === 'string' ? PAYLOAD_HEADERS : BINARY_PAYLOAD_HEADERS;
-    exchange.reply(200, headers === NO_HEADERS ? own : { ...headers, ...own }, payload);
+    exchange.reply(200, answerHeaders(own, exchange, headers, events, handshake), payload);
   }
 
   /** The payload carrying `items` (the Engine.IO v3 transport frames it its own way). */
@@ -89,7 +113,7 @@ export class PollingTransport implements Transport, GoneWatcher {
     const pending = this.pending;
     if (pending === undefined || items.length === 0) return;
     this.pending = undefined;
-    PollingTransport.respond(pending.exchange, this.payloadOf(items), pending.headers);
+    PollingTransport.respond(pending.exchange, this.payloadOf(items), pending.headers, this.headerEvents);
   }
 
   close(): void {
@@ -147,13 +171,33 @@ export class PollingTransport implements Transport, GoneWatcher {
       if (this.closed) break;
       this.listener.onPacket(packet);
     }
-    exchange.reply(200, headers === NO_HEADERS ? OK_HEADERS : { ...headers, ...OK_HEADERS }, 'ok');
+    exchange.reply(200, answerHeaders(OK_HEADERS, exchange, headers, this.headerEvents), 'ok');
   }
 
   /** The POST ended without a body to hand over. */
   endPost(): void {
     this.postInFlight = false;
   }
+}
+
+/**
+ * The headers of a 200 answer: `own` (shared, frozen) after the CORS headers, with `handshake`'s
+ * too; shown to the server's `headers` listeners first when there are any.
+ */
+function answerHeaders(
+  own: OutgoingHttpHeaders,
+  exchange: HttpExchange,
+  cors: OutgoingHttpHeaders,
+  events: HeaderEvents | undefined,
+  handshake?: OutgoingHttpHeaders,
+): OutgoingHttpHeaders {
+  if (events?.watched === true) {
+    const shown: OutgoingHttpHeaders = { ...own, ...handshake };
+    events.emitHeaders(shown, exchange, handshake !== undefined);
+    return cors === NO_HEADERS ? shown : { ...cors, ...shown };
+  }
+  if (handshake !== undefined) return { ...cors, ...handshake, ...own };
+  return cors === NO_HEADERS ? own : { ...cors, ...own };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http';
+import type { HttpExchange } from '../http/exchange.js';
 import type { OutboundMessage } from '../message.js';
 import type { EnginePacket } from '../packet.js';
 import type { TransportName } from '../types.js';
@@ -31,6 +32,12 @@ export interface Transport {
   readonly writable: boolean;
   /** Bytes handed to the transport that have not left yet (WebSocket bufferedAmount; 0 for polling). */
   readonly bufferedAmount: number;
+  /**
+   * Whether a write is still in progress, as engine.io counts it (its transport is not writable
+   * then, and socket.io drops volatile packets): always false for polling, whose write takes the
+   * GET (`writable` goes false).
+   */
+  readonly busy: boolean;
   /** Routes the transport's events to `listener`. */
   setListener(listener: TransportListener): void;
   /** Sends items; only called while {@link writable}. */
@@ -51,3 +58,14 @@ export const IGNORE: TransportListener = Object.freeze({
 
 /** Response headers when CORS is off: shared, never mutated (transports test for it by identity). */
 export const NO_HEADERS: OutgoingHttpHeaders = Object.freeze({});
+
+/**
+ * The server's `initial_headers` / `headers` listeners, as the transports see them: before an answer
+ * leaves, they get its own headers (not the CORS ones) to read and change. `watched` is false while
+ * nobody listens: answers then use shared header objects and emit nothing.
+ */
+export interface HeaderEvents {
+  readonly watched: boolean;
+  /** Shows `headers` to the listeners (`initial` for the handshake's answer). */
+  emitHeaders(headers: OutgoingHttpHeaders, exchange: HttpExchange, initial: boolean): void;
+}

@@ -7,6 +7,7 @@ import { decodePacketWs, type EnginePacket, encodePacketWs } from '../packet.js'
 import { IGNORE, type QueuedItem, type Transport, type TransportListener } from './transport.js';
 import { bufferOf, engineFrame, frame, JoinedFrames, writeItems } from './frames.js';
 import { wsFastPaths } from './ws-internals.js';
+import { inWriteTurn, markWrite } from '../write-turn.js';
 
 function itemFrame(item: QueuedItem): Buffer {
   return item.kind === 'packet' ? packetFrame(item.packet) : engineFrame(item.message);
@@ -67,6 +68,8 @@ export class WebSocketTransport implements Transport {
   private listener: TransportListener = IGNORE;
   /** Whether ws's internals are there for the fast write path (checked once per process). */
   private readonly fast = wsFastPaths();
+  /** The turn of the last write (see write-turn.ts). */
+  private writeTurn = -1;
 
   constructor(private readonly ws: WebSocket) {
     // Shared listeners find their transport on the socket: no closures per connection.
@@ -101,6 +104,10 @@ export class WebSocketTransport implements Transport {
     return this.ws.bufferedAmount;
   }
 
+  get busy(): boolean {
+    return inWriteTurn(this.writeTurn) || this.ws.bufferedAmount > 0;
+  }
+
   setListener(listener: TransportListener): void {
     this.listener = listener;
   }
@@ -111,7 +118,9 @@ export class WebSocketTransport implements Transport {
   }
 
   write(items: readonly QueuedItem[]): void {
-    if (this.writable) writeItems(this.ws, items, this.fast, joined, sendItemThroughWs);
+    if (!this.writable) return;
+    writeItems(this.ws, items, this.fast, joined, sendItemThroughWs);
+    this.writeTurn = markWrite();
   }
 
   close(): void {

@@ -10,7 +10,7 @@ import type { DecodeResult, EnginePacket } from '../packet.js';
 import type { RequestTarget } from '../request.js';
 import { bufferOf } from '../transports/frames.js';
 import { PollingTransport } from '../transports/polling.js';
-import { IGNORE, type QueuedItem, type TransportListener } from '../transports/transport.js';
+import { type HeaderEvents, IGNORE, type QueuedItem, type TransportListener } from '../transports/transport.js';
 import { WebSocketTransport } from '../transports/websocket.js';
 import type { EngineProtocol } from '../types.js';
 import { decodeFrameV3, decodePollingBodyV3, encodeFrameV3, encodePollingPayloadV3 } from './codec.js';
@@ -29,8 +29,9 @@ export class PollingTransportV3 extends PollingTransport {
   constructor(
     maxPayload: number,
     private readonly binary: boolean,
+    headerEvents?: HeaderEvents,
   ) {
-    super(maxPayload);
+    super(maxPayload, headerEvents);
   }
 
   override payloadOf(items: readonly QueuedItem[]): string | Buffer {
@@ -116,8 +117,15 @@ export class WebSocketTransportV3 extends WebSocketTransport {
 }
 
 /** The polling transport of a handshake speaking `protocol`, framed as its request asks. */
-export function pollingTransportFor(protocol: EngineProtocol, target: RequestTarget, maxPayload: number): PollingTransport {
-  return protocol === 3 ? new PollingTransportV3(maxPayload, supportsBinary(target)) : new PollingTransport(maxPayload);
+export function pollingTransportFor(
+  protocol: EngineProtocol,
+  target: RequestTarget,
+  maxPayload: number,
+  headerEvents?: HeaderEvents,
+): PollingTransport {
+  return protocol === 3
+    ? new PollingTransportV3(maxPayload, supportsBinary(target), headerEvents)
+    : new PollingTransport(maxPayload, headerEvents);
 }
 
 /** How to wrap an accepted WebSocket for a request speaking `protocol`. */

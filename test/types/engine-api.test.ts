@@ -1,0 +1,52 @@
+/**
+ * Type-level checks of `io.engine` and `socket.conn` as socket.io's docs use them: this file must
+ * typecheck (`npm test` runs tsc first), and every `@ts-expect-error` must still be an error. The
+ * runtime part only makes sure it loads.
+ */
+import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
+import { test } from 'node:test';
+import type { Server } from '../../src/index.js';
+
+function checks(io: Server): void {
+  io.engine.on('connection_error', (err) => {
+    const parts: [unknown, number, string, unknown] = [err.req, err.code, err.message, err.context];
+    return parts;
+  });
+  io.engine.on('initial_headers', (headers, req) => {
+    headers['set-cookie'] = ['session=1; Path=/'];
+    return req.headers.cookie;
+  });
+  io.engine.on('headers', (headers, req) => {
+    headers.test = '789';
+    return req.url;
+  });
+  io.engine.on('connection', (rawSocket) => {
+    rawSocket.on('packet', ({ type, data }) => [type, data]);
+    return [rawSocket.id, rawSocket.request.headers, rawSocket.transport.name];
+  });
+  // @ts-expect-error not an event of the engine
+  io.engine.on('nope', () => undefined);
+  io.engine.generateId = (req: IncomingMessage) => `custom:${req.url}`;
+  io.engine.generateId = async () => 'from a promise';
+  const count: number = io.engine.clientsCount;
+  void count;
+  io.on('connection', (socket) => {
+    socket.conn.on('packet', ({ type }) => type === 'message');
+    socket.conn.on('packetCreate', ({ type, data, options }) => [type, data, options.compress]);
+    socket.conn.on('drain', () => undefined);
+    socket.conn.on('heartbeat', () => undefined);
+    socket.conn.on('upgrading', (transport) => transport.name);
+    socket.conn.once('upgrade', (transport) => transport.name === socket.conn.transport.name);
+    socket.conn.on('close', (reason, description) => [reason, description]);
+    const state: 'open' | 'closing' | 'closed' = socket.conn.readyState;
+    const same: boolean = socket.client.conn === socket.conn;
+    void [state, same, socket.conn.protocol, socket.conn.request.url, socket.conn.remoteAddress];
+    // @ts-expect-error not an event of socket.conn
+    socket.conn.on('nope', () => undefined);
+  });
+}
+
+test('engine API type checks load', () => {
+  assert.equal(typeof checks, 'function');
+});
