@@ -56,6 +56,7 @@ export { bufferOf, writeRawMessages } from './transports/frames.js';
 export { completeUpgrade } from './transports/handshake.js';
 export { wsFastPaths } from './transports/ws-internals.js';
 export { summarizeRequest } from './types.js';
+export { inWriteTurn, markWrite } from './write-turn.js';
 export type {
   CreatedPacket,
   EngineCloseReason,

@@ -9,6 +9,8 @@ import {
   Heartbeat,
   HeartbeatState,
   type HeartbeatSubject,
+  inWriteTurn,
+  markWrite,
   type Outbound,
   type OutboundMessage,
   outboundSize,
@@ -30,7 +32,7 @@ import {
 /**
  * Plain WebSocket clients as a framed transport: the WebSocket's lifecycle, a frame size limit, the
  * engine's heartbeat (WebSocket ping and pong control frames, all sessions on the engine's one
- * heartbeat timer) and its bounded send buffer. What the frames mean is the layer above's business:
+ * heartbeat timer), its bounded send buffer and its WebSocket transport's volatile rule. What the frames mean is the layer above's business:
  * text frames reach it as strings, binary frames as Buffers.
  */
 
@@ -68,6 +70,8 @@ export interface PlainSession {
   /**
    * Sends frames that travel together (an envelope and its binary frames), one frame per message,
    * under the engine's send-buffer rule; `coalesce` lets them wait for the end of the turn.
+   * `volatile` ones are dropped (all of them) unless they can be written at once, as the engine's
+   * WebSocket transport drops them: not behind a write of this turn, queued frames or buffered bytes.
    */
   send(messages: Outbound | readonly Outbound[], options?: SendOptions): SendResult;
   /** Closes the connection with a WebSocket close code and reason, after what is queued. */
@@ -170,6 +174,8 @@ class Session implements PlainSession, HeartbeatSubject, SendBufferState, Flusha
   /** Owned by the flush pass (see Flushable). */
   flushScheduled = false;
   private readonly fast = wsFastPaths();
+  /** The turn of the last write (the engine's write-turn rule). */
+  private writeTurn = -1;
   // Kept by the engine's Heartbeat and send-buffer rule.
   heartbeatDue = -1;
   heartbeatState: HeartbeatState = HeartbeatState.Out;
@@ -209,8 +215,11 @@ class Session implements PlainSession, HeartbeatSubject, SendBufferState, Flusha
     const list: readonly Outbound[] = Array.isArray(messages) ? messages : [messages as Outbound];
     const size = outboundSize(list);
     const limit = this.options.maxBufferedBytes;
-    if (overflows(this, size, limit, this.ws)) {
-      if (options?.volatile === true) return 'dropped';
+    const over = overflows(this, size, limit, this.ws);
+    if (options?.volatile === true) {
+      // As the engine's WebSocket transport: dropped unless it can be written this very moment.
+      if (over || !this.writable) return 'dropped';
+    } else if (over) {
       this.end('send buffer full', 1013, 'send buffer full');
       return 'closed';
     }
@@ -226,6 +235,15 @@ class Session implements PlainSession, HeartbeatSubject, SendBufferState, Flusha
     this.end('forced close', code, reason);
   }
 
+  /**
+   * Whether a frame sent now would be written at once with nothing else on its way: nothing waits
+   * for the flush pass, no write of this turn (ws would not have called back yet), no bytes still
+   * buffered. What engine.io calls a writable transport.
+   */
+  private get writable(): boolean {
+    return this.queue === undefined && !inWriteTurn(this.writeTurn) && this.ws.bufferedAmount === 0;
+  }
+
   runScheduledFlush(): void {
     this.flush();
   }
@@ -236,13 +254,17 @@ class Session implements PlainSession, HeartbeatSubject, SendBufferState, Flusha
     this.queue = undefined;
     this.bufferedBytes = 0;
     writeRawMessages(this.ws, queue, this.fast);
+    this.writeTurn = markWrite();
     this.transportBacklog = this.ws.bufferedAmount;
   }
 
   // ---- HeartbeatSubject ------------------------------------------------------------------------
 
   sendPing(): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.ws.ping();
+    // A write like the engine's ping packet: a volatile frame right behind it is dropped the same way.
+    this.writeTurn = markWrite();
   }
 
   pingTimedOut(): void {
