@@ -8,7 +8,9 @@ import type { RequestTarget } from './request.js';
  * What a session keeps of the HTTP request that opened it. The IncomingMessage itself (streams,
  * raw headers, parser state) is not kept: about a kilobyte per connection. Its usual fields are
  * here under the same names, so `request.headers`, `request.url` and
- * `request.socket.remoteAddress` read as they do on socket.io.
+ * `request.socket.remoteAddress` read as they do on socket.io. The properties the engine's
+ * middlewares (`io.engine.use`) added to the request (`session`, `user`...) are here too, read
+ * and written through to that request, which is then kept (see summarizeRequest).
  */
 export interface HandshakeRequest {
   readonly method: string;
@@ -108,9 +110,19 @@ class RequestSummary implements HandshakeRequest {
   }
 }
 
-/** Keeps what a session needs of the request that opened it, with its target as the engine read it. */
-export function summarizeRequest(req: RequestSource, target: RequestTarget): HandshakeRequest {
-  return new RequestSummary(
+/**
+ * Keeps what a session needs of the request that opened it, with its target as the engine read it.
+ * `added` names the properties the engine's middlewares added to `req`: each becomes a property of
+ * the summary that reads and writes `req`'s, so that the summary sees what a middleware's object
+ * later puts on its request (express-session's `req.session.reload()` replaces `req.session`) as
+ * socket.io's `socket.request`, which is that request, does. The request is kept only then.
+ */
+export function summarizeRequest(
+  req: RequestSource,
+  target: RequestTarget,
+  added?: readonly string[],
+): HandshakeRequest {
+  const summary = new RequestSummary(
     shared(req.method ?? 'GET'),
     target,
     shared(req.httpVersion),
@@ -118,6 +130,24 @@ export function summarizeRequest(req: RequestSource, target: RequestTarget): Han
     req.socket.remoteAddress ?? '',
     Boolean((req.socket as { encrypted?: boolean }).encrypted),
   );
+  if (added !== undefined && added.length > 0) forwardAdded(summary, req as unknown as Record<string, unknown>, added);
+  return summary;
+}
+
+/** Makes each of `keys` a property of `summary` that reads and writes the one of `req`. */
+function forwardAdded(summary: RequestSummary, req: Record<string, unknown>, keys: readonly string[]): void {
+  for (const key of keys) {
+    // The summary's own fields win: they are what the engine read.
+    if (key in summary) continue;
+    Object.defineProperty(summary, key, {
+      get: () => req[key],
+      set: (value: unknown) => {
+        req[key] = value;
+      },
+      enumerable: true,
+      configurable: true,
+    });
+  }
 }
 
 /**
