@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { RequestSource } from './http/exchange.js';
 import type { OutboundMessage } from './message.js';
 import type { EnginePacket } from './packet.js';
@@ -10,9 +11,11 @@ import type { RequestTarget } from './request.js';
  * here under the same names, so `request.headers`, `request.url` and
  * `request.socket.remoteAddress` read as they do on socket.io. The properties the engine's
  * middlewares (`io.engine.use`) added to the request (`session`, `user`...) are here too, read
- * and written through to that request, which is then kept (see summarizeRequest).
+ * and written through to that request, which is then kept (see summarizeRequest). What an
+ * application declares on node's IncomingMessage for them is declared here too
+ * ({@link ApplicationRequestProperties}).
  */
-export interface HandshakeRequest {
+export interface HandshakeRequest extends ApplicationRequestProperties {
   readonly method: string;
   readonly url: string;
   /** The request target, parsed once by the engine (path, query parameters). */
@@ -23,6 +26,36 @@ export interface HandshakeRequest {
   /** Alias of `socket`, as on IncomingMessage. */
   readonly connection: { readonly remoteAddress: string; readonly encrypted: boolean };
 }
+
+/** The members @types/node itself declares on IncomingMessage, beyond those of Readable. */
+type NodeRequestMember =
+  | 'aborted'
+  | 'complete'
+  | 'connection'
+  | 'destroy'
+  | 'headers'
+  | 'headersDistinct'
+  | 'httpVersion'
+  | 'httpVersionMajor'
+  | 'httpVersionMinor'
+  | 'method'
+  | 'rawHeaders'
+  | 'rawTrailers'
+  | 'setTimeout'
+  | 'socket'
+  | 'statusCode'
+  | 'statusMessage'
+  | 'trailers'
+  | 'trailersDistinct'
+  | 'url';
+
+/**
+ * What an application declared on node's IncomingMessage, by declaration merging, for what its
+ * middlewares add (socket.io's docs: `declare module 'http' { interface IncomingMessage {
+ * session: ... } }` for express-session): those declarations type `socket.request` on parley as
+ * on socket.io. Empty without any.
+ */
+export type ApplicationRequestProperties = Omit<IncomingMessage, keyof Readable | NodeRequestMember>;
 
 /** Headers that only served the WebSocket handshake; nothing reads them afterwards. */
 const HANDSHAKE_ONLY_HEADERS = new Set([

@@ -170,6 +170,36 @@ describe('io.engine.use(): what middlewares add to the request is on socket.requ
   });
 });
 
+describe('io.engine.use(): headers middlewares set', () => {
+  test('a header set with res.setHeader is in the polling handshake answer and in the WebSocket 101', async () => {
+    const { io, url } = await startServer();
+    useOn(io, (req, res, next) => {
+      res.setHeader('X-Middleware', `on-${(req as EngineRequest)._query.transport}`);
+      next();
+    });
+    const polling = await RawPolling.handshake(`${url}/socket.io/`);
+    assert.equal(polling.answer.headers['x-middleware'], 'on-polling');
+    const ws = new WsClient(websocketUrl(url));
+    const upgrade = await new Promise<IncomingMessage>((resolve) => ws.ws.once('upgrade', resolve));
+    assert.equal(upgrade.headers['x-middleware'], 'on-websocket');
+    await ws.opened;
+    ws.ws.close();
+    await ws.closed;
+    await polling.post('1');
+  });
+
+  test('express-session sets its cookie on the WebSocket 101 of a new session (saveUninitialized)', async () => {
+    const { io, url } = await startServer();
+    useOn(io, session({ secret: 'keyboard cat', resave: false, saveUninitialized: true }) as unknown as Middleware);
+    const ws = new WsClient(websocketUrl(url));
+    const upgrade = await new Promise<IncomingMessage>((resolve) => ws.ws.once('upgrade', resolve));
+    sessionCookie(upgrade.headers['set-cookie']);
+    await ws.opened;
+    ws.ws.close();
+    await ws.closed;
+  });
+});
+
 describe('io.engine.use(): order and which requests', () => {
   test('middlewares run in the order added, on the handshake and on every later poll and post', async () => {
     const { io, url } = await startServer();
