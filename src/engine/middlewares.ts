@@ -95,18 +95,25 @@ export function runMiddlewares(
 }
 
 /**
- * Runs the middlewares of a long-polling request. `fail(answer)` when they failed: `answer` is false
- * when a middleware began its own answer first (engine.io ends it rather than replacing it, as
- * done here). `pass` when they let it go on and it may still be answered.
+ * Runs the middlewares of a long-polling request. The CORS headers are set on the response first,
+ * so that an answer of a middleware's own carries them (engine.io's CORS is a middleware run before
+ * the application's). `fail(answer)` when they failed: `answer` is false when a middleware began
+ * its own answer first (engine.io ends it rather than replacing it, as done here). `pass` when they
+ * let it go on and it may still be answered.
  */
 export function runOnPolling(
   middlewares: readonly EngineMiddleware[],
   exchange: NodeExchange,
+  cors: OutgoingHttpHeaders,
   target: RequestTarget,
   fail: (answer: boolean) => void,
   pass: (added: readonly string[]) => void,
 ): void {
   const res = exchange.res;
+  for (const name in cors) {
+    const value = cors[name];
+    if (value !== undefined) res.setHeader(name, value);
+  }
   runMiddlewares(middlewares, exchange.incoming, res, target, (failed, added) => {
     if (failed) {
       const begun = res.headersSent;

@@ -439,7 +439,7 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
       this.refused(exchange.incoming, MIDDLEWARE_FAILURE);
       if (answer) refuse(exchange, MIDDLEWARE_FAILURE, headers);
     };
-    runOnPolling(this.middlewares, exchange, target, fail, (added) => this.serve(exchange, headers, target, added));
+    runOnPolling(this.middlewares, exchange, headers, target, fail, (added) => this.serve(exchange, headers, target, added));
   }
 
   /** A request past the middlewares: a handshake, or a poll or post of a session. */

@@ -309,6 +309,36 @@ describe('io.engine.use(): refusals', () => {
     assert.equal(socket.conn.transport.name, 'polling');
   });
 
+  test('next(err) after the middleware began its own answer: that answer is ended, connection_error MIDDLEWARE_FAILURE', async () => {
+    const { io, url } = await startServer();
+    useOn(io, (_req, res, next) => {
+      res.writeHead(403);
+      next(new Error('half an answer'));
+    });
+    const failed = waitFor<ConnectionError>(io.engine, 'connection_error');
+    const answer = await http(`${url}/socket.io/?EIO=4&transport=polling`);
+    assert.equal(answer.status, 403);
+    assert.equal(answer.body, '');
+    assert.deepEqual((await failed).context, { name: 'MIDDLEWARE_FAILURE' });
+  });
+
+  test('the client files and CORS preflights are answered before the middlewares', async () => {
+    const { io, url } = await startServer({ cors: { origin: 'http://example.com' } });
+    let runs = 0;
+    useOn(io, (_req, _res, next) => {
+      runs++;
+      next(new Error('refuse all'));
+    });
+    assert.equal((await http(`${url}/socket.io/socket.io.js`)).status, 200);
+    const preflight = await http(`${url}/socket.io/?EIO=4&transport=polling`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://example.com', 'access-control-request-method': 'GET' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers['access-control-allow-origin'], 'http://example.com');
+    assert.equal(runs, 0);
+  });
+
   test('a middleware that answers a polling handshake itself (401): that answer, no session, no connection_error', async () => {
     const { io, url } = await startServer();
     let refusals = 0;
@@ -323,6 +353,17 @@ describe('io.engine.use(): refusals', () => {
     assert.equal(answer.body, 'login first');
     assert.equal(io.engine.clientsCount, 0);
     assert.equal(refusals, 0);
+  });
+
+  test("a middleware's own answer carries the engine's CORS headers", async () => {
+    const { io, url } = await startServer({ cors: { origin: 'http://example.com' } });
+    useOn(io, (_req, res) => {
+      res.writeHead(401);
+      res.end();
+    });
+    const answer = await http(`${url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'http://example.com' } });
+    assert.equal(answer.status, 401);
+    assert.equal(answer.headers['access-control-allow-origin'], 'http://example.com');
   });
 
   test('a middleware that answers a WebSocket upgrade itself: no session, no connection_error', async () => {
