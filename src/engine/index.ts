@@ -48,6 +48,7 @@ export {
   type PacketType,
   RECORD_SEPARATOR,
 } from './packet.js';
+export { type EngineMiddleware, MIDDLEWARE_FAILURE, UpgradeResponse } from './middlewares.js';
 export { matchesPath, type ParsedRequest, parseRequest, type RequestInfo, RequestTarget } from './request.js';
 export { outboundSize, overflows, type SendBufferState } from './send-buffer.js';
 export type { EngineConnectionError, EngineRequest, EngineServerEvents } from './events.js';
@@ -64,6 +65,7 @@ export type {
   EngineProtocol,
   EngineSession,
   HandshakeRequest,
+  ApplicationRequestProperties,
   Outbound,
   SendOptions,
   SendResult,

@@ -9,7 +9,9 @@ import { type HttpExchange, incomingOf, NodeExchange, type RequestSource, refuse
 import { OwnedHttp } from './http/owned.js';
 import { randomId } from './ids.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveOptions } from './options.js';
-import type { EnginePacket } from './packet.js';
+import { clientsView } from './clients.js';
+import { addCookie, checkAllowed, openPacket, sessionCookie } from './handshake-parts.js';
+import { type EngineMiddleware, MIDDLEWARE_FAILURE, runOnPolling, runOnUpgrade, type UpgradeResponse } from './middlewares.js';
 import { matchesPath, parseRequest, RequestTarget } from './request.js';
 import { Session, type SessionHost } from './session.js';
 import { PollingTransport } from './transports/polling.js';
@@ -20,8 +22,8 @@ import {
   type EngineHandler,
   type EngineProtocol,
   type EngineSession,
+  type SessionHandler,
   summarizeRequest,
-  type TransportName,
 } from './types.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -46,7 +48,6 @@ const BAD_TARGET: EngineError = Object.freeze({ code: 'BAD_REQUEST', message: 'B
  * (the layer above attaching again after close) leaves upgrades to it, which sees them too.
  */
 const latestEngine = new WeakMap<HttpServer, EngineServer<unknown>>();
-const FORBIDDEN: EngineError = Object.freeze({ code: 'FORBIDDEN', context: Object.freeze({ message: undefined }) });
 
 /** Completes nothing: the WebSocket the acceptor just opened is closed at once (a close frame). */
 function closeAtOnce(ws: WebSocketTransport): void {
@@ -74,6 +75,15 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
   private watchingHeaders = false;
   /** The transports' view of those listeners. */
   private readonly headerEvents: HeaderEvents;
+  /** `use()`'s middlewares, in order; replaced, never changed, so that a run in progress keeps its list. */
+  private middlewares: readonly EngineMiddleware[] = [];
+  /** What each open session reports to (the layer above's view of a session is built from it). */
+  private readonly handlers = new WeakMap<Session, SessionHandler>();
+  /**
+   * The open sessions by id, as engine.io's `clients`: each the object the `connection` event gave
+   * (socket.io's `socket.conn`). A live read-only view of the session table.
+   */
+  readonly clients: Readonly<Record<string, Conn>>;
 
   constructor(
     private readonly handler: EngineHandler<Conn>,
@@ -97,6 +107,7 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
       },
       emitHeaders: (headers, exchange, initial) => this.emitHeaders(headers, exchange.incoming ?? exchange.request, initial),
     };
+    this.clients = clientsView(this.table, (session) => this.connectionOf(session));
     this.acceptor = new WebSocketAcceptor(this.options);
     this.host = {
       options: this.options,
@@ -129,6 +140,18 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
   /** The open sessions. */
   sessions(): IterableIterator<EngineSession> {
     return this.table.values();
+  }
+
+  /**
+   * Adds an Express-style middleware (`(req, res, next)`), run as engine.io runs them: in the order
+   * added, on every HTTP request the engine handles (handshakes, later polls and posts, WebSocket
+   * upgrades), after CORS and before anything else is checked (see EngineMiddleware). Properties
+   * they add to the request of a handshake (`req.session`, `req.user`) read the same on the
+   * session's `request` (socket.io's `socket.request`). With middlewares, the engine's own HTTP
+   * path (`ownHttp`) leaves new requests to node:http: middlewares need its request and response.
+   */
+  use(middleware: EngineMiddleware): void {
+    this.middlewares = [...this.middlewares, middleware];
   }
 
   /**
@@ -167,7 +190,8 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
     });
     if (this.answersHttpItself()) {
       const owned = OwnedHttp.takeOver(httpServer, {
-        owns: (url) => matchesPath(url, basePath),
+        // Middlewares take node's request and response: with any, node:http answers.
+        owns: (url) => this.middlewares.length === 0 && matchesPath(url, basePath),
         handle: (exchange) => this.handleRequest(exchange),
         upgrade: (req, socket, head) => {
           const target = RequestTarget.parse(req.url);
@@ -227,6 +251,34 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
       writeUpgradeError(socket, BAD_TARGET);
       return;
     }
+    if (this.middlewares.length === 0) {
+      this.upgrade(req, socket, head, target, undefined, undefined);
+      return;
+    }
+    const fail = (): void => {
+      this.refused(req, MIDDLEWARE_FAILURE);
+      writeUpgradeError(socket, MIDDLEWARE_FAILURE);
+    };
+    const incoming = incomingOf(req);
+    // Not node's request: cannot happen, with middlewares upgrades come through node:http (attach).
+    if (incoming === undefined) fail();
+    else {
+      runOnUpgrade(this.middlewares, incoming, socket, target, fail, (res, added) => {
+        if (this.closing) writeUpgradeError(socket, CLOSING);
+        else this.upgrade(req, socket, head, target, res, added);
+      });
+    }
+  }
+
+  /** An upgrade whose middlewares let it through: `res` and `added` are theirs, when there are any. */
+  private upgrade(
+    req: RequestSource,
+    socket: Duplex,
+    head: Buffer,
+    target: RequestTarget,
+    res: UpgradeResponse | undefined,
+    added: readonly string[] | undefined,
+  ): void {
     const refuse = (error: EngineError): void => {
       this.refused(req, error);
       writeUpgradeError(socket, error);
@@ -249,13 +301,13 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
         // A second WebSocket for a session that has one (or is getting one), or that cannot take
         // one: as engine.io, the handshake completes and the new WebSocket is closed at once, so
         // the client sees a close, not an HTTP error; the session and its transport go on.
-        this.acceptor.accept(req, socket, head, this.upgradeLines(req, false, undefined), closeAtOnce);
+        this.acceptor.accept(req, socket, head, this.upgradeLines(req, false, undefined, res), closeAtOnce);
       } else {
         this.acceptor.accept(
           req,
           socket,
           head,
-          this.upgradeLines(req, false, undefined),
+          this.upgradeLines(req, false, undefined, res),
           (probe) => session.attachProbe(probe),
           create,
         );
@@ -273,15 +325,15 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
           socket.destroy();
           return;
         }
-        const lines = this.upgradeLines(req, true, this.cookie(id));
+        const lines = this.upgradeLines(req, true, sessionCookie(this.options.cookie, id), res);
         const created = (ws: WebSocketTransport): void => {
           if (this.closing) {
             ws.destroy();
             return;
           }
-          const session = new Session(this.host, id, summarizeRequest(req, target), ws, protocol);
+          const session = new Session(this.host, id, summarizeRequest(req, target, added), ws, protocol);
           this.table.set(id, session);
-          ws.sendPacket(this.openPacket(id, 'websocket'));
+          ws.sendPacket(openPacket(this.options, id, 'websocket'));
           this.open(session);
         };
         this.acceptor.accept(req, socket, head, lines, created, create);
@@ -290,11 +342,18 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
   }
 
   /**
-   * The extra lines of a 101: the cookie of a handshake, and what `headers` listeners add (they see
-   * an object, as on engine.io; a list value becomes one line per entry).
+   * The extra lines of a 101: the headers middlewares set on `res`, the cookie of a handshake, and
+   * what `headers` listeners add (they see an object, as on engine.io; a list value becomes one
+   * line per entry).
    */
-  private upgradeLines(req: RequestSource, initial: boolean, cookie: string | undefined): string[] {
-    const headers: OutgoingHttpHeaders = cookie === undefined ? {} : { 'Set-Cookie': cookie };
+  private upgradeLines(
+    req: RequestSource,
+    initial: boolean,
+    cookie: string | undefined,
+    res: UpgradeResponse | undefined,
+  ): string[] {
+    const headers: OutgoingHttpHeaders = res === undefined ? {} : res.switchingHeaders();
+    if (cookie !== undefined) addCookie(headers, cookie);
     if (this.watchingHeaders) this.emitHeaders(headers, req, initial);
     return upgradeLines(headers);
   }
@@ -312,10 +371,17 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
   /** A new session is in the table and its open packet written: the layer above takes it, then listeners hear of it. */
   private open(session: Session): void {
     const handler = this.handler.onSession(session);
+    this.handlers.set(session, handler);
     session.start(handler);
     if (this.listenerCount('connection') === 0) return;
-    const conn = this.handler.connectionOf?.(session, handler) ?? (session as unknown as Conn);
-    this.emit('connection', conn);
+    this.emit('connection', this.connectionOf(session));
+  }
+
+  /** The layer above's view of a session (what `connection` and `clients` give), or the session itself. */
+  private connectionOf(session: Session): Conn {
+    const handler = this.handlers.get(session);
+    const conn = handler === undefined ? undefined : this.handler.connectionOf?.(session, handler);
+    return conn ?? (session as unknown as Conn);
   }
 
   /**
@@ -356,12 +422,35 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
 
   private route(exchange: HttpExchange, headers: OutgoingHttpHeaders, target: RequestTarget | undefined): void {
     if (target !== undefined && this.requestHook?.(exchange, headers, target)) return;
-    if (this.closing) {
-      refuse(exchange, CLOSING, headers);
+    if (target === undefined) {
+      refuse(exchange, this.closing ? CLOSING : BAD_TARGET, headers);
       return;
     }
-    if (target === undefined) {
-      refuse(exchange, BAD_TARGET, headers);
+    if (this.middlewares.length === 0) {
+      this.serve(exchange, headers, target, undefined);
+      return;
+    }
+    if (!(exchange instanceof NodeExchange)) {
+      // Cannot happen: with middlewares, requests come through node:http (see attach).
+      this.refuseRequest(exchange, MIDDLEWARE_FAILURE, headers);
+      return;
+    }
+    const fail = (answer: boolean): void => {
+      this.refused(exchange.incoming, MIDDLEWARE_FAILURE);
+      if (answer) refuse(exchange, MIDDLEWARE_FAILURE, headers);
+    };
+    runOnPolling(this.middlewares, exchange, headers, target, fail, (added) => this.serve(exchange, headers, target, added));
+  }
+
+  /** A request past the middlewares: a handshake, or a poll or post of a session. */
+  private serve(
+    exchange: HttpExchange,
+    headers: OutgoingHttpHeaders,
+    target: RequestTarget,
+    added: readonly string[] | undefined,
+  ): void {
+    if (this.closing) {
+      refuse(exchange, CLOSING, headers);
       return;
     }
     const parsed = parseRequest(exchange.request, target, this.options.transports, false, this.options.allowEIO3);
@@ -382,7 +471,7 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
       }
       return;
     }
-    this.handshake(exchange, headers, target, info.protocol);
+    this.handshake(exchange, headers, target, info.protocol, added);
   }
 
   /** Refuses a request and tells `connection_error` listeners. */
@@ -397,6 +486,7 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
     headers: OutgoingHttpHeaders,
     target: RequestTarget,
     protocol: EngineProtocol,
+    added: readonly string[] | undefined,
   ): void {
     const fail = (error: EngineError): void => this.refuseRequest(exchange, error, headers);
     this.checkAllowed(exchange.incoming, (error) => {
@@ -412,12 +502,12 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
         // The client went away while an id was being made: no session for nobody.
         if (!exchange.answerable) return;
         const transport = pollingTransportFor(protocol, target, this.options.maxPayload, this.headerEvents);
-        const session = new Session(this.host, id, summarizeRequest(exchange.request, target), transport, protocol);
+        const session = new Session(this.host, id, summarizeRequest(exchange.request, target, added), transport, protocol);
         this.table.set(id, session);
-        const cookie = this.cookie(id);
+        const cookie = sessionCookie(this.options.cookie, id);
         PollingTransport.respond(
           exchange,
-          transport.payloadOf([{ kind: 'packet', packet: this.openPacket(id, 'polling') }]),
+          transport.payloadOf([{ kind: 'packet', packet: openPacket(this.options, id, 'polling') }]),
           headers,
           this.headerEvents,
           cookie === undefined ? {} : { 'Set-Cookie': cookie },
@@ -429,54 +519,6 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
 
   /** Runs the `allowRequest` hook: `done()` when the request may proceed, `done(error)` when refused. */
   checkAllowed(req: IncomingMessage | undefined, done: (error: EngineError | undefined) => void): void {
-    const allowRequest = this.options.allowRequest;
-    if (allowRequest === undefined) {
-      done(undefined);
-      return;
-    }
-    if (req === undefined) {
-      // Cannot happen: the engine answers HTTP itself only when allowRequest is unset.
-      done({ code: 'FORBIDDEN' });
-      return;
-    }
-    let called = false;
-    const callback = (err: string | null | undefined, success: boolean): void => {
-      if (called) return;
-      called = true;
-      if (success) done(undefined);
-      else done(err ? { code: 'FORBIDDEN', message: String(err), context: { message: err } } : FORBIDDEN);
-    };
-    try {
-      allowRequest(req, callback);
-    } catch {
-      callback(undefined, false);
-    }
-  }
-
-  private openPacket(sid: string, transport: TransportName): EnginePacket {
-    const o = this.options;
-    const upgrades = transport === 'polling' && o.allowUpgrades && o.transports.includes('websocket');
-    return {
-      type: 'open',
-      data: JSON.stringify({
-        sid,
-        upgrades: upgrades ? ['websocket'] : [],
-        pingInterval: o.pingInterval,
-        pingTimeout: o.pingTimeout,
-        maxPayload: o.maxPayload,
-      }),
-    };
-  }
-
-  private cookie(sid: string): string | undefined {
-    const c = this.options.cookie;
-    if (c === false) return undefined;
-    const parts = [`${c.name}=${encodeURIComponent(sid)}`, `Path=${c.path}`];
-    if (c.domain !== undefined) parts.push(`Domain=${c.domain}`);
-    if (c.maxAge !== undefined) parts.push(`Max-Age=${Math.floor(c.maxAge)}`);
-    if (c.httpOnly) parts.push('HttpOnly');
-    if (c.secure === true) parts.push('Secure');
-    parts.push(`SameSite=${c.sameSite.charAt(0).toUpperCase()}${c.sameSite.slice(1)}`);
-    return parts.join('; ');
+    checkAllowed(this.options.allowRequest, req, done);
   }
 }

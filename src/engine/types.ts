@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { RequestSource } from './http/exchange.js';
 import type { OutboundMessage } from './message.js';
 import type { EnginePacket } from './packet.js';
@@ -8,9 +9,13 @@ import type { RequestTarget } from './request.js';
  * What a session keeps of the HTTP request that opened it. The IncomingMessage itself (streams,
  * raw headers, parser state) is not kept: about a kilobyte per connection. Its usual fields are
  * here under the same names, so `request.headers`, `request.url` and
- * `request.socket.remoteAddress` read as they do on socket.io.
+ * `request.socket.remoteAddress` read as they do on socket.io. The properties the engine's
+ * middlewares (`io.engine.use`) added to the request (`session`, `user`...) are here too, read
+ * and written through to that request, which is then kept (see summarizeRequest). What an
+ * application declares on node's IncomingMessage for them is declared here too
+ * ({@link ApplicationRequestProperties}).
  */
-export interface HandshakeRequest {
+export interface HandshakeRequest extends ApplicationRequestProperties {
   readonly method: string;
   readonly url: string;
   /** The request target, parsed once by the engine (path, query parameters). */
@@ -21,6 +26,36 @@ export interface HandshakeRequest {
   /** Alias of `socket`, as on IncomingMessage. */
   readonly connection: { readonly remoteAddress: string; readonly encrypted: boolean };
 }
+
+/** The members @types/node itself declares on IncomingMessage, beyond those of Readable. */
+type NodeRequestMember =
+  | 'aborted'
+  | 'complete'
+  | 'connection'
+  | 'destroy'
+  | 'headers'
+  | 'headersDistinct'
+  | 'httpVersion'
+  | 'httpVersionMajor'
+  | 'httpVersionMinor'
+  | 'method'
+  | 'rawHeaders'
+  | 'rawTrailers'
+  | 'setTimeout'
+  | 'socket'
+  | 'statusCode'
+  | 'statusMessage'
+  | 'trailers'
+  | 'trailersDistinct'
+  | 'url';
+
+/**
+ * What an application declared on node's IncomingMessage, by declaration merging, for what its
+ * middlewares add (socket.io's docs: `declare module 'http' { interface IncomingMessage {
+ * session: ... } }` for express-session): those declarations type `socket.request` on parley as
+ * on socket.io. Empty without any.
+ */
+export type ApplicationRequestProperties = Omit<IncomingMessage, keyof Readable | NodeRequestMember>;
 
 /** Headers that only served the WebSocket handshake; nothing reads them afterwards. */
 const HANDSHAKE_ONLY_HEADERS = new Set([
@@ -108,9 +143,19 @@ class RequestSummary implements HandshakeRequest {
   }
 }
 
-/** Keeps what a session needs of the request that opened it, with its target as the engine read it. */
-export function summarizeRequest(req: RequestSource, target: RequestTarget): HandshakeRequest {
-  return new RequestSummary(
+/**
+ * Keeps what a session needs of the request that opened it, with its target as the engine read it.
+ * `added` names the properties the engine's middlewares added to `req`: each becomes a property of
+ * the summary that reads and writes `req`'s, so that the summary sees what a middleware's object
+ * later puts on its request (express-session's `req.session.reload()` replaces `req.session`) as
+ * socket.io's `socket.request`, which is that request, does. The request is kept only then.
+ */
+export function summarizeRequest(
+  req: RequestSource,
+  target: RequestTarget,
+  added?: readonly string[],
+): HandshakeRequest {
+  const summary = new RequestSummary(
     shared(req.method ?? 'GET'),
     target,
     shared(req.httpVersion),
@@ -118,6 +163,24 @@ export function summarizeRequest(req: RequestSource, target: RequestTarget): Han
     req.socket.remoteAddress ?? '',
     Boolean((req.socket as { encrypted?: boolean }).encrypted),
   );
+  if (added !== undefined && added.length > 0) forwardAdded(summary, req as unknown as Record<string, unknown>, added);
+  return summary;
+}
+
+/** Makes each of `keys` a property of `summary` that reads and writes the one of `req`. */
+function forwardAdded(summary: RequestSummary, req: Record<string, unknown>, keys: readonly string[]): void {
+  for (const key of keys) {
+    // The summary's own fields win: they are what the engine read.
+    if (key in summary) continue;
+    Object.defineProperty(summary, key, {
+      get: () => req[key],
+      set: (value: unknown) => {
+        req[key] = value;
+      },
+      enumerable: true,
+      configurable: true,
+    });
+  }
 }
 
 /**

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
+import session from 'express-session';
 import type { Server } from '../../src/index.js';
 
 function checks(io: Server): void {
@@ -49,4 +50,32 @@ function checks(io: Server): void {
 
 test('engine API type checks load', () => {
   assert.equal(typeof checks, 'function');
+});
+
+// io.engine.use() takes express-style middlewares, express's own handler type included (as
+// engine.io's `use(fn: any)` does); what an application declares on IncomingMessage for them
+// types socket.request, as socket.io's docs declare `session` for express-session.
+declare module 'node:http' {
+  interface IncomingMessage {
+    parleyTypeTestUser?: { name: string };
+  }
+}
+
+function middlewareChecks(io: Server): void {
+  io.engine.use(session({ secret: 'x', resave: false, saveUninitialized: false }));
+  io.engine.use((req, res, next) => {
+    req.parleyTypeTestUser = { name: String(req.headers.host) };
+    res.setHeader('x-test', '1');
+    next();
+  });
+  io.engine.use(async (_req, _res, next) => next(new Error('refused')));
+  io.on('connection', (socket) => {
+    const name: string | undefined = socket.request.parleyTypeTestUser?.name;
+    const same: boolean = io.engine.clients[socket.conn.id] === socket.conn;
+    void [name, same];
+  });
+}
+
+test('engine middleware type checks load', () => {
+  assert.equal(typeof middlewareChecks, 'function');
 });

@@ -79,7 +79,8 @@ export class NodeExchange implements HttpExchange {
 
   constructor(
     readonly incoming: IncomingMessage,
-    private readonly res: ServerResponse,
+    /** node's response (the engine's middlewares get it). */
+    readonly res: ServerResponse,
   ) {}
 
   get request(): RequestSource {
