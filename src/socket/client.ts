@@ -10,6 +10,7 @@ import type {
   TransportName,
 } from '../engine/index.js';
 import { type BroadcastFlags, EncodedPacket, type WireFormat } from './adapter.js';
+import { packetOfMessages } from './adapter-bridge.js';
 import { TypedEmitter } from './emitter.js';
 import { EncodeError } from './encode-error.js';
 import type { DisconnectReason } from './reasons.js';
@@ -297,6 +298,18 @@ export abstract class ClientBase<Session extends ClientSession> implements Socke
           : { volatile: flags.volatile, compress: flags.compress, coalesce };
     }
     this.session.send(messages, options);
+  }
+
+  /**
+   * socket.io's `client.writeToEngine`, as socket.io-adapter's adapters deliver broadcasts: the
+   * messages of the server's encoder carry parley's packet, written in this client's format
+   * (messages encoded elsewhere in socket.io-parser's format are decoded first; anything else is
+   * dropped, never sent half-understood).
+   */
+  writeToEngine(encodedPackets: unknown, opts: { volatile?: boolean; compress?: boolean } = {}): void {
+    const encoded = packetOfMessages(encodedPackets);
+    if (encoded === undefined) return;
+    this.write(encoded, { volatile: opts.volatile, compress: opts.compress }, true);
   }
 
   /**

@@ -1,0 +1,60 @@
+/**
+ * Cluster: two nodes of the server under test on one redis-server with @socket.io/redis-adapter
+ * (classic pub/sub): broadcasts and rooms, fetchSockets, socketsJoin/Leave, disconnectSockets,
+ * serverSideEmit with acks and broadcasts with acks across nodes; with parley, plain WebSocket
+ * clients on both nodes too. Run against parley and, with PARLEY_TEST_AGAINST=socket.io, socket.io.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { serverKind, waitUntil } from '../support/fixtures.js';
+import { WsClient } from '../support/raw-clients.js';
+import { type RedisServer, redisAvailable, requireRedis, startRedis } from '../support/redis.js';
+import { clusterScenarios } from './scenarios.js';
+import { clusterKey, closeCluster, startNode, whenClustered } from './support.js';
+
+let redis: RedisServer | undefined;
+before(async () => {
+  if (redisAvailable()) redis = await startRedis();
+});
+after(async () => {
+  await redis?.stop();
+});
+afterEach(closeCluster);
+
+describe('redis adapter: two nodes of the server under test', { skip: !redisAvailable() && process.env.CI !== 'true' }, () => {
+  test('redis-server is available', (t) => {
+    requireRedis(t);
+  });
+  clusterScenarios('under-test', 'under-test', () => redis!.url);
+});
+
+describe('redis adapter: plain WebSocket clients on two parley nodes', () => {
+  test('a broadcast from either node reaches plain clients on both, and fetchSockets on either lists them', async (t) => {
+    if (serverKind === 'socket.io') {
+      t.skip('plain WebSocket clients are parley-only');
+      return;
+    }
+    if (!requireRedis(t)) return;
+    const key = clusterKey();
+    const a = await startNode('parley', redis!.url, key);
+    const b = await startNode('parley', redis!.url, key);
+    await whenClustered([a, b]);
+    const plainA = new WsClient(a.wsUrl());
+    const plainB = new WsClient(b.wsUrl());
+    const idA = ((await plainA.nextJson('connect on A')) as { data: { id: string } }).data.id;
+    const idB = ((await plainB.nextJson('connect on B')) as { data: { id: string } }).data.id;
+    a.io.emit('news', { n: 1 });
+    assert.deepEqual(await plainA.nextJson('news on A'), { event: 'news', data: { n: 1 } });
+    assert.deepEqual(await plainB.nextJson('news on B'), { event: 'news', data: { n: 1 } });
+    b.io.to(idA).emit('direct', 'a', 2);
+    assert.deepEqual(await plainA.nextJson('direct on A'), { event: 'direct', args: ['a', 2] });
+    for (const node of [a, b]) {
+      const ids = (await node.io.fetchSockets()).map((s) => s.id).sort();
+      assert.deepEqual(ids, [idA, idB].sort());
+    }
+    b.io.socketsJoin('plain-room');
+    await waitUntil(() => a.io.of('/').adapter.rooms.get('plain-room')?.has(idA) === true, 'the plain client on A in the room');
+    await plainA.close();
+    await plainB.close();
+  });
+});
