@@ -56,7 +56,16 @@ async function redisAdapter(url: string, key: string) {
 
 /** Starts a node of `kind` on 127.0.0.1 with the Redis adapter on channel prefix `key`. */
 export async function startNode(kind: NodeKind, redisUrl: string, key: string): Promise<ClusterNode> {
-  const adapter = await redisAdapter(redisUrl, key);
+  return startNodeWith(kind, await redisAdapter(redisUrl, key));
+}
+
+/** An adapter factory as socket.io's adapter packages return it (`createAdapter(...)`). */
+// biome-ignore lint/suspicious/noExplicitAny: socket.io types the factory's namespace as any
+export type AdapterFactory = (nsp: any) => unknown;
+
+/** Starts a node of `kind` on 127.0.0.1 with the given adapter. */
+export async function startNodeWith(kind: NodeKind, factory: AdapterFactory): Promise<ClusterNode> {
+  const adapter = factory as never;
   if (kind === 'socket.io') {
     const http = createServer();
     const io = new SocketIOServer(http, { adapter, pingInterval: 300, pingTimeout: 200 });
