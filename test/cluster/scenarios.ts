@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Socket as ServerSocket } from 'socket.io';
 import { type ClientSocket, connectClient, waitFor, waitUntil } from '../support/fixtures.js';
-import { type ClusterNode, clusterKey, type NodeKind, startNode, whenClustered } from './support.js';
+import { type ClusterNode, clusterKey, type NodeKind, type RedisFlavor, startNode, whenClustered } from './support.js';
 
 interface Member {
   client: ClientSocket;
@@ -30,10 +30,13 @@ function record(client: ClientSocket): unknown[][] {
 }
 
 /** Defines the cross-node cases for nodes of kinds `first` and `second`. */
-export function clusterScenarios(first: NodeKind, second: NodeKind, redisUrl: () => string): void {
+export function clusterScenarios(first: NodeKind, second: NodeKind, redisUrl: () => string, flavor: RedisFlavor = 'classic'): void {
   async function pair(): Promise<[ClusterNode, ClusterNode]> {
     const key = clusterKey();
-    const nodes: [ClusterNode, ClusterNode] = [await startNode(first, redisUrl(), key), await startNode(second, redisUrl(), key)];
+    const nodes: [ClusterNode, ClusterNode] = [
+      await startNode(first, redisUrl(), key, flavor),
+      await startNode(second, redisUrl(), key, flavor),
+    ];
     await whenClustered(nodes);
     return nodes;
   }

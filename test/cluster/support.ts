@@ -5,7 +5,7 @@
  * so tests sharing a file's redis-server never hear each other.
  */
 import { createServer } from 'node:http';
-import { createAdapter } from '@socket.io/redis-adapter';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';
 import { Server as SocketIOServer } from 'socket.io';
 import type { Server as ParleyServer } from '../../src/index.js';
@@ -48,15 +48,19 @@ export async function redisClient(url: string): Promise<RedisClient> {
   return client;
 }
 
-async function redisAdapter(url: string, key: string) {
+/** Which of @socket.io/redis-adapter's adapters: classic pub/sub, or sharded pub/sub (Redis 7). */
+export type RedisFlavor = 'classic' | 'sharded';
+
+async function redisAdapter(url: string, key: string, flavor: RedisFlavor) {
   const pub = await redisClient(url);
   const sub = await redisClient(url);
+  if (flavor === 'sharded') return createShardedAdapter(pub, sub, { channelPrefix: key });
   return createAdapter(pub, sub, { key, requestsTimeout: 2000 });
 }
 
 /** Starts a node of `kind` on 127.0.0.1 with the Redis adapter on channel prefix `key`. */
-export async function startNode(kind: NodeKind, redisUrl: string, key: string): Promise<ClusterNode> {
-  return startNodeWith(kind, await redisAdapter(redisUrl, key));
+export async function startNode(kind: NodeKind, redisUrl: string, key: string, flavor: RedisFlavor = 'classic'): Promise<ClusterNode> {
+  return startNodeWith(kind, await redisAdapter(redisUrl, key, flavor));
 }
 
 /** An adapter factory as socket.io's adapter packages return it (`createAdapter(...)`). */
