@@ -11,7 +11,7 @@ import { Server as SocketIOServer } from 'socket.io';
 import type { Server as ParleyServer } from '../../src/index.js';
 import { cleanup, startServer } from '../support/fixtures.js';
 import { closeHttp, listenOnLoopback } from '../support/loopback.js';
-import type { Server } from '../support/server-under-test.js';
+import type { Server, ServerOptions } from '../support/server-under-test.js';
 import { PARLEY } from '../support/servers.js';
 import { withTimeout } from '../support/waiting.js';
 
@@ -68,11 +68,11 @@ export async function startNode(kind: NodeKind, redisUrl: string, key: string, f
 export type AdapterFactory = (nsp: any) => unknown;
 
 /** Starts a node of `kind` on 127.0.0.1 with the given adapter. */
-export async function startNodeWith(kind: NodeKind, factory: AdapterFactory): Promise<ClusterNode> {
+export async function startNodeWith(kind: NodeKind, factory: AdapterFactory, options: Partial<ServerOptions> = {}): Promise<ClusterNode> {
   const adapter = factory as never;
   if (kind === 'socket.io') {
     const http = createServer();
-    const io = new SocketIOServer(http, { adapter, pingInterval: 300, pingTimeout: 200 });
+    const io = new SocketIOServer(http, { pingInterval: 300, pingTimeout: 200, ...options, adapter });
     officialNodes.push({ io, http });
     const port = await listenOnLoopback(http);
     return {
@@ -85,10 +85,10 @@ export async function startNodeWith(kind: NodeKind, factory: AdapterFactory): Pr
     };
   }
   if (kind === 'parley') {
-    const started = await startServer({ adapter: adapter as never }, PARLEY);
+    const started = await startServer({ ...(options as object), adapter }, PARLEY);
     return { kind, io: started.io as unknown as Server, url: started.url, wsUrl: started.wsUrl };
   }
-  const started = await startServer({ adapter });
+  const started = await startServer({ ...options, adapter });
   return { kind, io: started.io, url: started.url, wsUrl: started.wsUrl };
 }
 
