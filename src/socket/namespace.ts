@@ -118,7 +118,7 @@ export class Namespace<
     if (details instanceof Socket || details instanceof RemoteSocket) {
       return details as Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<EmitEvents, SocketData>;
     }
-    return new RemoteSocket<EmitEvents, SocketData>(details, (id) => this.broadcastOperator().to(id));
+    return new RemoteSocket<EmitEvents, SocketData>(details, (id) => this.broadcastOperator().to(id).single);
   };
 
   /** A broadcast operator over every socket of the namespace. */

@@ -82,6 +82,16 @@ export function clusterScenarios(first: NodeKind, second: NodeKind, redisUrl: ()
     const got = waitFor(onB.client, 'direct');
     remote.emit('direct', 'hi');
     assert.equal(await got, 'hi');
+    // A remote socket answers alone, not as a list.
+    onB.client.on('ask', (ack: (answer: string) => void) => ack('from bob'));
+    assert.equal(await remote.timeout(2000).emitWithAck('ask'), 'from bob');
+    remote.join('via-remote');
+    await waitUntil(() => onB.socket.rooms.has('via-remote'), 'the remote socket in the room');
+    remote.leave('via-remote');
+    await waitUntil(() => !onB.socket.rooms.has('via-remote'), 'the remote socket out of the room');
+    const gone = waitFor(onB.client, 'disconnect');
+    remote.disconnect();
+    assert.equal(await gone, 'io server disconnect');
   });
 
   test(`${first} -> ${second}: socketsJoin, socketsLeave and disconnectSockets reach the other node`, async () => {

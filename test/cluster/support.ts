@@ -88,7 +88,9 @@ export async function startNodeWith(kind: NodeKind, factory: AdapterFactory, opt
     const started = await startServer({ ...(options as object), adapter }, PARLEY);
     return { kind, io: started.io as unknown as Server, url: started.url, wsUrl: started.wsUrl };
   }
-  const started = await startServer({ ...options, adapter });
+  // As socket.io's docs plug an adapter: io.adapter(createAdapter(...)) once the server exists.
+  const started = await startServer(options);
+  started.io.adapter(adapter);
   return { kind, io: started.io, url: started.url, wsUrl: started.wsUrl };
 }
 
