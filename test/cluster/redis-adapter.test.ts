@@ -5,12 +5,15 @@
  * clients on both nodes too. Run against parley and, with PARLEY_TEST_AGAINST=socket.io, socket.io.
  */
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { serverKind, waitUntil } from '../support/fixtures.js';
+import { type ConnectOptions, connectClient, serverKind, waitForArgs, waitUntil } from '../support/fixtures.js';
 import { WsClient } from '../support/raw-clients.js';
 import { type RedisServer, redisAvailable, requireRedis, startRedis } from '../support/redis.js';
 import { clusterScenarios } from './scenarios.js';
-import { clusterKey, closeCluster, startNode, whenClustered } from './support.js';
+import { clusterKey, closeCluster, redisAdapter, startNode, startNodeWith, whenClustered } from './support.js';
+
+const msgpack: unknown = createRequire(import.meta.url)('socket.io-msgpack-parser');
 
 let redis: RedisServer | undefined;
 before(async () => {
@@ -26,6 +29,22 @@ describe('redis adapter: two nodes of the server under test', { skip: !redisAvai
     requireRedis(t);
   });
   clusterScenarios('under-test', 'under-test', () => redis!.url);
+});
+
+describe('redis adapter: each node writes in its own clients\' format', () => {
+  test('a node with a custom parser (msgpack) hands a broadcast from the other node to its clients in msgpack, binary included', async (t) => {
+    if (!requireRedis(t)) return;
+    const key = clusterKey();
+    const a = await startNode('under-test', redis!.url, key);
+    const b = await startNodeWith('under-test', await redisAdapter(redis!.url, key), { parser: msgpack as never });
+    await whenClustered([a, b]);
+    const client = await connectClient(b.url, { transports: ['websocket'], parser: msgpack } as ConnectOptions);
+    const args = waitForArgs(client, 'packed');
+    a.io.emit('packed', 'text', Buffer.from([9, 8, 7]));
+    const [text, bytes] = await args;
+    assert.equal(text, 'text');
+    assert.deepEqual([...(bytes as Uint8Array)], [9, 8, 7]);
+  });
 });
 
 describe('redis adapter: plain WebSocket clients on two parley nodes', () => {
@@ -52,6 +71,12 @@ describe('redis adapter: plain WebSocket clients on two parley nodes', () => {
       const ids = (await node.io.fetchSockets()).map((s) => s.id).sort();
       assert.deepEqual(ids, [idA, idB].sort());
     }
+    // Binary from the other node: an envelope announcing the attachment, then the bytes.
+    b.io.emit('bytes', Buffer.from([1, 2]));
+    const envelope = (await plainA.nextJson('the binary envelope')) as { event: string; attachments: number };
+    assert.equal(envelope.event, 'bytes');
+    assert.equal(envelope.attachments, 1);
+    assert.deepEqual([...(await plainA.nextBinary('the attachment'))], [1, 2]);
     b.io.socketsJoin('plain-room');
     await waitUntil(() => a.io.of('/').adapter.rooms.get('plain-room')?.has(idA) === true, 'the plain client on A in the room');
     await plainA.close();

@@ -51,7 +51,8 @@ export async function redisClient(url: string): Promise<RedisClient> {
 /** Which of @socket.io/redis-adapter's adapters: classic pub/sub, or sharded pub/sub (Redis 7). */
 export type RedisFlavor = 'classic' | 'sharded';
 
-async function redisAdapter(url: string, key: string, flavor: RedisFlavor) {
+/** A Redis adapter factory on channel prefix `key`, with its own two clients. */
+export async function redisAdapter(url: string, key: string, flavor: RedisFlavor = 'classic'): Promise<AdapterFactory> {
   const pub = await redisClient(url);
   const sub = await redisClient(url);
   if (flavor === 'sharded') return createShardedAdapter(pub, sub, { channelPrefix: key });
