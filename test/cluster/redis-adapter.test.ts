@@ -47,6 +47,29 @@ describe('redis adapter: each node writes in its own clients\' format', () => {
   });
 });
 
+describe('redis adapter: payloads that cannot be encoded', () => {
+  test('a broadcast that cannot be encoded throws EncodeError on the emitting node, and nothing reaches the other node', async (t) => {
+    if (serverKind === 'socket.io') {
+      t.skip("parley's EncodeError (socket.io's msgpack encoder overflows the stack instead)");
+      return;
+    }
+    if (!requireRedis(t)) return;
+    const key = clusterKey();
+    const a = await startNode('parley', redis!.url, key);
+    const b = await startNode('parley', redis!.url, key);
+    await whenClustered([a, b]);
+    const client = await connectClient(b.url, { transports: ['websocket'] });
+    const seen: string[] = [];
+    client.onAny((event: string) => seen.push(event));
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    assert.throws(() => a.io.emit('bad', circular), (err: Error) => err.name === 'EncodeError');
+    a.io.emit('good');
+    await waitUntil(() => seen.length > 0, 'the good event');
+    assert.deepEqual(seen, ['good']);
+  });
+});
+
 describe('redis adapter: plain WebSocket clients on two parley nodes', () => {
   test('a broadcast from either node reaches plain clients on both, and fetchSockets on either lists them', async (t) => {
     if (serverKind === 'socket.io') {
