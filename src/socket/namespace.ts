@@ -31,6 +31,9 @@ export interface NamespaceReservedEvents<Sock> {
 
 export { RemoteSocket };
 
+/** How often an adapter's failures are logged, at most. */
+const ADAPTER_REPORT_MS = 5000;
+
 /** Server-side events a namespace cannot carry (socket.io refuses them the same way). */
 const RESERVED_SERVER_SIDE_EVENTS: ReadonlySet<string> = new Set(['connect', 'connection', 'new_namespace']);
 
@@ -64,6 +67,8 @@ export class Namespace<
   /** Connection middlewares, in order. */
   protected middlewares: Middleware<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>[] = [];
   private ackIds = 0;
+  /** When the next adapter failure may be logged, and how many were not since the last. */
+  private adapterReports: { nextAt: number; suppressed: number } | undefined;
 
   constructor(
     server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
@@ -95,9 +100,21 @@ export class Namespace<
     return adapter;
   }
 
-  /** An adapter failure nobody awaits (a store that is down): logged, never an unhandled rejection. */
+  /**
+   * An adapter failure nobody awaits (a store that is down): logged, never an unhandled rejection;
+   * at most one line every 5 s per namespace, the next one counting those left out.
+   */
   reportAdapterError(err: unknown): void {
-    console.error(`parley: the adapter of namespace ${this.name} failed:`, err instanceof Error ? err.message : err);
+    const now = Date.now();
+    const reports = this.adapterReports;
+    if (reports !== undefined && now < reports.nextAt) {
+      reports.suppressed++;
+      return;
+    }
+    const suppressed = reports?.suppressed ?? 0;
+    this.adapterReports = { nextAt: now + ADAPTER_REPORT_MS, suppressed: 0 };
+    const more = suppressed > 0 ? ` (${suppressed} more since the last report)` : '';
+    console.error(`parley: the adapter of namespace ${this.name} failed${more}:`, err instanceof Error ? err.message : err);
   }
 
   /** Adds a connection middleware. */
