@@ -69,14 +69,20 @@ export async function startPostgres(): Promise<PostgresServer> {
   run(user?.name, initdb, ['-D', data, '--auth=trust', '-U', superuser, '--no-sync', '-E', 'UTF8']);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
   run(user?.name, pgCtl, ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', '-t', '20', 'start']);
+  const stop = (): void => {
+    try {
+      run(user?.name, pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  // pg_ctl detaches the server: a test file that crashes before its `after` hook stops it on exit.
+  process.once('exit', stop);
   return {
     connection: { host: '127.0.0.1', port, user: superuser, database: 'postgres' },
     stop: async () => {
-      try {
-        run(user?.name, pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      process.off('exit', stop);
+      stop();
     },
   };
 }

@@ -69,6 +69,9 @@ export async function startRedis(): Promise<RedisServer> {
   // Drained from now on, so a full pipe never blocks the server.
   child.stdout?.resume();
   child.stderr?.resume();
+  // A test file that crashes before its `after` hook leaves no server behind.
+  const onExit = () => child.kill('SIGKILL');
+  process.once('exit', onExit);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -79,9 +82,11 @@ export async function startRedis(): Promise<RedisServer> {
           resolve();
         };
         if (child.exitCode !== null || child.signalCode !== null) {
+          process.off('exit', onExit);
           done();
           return;
         }
+        process.off('exit', onExit);
         child.once('exit', done);
         child.kill('SIGTERM');
       }),
