@@ -219,6 +219,9 @@ export function buildHandshake(
 
 const COALESCE: SendOptions = Object.freeze({ coalesce: true });
 
+/** The flags of a write that sets none; shared, never mutated. */
+const NO_FLAGS: BroadcastFlags = Object.freeze({});
+
 /** The CONNECT_ERROR payload for a refusal: the error's message, and its data when it has any. */
 function refusalPacket(nsp: string, err: ConnectError): EncodedPacket {
   const message = String(err.message);
@@ -309,7 +312,9 @@ export abstract class ClientBase<Session extends ClientSession> implements Socke
   writeToEngine(encodedPackets: unknown, opts: { volatile?: boolean; compress?: boolean } = {}): void {
     const encoded = packetOfMessages(encodedPackets);
     if (encoded === undefined) return;
-    this.write(encoded, { volatile: opts.volatile, compress: opts.compress }, true);
+    const { volatile, compress } = opts;
+    // Most broadcasts set neither flag: no options object per recipient then.
+    this.write(encoded, volatile === undefined && compress === undefined ? NO_FLAGS : { volatile, compress }, true);
   }
 
   /**
