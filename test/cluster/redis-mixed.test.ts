@@ -34,6 +34,30 @@ describe('mixed cluster: the server under test beside socket.io 4.8', { skip }, 
   clusterScenarios('socket.io', 'under-test', () => redis!.url);
 });
 
+describe('mixed cluster: plain WebSocket clients on the parley node', { skip }, () => {
+  test('a socket.io node reaches them with broadcasts and remote emits, and its fetchSockets lists them', async (t) => {
+    if (serverKind === 'socket.io') {
+      t.skip('plain WebSocket clients are parley-only');
+      return;
+    }
+    if (!requireRedis(t)) return;
+    const key = clusterKey();
+    const a = await startNode('parley', redis!.url, key);
+    const b = await startNode('socket.io', redis!.url, key);
+    await whenClustered([a, b]);
+    const plain = new WsClient(a.wsUrl({ name: 'carol' }));
+    const id = ((await plain.nextJson('connect')) as { data: { id: string } }).data.id;
+    b.io.emit('news', { from: 'socket.io' });
+    assert.deepEqual(await plain.nextJson('the broadcast'), { event: 'news', data: { from: 'socket.io' } });
+    const found = await b.io.fetchSockets();
+    assert.deepEqual(found.map((s) => s.id), [id]);
+    assert.deepEqual(found[0]?.handshake.auth, { name: 'carol' });
+    found[0]?.emit('direct', 1, 2);
+    assert.deepEqual(await plain.nextJson('the remote emit'), { event: 'direct', args: [1, 2] });
+    await plain.close();
+  });
+});
+
 describe('@socket.io/redis-emitter from outside the cluster', { skip }, () => {
   test('emit and to(room).emit reach clients on the node under test and on the socket.io node', async (t) => {
     if (!requireRedis(t)) return;
