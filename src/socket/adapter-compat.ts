@@ -2,8 +2,8 @@
  * Types only: socket.io-adapter's `Adapter` (4.8) as parley's option and `io.adapter()` accept it,
  * so an application's subclass of it (or a factory returning one, as `createAdapter()` of the
  * Redis adapter does) type-checks unchanged. Described by shape: parley does not depend on
- * socket.io-adapter. At run time parley drives adapters through its own {@link Adapter}
- * interface (README, "What still differs from socket.io").
+ * socket.io-adapter. At run time such an adapter is driven through a bridge to parley's own
+ * {@link Adapter} interface (adapter-bridge.ts; README, "Scale-out").
  */
 import type { Adapter, AdapterConstructor, Room, SocketId } from './adapter.js';
 import type { Namespace } from './namespace.js';

@@ -19,6 +19,11 @@ export interface BroadcastFlags {
   local?: boolean;
   /** How long to wait for acknowledgements, in ms. */
   timeout?: number;
+  /**
+   * The broadcast targets one socket (a RemoteSocket's emit): its ack callback gets that socket's
+   * answer, not a list (socket.io's flag of the same name).
+   */
+  expectSingleResponse?: boolean;
 }
 
 /** Who a broadcast reaches: sockets in any of `rooms` (every socket when empty), minus those in `except`. */

@@ -77,6 +77,11 @@ export class BroadcastOperator<EmitEvents extends EventsMap = DefaultEventsMap, 
     return this.with(this.rooms, this.exceptRooms, { ...this.flags, volatile: true });
   }
 
+  /** @internal One socket is targeted: an ack callback gets its answer alone (RemoteSocket's operator). */
+  get single(): BroadcastOperator<EmitEvents, Remote> {
+    return this.with(this.rooms, this.exceptRooms, { ...this.flags, expectSingleResponse: true });
+  }
+
   /** Only sockets of this process (relevant with a multi-server adapter). */
   get local(): BroadcastOperator<EmitEvents, Remote> {
     return this.with(this.rooms, this.exceptRooms, { ...this.flags, local: true });
@@ -114,12 +119,14 @@ export class BroadcastOperator<EmitEvents extends EventsMap = DefaultEventsMap, 
     let timer: NodeJS.Timeout | undefined;
     // Set once the adapter returns; a broadcast with no recipient finishes before that.
     let cancel: (() => void) | undefined;
+    const single = this.flags.expectSingleResponse === true;
     const finish = (err: Error | null) => {
       if (finished) return;
       finished = true;
       if (timer) clearTimeout(timer);
       cancel?.();
-      callback(err, responses);
+      if (single) (callback as (err: Error | null, response: unknown) => void)(err, err ? null : responses[0]);
+      else callback(err, responses);
     };
     cancel = this.adapter.broadcastWithAck(
       { type: 'event', nsp: this.nspName, data },

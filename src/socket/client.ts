@@ -10,6 +10,7 @@ import type {
   TransportName,
 } from '../engine/index.js';
 import { type BroadcastFlags, EncodedPacket, type WireFormat } from './adapter.js';
+import { packetOfMessages } from './adapter-bridge.js';
 import { TypedEmitter } from './emitter.js';
 import { EncodeError } from './encode-error.js';
 import type { DisconnectReason } from './reasons.js';
@@ -218,6 +219,9 @@ export function buildHandshake(
 
 const COALESCE: SendOptions = Object.freeze({ coalesce: true });
 
+/** The flags of a write that sets none; shared, never mutated. */
+const NO_FLAGS: BroadcastFlags = Object.freeze({});
+
 /** The CONNECT_ERROR payload for a refusal: the error's message, and its data when it has any. */
 function refusalPacket(nsp: string, err: ConnectError): EncodedPacket {
   const message = String(err.message);
@@ -297,6 +301,20 @@ export abstract class ClientBase<Session extends ClientSession> implements Socke
           : { volatile: flags.volatile, compress: flags.compress, coalesce };
     }
     this.session.send(messages, options);
+  }
+
+  /**
+   * socket.io's `client.writeToEngine`, as socket.io-adapter's adapters deliver broadcasts: the
+   * messages of the server's encoder carry parley's packet, written in this client's format
+   * (messages encoded elsewhere in socket.io-parser's format are decoded first; anything else is
+   * dropped, never sent half-understood).
+   */
+  writeToEngine(encodedPackets: unknown, opts: { volatile?: boolean; compress?: boolean } = {}): void {
+    const encoded = packetOfMessages(encodedPackets);
+    if (encoded === undefined) return;
+    const { volatile, compress } = opts;
+    // Most broadcasts set neither flag: no options object per recipient then.
+    this.write(encoded, volatile === undefined && compress === undefined ? NO_FLAGS : { volatile, compress }, true);
   }
 
   /**

@@ -1,6 +1,6 @@
 export { type HttpServerInstance, Server } from './server.js';
 export { type ResolvedServerOptions, resolveServerOptions, SERVER_DEFAULTS, type ServerOptions } from './options.js';
-export { Namespace, type Middleware, type RemoteSocket } from './namespace.js';
+export { Namespace, type Middleware, RemoteSocket } from './namespace.js';
 export { ParentNamespace, type NamespaceMatcher } from './parent-namespace.js';
 export { Socket, type PacketMiddleware, type AnyListener } from './socket.js';
 export { ConnectionInfo, type ConnectionEvents, type ReceivedPacket, type TransportView } from './client.js';

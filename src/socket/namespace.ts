@@ -1,5 +1,7 @@
 import type { Adapter, AdapterConstructor, AdapterHost, Room, SocketDetails, SocketId } from './adapter.js';
 import { InMemoryAdapter } from './adapter.js';
+import { bridgeForeignAdapter, isForeignAdapter } from './adapter-bridge.js';
+import { RemoteSocket } from './remote-socket.js';
 import { BroadcastOperator } from './broadcast.js';
 import type { ConnectError, SocketClient } from './types.js';
 import type { ConnectionStateRecoveryOptions, Session } from './recovery.js';
@@ -13,6 +15,7 @@ import type {
   EventNames,
   EventParams,
   EventsMap,
+  FirstArg,
   Last,
 } from './typed-events.js';
 import type { SecondArg } from './broadcast.js';
@@ -26,11 +29,13 @@ export interface NamespaceReservedEvents<Sock> {
   connect: (socket: Sock) => void;
 }
 
-/** What `fetchSockets` returns for a socket of another server process. */
-// biome-ignore lint/suspicious/noExplicitAny: socket.io's default (see Server)
-export interface RemoteSocket<SocketData = any> extends SocketDetails {
-  data: SocketData;
-}
+export { RemoteSocket };
+
+/** How often an adapter's failures are logged, at most. */
+const ADAPTER_REPORT_MS = 5000;
+
+/** Server-side events a namespace cannot carry (socket.io refuses them the same way). */
+const RESERVED_SERVER_SIDE_EVENTS: ReadonlySet<string> = new Set(['connect', 'connection', 'new_namespace']);
 
 /**
  * A namespace: its sockets, middlewares and adapter (rooms). `io.of(name)` returns one; the
@@ -62,6 +67,8 @@ export class Namespace<
   /** Connection middlewares, in order. */
   protected middlewares: Middleware<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>[] = [];
   private ackIds = 0;
+  /** When the next adapter failure may be logged, and how many were not since the last. */
+  private adapterReports: { nextAt: number; suppressed: number } | undefined;
 
   constructor(
     server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
@@ -73,14 +80,41 @@ export class Namespace<
     this.name = name;
     // Before the adapter is built: a session-aware one reads it.
     this.recovery = server.connectionStateRecovery;
-    this.adapter = new adapterConstructor(this);
-    void this.adapter.init();
+    this.adapter = this.buildAdapter(adapterConstructor);
   }
 
   /** Replaces the adapter with a new one of `adapterConstructor` (`io.adapter(Class)`). */
   useAdapter(adapterConstructor: AdapterConstructor): void {
-    this.adapter = new adapterConstructor(this);
-    void this.adapter.init();
+    this.adapter = this.buildAdapter(adapterConstructor);
+  }
+
+  /**
+   * Builds and starts an adapter: parley's own, or one of socket.io-adapter's kind (given this
+   * namespace as its `nsp`, as socket.io does), bridged to parley's interface (adapter-bridge.ts).
+   */
+  private buildAdapter(adapterConstructor: AdapterConstructor): Adapter {
+    const built: unknown = new adapterConstructor(this);
+    const adapter = isForeignAdapter(built, this) ? bridgeForeignAdapter(built, this) : (built as Adapter);
+    const started = adapter.init();
+    if (started instanceof Promise) started.catch((err: unknown) => this.reportAdapterError(err));
+    return adapter;
+  }
+
+  /**
+   * An adapter failure nobody awaits (a store that is down): logged, never an unhandled rejection;
+   * at most one line every 5 s per namespace, the next one counting those left out.
+   */
+  reportAdapterError(err: unknown): void {
+    const now = Date.now();
+    const reports = this.adapterReports;
+    if (reports !== undefined && now < reports.nextAt) {
+      reports.suppressed++;
+      return;
+    }
+    const suppressed = reports?.suppressed ?? 0;
+    this.adapterReports = { nextAt: now + ADAPTER_REPORT_MS, suppressed: 0 };
+    const more = suppressed > 0 ? ` (${suppressed} more since the last report)` : '';
+    console.error(`parley: the adapter of namespace ${this.name} failed${more}:`, err instanceof Error ? err.message : err);
   }
 
   /** Adds a connection middleware. */
@@ -91,16 +125,23 @@ export class Namespace<
 
   // ---- broadcasting ---------------------------------------------------------------------------
 
-  /** Turns an adapter's answer into a socket: local sockets as they are, others as details. */
+  /**
+   * Turns an adapter's answer into a socket: local sockets as they are, the others (details of a
+   * socket on another server) as a RemoteSocket that reaches it through the adapter.
+   */
   resolveSocket = (
     details: SocketDetails,
-  ): Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<SocketData> =>
-    details as Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<SocketData>;
+  ): Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<EmitEvents, SocketData> => {
+    if (details instanceof Socket || details instanceof RemoteSocket) {
+      return details as Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<EmitEvents, SocketData>;
+    }
+    return new RemoteSocket<EmitEvents, SocketData>(details, (id) => this.broadcastOperator().to(id).single);
+  };
 
   /** A broadcast operator over every socket of the namespace. */
   broadcastOperator(): BroadcastOperator<
     EmitEvents,
-    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<SocketData>
+    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<EmitEvents, SocketData>
   > {
     return new BroadcastOperator(this.adapter, this.name, this.resolveSocket);
   }
@@ -164,7 +205,7 @@ export class Namespace<
     ms: number,
   ): BroadcastOperator<
     DecorateAcknowledgementsWithMultipleResponses<EmitEvents>,
-    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<SocketData>
+    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<EmitEvents, SocketData>
   > {
     return this.broadcastOperator().timeout(ms);
   }
@@ -194,13 +235,50 @@ export class Namespace<
     this.broadcastOperator().disconnectSockets(close);
   }
 
-  /** Emits to the other server processes of a multi-server adapter. */
+  /**
+   * Emits to the other server processes of a multi-server adapter; with a function as last
+   * argument, it is called with `(err, responses)`: one answer per other server.
+   */
   serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
     event: Ev,
     ...args: EventParams<ServerSideEvents, Ev>
   ): boolean {
+    if (RESERVED_SERVER_SIDE_EVENTS.has(event as string)) throw new Error(`"${String(event)}" is a reserved event name`);
     this.adapter.serverSideEmit([event, ...args]);
     return true;
+  }
+
+  /** Emits to the other server processes and resolves with their answers (one per server). */
+  serverSideEmitWithAck<Ev extends EventNames<ServerSideEvents>>(
+    event: Ev,
+    ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
+  ): Promise<FirstArg<Last<EventParams<ServerSideEvents, Ev>>>[]> {
+    return new Promise((resolve, reject) => {
+      const callback = (err: Error | null, responses: unknown[]) => {
+        if (err) reject(err);
+        else resolve(responses as FirstArg<Last<EventParams<ServerSideEvents, Ev>>>[]);
+      };
+      (this.serverSideEmit as (event: Ev, ...rest: unknown[]) => boolean)(event, ...args, callback);
+    });
+  }
+
+  /**
+   * An adapter heard a server-side emit from another server (socket.io's name): the listeners of
+   * the event on this namespace get its arguments (and, with an ack, a function to answer).
+   */
+  _onServerSideEmit(args: readonly unknown[]): void {
+    const [event, ...rest] = args;
+    if (typeof event !== 'string' || RESERVED_SERVER_SIDE_EVENTS.has(event)) return;
+    this.emitEvent(event, rest);
+  }
+
+  /** socket.io's ack id counter, as socket.io-adapter takes ids from it (shared with parley's). */
+  get _ids(): number {
+    return this.ackIds;
+  }
+
+  set _ids(value: number) {
+    this.ackIds = value;
   }
 
   // ---- AdapterHost ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import {
 import { PlainWebSocketServer } from '../native/index.js';
 import { type AdapterConstructor, type Room, type SocketId, socketIoFormat } from './adapter.js';
 import type { AnyAdapterConstructor } from './adapter-compat.js';
+import { AdapterEncoder } from './adapter-bridge.js';
 import { parserFormat } from './custom-parser.js';
 import { type ResolvedServerOptions, resolveServerOptions, type ServerOptions } from './options.js';
 import type { SecondArg } from './broadcast.js';
@@ -92,6 +93,10 @@ export class Server<
     ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
   >();
   private readonly connectionHost: ConnectionHost;
+  private adapterEncoder: AdapterEncoder | undefined;
+  private optsView:
+    | { source: ResolvedServerOptions; view: Partial<ServerOptions> & { connectionStateRecovery: ResolvedServerOptions['connectionStateRecovery'] } }
+    | undefined;
 
   constructor(options?: Partial<ServerOptions>);
   constructor(server?: HttpServerInstance | number, options?: Partial<ServerOptions>);
@@ -146,6 +151,27 @@ export class Server<
   /** The connection state recovery options in force, or false when it is off (namespaces read it). */
   get connectionStateRecovery(): ResolvedServerOptions['connectionStateRecovery'] {
     return this.options.connectionStateRecovery;
+  }
+
+  /**
+   * socket.io's `io.encoder`, which socket.io-adapter's adapters encode broadcasts with: the
+   * socket.io-parser format, each result carrying parley's encoded packet (adapter-bridge.ts).
+   */
+  get encoder(): AdapterEncoder {
+    this.adapterEncoder ??= new AdapterEncoder();
+    return this.adapterEncoder;
+  }
+
+  /**
+   * socket.io's `io.opts` as adapters read it: the options given, with `connectionStateRecovery`
+   * resolved (false when off). Read-only; a new object after `attach` with options.
+   */
+  get opts(): Readonly<Partial<ServerOptions>> & { connectionStateRecovery: ResolvedServerOptions['connectionStateRecovery'] } {
+    if (this.optsView?.source !== this.options) {
+      const view = { ...this.given, connectionStateRecovery: this.options.connectionStateRecovery };
+      this.optsView = { source: this.options, view };
+    }
+    return this.optsView.view;
   }
 
   /**
@@ -500,6 +526,14 @@ export class Server<
     ...args: EventParams<ServerSideEvents, Ev>
   ): boolean {
     return this.sockets.serverSideEmit(event, ...args);
+  }
+
+  /** Emits to the other server processes and resolves with their answers (one per server). */
+  serverSideEmitWithAck<Ev extends EventNames<ServerSideEvents>>(
+    event: Ev,
+    ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
+  ) {
+    return this.sockets.serverSideEmitWithAck(event, ...args);
   }
 }
 

@@ -2,6 +2,7 @@ import { type HandshakeRequest, randomId } from '../engine/index.js';
 import type { BroadcastFlags, EncodedPacket, LocalSocket, Room, SocketId } from './adapter.js';
 import { EncodedPacket as Encoded } from './adapter.js';
 import { AwaitedAcks } from './acks.js';
+import { ackTableOf, type ForeignAckTable } from './adapter-bridge.js';
 import { assertEmittable, type BroadcastOperator } from './broadcast.js';
 import type { ConnectionInfo } from './client.js';
 import type { Handshake, SocketClient } from './types.js';
@@ -394,6 +395,23 @@ export class Socket<
       this.callAny(anyOutgoing, encoded.packet.data);
     }
     this.client.write(encoded, flags, true);
+  }
+
+  /**
+   * socket.io's `socket.acks` as socket.io-adapter's `broadcastWithAck` uses it (`set(id, fn)`);
+   * parley keeps the acks in its own table.
+   */
+  get acks(): ForeignAckTable {
+    return ackTableOf(this);
+  }
+
+  /**
+   * Tells outgoing catch-all listeners of a packet an adapter writes with `client.writeToEngine`
+   * (socket.io's name; socket.io-adapter calls it per recipient).
+   */
+  notifyOutgoingListeners(packet: { data?: unknown }): void {
+    const anyOutgoing = this.hooks?.anyOutgoing;
+    if (anyOutgoing && Array.isArray(packet.data)) this.callAny(anyOutgoing, packet.data);
   }
 
   /** Waits for the answer to a packet sent with this ack id (broadcast with ack). */

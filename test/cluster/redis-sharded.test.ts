@@ -1,0 +1,26 @@
+/**
+ * Cluster: @socket.io/redis-adapter's sharded adapter (Redis 7 sharded pub/sub, one redis-server):
+ * the cross-node cases for two nodes of the server under test, and for the server under test
+ * beside socket.io 4.8. Run against parley and, with PARLEY_TEST_AGAINST=socket.io, socket.io.
+ */
+import { after, afterEach, before, describe, test } from 'node:test';
+import { type RedisServer, redisAvailable, requireRedis, startRedis } from '../support/redis.js';
+import { clusterScenarios } from './scenarios.js';
+import { closeCluster } from './support.js';
+
+let redis: RedisServer | undefined;
+before(async () => {
+  if (redisAvailable()) redis = await startRedis();
+});
+after(async () => {
+  await redis?.stop();
+});
+afterEach(closeCluster);
+
+describe('sharded redis adapter', { skip: !redisAvailable() && process.env.CI !== 'true' }, () => {
+  test('redis-server is available', (t) => {
+    requireRedis(t);
+  });
+  clusterScenarios('under-test', 'under-test', () => redis!.url, 'sharded');
+  clusterScenarios('under-test', 'socket.io', () => redis!.url, 'sharded');
+});
