@@ -106,7 +106,13 @@ forEachTransport((setup) => {
   });
 
   test('client closing its transport: server reason "transport close"', async () => {
-    const { client, socket } = await connectedPair(setup, { client: { upgraded: true } });
+    // A long heartbeat: this test is about the close, not pings. With the fixture's 300 ms one, a
+    // heavily loaded machine once saw the client report 'transport error' instead (most likely a
+    // pong still draining when close() was called, which engine.io-client then waits for).
+    const { client, socket } = await connectedPair(setup, {
+      server: { pingInterval: 10_000, pingTimeout: 5_000 },
+      client: { upgraded: true },
+    });
     const serverReason = waitFor<string>(socket, 'disconnect');
     const clientReason = waitFor<string>(client, 'disconnect');
     client.io.engine.close();
