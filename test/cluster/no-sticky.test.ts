@@ -64,7 +64,7 @@ afterEach(async () => {
 });
 
 /** Three nodes sharing a peer list (filled as they listen) and a Redis channel prefix. */
-async function startNodes(count = 3): Promise<Node[]> {
+async function startNodes(count = 3, maxConcurrent?: number): Promise<Node[]> {
   const key = clusterKey();
   const peers: Record<string, string> = {};
   for (let i = 0; i < count; i++) {
@@ -72,7 +72,11 @@ async function startNodes(count = 3): Promise<Node[]> {
     const http = createServer();
     // Every answer closes its connection: the next request is a new TCP connection through the proxy.
     http.maxRequestsPerSocket = 1;
-    const io = new Server(http, { pingInterval: 2000, pingTimeout: 2000, forward: { nodeId: id, peers } });
+    const io = new Server(http, {
+      pingInterval: 2000,
+      pingTimeout: 2000,
+      forward: { nodeId: id, peers, maxConcurrent },
+    });
     io.adapter((await redisAdapter(redis!.url, key)) as never);
     const port = await listenOnLoopback(http);
     peers[id] = `127.0.0.1:${port}`;
@@ -310,5 +314,30 @@ describe('no sticky sessions: a round-robin load balancer in front of three node
     b.io.close();
     await closeHttp(b.http);
     assert.deepEqual(await get(a.port, `${b.id}.x`), unknown, 'owner unreachable');
+  });
+
+  test('past maxConcurrent forwarded requests, a node answers 400 "Session ID unknown" instead of forwarding; ids from a custom generateId still name the node', async (t) => {
+    if (!requireRedis(t)) return;
+    const cluster = await startNodes(2, 1);
+    const [a, b] = cluster as [Node, Node];
+    a.io.engine.generateId = () => `custom${a.requests}`;
+    const base = (port: number) => `http://127.0.0.1:${port}/socket.io/?EIO=4&transport=polling`;
+    const handshake = async (): Promise<string> => {
+      const body = await (await fetch(base(a.port))).text();
+      return (JSON.parse(body.slice(1)) as { sid: string }).sid;
+    };
+    const first = await handshake();
+    const second = await handshake();
+    assert.match(first, /^n0\.custom\d+$/);
+    // Nothing is queued for a session that has not joined a namespace: its GET is held by the owner.
+    const held = new AbortController();
+    const polling = fetch(`${base(b.port)}&sid=${first}`, { signal: held.signal }).catch(() => undefined);
+    await waitUntil(() => a.forwarded === 1, 'the first long-poll forwarded to its owner');
+    const refused = await fetch(`${base(b.port)}&sid=${second}`);
+    assert.equal(refused.status, 400);
+    assert.equal(await refused.text(), '{"code":1,"message":"Session ID unknown"}');
+    assert.equal(a.forwarded, 1, 'the second was not forwarded');
+    held.abort();
+    await polling;
   });
 });
