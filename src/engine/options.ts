@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { ForwardOptions } from './forward/forwarder.js';
 import type { RequestSource } from './http/exchange.js';
 import type { TransportName } from './types.js';
 
@@ -193,6 +194,14 @@ export interface EngineOptions {
    * @default false
    */
   allowEIO3: boolean;
+  /**
+   * No sticky sessions: with it, session ids name this node (`<nodeId>.<random>`), and a polling
+   * request or WebSocket upgrade for a session of another node is forwarded to that node (one hop,
+   * never two) and its answer passed back, so that a load balancer needs no affinity
+   * (src/engine/forward/forwarder.ts, README "Scale-out"). Turns `ownHttp` off.
+   * @default undefined
+   */
+  forward?: ForwardOptions;
 }
 
 /** Options after defaults are applied. */
@@ -221,7 +230,7 @@ export const DEFAULTS = Object.freeze({
   maxBufferedBytes: 10_000_000,
   ownHttp: false,
   allowEIO3: false,
-} as const satisfies Omit<EngineOptions, 'allowRequest' | 'generateId'>);
+} as const satisfies Omit<EngineOptions, 'allowRequest' | 'generateId' | 'forward'>);
 
 /** Default cookie attributes when `cookie` is enabled. */
 export const COOKIE_DEFAULTS = Object.freeze({

@@ -7,6 +7,7 @@ import { connectionError, type EngineRequest, type EngineServerEvents, idError, 
 import { Heartbeat } from './heartbeat.js';
 import { type HttpExchange, incomingOf, NodeExchange, type RequestSource, refuse } from './http/exchange.js';
 import { OwnedHttp } from './http/owned.js';
+import { Forwarder } from './forward/forwarder.js';
 import { randomId } from './ids.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveOptions } from './options.js';
 import { clientsView } from './clients.js';
@@ -79,6 +80,8 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
   private middlewares: readonly EngineMiddleware[] = [];
   /** What each open session reports to (the layer above's view of a session is built from it). */
   private readonly handlers = new WeakMap<Session, SessionHandler>();
+  /** Passes requests for other nodes' sessions to them (the `forward` option), when on. */
+  private readonly forwarder: Forwarder | undefined;
   /**
    * The open sessions by id, as engine.io's `clients`: each the object the `connection` event gave
    * (socket.io's `socket.conn`). A live read-only view of the session table.
@@ -92,6 +95,9 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
     super();
     this.options = resolveOptions(options);
     if (this.options.generateId !== undefined) this.generateId = this.options.generateId;
+    const forward = this.options.forward;
+    // A held long-poll lasts up to pingInterval; the owner answers within it.
+    if (forward !== undefined) this.forwarder = new Forwarder(forward, this.options.pingInterval + this.options.pingTimeout);
     // Kept up to date here so that each answer reads one field, not the listener table.
     const untyped = this as EventEmitter;
     untyped.on('newListener', (event: string | symbol) => {
@@ -209,7 +215,14 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
    */
   private answersHttpItself(): boolean {
     const o = this.options;
-    return o.ownHttp && o.transports.includes('polling') && o.allowRequest === undefined && o.generateId === undefined;
+    // Forwarding streams node's request and response to the owner: it needs node:http too.
+    return (
+      o.ownHttp &&
+      o.transports.includes('polling') &&
+      o.allowRequest === undefined &&
+      o.generateId === undefined &&
+      o.forward === undefined
+    );
   }
 
   /**
@@ -251,6 +264,8 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
       writeUpgradeError(socket, BAD_TARGET);
       return;
     }
+    // Before the middlewares: the owner runs them, as if the client had come to it.
+    if (this.forwarder?.forwardUpgrade(req, socket, head, target)) return;
     if (this.middlewares.length === 0) {
       this.upgrade(req, socket, head, target, undefined, undefined);
       return;
@@ -389,7 +404,9 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
    * refusal when it throws, rejects, or gives an id in use.
    */
   private newId(req: RequestSource, fail: (error: EngineError) => void, done: (id: string) => void): void {
-    const check = (id: unknown): void => {
+    const check = (given: unknown): void => {
+      // With forwarding, every id names this node, whoever made the rest of it (see Forwarder.ownId).
+      const id = this.forwarder !== undefined && typeof given === 'string' && given !== '' ? this.forwarder.ownId(given) : given;
       if (typeof id !== 'string' || id === '' || this.table.has(id)) {
         fail(idError(new Error(`generateId gave ${typeof id === 'string' && id !== '' ? 'an id in use' : 'no id'}`)));
       } else {
@@ -415,12 +432,15 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
     this.closing = true;
     // First, so that the answers the shutdown sends say `Connection: close`.
     const ownedClosed = this.owned.map((owned) => owned.close(1000));
+    this.forwarder?.close();
     for (const session of [...this.table.values()]) session.shutdown();
     this.host.heartbeat.clear();
     await Promise.all([this.acceptor.drain(1000), ...ownedClosed]);
   }
 
   private route(exchange: HttpExchange, headers: OutgoingHttpHeaders, target: RequestTarget | undefined): void {
+    // Before the middlewares: the owner runs them (and CORS again: its answer's headers are the ones sent).
+    if (target !== undefined && !this.closing && this.forwarder?.forwardRequest(exchange, headers, target)) return;
     if (target !== undefined && this.requestHook?.(exchange, headers, target)) return;
     if (target === undefined) {
       refuse(exchange, this.closing ? CLOSING : BAD_TARGET, headers);

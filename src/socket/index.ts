@@ -1,5 +1,11 @@
 export { type HttpServerInstance, Server } from './server.js';
-export { type ResolvedServerOptions, resolveServerOptions, SERVER_DEFAULTS, type ServerOptions } from './options.js';
+export {
+  type ForwardOptions,
+  type ResolvedServerOptions,
+  resolveServerOptions,
+  SERVER_DEFAULTS,
+  type ServerOptions,
+} from './options.js';
 export { Namespace, type Middleware, RemoteSocket } from './namespace.js';
 export { ParentNamespace, type NamespaceMatcher } from './parent-namespace.js';
 export { Socket, type PacketMiddleware, type AnyListener } from './socket.js';

@@ -1,4 +1,4 @@
-import { type EngineOptions, resolveOptions as resolveEngineOptions } from '../engine/index.js';
+import { type EngineOptions, type ForwardOptions, resolveOptions as resolveEngineOptions } from '../engine/index.js';
 import { PLAIN_TRANSPORT_DEFAULTS, type PlainTransportOptions } from '../native/index.js';
 import { type AdapterConstructor, InMemoryAdapter } from './adapter.js';
 import type { AnyAdapterConstructor } from './adapter-compat.js';
@@ -12,7 +12,12 @@ export interface PlainWebSocketOptions extends PlainTransportOptions {
   maxAttachments: number;
 }
 
-/** Options of the Socket.IO server: the Engine.IO options plus these. */
+export type { ForwardOptions };
+
+/**
+ * Options of the Socket.IO server: the Engine.IO options plus these. `forward` (no sticky
+ * sessions, ForwardOptions) is an Engine.IO option: a load balancer then needs no affinity.
+ */
 export interface ServerOptions extends EngineOptions {
   /**
    * How long a new connection may wait before joining a namespace, in ms.
