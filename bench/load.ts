@@ -9,6 +9,7 @@ import { chat } from './scenarios/chat.js';
 import { chatCrowd } from './scenarios/chat-crowd.js';
 import { chatFlood } from './scenarios/chat-flood.js';
 import { chatJoins } from './scenarios/chat-joins.js';
+import { clusterFanout } from './scenarios/cluster-fanout.js';
 import type { LoadFn, LoadResult } from './scenarios/common.js';
 import { connect } from './scenarios/connect.js';
 import { echo } from './scenarios/echo.js';
@@ -29,6 +30,7 @@ const LOADS: Record<string, LoadFn> = {
   'chat-flood': chatFlood,
   'chat-joins': chatJoins,
   gateway,
+  'cluster-fanout': clusterFanout,
 };
 
 /** The load functions that also drive plain WebSocket clients (the registry's parley-plain runs them). */
@@ -43,6 +45,8 @@ export interface LoadRequest {
   timeoutMs: number;
   /** What the websocket clients speak (default 'socket.io'). */
   clientProtocol?: ClientProtocol;
+  /** Every node of a multi-node server (cluster-fanout); `port` and `pid` are the first one's. */
+  nodes?: { port: number; pid: number }[];
 }
 
 export interface LoadOutput extends LoadResult {
@@ -66,6 +70,7 @@ async function main(): Promise<void> {
     clkTck: req.clkTck,
     params: req.params,
     clientProtocol,
+    nodes: req.nodes ?? [{ port: req.port, pid: req.pid }],
     log: (msg) => process.stderr.write(`  ${msg}\n`),
   });
   const out: LoadOutput = { ...result, lost: result.expected - result.received };

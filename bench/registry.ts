@@ -293,6 +293,34 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     variants: { parley: CHAT_DEFAULT_LIMITS },
   },
   {
+    name: 'cluster-fanout',
+    description:
+      '3 nodes of one server, each its own process, on one redis-server (@socket.io/redis-adapter, classic pub/sub; bench/servers/cluster.ts starts both); `clients` spread over the nodes, all in room `bench`; `senders` spread the same way broadcast ~100-byte JSON payloads, sender included, at most `window` not yet delivered to every client of every node; CPU summed over the three nodes (redis-server not counted)',
+    transport: 'websocket',
+    full: { clients: 600, senders: 6, window: 8, warmupMs: 1000, durationMs: 5000 },
+    quick: { clients: 150, senders: 3, window: 8, warmupMs: 300, durationMs: 1500 },
+    metrics: [
+      { key: 'deliveriesPerSec', label: 'deliveries/s', better: 'higher', digits: 0 },
+      { key: 'p50Ms', label: 'p50 ms', better: 'lower', digits: 2 },
+      { key: 'p99Ms', label: 'p99 ms', better: 'lower', digits: 2 },
+      { key: 'cpuSecPerMDeliveries', label: 'CPU s / M deliveries (3 nodes)', better: 'lower', digits: 2 },
+      lost,
+    ],
+    servers: ['parley', 'socket.io'],
+    variants: {
+      parley: {
+        command: ['node', 'build/bench/bench/servers/cluster.js', 'parley'],
+        description:
+          'redis-server and 3 parley nodes (bench/servers/cluster-node.ts parley: default options, the Redis adapter), compiled to build/bench/',
+      },
+      'socket.io': {
+        command: ['node', 'build/bench/bench/servers/cluster.js', 'socket.io'],
+        description:
+          'redis-server and 3 socket.io@4.8 nodes (bench/servers/cluster-node.ts socket.io: default options, the same Redis adapter), compiled to build/bench/',
+      },
+    },
+  },
+  {
     name: 'gateway',
     description:
       "`clients` plain WebSocket clients each send an `echo` event with an ack every `periodMs`, straight to parley and through `parley gateway` (bench/servers/gateway.ts, its own process, started by the scenario) in front of the same server, the two groups sending in turns of `sliceMs` for `durationMs` each: p50 both ways and the difference (what the gateway adds), the gateway's RSS per bridged client after a full GC, its CPU per bridged message (event up or ack down)",
@@ -402,6 +430,14 @@ export const TARGETS: readonly Target[] = [
     against: 'parley',
     max: 1.2,
     text: 'fanout CPU per delivery, plain WebSocket clients, within 1.2x of Socket.IO clients on parley',
+  },
+  {
+    scenario: 'cluster-fanout',
+    metric: 'cpuSecPerMDeliveries',
+    server: 'parley',
+    against: 'socket.io',
+    max: 0.5,
+    text: 'cluster-fanout (3 nodes on one Redis) CPU per delivery summed over the nodes <= 0.50x socket.io',
   },
   {
     scenario: 'echo',

@@ -85,6 +85,8 @@ interface Running {
   child: ChildProcess;
   port: number;
   pid: number;
+  /** Every node of a multi-node server (cluster-fanout), from its startup line's `nodes` list. */
+  nodes?: { port: number; pid: number }[];
   exited: Promise<void>;
   stderr: () => string;
 }
@@ -112,12 +114,20 @@ function startServer(spec: ServerSpec): Promise<Running> {
     child.stdout?.on('data', (c: Buffer) => {
       if (announced) return;
       out += c.toString();
-      const m = /bench-server \S+ listening on 127\.0\.0\.1:(\d+) pid (\d+)/.exec(out);
-      if (m) {
+      const m = /bench-server \S+ listening on 127\.0\.0\.1:(\d+) pid (\d+)(?: nodes (\S+))?/.exec(out);
+      // The whole line: a node list may come in more than one chunk.
+      if (m && out.includes('\n', m.index)) {
         clearTimeout(timer);
         announced = true;
         out = '';
-        resolve({ child, port: Number(m[1]), pid: Number(m[2]), exited, stderr: () => err });
+        const running: Running = { child, port: Number(m[1]), pid: Number(m[2]), exited, stderr: () => err };
+        if (m[3] !== undefined) {
+          running.nodes = m[3].split(',').map((node) => {
+            const [port, pid] = node.split(':').map(Number);
+            return { port: port!, pid: pid! };
+          });
+        }
+        resolve(running);
       } else if (out.length > 100_000) {
         out = out.slice(-1000);
       }
@@ -248,6 +258,7 @@ async function main(): Promise<void> {
             params,
             timeoutMs: LOAD_TIMEOUT_MS,
             clientProtocol: server.clientProtocol ?? 'socket.io',
+            ...(running.nodes === undefined ? {} : { nodes: running.nodes }),
           });
           if (!existsSync(`/proc/${running.pid}`)) {
             out.notes.push(`server exited during the run: ${running.stderr().trim().slice(-300)}`);

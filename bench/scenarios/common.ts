@@ -12,6 +12,8 @@ export interface LoadContext {
   params: Params;
   /** What the websocket clients speak: `connectMany` opens clients of this protocol. */
   clientProtocol: ClientProtocol;
+  /** Every serving process: one for most servers, each node of a multi-node one (cluster-fanout). */
+  nodes: readonly { port: number; pid: number }[];
   log: (msg: string) => void;
 }
 

@@ -12,6 +12,7 @@ import {
   startChatServer,
 } from '../chat/index.js';
 import { describeError, fail, logger } from './log.js';
+import { isWorker, isWorkersPrimary, joinCluster, parseWorkers, reportReady, runPrimary } from './workers.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -94,7 +95,7 @@ export function startupFailure(err: unknown, port: number, host: string): string
   return describeError(err);
 }
 
-async function serve(flags: Partial<ChatServerOptions>): Promise<void> {
+async function serve(flags: Partial<ChatServerOptions>, workers = 1): Promise<void> {
   const log = logger();
   let options: ChatServerOptions;
   try {
@@ -124,6 +125,8 @@ async function serve(flags: Partial<ChatServerOptions>): Promise<void> {
   } catch (err) {
     fail(`cannot start the chat server: ${describeError(err)}`);
   }
+  // --workers: the primary forks and serves nothing; each worker runs the rest of this function.
+  if (isWorkersPrimary(workers)) return runPrimary(workers, log);
   let chat: Awaited<ReturnType<typeof startChatServer>>;
   try {
     chat = await startChatServer(options);
@@ -144,6 +147,8 @@ async function serve(flags: Partial<ChatServerOptions>): Promise<void> {
   // came before its handler would end the process without closing the store.
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  joinCluster(chat, { clusterAdapter: true }, () => stop('SIGTERM'));
+  if (isWorker()) return reportReady(`${startupBanner(chat.url, chat.options.path, chat.options.corsOrigins)}\n${limitsLine(chat.options)}`);
   // The banner is the command's output (tests and people read it from stdout), not a log event.
   console.log(startupBanner(chat.url, chat.options.path, chat.options.corsOrigins));
   console.log(limitsLine(chat.options));
@@ -157,7 +162,8 @@ Examples:
   $ parley serve --port 3000 --db :memory:   on port 3000, messages kept in memory only
   $ PORT=9000 CHAT_DB=/var/lib/parley/chat.db parley serve
   $ parley serve --cors-origin https://app.example --trust-proxy
-  $ parley --log-level debug serve           more detail on stderr (LOG_LEVEL=debug too)`;
+  $ parley --log-level debug serve           more detail on stderr (LOG_LEVEL=debug too)
+  $ parley serve --workers auto              one worker per core behind one port (WebSocket clients)`;
 
 /** The flags of `serve`, as commander parses them. */
 interface ServeFlags {
@@ -174,6 +180,8 @@ interface ServeFlags {
   maxConnections?: number;
   /** Every `--cors-origin`, checked. */
   corsOrigin?: string[];
+  /** `--workers`, resolved (auto and 0: one per core). */
+  workers?: number;
 }
 
 export function serveCommand(): Command {
@@ -223,6 +231,11 @@ export function serveCommand(): Command {
       'also accept browser pages from this origin (scheme://host[:port]), repeatable; * for any (env CHAT_CORS_ORIGIN, comma-separated; default: same-origin only)',
       corsOrigin,
     )
+    .option(
+      '--workers <n>',
+      'node:cluster workers behind the one port, sharing rooms through the cluster adapter; auto or 0: one per core (default 1: one process)',
+      parseWorkers,
+    )
     .action(async (flags: ServeFlags) => {
       const given: Partial<ChatServerOptions> = {};
       if (flags.port !== undefined) given.port = flags.port;
@@ -236,6 +249,6 @@ export function serveCommand(): Command {
       if (flags.maxRooms !== undefined) given.maxRooms = flags.maxRooms;
       if (flags.maxConnections !== undefined) given.maxConnections = flags.maxConnections;
       if (flags.corsOrigin !== undefined) given.corsOrigins = flags.corsOrigin;
-      await serve(given);
+      await serve(given, flags.workers);
     });
 }

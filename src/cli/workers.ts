@@ -1,0 +1,148 @@
+/**
+ * `parley serve --workers N`: N node:cluster workers, each a whole chat server, behind one port.
+ *
+ * The primary serves no client: it forks the workers, relays between them for
+ * @socket.io/cluster-adapter (`setupPrimary`), prints the banner once every worker listens, and on
+ * SIGTERM/SIGINT stops them all before it exits. node:cluster hands each accepted TCP connection
+ * to the next worker (round-robin), so a WebSocket session lives on the worker that accepted its
+ * upgrade; a long-polling session's later requests may come on other connections and reach another
+ * worker, which does not know the session (README: "All cores": WebSocket-only clients, or sticky
+ * routing, until cross-node forwarding lands).
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { createAdapter, setupPrimary } from '@socket.io/cluster-adapter';
+import { InvalidArgumentError } from 'commander';
+import type { RunningChat } from '../chat/index.js';
+import { describeError, fail, type Logger } from './log.js';
+
+/** More would only cost memory: each worker is a whole server with its own store connection. */
+const MAX_WORKERS = 256;
+/** How long the primary waits for its workers to close before it kills them. */
+const STOP_GUARD_MS = 10_000;
+
+/** What a worker tells the primary (over the cluster's IPC channel). */
+type WorkerMessage = { parley: 'ready'; banner: string };
+
+function isWorkerMessage(value: unknown): value is WorkerMessage {
+  return typeof value === 'object' && value !== null && (value as { parley?: unknown }).parley === 'ready';
+}
+
+/** `--workers <n|auto>`: 0 and `auto` mean one per core. */
+export function parseWorkers(value: string): number {
+  if (value === 'auto' || value === '0') return availableParallelism();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
+    throw new InvalidArgumentError(`workers must be auto, 0 (one per core) or an integer from 1 to ${MAX_WORKERS}`);
+  }
+  return n;
+}
+
+/** Whether this process is the primary of `--workers n`, which forks instead of serving. */
+export function isWorkersPrimary(workers: number): boolean {
+  return workers > 1 && cluster.isPrimary;
+}
+
+/**
+ * Runs the primary of `n` workers until a signal stops them. The first worker starts alone, so the
+ * store's schema is created once before the others open it.
+ */
+export async function runPrimary(n: number, log: Logger): Promise<void> {
+  setupPrimary();
+  let stopping = false;
+  let banner = '';
+  const ready = new Set<Worker>();
+
+  const fork = (): Promise<void> =>
+    new Promise((resolve) => {
+      const worker = cluster.fork();
+      worker.on('message', (message: unknown) => {
+        if (!isWorkerMessage(message)) return; // the cluster adapter's own messages
+        banner = message.banner;
+        ready.add(worker);
+        resolve();
+      });
+      worker.once('exit', (code, signal) => {
+        const wasReady = ready.delete(worker);
+        if (stopping) return;
+        // A worker that never listened (a port taken, a bad --db) would fail again: give up.
+        if (!wasReady) fail(`a worker could not start (exit ${code ?? signal}); see its error above`);
+        log.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+        fork().catch(() => undefined);
+      });
+    });
+
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, workers: ready.size }, 'shutting down');
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    let failed = false;
+    const exits = workers.map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          if (worker.isDead()) return resolve();
+          worker.once('exit', (code) => {
+            if (code !== 0) failed = true;
+            resolve();
+          });
+          worker.process.kill('SIGTERM');
+        }),
+    );
+    const guard = setTimeout(() => {
+      log.error('workers did not stop in time; killing them');
+      for (const worker of workers) worker.process.kill('SIGKILL');
+    }, STOP_GUARD_MS);
+    void Promise.all(exits).then(() => {
+      clearTimeout(guard);
+      if (failed) fail('a worker did not close cleanly');
+      log.info('stopped');
+      process.exit(0);
+    });
+  };
+  // Before any fork: a signal during startup still stops every worker.
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
+  await fork();
+  await Promise.all(Array.from({ length: n - 1 }, fork));
+  const pids = [...ready].map((w) => w.process.pid).join(', ');
+  console.log(banner);
+  console.log(`  workers:          ${n} (pids ${pids}), cluster adapter`);
+}
+
+/**
+ * In a worker: rooms and broadcasts span every worker through the cluster adapter (unless another
+ * adapter, such as Redis, already does), each socket is told which worker serves it (`worker`
+ * event: `{ pid, id }`, for operators and tests), and the worker stops when its primary is gone.
+ * Called right after the server listens: node:cluster hands it no connection before the primary
+ * hears that it listens, and the adapter must be in place before the first socket joins a room.
+ */
+export function joinCluster(chat: RunningChat, options: { clusterAdapter: boolean }, stop: () => void): void {
+  const worker = cluster.worker;
+  if (worker === undefined) return;
+  if (options.clusterAdapter) chat.io.adapter(createAdapter());
+  const who = { pid: process.pid, id: worker.id };
+  chat.io.on('connection', (socket) => {
+    // Not one of the chat's events: typed out of its map on purpose.
+    (socket.emit as (event: string, data: unknown) => boolean)('worker', who);
+  });
+  // The primary was killed: nobody forwards connections or adapter messages any more.
+  worker.once('disconnect', () => {
+    if (!worker.exitedAfterDisconnect) stop();
+  });
+}
+
+/** In a worker: hands the banner to the primary, which prints it once for all. */
+export function reportReady(banner: string): void {
+  if (process.send === undefined) return;
+  const message: WorkerMessage = { parley: 'ready', banner };
+  process.send(message, undefined, {}, (err: Error | null) => {
+    if (err) fail(`cannot reach the primary: ${describeError(err)}`);
+  });
+}
+
+/** Whether this process is a `--workers` worker (it reports to its primary instead of printing). */
+export function isWorker(): boolean {
+  return cluster.isWorker;
+}

@@ -1,0 +1,95 @@
+/**
+ * `parley serve --workers N` (src/cli/workers.ts): node:cluster workers behind one port, sharing
+ * the chat's rooms through @socket.io/cluster-adapter; SIGTERM to the primary stops every worker.
+ * The CLI is spawned as a user runs it; the clients are official socket.io-clients over WebSocket.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, describe, test } from 'node:test';
+import type { Socket } from 'socket.io-client';
+import { closeClients, makeClient } from '../support/clients.js';
+import { startProcess } from '../support/processes.js';
+import { waitFor, waitForArgs } from '../support/waiting.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'parley-workers-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(closeClients);
+
+interface Who {
+  pid: number;
+  id: number;
+}
+
+/** A client connected over WebSocket, with the worker that serves it (its `worker` event). */
+async function connectToWorker(url: string): Promise<{ socket: Socket; who: Who }> {
+  const socket = makeClient(url, { path: '/ws/chat/', transports: ['websocket'], autoConnect: false });
+  const told = waitFor<Who>(socket, 'worker');
+  socket.connect();
+  return { socket, who: await told };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('parley serve --workers', () => {
+  test('two workers behind one port: clients on different workers see each other; SIGTERM stops them all', async () => {
+    const cli = await startProcess('src/cli/main.ts', {
+      args: ['serve', '--workers', '2', '--port', '0', '--host', '127.0.0.1', '--db', join(dir, 'chat.db')],
+      ready: (line, lines) => (line.includes('workers:') ? [...lines] : undefined),
+    });
+    try {
+      const lines = cli.ready;
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(lines.join('\n'))?.[1];
+      assert.ok(url, lines.join('\n'));
+      assert.equal(lines.filter((l) => l.includes('listening on')).length, 1, 'one banner for all workers');
+      const pids = (/workers: +2 \(pids ([\d, ]+)\)/.exec(lines.join('\n'))?.[1] ?? '').split(', ').map(Number);
+      assert.equal(pids.length, 2, lines.join('\n'));
+
+      // node:cluster hands connections round-robin: a few clients cover both workers.
+      const clients: { socket: Socket; who: Who }[] = [];
+      while (new Set(clients.map((c) => c.who.pid)).size < 2) {
+        assert.ok(clients.length < 6, 'six connections all went to one worker');
+        clients.push(await connectToWorker(url));
+      }
+      const a = clients[0]!;
+      const b = clients.find((c) => c.who.pid !== a.who.pid)!;
+      assert.deepEqual(new Set([a.who.pid, b.who.pid]), new Set(pids));
+
+      const seenByB = waitForArgs(b.socket, 'message');
+      const ack = (await a.socket.timeout(5000).emitWithAck('message', { type: 'text', content: 'across' })) as {
+        ok: boolean;
+      };
+      assert.equal(ack.ok, true, JSON.stringify(ack));
+      const [message] = (await seenByB) as [{ content: string; room: string }];
+      assert.equal(message.content, 'across');
+      assert.equal(message.room, 'lobby');
+
+      // And back: b's worker broadcasts to a's.
+      const seenByA = waitForArgs(a.socket, 'message');
+      b.socket.emit('message', { type: 'text', content: 'back' });
+      assert.equal(((await seenByA) as [{ content: string }])[0].content, 'back');
+    } finally {
+      const exit = await cli.stop('SIGTERM');
+      assert.deepEqual(exit, { code: 0, signal: null });
+    }
+    const pids = (/pids ([\d, ]+)\)/.exec(cli.lines.join('\n'))?.[1] ?? '').split(', ').map(Number);
+    for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} still runs`);
+  });
+
+  test('--workers refuses what is not a count', async () => {
+    const cli = startProcess('src/cli/main.ts', {
+      args: ['serve', '--workers', 'many', '--port', '0'],
+      stderr: 'pipe',
+      ready: () => undefined,
+    });
+    await assert.rejects(cli, /workers must be auto, 0 \(one per core\) or an integer/);
+  });
+});
