@@ -9,7 +9,15 @@ import type { AllowRequest } from '../engine/index.js';
 import { type DefaultEventsMap, SERVER_DEFAULTS, Server } from '../socket/index.js';
 import { OriginPolicy, originRequest } from './origin.js';
 import { staticHandler } from './static.js';
-import { attachChat, CHAT_LIMITS, type ChatClientEvents, type ChatServerEvents, type ChatSocketData } from './service.js';
+import {
+  attachChat,
+  CHAT_LIMITS,
+  type ChatClientEvents,
+  type ChatServerEvents,
+  type ChatSocketData,
+} from './service.js';
+import { isPostgresUrl, type MessageStore } from './message-store.js';
+import { PostgresStore } from './postgres-store.js';
 import { ChatStore } from './store.js';
 
 /** Options of the chat server; the CLI maps its flags and environment onto these. */
@@ -20,7 +28,10 @@ export interface ChatServerOptions {
   host: string;
   /** The Socket.IO path, shared by plain WebSocket clients. @default '/ws/chat/' */
   path: string;
-  /** SQLite file, or ':memory:'. @default './data/chat.db' */
+  /**
+   * SQLite file, ':memory:', or a `postgres://` URL: history in PostgreSQL, shared by every node
+   * given the same URL (README: Several nodes). @default './data/chat.db'
+   */
   db: string;
   /** Messages allowed per connection in `rateWindowMs`. @default 20 */
   rateLimit: number;
@@ -83,7 +94,7 @@ export type ChatServer = Server<ChatClientEvents, ChatServerEvents, DefaultEvent
 export interface RunningChat {
   readonly io: ChatServer;
   readonly http: HttpServer;
-  readonly store: ChatStore;
+  readonly store: MessageStore;
   readonly port: number;
   /** Base HTTP URL, e.g. http://localhost:8000 */
   readonly url: string;
@@ -112,7 +123,9 @@ function admitting(checks: readonly AdmissionCheck[]): AllowRequest {
 export async function startChatServer(given: Partial<ChatServerOptions> = {}): Promise<RunningChat> {
   const options = { ...CHAT_DEFAULTS, ...given };
   const origins = OriginPolicy.of(options.corsOrigins, options.trustProxy);
-  const store = ChatStore.open(options.db);
+  const store: MessageStore = isPostgresUrl(options.db)
+    ? await PostgresStore.open(options.db)
+    : ChatStore.open(options.db);
   // The page handler is installed first: the Socket.IO server routes its path and passes the rest on.
   const http = createServer(staticHandler(options.path));
   const checks: AdmissionCheck[] = [];
@@ -150,7 +163,7 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
   try {
     await once(http, 'listening');
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
   const { port } = http.address() as AddressInfo;
@@ -165,7 +178,7 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
     async close() {
       chat.detach();
       await io.close();
-      store.close();
+      await store.close();
     },
   };
 }

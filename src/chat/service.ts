@@ -31,7 +31,8 @@ import {
   parseMessage,
   parseRoomRequest,
 } from './schema.js';
-import type { ChatStore, StoredMessage } from './store.js';
+import { type MessageStore, serialQueue, settle } from './message-store.js';
+import type { StoredMessage } from './store.js';
 
 export type { Member } from './presence.js';
 
@@ -76,8 +77,8 @@ export const CHAT_LIMITS: Readonly<ChatLimits> = Object.freeze({
 
 /** Options of the chat service. */
 export interface ChatServiceOptions {
-  /** Where messages are kept. */
-  store: ChatStore;
+  /** Where messages are kept: SQLite (one node) or PostgreSQL (shared by several). */
+  store: MessageStore;
   limits?: Partial<ChatLimits>;
   /** How long presence changes in a room are gathered into one delta. @default 100 */
   presenceWindowMs?: number;
@@ -181,8 +182,12 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     const ownWait = own.retryAfterMs(cost);
     const sharedWait = shared.retryAfterMs(cost);
     if (ownWait > 0 || sharedWait > 0) {
-      const whose = ownWait >= sharedWait ? `${own.capacity} per connection` : `${shared.capacity} per address`;
-      return rateLimited(`request budget spent (${whose} per 10 s; this request costs ${cost})`, Math.max(ownWait, sharedWait));
+      const whose =
+        ownWait >= sharedWait ? `${own.capacity} per connection` : `${shared.capacity} per address`;
+      return rateLimited(
+        `request budget spent (${whose} per 10 s; this request costs ${cost})`,
+        Math.max(ownWait, sharedWait),
+      );
     }
     spend(socket, cost);
     return undefined;
@@ -208,16 +213,16 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     return Math.max(0, Math.floor(units / REQUEST_COSTS.historyRow + 1e-9));
   }
 
-  function historyOf(room: string): StoredMessage[] {
-    const page = store.history(room, { limit: HISTORY_PAGE });
-    return page.ok ? page.value.messages : [];
+  /** The newest page of a room, or none when the store failed (the join still succeeds). */
+  function historyOf(room: string, then: (messages: StoredMessage[]) => void): void {
+    settle(store.history(room, { limit: HISTORY_PAGE }), (page) => then(page.ok ? page.value.messages : []));
   }
 
   /**
    * Sends the messages a reconnecting client missed in the rooms it is in, oldest first, as far as
    * its budget pays (a replay is a history read); past that it is told where to continue.
    */
-  function replayMissed(socket: ChatSocket, lastId: number): void {
+  async function replayMissed(socket: ChatSocket, lastId: number): Promise<void> {
     const rows = Math.min(limits.maxReplay, affordableRows(socket));
     const over = charge(socket, REQUEST_COSTS.history);
     if (over !== undefined) return void socket.emit('error', over.error);
@@ -226,7 +231,7 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     const rooms = joinedRooms(socket);
     let more = true;
     while (sent < rows && more) {
-      const page = store.since(rooms, after, Math.min(1000, rows - sent));
+      const page = await store.since(rooms, after, Math.min(1000, rows - sent));
       if (!page.ok) return void socket.emit('error', page.error);
       for (const message of page.value.messages) socket.emit('message', message);
       sent += page.value.messages.length;
@@ -236,10 +241,15 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     }
     spend(socket, sent * REQUEST_COSTS.historyRow);
     if (more && sent < limits.maxReplay) {
-      const wait = socket.data.budgets.budget.retryAfterMs(REQUEST_COSTS.history + HISTORY_PAGE * REQUEST_COSTS.historyRow);
+      const wait = socket.data.budgets.budget.retryAfterMs(
+        REQUEST_COSTS.history + HISTORY_PAGE * REQUEST_COSTS.historyRow,
+      );
       socket.emit(
         'error',
-        rateLimited(`replay stopped after message ${after}: ask history {room, after: ${after}} for the rest`, wait).error,
+        rateLimited(
+          `replay stopped after message ${after}: ask history {room, after: ${after}} for the rest`,
+          wait,
+        ).error,
       );
     }
   }
@@ -266,6 +276,9 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     }
     socket.data = { name: displayName(socket), address, budgets: addresses.takeBudgets(address) };
     const member: Member = { id: socket.id, name: socket.data.name };
+    // A store may answer later (PostgreSQL): one socket's messages are stored one after the other,
+    // so their ids, broadcasts and acks keep the order the client sent them in.
+    const inOrder = serialQueue();
 
     socket.onAny((event: string, ...args: unknown[]) => {
       if (KNOWN_EVENTS.has(event)) return;
@@ -285,10 +298,13 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
       if (!socket.rooms.has(room)) {
         return reply(socket, ack, refusal('not_in_room', `join room "${room}" before sending to it`));
       }
-      const stored = store.append({ room, from: socket.data.name, fromId: socket.id, content, type });
-      if (!stored.ok) return reply(socket, ack, stored);
-      chat.to(room).emit('message', stored.value);
-      reply(socket, ack, { ok: true, id: stored.value.id });
+      inOrder(() =>
+        settle(store.append({ room, from: socket.data.name, fromId: socket.id, content, type }), (stored) => {
+          if (!stored.ok) return reply(socket, ack, stored);
+          chat.to(room).emit('message', stored.value);
+          reply(socket, ack, { ok: true, id: stored.value.id });
+        }),
+      );
     });
 
     socket.on('join', (payload: unknown, ack?: unknown) => {
@@ -301,15 +317,19 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
         return reply(
           socket,
           ack,
-          refusal('too_many_rooms', `a connection may be in at most ${limits.maxRooms} rooms: leave one first`),
+          refusal(
+            'too_many_rooms',
+            `a connection may be in at most ${limits.maxRooms} rooms: leave one first`,
+          ),
         );
       }
       enter(socket, room);
       const { members, count } = presence.snapshot(room);
-      const history = historyOf(room);
-      // The ack carries a history page: its rows are paid for after (down to an empty budget).
-      spend(socket, history.length * REQUEST_COSTS.historyRow);
-      reply(socket, ack, { ok: true, room, members, count, history });
+      historyOf(room, (history) => {
+        // The ack carries a history page: its rows are paid for after (down to an empty budget).
+        spend(socket, history.length * REQUEST_COSTS.historyRow);
+        reply(socket, ack, { ok: true, room, members, count, history });
+      });
     });
 
     socket.on('leave', (payload: unknown, ack?: unknown) => {
@@ -328,7 +348,8 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     socket.on('history', (payload: unknown, ack?: unknown) => {
       const parsed = parseHistoryRequest(payload);
       // The page is paid for in advance as if full; what it did not return is given back.
-      const reserved = REQUEST_COSTS.history + (parsed.ok ? parsed.value.limit : 0) * REQUEST_COSTS.historyRow;
+      const reserved =
+        REQUEST_COSTS.history + (parsed.ok ? parsed.value.limit : 0) * REQUEST_COSTS.historyRow;
       const over = charge(socket, reserved);
       if (over !== undefined) return reply(socket, ack, over);
       if (!parsed.ok) return reply(socket, ack, parsed);
@@ -341,13 +362,15 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
         refund(socket, reserved - REQUEST_COSTS.history);
         return reply(socket, ack, refusal('invalid_request', 'give either before or after, not both'));
       }
-      const page =
+      const read =
         after === undefined
           ? store.history(room, before === undefined ? { limit } : { before, limit })
           : store.since([room], after, limit);
-      if (!page.ok) return reply(socket, ack, page);
-      refund(socket, (limit - page.value.messages.length) * REQUEST_COSTS.historyRow);
-      reply(socket, ack, { ok: true, room, messages: page.value.messages, hasMore: page.value.hasMore });
+      settle(read, (page) => {
+        if (!page.ok) return reply(socket, ack, page);
+        refund(socket, (limit - page.value.messages.length) * REQUEST_COSTS.historyRow);
+        reply(socket, ack, { ok: true, room, messages: page.value.messages, hasMore: page.value.hasMore });
+      });
     });
 
     socket.on('typing', (payload: unknown, ack?: unknown) => {
@@ -374,7 +397,7 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     enter(socket, DEFAULT_ROOM);
     socket.emit('presence', presence.snapshot(DEFAULT_ROOM));
     const lastId = parseLastId(socket.handshake.auth);
-    if (lastId.ok && lastId.value !== null) replayMissed(socket, lastId.value);
+    if (lastId.ok && lastId.value !== null) void replayMissed(socket, lastId.value);
     else if (!lastId.ok) socket.emit('error', lastId.error);
   }
 

@@ -147,7 +147,9 @@ async function serve(flags: Partial<ChatServerOptions>): Promise<void> {
   // The banner is the command's output (tests and people read it from stdout), not a log event.
   console.log(startupBanner(chat.url, chat.options.path, chat.options.corsOrigins));
   console.log(limitsLine(chat.options));
-  log.debug({ db: chat.options.db, port: chat.port, host: chat.options.host }, 'chat server started');
+  // A PostgreSQL URL may carry a password: only the kind of store is logged for it.
+  const db = chat.store.kind === 'postgres' ? 'postgres' : chat.options.db;
+  log.debug({ db, port: chat.port, host: chat.options.host }, 'chat server started');
 }
 
 /** Shown after `parley serve --help`. */
@@ -187,7 +189,10 @@ export function serveCommand(): Command {
     )
     .option('--host <host>', `interface to listen on (env HOST, default ${CHAT_DEFAULTS.host})`)
     .option('--path <path>', `Socket.IO path (env CHAT_PATH, default ${CHAT_DEFAULTS.path})`, socketPath)
-    .option('--db <file>', `SQLite file or :memory: (env CHAT_DB, default ${CHAT_DEFAULTS.db})`)
+    .option(
+      '--db <file|url>',
+      `SQLite file, :memory:, or postgres://... to share history between nodes (env CHAT_DB, default ${CHAT_DEFAULTS.db})`,
+    )
     .option(
       '--rate-limit <n>',
       `messages per connection per 10 s (env CHAT_RATE_LIMIT, default ${CHAT_DEFAULTS.rateLimit})`,
