@@ -16,6 +16,7 @@ import {
   type ChatServerEvents,
   type ChatSocketData,
 } from './service.js';
+import { type ChatCluster, connectCluster } from './cluster.js';
 import { isPostgresUrl, type MessageStore } from './message-store.js';
 import { PostgresStore } from './postgres-store.js';
 import { ChatStore } from './store.js';
@@ -65,6 +66,14 @@ export interface ChatServerOptions {
    * @default [] (same-origin only)
    */
   corsOrigins: readonly string[];
+  /**
+   * A `redis://` URL: the Socket.IO Redis adapter joins this node to every node on the same Redis
+   * (broadcasts, presence); give them one `postgres://` db too (README: Several nodes).
+   * @default undefined (one node)
+   */
+  redis?: string;
+  /** The Redis channel prefix nodes of one chat share. @default 'parley-chat' */
+  redisKey?: string;
 }
 
 /** The chat server defaults, from the seed: port 8000, path /ws/chat/. */
@@ -123,9 +132,15 @@ function admitting(checks: readonly AdmissionCheck[]): AllowRequest {
 export async function startChatServer(given: Partial<ChatServerOptions> = {}): Promise<RunningChat> {
   const options = { ...CHAT_DEFAULTS, ...given };
   const origins = OriginPolicy.of(options.corsOrigins, options.trustProxy);
-  const store: MessageStore = isPostgresUrl(options.db)
-    ? await PostgresStore.open(options.db)
-    : ChatStore.open(options.db);
+  const cluster: ChatCluster | undefined =
+    options.redis === undefined ? undefined : await connectCluster(options.redis, { key: options.redisKey });
+  let store: MessageStore;
+  try {
+    store = isPostgresUrl(options.db) ? await PostgresStore.open(options.db) : ChatStore.open(options.db);
+  } catch (err) {
+    await cluster?.close();
+    throw err;
+  }
   // The page handler is installed first: the Socket.IO server routes its path and passes the rest on.
   const http = createServer(staticHandler(options.path));
   const checks: AdmissionCheck[] = [];
@@ -143,7 +158,9 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
     pingInterval: options.pingInterval,
     pingTimeout: options.pingTimeout,
   });
+  if (cluster !== undefined) io.adapter(cluster.adapter as never);
   const chat = attachChat(io.of('/'), {
+    clustered: cluster !== undefined,
     store,
     limits: {
       budget: options.budget,
@@ -164,6 +181,7 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
     await once(http, 'listening');
   } catch (err) {
     await store.close();
+    await cluster?.close();
     throw err;
   }
   const { port } = http.address() as AddressInfo;
@@ -179,6 +197,7 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
       chat.detach();
       await io.close();
       await store.close();
+      await cluster?.close();
     },
   };
 }

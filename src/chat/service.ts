@@ -41,7 +41,8 @@ export interface ChatSocketData {
   name: string;
   /** The address the socket counts under (budgets, connection cap). */
   address: string;
-  budgets: ConnectionBudgets;
+  /** When the socket connected (ms since the epoch): orders members of several nodes by arrival. */
+  since: number;
 }
 
 /** The limits of the service; every one is per connection or per client address. */
@@ -86,6 +87,12 @@ export interface ChatServiceOptions {
   trustProxy?: number;
   /** How long an admitted handshake may take to connect (the server's connectTimeout). @default 45000 */
   connectTimeoutMs?: number;
+  /**
+   * True when the namespace's adapter spans several nodes (`--redis`): presence snapshots and
+   * counts then come from `fetchSockets()` over every node instead of this node's members.
+   * @default false
+   */
+  clustered?: boolean;
 }
 
 /** The service on a namespace: its admission check for handshakes, and how to detach it. */
@@ -156,6 +163,13 @@ function joinedRooms(socket: ChatSocket): string[] {
 /** Serves the chat on a namespace. */
 export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): AttachedChat {
   const { store } = options;
+  const clustered = options.clustered ?? false;
+  const budgets = new WeakMap<ChatSocket, ConnectionBudgets>();
+  const budgetsOf = (socket: ChatSocket): ConnectionBudgets => {
+    const found = budgets.get(socket);
+    if (found === undefined) throw new Error('chat socket without budgets');
+    return found;
+  };
   const limits: ChatLimits = { ...CHAT_LIMITS, ...options.limits };
   const trustProxy = options.trustProxy ?? 0;
   const addresses = new AddressBook({
@@ -169,15 +183,46 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
   const presence = new Presence({
     windowMs: options.presenceWindowMs ?? 100,
     listLimit: limits.memberListLimit,
-    announce: (delta) => chat.to(delta.room).emit('presence', delta),
+    announce: (delta) => {
+      if (!clustered) return void chat.to(delta.room).emit('presence', delta);
+      // Each node announces its own members' changes to the room on every node; the count is the
+      // room's on all of them.
+      membersEverywhere(delta.room).then(
+        (everyone) => chat.to(delta.room).emit('presence', { ...delta, count: everyone.count }),
+        () => chat.to(delta.room).emit('presence', delta),
+      );
+    },
   });
+
+  /**
+   * The members of `room` on every node, first `memberListLimit` by arrival, and their count. Costs
+   * one fetchSockets round trip (each node answers with its sockets in the room).
+   */
+  async function membersEverywhere(room: string): Promise<PresenceSnapshot> {
+    const sockets = await chat.in(room).fetchSockets();
+    const ordered = sockets
+      .map((s) => ({ id: s.id, name: s.data.name, since: s.data.since }))
+      .sort((a, b) => a.since - b.since || (a.id < b.id ? -1 : 1));
+    const members = ordered.slice(0, limits.memberListLimit).map(({ id, name }) => ({ id, name }));
+    return { room, members, count: sockets.length };
+  }
+
+  /** The presence of `room` as a joining client gets it: this node's, or every node's when clustered. */
+  function snapshotOf(room: string, then: (snapshot: PresenceSnapshot) => void): void {
+    if (!clustered) {
+      then(presence.snapshot(room));
+      return;
+    }
+    // A node that cannot reach the others (Redis down) still answers with what it knows.
+    membersEverywhere(room).then(then, () => then(presence.snapshot(room)));
+  }
 
   /**
    * Charges `cost` to the socket's budget and its address's: undefined when both could pay, else
    * the `rate_limited` refusal (nothing charged).
    */
   function charge(socket: ChatSocket, cost: number): ChatFailure | undefined {
-    const own = socket.data.budgets.budget;
+    const own = budgetsOf(socket).budget;
     const shared = addresses.shared(socket.data.address);
     const ownWait = own.retryAfterMs(cost);
     const sharedWait = shared.retryAfterMs(cost);
@@ -196,19 +241,19 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
   /** Takes `units` the socket already used (what a request returned), as far as its budgets go. */
   function spend(socket: ChatSocket, units: number): void {
     if (units <= 0) return;
-    socket.data.budgets.budget.spend(units);
+    budgetsOf(socket).budget.spend(units);
     addresses.shared(socket.data.address).spend(units);
   }
 
   function refund(socket: ChatSocket, units: number): void {
     if (units <= 0) return;
-    socket.data.budgets.budget.refund(units);
+    budgetsOf(socket).budget.refund(units);
     addresses.shared(socket.data.address).refund(units);
   }
 
   /** Rows the socket's budgets can pay for now, after a request's base cost. */
   function affordableRows(socket: ChatSocket): number {
-    const budgets: Budget[] = [socket.data.budgets.budget, addresses.shared(socket.data.address)];
+    const budgets: Budget[] = [budgetsOf(socket).budget, addresses.shared(socket.data.address)];
     const units = Math.min(...budgets.map((b) => b.available())) - REQUEST_COSTS.history;
     return Math.max(0, Math.floor(units / REQUEST_COSTS.historyRow + 1e-9));
   }
@@ -241,7 +286,7 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     }
     spend(socket, sent * REQUEST_COSTS.historyRow);
     if (more && sent < limits.maxReplay) {
-      const wait = socket.data.budgets.budget.retryAfterMs(
+      const wait = budgetsOf(socket).budget.retryAfterMs(
         REQUEST_COSTS.history + HISTORY_PAGE * REQUEST_COSTS.historyRow,
       );
       socket.emit(
@@ -274,7 +319,9 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
       addresses.opened(address);
       conn.once('close', () => addresses.closed(address));
     }
-    socket.data = { name: displayName(socket), address, budgets: addresses.takeBudgets(address) };
+    // The budgets stay out of socket.data: a cluster adapter serialises data for fetchSockets.
+    budgets.set(socket, addresses.takeBudgets(address));
+    socket.data = { name: displayName(socket), address, since: Date.now() };
     const member: Member = { id: socket.id, name: socket.data.name };
     // A store may answer later (PostgreSQL): one socket's messages are stored one after the other,
     // so their ids, broadcasts and acks keep the order the client sent them in.
@@ -290,7 +337,7 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     socket.on('message', (payload: unknown, ack?: unknown) => {
       const over = charge(socket, REQUEST_COSTS.message);
       if (over !== undefined) return reply(socket, ack, over);
-      const allowed = socket.data.budgets.messages.attempt();
+      const allowed = budgetsOf(socket).messages.attempt();
       if (!allowed.ok) return reply(socket, ack, allowed);
       const parsed = parseMessage(payload);
       if (!parsed.ok) return reply(socket, ack, parsed);
@@ -324,12 +371,13 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
         );
       }
       enter(socket, room);
-      const { members, count } = presence.snapshot(room);
-      historyOf(room, (history) => {
-        // The ack carries a history page: its rows are paid for after (down to an empty budget).
-        spend(socket, history.length * REQUEST_COSTS.historyRow);
-        reply(socket, ack, { ok: true, room, members, count, history });
-      });
+      snapshotOf(room, ({ members, count }) =>
+        historyOf(room, (history) => {
+          // The ack carries a history page: its rows are paid for after (down to an empty budget).
+          spend(socket, history.length * REQUEST_COSTS.historyRow);
+          reply(socket, ack, { ok: true, room, members, count, history });
+        }),
+      );
     });
 
     socket.on('leave', (payload: unknown, ack?: unknown) => {
@@ -376,7 +424,7 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     socket.on('typing', (payload: unknown, ack?: unknown) => {
       const over = charge(socket, REQUEST_COSTS.typing);
       if (over !== undefined) return reply(socket, ack, over);
-      const allowed = socket.data.budgets.typing.attempt();
+      const allowed = budgetsOf(socket).typing.attempt();
       if (!allowed.ok) return reply(socket, ack, allowed);
       const parsed = parseRoomRequest(payload);
       if (!parsed.ok) return reply(socket, ack, parsed);
@@ -391,11 +439,11 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
       for (const room of joinedRooms(socket)) presence.leave(room, member);
     });
     socket.on('disconnect', () => {
-      addresses.release(address, socket.data.budgets);
+      addresses.release(address, budgetsOf(socket));
     });
 
     enter(socket, DEFAULT_ROOM);
-    socket.emit('presence', presence.snapshot(DEFAULT_ROOM));
+    snapshotOf(DEFAULT_ROOM, (snapshot) => socket.emit('presence', snapshot));
     const lastId = parseLastId(socket.handshake.auth);
     if (lastId.ok && lastId.value !== null) void replayMissed(socket, lastId.value);
     else if (!lastId.ok) socket.emit('error', lastId.error);

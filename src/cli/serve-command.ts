@@ -37,6 +37,12 @@ function corsOrigin(value: string, previous: string[] | undefined): string[] {
   }
 }
 
+/** `--redis` / `CHAT_REDIS`: a redis:// or rediss:// URL. */
+function redisUrl(value: string): string {
+  if (!/^rediss?:\/\//i.test(value)) throw new InvalidArgumentError('redis must be a redis:// or rediss:// URL');
+  return value;
+}
+
 /** `CHAT_CORS_ORIGIN`: comma-separated origins, each checked. */
 function corsOriginList(value: string): string[] {
   try {
@@ -119,6 +125,7 @@ async function serve(flags: Partial<ChatServerOptions>): Promise<void> {
         CHAT_DEFAULTS.maxConnections,
       ),
       corsOrigins: envOr('CHAT_CORS_ORIGIN', corsOriginList, CHAT_DEFAULTS.corsOrigins),
+      redis: envOr<string | undefined>('CHAT_REDIS', redisUrl, undefined),
       ...flags,
     };
   } catch (err) {
@@ -159,6 +166,7 @@ Examples:
   $ parley serve --port 3000 --db :memory:   on port 3000, messages kept in memory only
   $ PORT=9000 CHAT_DB=/var/lib/parley/chat.db parley serve
   $ parley serve --cors-origin https://app.example --trust-proxy
+  $ parley serve --redis redis://10.0.0.5:6379 --db postgres://chat@10.0.0.6/chat   one node of several
   $ parley --log-level debug serve           more detail on stderr (LOG_LEVEL=debug too)`;
 
 /** The flags of `serve`, as commander parses them. */
@@ -176,6 +184,7 @@ interface ServeFlags {
   maxConnections?: number;
   /** Every `--cors-origin`, checked. */
   corsOrigin?: string[];
+  redis?: string;
 }
 
 export function serveCommand(): Command {
@@ -228,6 +237,11 @@ export function serveCommand(): Command {
       'also accept browser pages from this origin (scheme://host[:port]), repeatable; * for any (env CHAT_CORS_ORIGIN, comma-separated; default: same-origin only)',
       corsOrigin,
     )
+    .option(
+      '--redis <url>',
+      'join the other nodes on this Redis (Socket.IO Redis adapter; budgets shared); pair with --db postgres://... (env CHAT_REDIS, default: one node)',
+      redisUrl,
+    )
     .action(async (flags: ServeFlags) => {
       const given: Partial<ChatServerOptions> = {};
       if (flags.port !== undefined) given.port = flags.port;
@@ -241,6 +255,7 @@ export function serveCommand(): Command {
       if (flags.maxRooms !== undefined) given.maxRooms = flags.maxRooms;
       if (flags.maxConnections !== undefined) given.maxConnections = flags.maxConnections;
       if (flags.corsOrigin !== undefined) given.corsOrigins = flags.corsOrigin;
+      if (flags.redis !== undefined) given.redis = flags.redis;
       await serve(given);
     });
 }
