@@ -16,7 +16,8 @@ import {
   type ChatServerEvents,
   type ChatSocketData,
 } from './service.js';
-import { type ChatCluster, connectCluster } from './cluster.js';
+import { type ChatCluster, connectCluster, DEFAULT_REDIS_KEY } from './cluster.js';
+import { SharedBudget } from './shared-budget.js';
 import { isPostgresUrl, type MessageStore } from './message-store.js';
 import { PostgresStore } from './postgres-store.js';
 import { ChatStore } from './store.js';
@@ -161,6 +162,16 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
   if (cluster !== undefined) io.adapter(cluster.adapter as never);
   const chat = attachChat(io.of('/'), {
     clustered: cluster !== undefined,
+    ...(cluster === undefined
+      ? {}
+      : {
+          sharedBudget: new SharedBudget({
+            redis: cluster.redis,
+            key: options.redisKey ?? DEFAULT_REDIS_KEY,
+            capacity: options.addressBudget,
+            report: (message) => console.error(`[chat cluster] ${message}`),
+          }),
+        }),
     store,
     limits: {
       budget: options.budget,

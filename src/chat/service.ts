@@ -32,6 +32,7 @@ import {
   parseRoomRequest,
 } from './schema.js';
 import { type MessageStore, serialQueue, settle } from './message-store.js';
+import type { SharedBudget } from './shared-budget.js';
 import type { StoredMessage } from './store.js';
 
 export type { Member } from './presence.js';
@@ -93,6 +94,8 @@ export interface ChatServiceOptions {
    * @default false
    */
   clustered?: boolean;
+  /** The per-address budget over every node (`--redis`), checked besides this node's. */
+  sharedBudget?: SharedBudget;
 }
 
 /** The service on a namespace: its admission check for handshakes, and how to detach it. */
@@ -164,6 +167,7 @@ function joinedRooms(socket: ChatSocket): string[] {
 export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): AttachedChat {
   const { store } = options;
   const clustered = options.clustered ?? false;
+  const cluster = options.sharedBudget;
   const budgets = new WeakMap<ChatSocket, ConnectionBudgets>();
   const budgetsOf = (socket: ChatSocket): ConnectionBudgets => {
     const found = budgets.get(socket);
@@ -225,7 +229,8 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     const own = budgetsOf(socket).budget;
     const shared = addresses.shared(socket.data.address);
     const ownWait = own.retryAfterMs(cost);
-    const sharedWait = shared.retryAfterMs(cost);
+    const address = socket.data.address;
+    const sharedWait = Math.max(shared.retryAfterMs(cost), cluster?.retryAfterMs(address, cost) ?? 0);
     if (ownWait > 0 || sharedWait > 0) {
       const whose =
         ownWait >= sharedWait ? `${own.capacity} per connection` : `${shared.capacity} per address`;
@@ -243,18 +248,21 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     if (units <= 0) return;
     budgetsOf(socket).budget.spend(units);
     addresses.shared(socket.data.address).spend(units);
+    cluster?.spend(socket.data.address, units);
   }
 
   function refund(socket: ChatSocket, units: number): void {
     if (units <= 0) return;
     budgetsOf(socket).budget.refund(units);
     addresses.shared(socket.data.address).refund(units);
+    cluster?.spend(socket.data.address, -units);
   }
 
   /** Rows the socket's budgets can pay for now, after a request's base cost. */
   function affordableRows(socket: ChatSocket): number {
     const budgets: Budget[] = [budgetsOf(socket).budget, addresses.shared(socket.data.address)];
-    const units = Math.min(...budgets.map((b) => b.available())) - REQUEST_COSTS.history;
+    const across = cluster?.available(socket.data.address) ?? Number.POSITIVE_INFINITY;
+    const units = Math.min(across, ...budgets.map((b) => b.available())) - REQUEST_COSTS.history;
     return Math.max(0, Math.floor(units / REQUEST_COSTS.historyRow + 1e-9));
   }
 
