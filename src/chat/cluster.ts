@@ -55,10 +55,17 @@ export async function connectCluster(url: string, options: ClusterOptions = {}):
   const make = (name: 'pub' | 'sub') => {
     const client = createClient({
       url,
+      // Publishing while Redis is away fails at once instead of queueing without bound: what
+      // other nodes miss is then reported (below) rather than piling up in memory.
+      disableOfflineQueue: name === 'pub',
       socket: { reconnectStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, MAX_BACKOFF_MS) },
     });
     client.on('error', (err: unknown) =>
-      report({ kind: 'redis_error', client: name, message: err instanceof Error ? err.message : String(err) }),
+      report({
+        kind: 'redis_error',
+        client: name,
+        message: err instanceof Error ? err.message : String(err),
+      }),
     );
     client.on('reconnecting', () => report({ kind: 'redis_reconnecting', client: name }));
     client.on('ready', () => report({ kind: 'redis_ready', client: name }));
@@ -70,14 +77,13 @@ export async function connectCluster(url: string, options: ClusterOptions = {}):
   // The adapter calls `publish` without looking at the result: a failure (no connection, the
   // offline queue refused) is counted and logged here, so an operator knows what other nodes missed.
   const publish = pub.publish.bind(pub);
-  (pub as { publish: typeof publish }).publish = ((channel: string, message: string | Buffer) => {
-    const sent = publish(channel, message);
-    sent.catch((err: unknown) => {
+  // The failure is answered as "0 receivers": the adapter does not handle a rejection.
+  (pub as { publish: typeof publish }).publish = ((channel: string, message: string | Buffer) =>
+    publish(channel, message).catch((err: unknown) => {
       undelivered++;
       report({ kind: 'undelivered', channel, message: err instanceof Error ? err.message : String(err) });
-    });
-    return sent;
-  }) as typeof publish;
+      return 0;
+    })) as typeof publish;
   try {
     await Promise.all([pub.connect(), sub.connect()]);
   } catch (err) {

@@ -16,7 +16,7 @@ import {
   type ChatServerEvents,
   type ChatSocketData,
 } from './service.js';
-import { type ChatCluster, connectCluster, DEFAULT_REDIS_KEY } from './cluster.js';
+import { type ChatCluster, type ClusterEvent, connectCluster, DEFAULT_REDIS_KEY } from './cluster.js';
 import { SharedBudget } from './shared-budget.js';
 import { isPostgresUrl, type MessageStore } from './message-store.js';
 import { PostgresStore } from './postgres-store.js';
@@ -75,6 +75,8 @@ export interface ChatServerOptions {
   redis?: string;
   /** The Redis channel prefix nodes of one chat share. @default 'parley-chat' */
   redisKey?: string;
+  /** Receives Redis connection changes and broadcasts other nodes missed. @default console (stderr) */
+  onClusterEvent?: (event: ClusterEvent) => void;
 }
 
 /** The chat server defaults, from the seed: port 8000, path /ws/chat/. */
@@ -134,7 +136,12 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
   const options = { ...CHAT_DEFAULTS, ...given };
   const origins = OriginPolicy.of(options.corsOrigins, options.trustProxy);
   const cluster: ChatCluster | undefined =
-    options.redis === undefined ? undefined : await connectCluster(options.redis, { key: options.redisKey });
+    options.redis === undefined
+      ? undefined
+      : await connectCluster(options.redis, {
+          ...(options.redisKey === undefined ? {} : { key: options.redisKey }),
+          ...(options.onClusterEvent === undefined ? {} : { report: options.onClusterEvent }),
+        });
   let store: MessageStore;
   try {
     store = isPostgresUrl(options.db) ? await PostgresStore.open(options.db) : ChatStore.open(options.db);
