@@ -9,7 +9,17 @@ import type { AllowRequest } from '../engine/index.js';
 import { type DefaultEventsMap, SERVER_DEFAULTS, Server } from '../socket/index.js';
 import { OriginPolicy, originRequest } from './origin.js';
 import { staticHandler } from './static.js';
-import { attachChat, CHAT_LIMITS, type ChatClientEvents, type ChatServerEvents, type ChatSocketData } from './service.js';
+import {
+  attachChat,
+  CHAT_LIMITS,
+  type ChatClientEvents,
+  type ChatServerEvents,
+  type ChatSocketData,
+} from './service.js';
+import { type ChatCluster, type ClusterEvent, connectCluster, DEFAULT_REDIS_KEY } from './cluster.js';
+import { SharedBudget } from './shared-budget.js';
+import { isPostgresUrl, type MessageStore } from './message-store.js';
+import { PostgresStore } from './postgres-store.js';
 import { ChatStore } from './store.js';
 
 /** Options of the chat server; the CLI maps its flags and environment onto these. */
@@ -20,7 +30,10 @@ export interface ChatServerOptions {
   host: string;
   /** The Socket.IO path, shared by plain WebSocket clients. @default '/ws/chat/' */
   path: string;
-  /** SQLite file, or ':memory:'. @default './data/chat.db' */
+  /**
+   * SQLite file, ':memory:', or a `postgres://` URL: history in PostgreSQL, shared by every node
+   * given the same URL (README: Several nodes). @default './data/chat.db'
+   */
   db: string;
   /** Messages allowed per connection in `rateWindowMs`. @default 20 */
   rateLimit: number;
@@ -54,6 +67,16 @@ export interface ChatServerOptions {
    * @default [] (same-origin only)
    */
   corsOrigins: readonly string[];
+  /**
+   * A `redis://` URL: the Socket.IO Redis adapter joins this node to every node on the same Redis
+   * (broadcasts, presence); give them one `postgres://` db too (README: Several nodes).
+   * @default undefined (one node)
+   */
+  redis?: string;
+  /** The Redis channel prefix nodes of one chat share. @default 'parley-chat' */
+  redisKey?: string;
+  /** Receives Redis connection changes and broadcasts other nodes missed. @default console (stderr) */
+  onClusterEvent?: (event: ClusterEvent) => void;
 }
 
 /** The chat server defaults, from the seed: port 8000, path /ws/chat/. */
@@ -83,7 +106,7 @@ export type ChatServer = Server<ChatClientEvents, ChatServerEvents, DefaultEvent
 export interface RunningChat {
   readonly io: ChatServer;
   readonly http: HttpServer;
-  readonly store: ChatStore;
+  readonly store: MessageStore;
   readonly port: number;
   /** Base HTTP URL, e.g. http://localhost:8000 */
   readonly url: string;
@@ -112,7 +135,20 @@ function admitting(checks: readonly AdmissionCheck[]): AllowRequest {
 export async function startChatServer(given: Partial<ChatServerOptions> = {}): Promise<RunningChat> {
   const options = { ...CHAT_DEFAULTS, ...given };
   const origins = OriginPolicy.of(options.corsOrigins, options.trustProxy);
-  const store = ChatStore.open(options.db);
+  const cluster: ChatCluster | undefined =
+    options.redis === undefined
+      ? undefined
+      : await connectCluster(options.redis, {
+          ...(options.redisKey === undefined ? {} : { key: options.redisKey }),
+          ...(options.onClusterEvent === undefined ? {} : { report: options.onClusterEvent }),
+        });
+  let store: MessageStore;
+  try {
+    store = isPostgresUrl(options.db) ? await PostgresStore.open(options.db) : ChatStore.open(options.db);
+  } catch (err) {
+    await cluster?.close();
+    throw err;
+  }
   // The page handler is installed first: the Socket.IO server routes its path and passes the rest on.
   const http = createServer(staticHandler(options.path));
   const checks: AdmissionCheck[] = [];
@@ -130,7 +166,19 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
     pingInterval: options.pingInterval,
     pingTimeout: options.pingTimeout,
   });
+  if (cluster !== undefined) io.adapter(cluster.adapter as never);
   const chat = attachChat(io.of('/'), {
+    clustered: cluster !== undefined,
+    ...(cluster === undefined
+      ? {}
+      : {
+          sharedBudget: new SharedBudget({
+            redis: cluster.redis,
+            key: options.redisKey ?? DEFAULT_REDIS_KEY,
+            capacity: options.addressBudget,
+            report: (message) => console.error(`[chat cluster] ${message}`),
+          }),
+        }),
     store,
     limits: {
       budget: options.budget,
@@ -150,7 +198,8 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
   try {
     await once(http, 'listening');
   } catch (err) {
-    store.close();
+    await store.close();
+    await cluster?.close();
     throw err;
   }
   const { port } = http.address() as AddressInfo;
@@ -165,7 +214,8 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
     async close() {
       chat.detach();
       await io.close();
-      store.close();
+      await store.close();
+      await cluster?.close();
     },
   };
 }

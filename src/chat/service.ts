@@ -31,7 +31,9 @@ import {
   parseMessage,
   parseRoomRequest,
 } from './schema.js';
-import type { ChatStore, StoredMessage } from './store.js';
+import { type MessageStore, serialQueue, settle } from './message-store.js';
+import type { SharedBudget } from './shared-budget.js';
+import type { StoredMessage } from './store.js';
 
 export type { Member } from './presence.js';
 
@@ -40,7 +42,8 @@ export interface ChatSocketData {
   name: string;
   /** The address the socket counts under (budgets, connection cap). */
   address: string;
-  budgets: ConnectionBudgets;
+  /** When the socket connected (ms since the epoch): orders members of several nodes by arrival. */
+  since: number;
 }
 
 /** The limits of the service; every one is per connection or per client address. */
@@ -76,8 +79,8 @@ export const CHAT_LIMITS: Readonly<ChatLimits> = Object.freeze({
 
 /** Options of the chat service. */
 export interface ChatServiceOptions {
-  /** Where messages are kept. */
-  store: ChatStore;
+  /** Where messages are kept: SQLite (one node) or PostgreSQL (shared by several). */
+  store: MessageStore;
   limits?: Partial<ChatLimits>;
   /** How long presence changes in a room are gathered into one delta. @default 100 */
   presenceWindowMs?: number;
@@ -85,6 +88,14 @@ export interface ChatServiceOptions {
   trustProxy?: number;
   /** How long an admitted handshake may take to connect (the server's connectTimeout). @default 45000 */
   connectTimeoutMs?: number;
+  /**
+   * True when the namespace's adapter spans several nodes (`--redis`): presence snapshots and
+   * counts then come from `fetchSockets()` over every node instead of this node's members.
+   * @default false
+   */
+  clustered?: boolean;
+  /** The per-address budget over every node (`--redis`), checked besides this node's. */
+  sharedBudget?: SharedBudget;
 }
 
 /** The service on a namespace: its admission check for handshakes, and how to detach it. */
@@ -155,6 +166,14 @@ function joinedRooms(socket: ChatSocket): string[] {
 /** Serves the chat on a namespace. */
 export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): AttachedChat {
   const { store } = options;
+  const clustered = options.clustered ?? false;
+  const cluster = options.sharedBudget;
+  const budgets = new WeakMap<ChatSocket, ConnectionBudgets>();
+  const budgetsOf = (socket: ChatSocket): ConnectionBudgets => {
+    const found = budgets.get(socket);
+    if (found === undefined) throw new Error('chat socket without budgets');
+    return found;
+  };
   const limits: ChatLimits = { ...CHAT_LIMITS, ...options.limits };
   const trustProxy = options.trustProxy ?? 0;
   const addresses = new AddressBook({
@@ -168,21 +187,57 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
   const presence = new Presence({
     windowMs: options.presenceWindowMs ?? 100,
     listLimit: limits.memberListLimit,
-    announce: (delta) => chat.to(delta.room).emit('presence', delta),
+    announce: (delta) => {
+      if (!clustered) return void chat.to(delta.room).emit('presence', delta);
+      // Each node announces its own members' changes to the room on every node; the count is the
+      // room's on all of them.
+      membersEverywhere(delta.room).then(
+        (everyone) => chat.to(delta.room).emit('presence', { ...delta, count: everyone.count }),
+        () => chat.to(delta.room).emit('presence', delta),
+      );
+    },
   });
+
+  /**
+   * The members of `room` on every node, first `memberListLimit` by arrival, and their count. Costs
+   * one fetchSockets round trip (each node answers with its sockets in the room).
+   */
+  async function membersEverywhere(room: string): Promise<PresenceSnapshot> {
+    const sockets = await chat.in(room).fetchSockets();
+    const ordered = sockets
+      .map((s) => ({ id: s.id, name: s.data.name, since: s.data.since }))
+      .sort((a, b) => a.since - b.since || (a.id < b.id ? -1 : 1));
+    const members = ordered.slice(0, limits.memberListLimit).map(({ id, name }) => ({ id, name }));
+    return { room, members, count: sockets.length };
+  }
+
+  /** The presence of `room` as a joining client gets it: this node's, or every node's when clustered. */
+  function snapshotOf(room: string, then: (snapshot: PresenceSnapshot) => void): void {
+    if (!clustered) {
+      then(presence.snapshot(room));
+      return;
+    }
+    // A node that cannot reach the others (Redis down) still answers with what it knows.
+    membersEverywhere(room).then(then, () => then(presence.snapshot(room)));
+  }
 
   /**
    * Charges `cost` to the socket's budget and its address's: undefined when both could pay, else
    * the `rate_limited` refusal (nothing charged).
    */
   function charge(socket: ChatSocket, cost: number): ChatFailure | undefined {
-    const own = socket.data.budgets.budget;
+    const own = budgetsOf(socket).budget;
     const shared = addresses.shared(socket.data.address);
     const ownWait = own.retryAfterMs(cost);
-    const sharedWait = shared.retryAfterMs(cost);
+    const address = socket.data.address;
+    const sharedWait = Math.max(shared.retryAfterMs(cost), cluster?.retryAfterMs(address, cost) ?? 0);
     if (ownWait > 0 || sharedWait > 0) {
-      const whose = ownWait >= sharedWait ? `${own.capacity} per connection` : `${shared.capacity} per address`;
-      return rateLimited(`request budget spent (${whose} per 10 s; this request costs ${cost})`, Math.max(ownWait, sharedWait));
+      const whose =
+        ownWait >= sharedWait ? `${own.capacity} per connection` : `${shared.capacity} per address`;
+      return rateLimited(
+        `request budget spent (${whose} per 10 s; this request costs ${cost})`,
+        Math.max(ownWait, sharedWait),
+      );
     }
     spend(socket, cost);
     return undefined;
@@ -191,33 +246,36 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
   /** Takes `units` the socket already used (what a request returned), as far as its budgets go. */
   function spend(socket: ChatSocket, units: number): void {
     if (units <= 0) return;
-    socket.data.budgets.budget.spend(units);
+    budgetsOf(socket).budget.spend(units);
     addresses.shared(socket.data.address).spend(units);
+    cluster?.spend(socket.data.address, units);
   }
 
   function refund(socket: ChatSocket, units: number): void {
     if (units <= 0) return;
-    socket.data.budgets.budget.refund(units);
+    budgetsOf(socket).budget.refund(units);
     addresses.shared(socket.data.address).refund(units);
+    cluster?.spend(socket.data.address, -units);
   }
 
   /** Rows the socket's budgets can pay for now, after a request's base cost. */
   function affordableRows(socket: ChatSocket): number {
-    const budgets: Budget[] = [socket.data.budgets.budget, addresses.shared(socket.data.address)];
-    const units = Math.min(...budgets.map((b) => b.available())) - REQUEST_COSTS.history;
+    const budgets: Budget[] = [budgetsOf(socket).budget, addresses.shared(socket.data.address)];
+    const across = cluster?.available(socket.data.address) ?? Number.POSITIVE_INFINITY;
+    const units = Math.min(across, ...budgets.map((b) => b.available())) - REQUEST_COSTS.history;
     return Math.max(0, Math.floor(units / REQUEST_COSTS.historyRow + 1e-9));
   }
 
-  function historyOf(room: string): StoredMessage[] {
-    const page = store.history(room, { limit: HISTORY_PAGE });
-    return page.ok ? page.value.messages : [];
+  /** The newest page of a room, or none when the store failed (the join still succeeds). */
+  function historyOf(room: string, then: (messages: StoredMessage[]) => void): void {
+    settle(store.history(room, { limit: HISTORY_PAGE }), (page) => then(page.ok ? page.value.messages : []));
   }
 
   /**
    * Sends the messages a reconnecting client missed in the rooms it is in, oldest first, as far as
    * its budget pays (a replay is a history read); past that it is told where to continue.
    */
-  function replayMissed(socket: ChatSocket, lastId: number): void {
+  async function replayMissed(socket: ChatSocket, lastId: number): Promise<void> {
     const rows = Math.min(limits.maxReplay, affordableRows(socket));
     const over = charge(socket, REQUEST_COSTS.history);
     if (over !== undefined) return void socket.emit('error', over.error);
@@ -226,7 +284,7 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     const rooms = joinedRooms(socket);
     let more = true;
     while (sent < rows && more) {
-      const page = store.since(rooms, after, Math.min(1000, rows - sent));
+      const page = await store.since(rooms, after, Math.min(1000, rows - sent));
       if (!page.ok) return void socket.emit('error', page.error);
       for (const message of page.value.messages) socket.emit('message', message);
       sent += page.value.messages.length;
@@ -236,10 +294,15 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     }
     spend(socket, sent * REQUEST_COSTS.historyRow);
     if (more && sent < limits.maxReplay) {
-      const wait = socket.data.budgets.budget.retryAfterMs(REQUEST_COSTS.history + HISTORY_PAGE * REQUEST_COSTS.historyRow);
+      const wait = budgetsOf(socket).budget.retryAfterMs(
+        REQUEST_COSTS.history + HISTORY_PAGE * REQUEST_COSTS.historyRow,
+      );
       socket.emit(
         'error',
-        rateLimited(`replay stopped after message ${after}: ask history {room, after: ${after}} for the rest`, wait).error,
+        rateLimited(
+          `replay stopped after message ${after}: ask history {room, after: ${after}} for the rest`,
+          wait,
+        ).error,
       );
     }
   }
@@ -264,8 +327,13 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
       addresses.opened(address);
       conn.once('close', () => addresses.closed(address));
     }
-    socket.data = { name: displayName(socket), address, budgets: addresses.takeBudgets(address) };
+    // The budgets stay out of socket.data: a cluster adapter serialises data for fetchSockets.
+    budgets.set(socket, addresses.takeBudgets(address));
+    socket.data = { name: displayName(socket), address, since: Date.now() };
     const member: Member = { id: socket.id, name: socket.data.name };
+    // A store may answer later (PostgreSQL): one socket's messages are stored one after the other,
+    // so their ids, broadcasts and acks keep the order the client sent them in.
+    const inOrder = serialQueue();
 
     socket.onAny((event: string, ...args: unknown[]) => {
       if (KNOWN_EVENTS.has(event)) return;
@@ -277,7 +345,7 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     socket.on('message', (payload: unknown, ack?: unknown) => {
       const over = charge(socket, REQUEST_COSTS.message);
       if (over !== undefined) return reply(socket, ack, over);
-      const allowed = socket.data.budgets.messages.attempt();
+      const allowed = budgetsOf(socket).messages.attempt();
       if (!allowed.ok) return reply(socket, ack, allowed);
       const parsed = parseMessage(payload);
       if (!parsed.ok) return reply(socket, ack, parsed);
@@ -285,10 +353,13 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
       if (!socket.rooms.has(room)) {
         return reply(socket, ack, refusal('not_in_room', `join room "${room}" before sending to it`));
       }
-      const stored = store.append({ room, from: socket.data.name, fromId: socket.id, content, type });
-      if (!stored.ok) return reply(socket, ack, stored);
-      chat.to(room).emit('message', stored.value);
-      reply(socket, ack, { ok: true, id: stored.value.id });
+      inOrder(() =>
+        settle(store.append({ room, from: socket.data.name, fromId: socket.id, content, type }), (stored) => {
+          if (!stored.ok) return reply(socket, ack, stored);
+          chat.to(room).emit('message', stored.value);
+          reply(socket, ack, { ok: true, id: stored.value.id });
+        }),
+      );
     });
 
     socket.on('join', (payload: unknown, ack?: unknown) => {
@@ -301,15 +372,20 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
         return reply(
           socket,
           ack,
-          refusal('too_many_rooms', `a connection may be in at most ${limits.maxRooms} rooms: leave one first`),
+          refusal(
+            'too_many_rooms',
+            `a connection may be in at most ${limits.maxRooms} rooms: leave one first`,
+          ),
         );
       }
       enter(socket, room);
-      const { members, count } = presence.snapshot(room);
-      const history = historyOf(room);
-      // The ack carries a history page: its rows are paid for after (down to an empty budget).
-      spend(socket, history.length * REQUEST_COSTS.historyRow);
-      reply(socket, ack, { ok: true, room, members, count, history });
+      snapshotOf(room, ({ members, count }) =>
+        historyOf(room, (history) => {
+          // The ack carries a history page: its rows are paid for after (down to an empty budget).
+          spend(socket, history.length * REQUEST_COSTS.historyRow);
+          reply(socket, ack, { ok: true, room, members, count, history });
+        }),
+      );
     });
 
     socket.on('leave', (payload: unknown, ack?: unknown) => {
@@ -328,7 +404,8 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     socket.on('history', (payload: unknown, ack?: unknown) => {
       const parsed = parseHistoryRequest(payload);
       // The page is paid for in advance as if full; what it did not return is given back.
-      const reserved = REQUEST_COSTS.history + (parsed.ok ? parsed.value.limit : 0) * REQUEST_COSTS.historyRow;
+      const reserved =
+        REQUEST_COSTS.history + (parsed.ok ? parsed.value.limit : 0) * REQUEST_COSTS.historyRow;
       const over = charge(socket, reserved);
       if (over !== undefined) return reply(socket, ack, over);
       if (!parsed.ok) return reply(socket, ack, parsed);
@@ -341,19 +418,21 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
         refund(socket, reserved - REQUEST_COSTS.history);
         return reply(socket, ack, refusal('invalid_request', 'give either before or after, not both'));
       }
-      const page =
+      const read =
         after === undefined
           ? store.history(room, before === undefined ? { limit } : { before, limit })
           : store.since([room], after, limit);
-      if (!page.ok) return reply(socket, ack, page);
-      refund(socket, (limit - page.value.messages.length) * REQUEST_COSTS.historyRow);
-      reply(socket, ack, { ok: true, room, messages: page.value.messages, hasMore: page.value.hasMore });
+      settle(read, (page) => {
+        if (!page.ok) return reply(socket, ack, page);
+        refund(socket, (limit - page.value.messages.length) * REQUEST_COSTS.historyRow);
+        reply(socket, ack, { ok: true, room, messages: page.value.messages, hasMore: page.value.hasMore });
+      });
     });
 
     socket.on('typing', (payload: unknown, ack?: unknown) => {
       const over = charge(socket, REQUEST_COSTS.typing);
       if (over !== undefined) return reply(socket, ack, over);
-      const allowed = socket.data.budgets.typing.attempt();
+      const allowed = budgetsOf(socket).typing.attempt();
       if (!allowed.ok) return reply(socket, ack, allowed);
       const parsed = parseRoomRequest(payload);
       if (!parsed.ok) return reply(socket, ack, parsed);
@@ -368,13 +447,13 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
       for (const room of joinedRooms(socket)) presence.leave(room, member);
     });
     socket.on('disconnect', () => {
-      addresses.release(address, socket.data.budgets);
+      addresses.release(address, budgetsOf(socket));
     });
 
     enter(socket, DEFAULT_ROOM);
-    socket.emit('presence', presence.snapshot(DEFAULT_ROOM));
+    snapshotOf(DEFAULT_ROOM, (snapshot) => socket.emit('presence', snapshot));
     const lastId = parseLastId(socket.handshake.auth);
-    if (lastId.ok && lastId.value !== null) replayMissed(socket, lastId.value);
+    if (lastId.ok && lastId.value !== null) void replayMissed(socket, lastId.value);
     else if (!lastId.ok) socket.emit('error', lastId.error);
   }
 

@@ -26,6 +26,7 @@ import {
   fail,
   okValue,
 } from './errors.js';
+import type { MessageStore } from './message-store.js';
 import { HISTORY_PAGE, type MessageType } from './schema.js';
 
 /** Where the chat database lives unless configured otherwise. */
@@ -134,7 +135,8 @@ function toMessage(row: Row): StoredMessage {
   };
 }
 
-function clampLimit(limit: number | undefined, fallback: number, max: number): number {
+/** A page size from what a caller asked: `fallback` when absent, else within 1..`max`. */
+export function clampLimit(limit: number | undefined, fallback: number, max: number): number {
   if (limit === undefined || !Number.isFinite(limit)) return fallback;
   return Math.min(max, Math.max(1, Math.floor(limit)));
 }
@@ -143,7 +145,9 @@ function defaultOnError(error: unknown, operation: string): void {
   console.error(`[chat store] ${operation} failed:`, error);
 }
 
-export class ChatStore {
+export class ChatStore implements MessageStore {
+  /** Always `sqlite`. */
+  readonly kind = 'sqlite' as const;
   /** The path given to `open` (`:memory:` for an in-memory store). */
   readonly path: string;
   /** True for a file database (WAL mode), false for `:memory:`. */

@@ -38,6 +38,12 @@ function corsOrigin(value: string, previous: string[] | undefined): string[] {
   }
 }
 
+/** `--redis` / `CHAT_REDIS`: a redis:// or rediss:// URL. */
+function redisUrl(value: string): string {
+  if (!/^rediss?:\/\//i.test(value)) throw new InvalidArgumentError('redis must be a redis:// or rediss:// URL');
+  return value;
+}
+
 /** `CHAT_CORS_ORIGIN`: comma-separated origins, each checked. */
 function corsOriginList(value: string): string[] {
   try {
@@ -120,6 +126,7 @@ async function serve(flags: Partial<ChatServerOptions>, workers = 1): Promise<vo
         CHAT_DEFAULTS.maxConnections,
       ),
       corsOrigins: envOr('CHAT_CORS_ORIGIN', corsOriginList, CHAT_DEFAULTS.corsOrigins),
+      redis: envOr<string | undefined>('CHAT_REDIS', redisUrl, undefined),
       ...flags,
     };
   } catch (err) {
@@ -147,12 +154,15 @@ async function serve(flags: Partial<ChatServerOptions>, workers = 1): Promise<vo
   // came before its handler would end the process without closing the store.
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  joinCluster(chat, { clusterAdapter: true }, () => stop('SIGTERM'));
+  // With --redis the chat is already on the Redis adapter, which spans the workers too.
+  joinCluster(chat, { clusterAdapter: options.redis === undefined }, () => stop('SIGTERM'));
   if (isWorker()) return reportReady(`${startupBanner(chat.url, chat.options.path, chat.options.corsOrigins)}\n${limitsLine(chat.options)}`);
   // The banner is the command's output (tests and people read it from stdout), not a log event.
   console.log(startupBanner(chat.url, chat.options.path, chat.options.corsOrigins));
   console.log(limitsLine(chat.options));
-  log.debug({ db: chat.options.db, port: chat.port, host: chat.options.host }, 'chat server started');
+  // A PostgreSQL URL may carry a password: only the kind of store is logged for it.
+  const db = chat.store.kind === 'postgres' ? 'postgres' : chat.options.db;
+  log.debug({ db, port: chat.port, host: chat.options.host }, 'chat server started');
 }
 
 /** Shown after `parley serve --help`. */
@@ -162,6 +172,7 @@ Examples:
   $ parley serve --port 3000 --db :memory:   on port 3000, messages kept in memory only
   $ PORT=9000 CHAT_DB=/var/lib/parley/chat.db parley serve
   $ parley serve --cors-origin https://app.example --trust-proxy
+  $ parley serve --redis redis://10.0.0.5:6379 --db postgres://chat@10.0.0.6/chat   one node of several
   $ parley --log-level debug serve           more detail on stderr (LOG_LEVEL=debug too)
   $ parley serve --workers auto              one worker per core behind one port (WebSocket clients)`;
 
@@ -182,6 +193,7 @@ interface ServeFlags {
   corsOrigin?: string[];
   /** `--workers`, resolved (auto and 0: one per core). */
   workers?: number;
+  redis?: string;
 }
 
 export function serveCommand(): Command {
@@ -195,7 +207,10 @@ export function serveCommand(): Command {
     )
     .option('--host <host>', `interface to listen on (env HOST, default ${CHAT_DEFAULTS.host})`)
     .option('--path <path>', `Socket.IO path (env CHAT_PATH, default ${CHAT_DEFAULTS.path})`, socketPath)
-    .option('--db <file>', `SQLite file or :memory: (env CHAT_DB, default ${CHAT_DEFAULTS.db})`)
+    .option(
+      '--db <file|url>',
+      `SQLite file, :memory:, or postgres://... to share history between nodes (env CHAT_DB, default ${CHAT_DEFAULTS.db})`,
+    )
     .option(
       '--rate-limit <n>',
       `messages per connection per 10 s (env CHAT_RATE_LIMIT, default ${CHAT_DEFAULTS.rateLimit})`,
@@ -236,6 +251,11 @@ export function serveCommand(): Command {
       'node:cluster workers behind the one port, sharing rooms through the cluster adapter; auto or 0: one per core (default 1: one process)',
       parseWorkers,
     )
+    .option(
+      '--redis <url>',
+      'join the other nodes on this Redis (Socket.IO Redis adapter; budgets shared); pair with --db postgres://... (env CHAT_REDIS, default: one node)',
+      redisUrl,
+    )
     .action(async (flags: ServeFlags) => {
       const given: Partial<ChatServerOptions> = {};
       if (flags.port !== undefined) given.port = flags.port;
@@ -249,6 +269,7 @@ export function serveCommand(): Command {
       if (flags.maxRooms !== undefined) given.maxRooms = flags.maxRooms;
       if (flags.maxConnections !== undefined) given.maxConnections = flags.maxConnections;
       if (flags.corsOrigin !== undefined) given.corsOrigins = flags.corsOrigin;
+      if (flags.redis !== undefined) given.redis = flags.redis;
       await serve(given, flags.workers);
     });
 }

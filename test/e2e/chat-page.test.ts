@@ -280,7 +280,7 @@ describe('chat page in headless Chromium', () => {
     if (!requirePeer(t, 'Chromium', available, 'apt-get install chromium')) return;
     const env = await setUp(t);
     for (let i = 1; i <= 60; i++) {
-      const stored = env.chat.store.append({
+      const stored = await env.chat.store.append({
         room: 'archive',
         from: 'archivist',
         fromId: null,

@@ -40,10 +40,10 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts redis-server and resolves once it accepts connections. */
-export async function startRedis(): Promise<RedisServer> {
+/** Starts redis-server (on `port`, to restart one, else a free port) and resolves once it accepts connections. */
+export async function startRedis(onPort?: number): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-redis-'));
-  const port = await freePort();
+  const port = onPort ?? (await freePort());
   const child: ChildProcess = spawn(
     REDIS_SERVER,
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],

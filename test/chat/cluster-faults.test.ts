@@ -1,0 +1,115 @@
+/**
+ * Faults of a chat cluster: Redis restarting under two nodes. They stay up, what they could not
+ * send to each other meanwhile is reported (not lost silently), and broadcasting resumes once
+ * they reconnected.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import type { ClusterEvent } from '../../src/chat/cluster.js';
+import type { RunningChat } from '../../src/chat/server.js';
+import type { StoredMessage } from '../../src/chat/store.js';
+import { closeClients } from '../support/clients.js';
+import { type RedisServer, requireRedis, startRedis } from '../support/redis.js';
+import { withTimeout } from '../support/waiting.js';
+import { socketIoClient, startChat } from './support.js';
+
+let redis: RedisServer | undefined;
+after(async () => {
+  await closeClients();
+  await redis?.stop();
+});
+
+/** Resolves once `predicate` holds for an event reported so far or later. */
+function whenReported(
+  events: ClusterEvent[],
+  listeners: (() => void)[],
+  predicate: (e: ClusterEvent) => boolean,
+  what: string,
+): Promise<void> {
+  return withTimeout(
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (events.some(predicate)) resolve();
+      };
+      listeners.push(check);
+      check();
+    }),
+    what,
+    8000,
+  );
+}
+
+test('a Redis restart: both nodes survive, the broadcast sent meanwhile is reported undelivered, and broadcasting resumes', async (t) => {
+  if (!requireRedis(t)) return;
+  redis = await startRedis();
+  const events: ClusterEvent[] = [];
+  const listeners: (() => void)[] = [];
+  const onClusterEvent = (event: ClusterEvent) => {
+    events.push(event);
+    for (const listener of listeners) listener();
+  };
+  const options = { redis: redis.url, redisKey: `faults-${process.pid}`, onClusterEvent };
+  const nodes: RunningChat[] = [await startChat(options), await startChat(options)];
+  t.after(async () => {
+    await closeClients();
+    for (const node of nodes) await node.close();
+  });
+  const [a, b] = nodes as [RunningChat, RunningChat];
+  const clustered = async () => {
+    const adapter = a.io.of('/').adapter as unknown as { serverCount(): Promise<number> };
+    while ((await adapter.serverCount()) < 2) await new Promise((resolve) => setImmediate(resolve));
+  };
+  await withTimeout(clustered(), 'both nodes to subscribe');
+  const sender = await socketIoClient(a, { name: 'sender' });
+  const receiver = await socketIoClient(b, { name: 'receiver' });
+  const received: StoredMessage[] = [];
+  const arrivals: (() => void)[] = [];
+  receiver.on('message', (m: StoredMessage) => {
+    received.push(m);
+    for (const arrival of arrivals) arrival();
+  });
+  const arrived = (content: string) =>
+    withTimeout(
+      new Promise<void>((resolve) => {
+        const check = () => received.some((m) => m.content === content) && resolve();
+        arrivals.push(check);
+        check();
+      }),
+      `"${content}" on node B`,
+    );
+  await sender.emitWithAck('message', { type: 'text', content: 'before' });
+  await arrived('before');
+
+  const port = redis.port;
+  await redis.stop();
+  redis = undefined;
+  await whenReported(
+    events,
+    listeners,
+    (e) => e.kind === 'redis_reconnecting',
+    'the nodes to notice Redis is gone',
+  );
+  const during = await sender.emitWithAck('message', { type: 'text', content: 'during' });
+  assert.equal(during.ok, true, 'the node still stores and acks');
+  await whenReported(
+    events,
+    listeners,
+    (e) => e.kind === 'undelivered',
+    'the missed broadcast to be reported',
+  );
+
+  redis = await startRedis(port);
+  await whenReported(
+    events,
+    listeners,
+    (e) => e.kind === 'redis_ready' && events.indexOf(e) > events.findIndex((x) => x.kind === 'undelivered'),
+    'the nodes to reconnect',
+  );
+  await withTimeout(clustered(), 'both nodes to subscribe again', 8000);
+  await sender.emitWithAck('message', { type: 'text', content: 'after' });
+  await arrived('after');
+  assert.ok(
+    !received.some((m) => m.content === 'during'),
+    'the broadcast during the outage did not arrive (and was reported)',
+  );
+});
