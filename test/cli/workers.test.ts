@@ -11,7 +11,7 @@ import { after, afterEach, describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
 import { closeClients, makeClient } from '../support/clients.js';
 import { startProcess } from '../support/processes.js';
-import { waitFor, waitForArgs } from '../support/waiting.js';
+import { waitFor, waitForArgs, withTimeout } from '../support/waiting.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-workers-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,9 +73,14 @@ describe('parley serve --workers', () => {
       assert.equal(message.room, 'lobby');
 
       // And back: b's worker broadcasts to a's.
-      const seenByA = waitForArgs(a.socket, 'message');
+      // a hears its own 'across' too (the sender is in the room), maybe after its ack: wait for 'back'.
+      const seenByA = new Promise<string>((resolve) => {
+        a.socket.on('message', (m: { content: string }) => {
+          if (m.content === 'back') resolve(m.content);
+        });
+      });
       b.socket.emit('message', { type: 'text', content: 'back' });
-      assert.equal(((await seenByA) as [{ content: string }])[0].content, 'back');
+      assert.equal(await withTimeout(seenByA, "'back' on a's worker"), 'back');
     } finally {
       const exit = await cli.stop('SIGTERM');
       assert.deepEqual(exit, { code: 0, signal: null });
