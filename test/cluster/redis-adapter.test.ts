@@ -11,7 +11,7 @@ import { type ConnectOptions, connectClient, serverKind, waitForArgs, waitUntil 
 import { WsClient } from '../support/raw-clients.js';
 import { type RedisServer, redisAvailable, requireRedis, startRedis } from '../support/redis.js';
 import { clusterScenarios } from './scenarios.js';
-import { clusterKey, closeCluster, redisAdapter, startNode, startNodeWith, whenClustered } from './support.js';
+import { clusterKey, closeCluster, redisAdapter, startClusteredPair, startNode, startNodeWith, whenClustered } from './support.js';
 
 const msgpack: unknown = createRequire(import.meta.url)('socket.io-msgpack-parser');
 
@@ -54,10 +54,7 @@ describe('redis adapter: payloads that cannot be encoded', () => {
       return;
     }
     if (!requireRedis(t)) return;
-    const key = clusterKey();
-    const a = await startNode('parley', redis!.url, key);
-    const b = await startNode('parley', redis!.url, key);
-    await whenClustered([a, b]);
+    const [a, b] = await startClusteredPair('parley', 'parley', redis!.url);
     const client = await connectClient(b.url, { transports: ['websocket'] });
     const seen: string[] = [];
     client.onAny((event: string) => seen.push(event));
@@ -77,10 +74,7 @@ describe('redis adapter: plain WebSocket clients on two parley nodes', () => {
       return;
     }
     if (!requireRedis(t)) return;
-    const key = clusterKey();
-    const a = await startNode('parley', redis!.url, key);
-    const b = await startNode('parley', redis!.url, key);
-    await whenClustered([a, b]);
+    const [a, b] = await startClusteredPair('parley', 'parley', redis!.url);
     const plainA = new WsClient(a.wsUrl());
     const plainB = new WsClient(b.wsUrl());
     const idA = ((await plainA.nextJson('connect on A')) as { data: { id: string } }).data.id;

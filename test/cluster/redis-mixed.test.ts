@@ -13,7 +13,7 @@ import { connectClient, serverKind, waitFor } from '../support/fixtures.js';
 import { WsClient } from '../support/raw-clients.js';
 import { type RedisServer, redisAvailable, requireRedis, startRedis } from '../support/redis.js';
 import { clusterScenarios } from './scenarios.js';
-import { clusterKey, closeCluster, redisClient, startNode, whenClustered } from './support.js';
+import { clusterKey, closeCluster, redisClient, startClusteredPair, startNode, whenClustered } from './support.js';
 
 let redis: RedisServer | undefined;
 before(async () => {
@@ -41,10 +41,7 @@ describe('mixed cluster: plain WebSocket clients on the parley node', { skip }, 
       return;
     }
     if (!requireRedis(t)) return;
-    const key = clusterKey();
-    const a = await startNode('parley', redis!.url, key);
-    const b = await startNode('socket.io', redis!.url, key);
-    await whenClustered([a, b]);
+    const [a, b] = await startClusteredPair('parley', 'socket.io', redis!.url);
     const plain = new WsClient(a.wsUrl({ name: 'carol' }));
     const id = ((await plain.nextJson('connect')) as { data: { id: string } }).data.id;
     b.io.emit('news', { from: 'socket.io' });

@@ -111,6 +111,18 @@ export async function whenClustered(nodes: readonly ClusterNode[], count = nodes
   );
 }
 
+/** Two nodes of `first` and `second` kind on one Redis (a fresh key), once each sees the other. */
+export async function startClusteredPair(
+  first: NodeKind,
+  second: NodeKind,
+  redisUrl: string,
+): Promise<[ClusterNode, ClusterNode]> {
+  const key = clusterKey();
+  const pair: [ClusterNode, ClusterNode] = [await startNode(first, redisUrl, key), await startNode(second, redisUrl, key)];
+  await whenClustered(pair);
+  return pair;
+}
+
 /** For afterEach: closes the clients and nodes of the test, then its Redis clients. */
 export async function closeCluster(): Promise<void> {
   await cleanup();
