@@ -75,6 +75,31 @@ async function reconnect(io: Started['io'], client: ClientSocket): Promise<Serve
   return connection;
 }
 
+/**
+ * Reconnects `client` and checks it came back as socket `id`, recovered, with the `missed` event
+ * (1) sent while it was away, then an `after` event (2) sent once it was back, in that order.
+ */
+async function assertRecoveredWithMissed(
+  io: Started['io'],
+  client: ClientSocket,
+  id: string,
+  received: unknown[][],
+): Promise<void> {
+  const back = await reconnect(io, client);
+  assert.equal(back.recovered, true);
+  assert.equal(back.id, id);
+  const after = waitFor(client, 'after');
+  back.emit('after', 2);
+  await after;
+  assert.deepEqual(
+    received.map(([name, value]) => [name, value]),
+    [
+      ['missed', 1],
+      ['after', 2],
+    ],
+  );
+}
+
 describe('connection state recovery: the wire', () => {
   test('the CONNECT reply carries the sid and a pid', async () => {
     const { url } = await startServer({ connectionStateRecovery: {} });
@@ -197,19 +222,7 @@ for (const setup of SETUPS) {
       await clientGone;
       io.emit('missed', 1);
       const received = recordEvents(client);
-      const back = await reconnect(io, client);
-      assert.equal(back.recovered, true);
-      assert.equal(back.id, socket.id);
-      const after = waitFor(client, 'after');
-      back.emit('after', 2);
-      await after;
-      assert.deepEqual(
-        received.map(([name, value]) => [name, value]),
-        [
-          ['missed', 1],
-          ['after', 2],
-        ],
-      );
+      await assertRecoveredWithMissed(io, client, socket.id, received);
     });
 
     test('after a ping timeout, the socket comes back', async () => {
@@ -222,19 +235,7 @@ for (const setup of SETUPS) {
       // over polling, so the test closes the client's end itself.
       client.io.engine.close();
       const received = recordEvents(client);
-      const back = await reconnect(io, client);
-      assert.equal(back.recovered, true);
-      assert.equal(back.id, socket.id);
-      const after = waitFor(client, 'after');
-      back.emit('after', 2);
-      await after;
-      assert.deepEqual(
-        received.map(([name, value]) => [name, value]),
-        [
-          ['missed', 1],
-          ['after', 2],
-        ],
-      );
+      await assertRecoveredWithMissed(io, client, socket.id, received);
     });
 
     test('every namespace of the connection comes back, each with its own session and missed events', async () => {
