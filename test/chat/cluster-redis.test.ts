@@ -117,9 +117,18 @@ test('presence lists the members of every node, and counts them', async (t) => {
 test('a client that reconnects to the other node gets what it missed by lastId', async (t) => {
   if (!(await twoNodes(t))) return;
   const writer = await socketIoClient(a, { name: 'writer' });
+  // A member on B: once it has heard 'missed 2', Redis has relayed all three to B, so none of them
+  // can reach the reader live after it joined (the test is about the replay).
+  const watcher = await socketIoClient(b, { name: 'watcher' });
+  const relayed = new Promise<void>((resolve) => {
+    watcher.on('message', (m: StoredMessage) => {
+      if (m.content === 'missed 2') resolve();
+    });
+  });
   const seen = await writer.emitWithAck('message', { type: 'text', content: 'seen' });
   const missed1 = await writer.emitWithAck('message', { type: 'text', content: 'missed 1' });
   const missed2 = await writer.emitWithAck('message', { type: 'text', content: 'missed 2' });
+  await relayed;
   const replayed: StoredMessage[] = [];
   const done = new Promise<void>((resolve) => {
     void socketIoClient(b, { name: 'reader', lastId: seen.id }, (client) =>
