@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { createServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AllowRequest } from '../engine/index.js';
+import type { AllowRequest, ForwardOptions } from '../engine/index.js';
 import { type DefaultEventsMap, SERVER_DEFAULTS, Server } from '../socket/index.js';
 import { OriginPolicy, originRequest } from './origin.js';
 import { staticHandler } from './static.js';
@@ -75,6 +75,17 @@ export interface ChatServerOptions {
   redis?: string;
   /** The Redis channel prefix nodes of one chat share. @default 'parley-chat' */
   redisKey?: string;
+  /**
+   * No sticky sessions (the engine's `forward` option): a polling request or upgrade for a session
+   * of another node is passed to that node. @default undefined (off)
+   */
+  forward?: ForwardOptions;
+  /**
+   * Where the other nodes send what they forward here, when that is not the public server (each
+   * `--workers` worker has one on 127.0.0.1): the Socket.IO path is served there too, from before
+   * the public server listens.
+   */
+  peerListener?: HttpServer;
   /** Receives Redis connection changes and broadcasts other nodes missed. @default console (stderr) */
   onClusterEvent?: (event: ClusterEvent) => void;
 }
@@ -165,7 +176,9 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
     plainWebSocket: true,
     pingInterval: options.pingInterval,
     pingTimeout: options.pingTimeout,
+    ...(options.forward === undefined ? {} : { forward: options.forward }),
   });
+  if (options.peerListener !== undefined) io.engine.attach(options.peerListener);
   if (cluster !== undefined) io.adapter(cluster.adapter as never);
   const chat = attachChat(io.of('/'), {
     clustered: cluster !== undefined,

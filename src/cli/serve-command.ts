@@ -12,7 +12,15 @@ import {
   startChatServer,
 } from '../chat/index.js';
 import { describeError, fail, logger } from './log.js';
-import { isWorker, isWorkersPrimary, joinCluster, parseWorkers, reportReady, runPrimary } from './workers.js';
+import {
+  isWorker,
+  isWorkersPrimary,
+  joinCluster,
+  parseWorkers,
+  reportReady,
+  runPrimary,
+  workerForwarding,
+} from './workers.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -136,6 +144,8 @@ async function serve(flags: Partial<ChatServerOptions>, workers = 1): Promise<vo
   if (isWorkersPrimary(workers)) return runPrimary(workers, log);
   let chat: Awaited<ReturnType<typeof startChatServer>>;
   try {
+    // A worker's polling sessions are reached through the others: see workers.ts.
+    if (isWorker()) options = { ...options, ...(await workerForwarding()) };
     chat = await startChatServer(options);
   } catch (err) {
     fail(`cannot start the chat server: ${startupFailure(err, options.port, options.host)}`);
@@ -174,7 +184,7 @@ Examples:
   $ parley serve --cors-origin https://app.example --trust-proxy
   $ parley serve --redis redis://10.0.0.5:6379 --db postgres://chat@10.0.0.6/chat   one node of several
   $ parley --log-level debug serve           more detail on stderr (LOG_LEVEL=debug too)
-  $ parley serve --workers auto              one worker per core behind one port (WebSocket clients)`;
+  $ parley serve --workers auto              one worker per core behind one port`;
 
 /** The flags of `serve`, as commander parses them. */
 interface ServeFlags {

@@ -4,16 +4,21 @@
  * The primary serves no client: it forks the workers, relays between them for
  * @socket.io/cluster-adapter (`setupPrimary`), prints the banner once every worker listens, and on
  * SIGTERM/SIGINT stops them all before it exits. node:cluster hands each accepted TCP connection
- * to the next worker (round-robin), so a WebSocket session lives on the worker that accepted its
- * upgrade; a long-polling session's later requests may come on other connections and reach another
- * worker, which does not know the session (README: "All cores": WebSocket-only clients, or sticky
- * routing, until cross-node forwarding lands).
+ * to the next worker (round-robin), so the requests of one long-polling session reach several
+ * workers: each worker is a node of the engine's `forward` option (no sticky sessions), with a
+ * second, private HTTP server on 127.0.0.1 where the others pass it the requests of its sessions.
+ * The primary keeps the table of those addresses and sends it to every worker when it changes.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { createAdapter, setupPrimary } from '@socket.io/cluster-adapter';
 import { InvalidArgumentError } from 'commander';
 import type { RunningChat } from '../chat/index.js';
+import type { ForwardOptions } from '../engine/index.js';
 import { describeError, fail, type Logger } from './log.js';
 
 /** More would only cost memory: each worker is a whole server with its own store connection. */
@@ -21,11 +26,34 @@ const MAX_WORKERS = 256;
 /** How long the primary waits for its workers to close before it kills them. */
 const STOP_GUARD_MS = 10_000;
 
-/** What a worker tells the primary (over the cluster's IPC channel). */
-type WorkerMessage = { parley: 'ready'; banner: string };
+/** How long a new worker waits for the primary to send the table that lists it. */
+const PEERS_TIMEOUT_MS = 10_000;
+
+/**
+ * What a worker tells the primary (over the cluster's IPC channel): where it takes forwarded
+ * requests, and later that it serves.
+ */
+type WorkerMessage =
+  | { parley: 'peer'; nodeId: string; address: string }
+  | { parley: 'ready'; banner: string };
+
+/** What the primary tells every worker: where each worker takes forwarded requests, by node id. */
+interface PeersMessage {
+  parley: 'peers';
+  peers: Record<string, string>;
+}
+
+function parleyMessage(value: unknown): { parley?: unknown } | undefined {
+  return typeof value === 'object' && value !== null ? (value as { parley?: unknown }) : undefined;
+}
 
 function isWorkerMessage(value: unknown): value is WorkerMessage {
-  return typeof value === 'object' && value !== null && (value as { parley?: unknown }).parley === 'ready';
+  const kind = parleyMessage(value)?.parley;
+  return kind === 'ready' || kind === 'peer';
+}
+
+function isPeersMessage(value: unknown): value is PeersMessage {
+  return parleyMessage(value)?.parley === 'peers';
 }
 
 /** `--workers <n|auto>`: 0 and `auto` mean one per core. */
@@ -52,18 +80,36 @@ export async function runPrimary(n: number, log: Logger): Promise<void> {
   let stopping = false;
   let banner = '';
   const ready = new Set<Worker>();
+  /** Where each live worker takes forwarded requests, by its node id. */
+  const peers = new Map<Worker, { nodeId: string; address: string }>();
+  const sendPeers = (): void => {
+    const message: PeersMessage = {
+      parley: 'peers',
+      peers: Object.fromEntries([...peers.values()].map((p) => [p.nodeId, p.address])),
+    };
+    for (const worker of peers.keys()) {
+      if (worker.isConnected()) worker.send(message);
+    }
+  };
 
   const fork = (): Promise<void> =>
     new Promise((resolve) => {
       const worker = cluster.fork();
       worker.on('message', (message: unknown) => {
         if (!isWorkerMessage(message)) return; // the cluster adapter's own messages
+        if (message.parley === 'peer') {
+          peers.set(worker, { nodeId: message.nodeId, address: message.address });
+          sendPeers();
+          return;
+        }
         banner = message.banner;
         ready.add(worker);
         resolve();
       });
       worker.once('exit', (code, signal) => {
         const wasReady = ready.delete(worker);
+        // Its sessions are gone: their requests get 400 where they land, as on any unknown node.
+        if (peers.delete(worker)) sendPeers();
         if (stopping) return;
         // A worker that never listened (a port taken, a bad --db) would fail again: give up.
         if (!wasReady) fail(`a worker could not start (exit ${code ?? signal}); see its error above`);
@@ -108,7 +154,47 @@ export async function runPrimary(n: number, log: Logger): Promise<void> {
   await Promise.all(Array.from({ length: n - 1 }, fork));
   const pids = [...ready].map((w) => w.process.pid).join(', ');
   console.log(banner);
-  console.log(`  workers:          ${n} (pids ${pids}), cluster adapter`);
+  console.log(`  workers:          ${n} (pids ${pids}), cluster adapter, polling forwarded between workers`);
+}
+
+/**
+ * In a worker, before the chat starts: opens the private server where the other workers forward
+ * the requests of this worker's sessions, tells the primary its address, and waits for the table
+ * that lists it (so that no session of this worker exists before every worker can reach it).
+ * The table is kept up to date as workers come and go.
+ */
+export async function workerForwarding(): Promise<{ forward: ForwardOptions; peerListener: HttpServer }> {
+  const worker = cluster.worker;
+  if (worker === undefined || process.send === undefined) throw new Error('not a --workers worker');
+  // What is not the engine's path: nobody but the other workers is expected here.
+  const peerListener = createServer((_req, res) => {
+    res.writeHead(404);
+    res.end();
+  });
+  // exclusive: a port of this worker's own, not one shared through the primary.
+  peerListener.listen({ host: '127.0.0.1', port: 0, exclusive: true });
+  await once(peerListener, 'listening');
+  const { port } = peerListener.address() as AddressInfo;
+  const nodeId = `w${worker.id}-${randomBytes(4).toString('hex')}`;
+  let peers: Readonly<Record<string, string>> = {};
+  const listed = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the primary did not send the workers table')), PEERS_TIMEOUT_MS);
+    process.on('message', (message: unknown) => {
+      if (!isPeersMessage(message)) return;
+      peers = message.peers;
+      if (Object.hasOwn(peers, nodeId)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const message: WorkerMessage = { parley: 'peer', nodeId, address: `127.0.0.1:${port}` };
+  process.send(message);
+  await listed;
+  return {
+    forward: { nodeId, peers: (id) => (Object.hasOwn(peers, id) ? peers[id] : undefined) },
+    peerListener,
+  };
 }
 
 /**

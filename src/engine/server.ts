@@ -70,8 +70,6 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
   private closing = false;
   /** The servers whose connections the engine answers itself (ownHttp). */
   private readonly owned: OwnedHttp[] = [];
-  /** The layer above's own answers under the path (AttachHooks.interceptRequest). */
-  private requestHook: AttachHooks['interceptRequest'];
   /** Whether `headers` or `initial_headers` has listeners: answers then show them their headers. */
   private watchingHeaders = false;
   /** The transports' view of those listeners. */
@@ -163,18 +161,18 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
   /**
    * Serves `options.path` on `httpServer`. The existing 'request' listeners are moved behind one
    * that routes our path to the engine and everything else to them; 'upgrade' requests outside our
-   * path are left to other listeners.
+   * path are left to other listeners. An engine may serve several servers, each with its own
+   * `hooks` (a node's public server, and the one its peers forward to).
    */
   attach(httpServer: HttpServer, hooks: AttachHooks = {}): void {
     const basePath = this.options.basePath;
-    this.requestHook = hooks.interceptRequest;
     latestEngine.set(httpServer, this);
     const prior = httpServer.listeners('request') as RequestListener[];
     httpServer.removeAllListeners('request');
     httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const target = RequestTarget.parse(req.url);
       if (target?.isUnder(basePath)) {
-        this.handleRequest(new NodeExchange(req, res), target);
+        this.handleRequest(new NodeExchange(req, res), target, hooks.interceptRequest);
         return;
       }
       for (const listener of prior) listener.call(httpServer, req, res);
@@ -198,7 +196,7 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
       const owned = OwnedHttp.takeOver(httpServer, {
         // Middlewares take node's request and response: with any, node:http answers.
         owns: (url) => this.middlewares.length === 0 && matchesPath(url, basePath),
-        handle: (exchange) => this.handleRequest(exchange),
+        handle: (exchange) => this.handleRequest(exchange, undefined, hooks.interceptRequest),
         upgrade: (req, socket, head) => {
           const target = RequestTarget.parse(req.url);
           if (target === undefined) writeUpgradeError(socket, BAD_TARGET);
@@ -229,10 +227,14 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
    * Handles one HTTP request under our path: CORS, handshake, or a session's poll or post. `target`
    * is the request target as read by the caller (read here when not given).
    */
-  handleRequest(exchange: HttpExchange, target = RequestTarget.parse(exchange.request.url)): void {
+  handleRequest(
+    exchange: HttpExchange,
+    target = RequestTarget.parse(exchange.request.url),
+    hook?: AttachHooks['interceptRequest'],
+  ): void {
     const cors = this.options.cors;
     if (cors === false) {
-      this.route(exchange, NO_HEADERS, target);
+      this.route(exchange, NO_HEADERS, target, hook);
       return;
     }
     corsHeaders(cors, exchange.request, ({ common, preflight }) => {
@@ -241,7 +243,7 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
         exchange.reply(204, { ...common, ...preflight }, '');
         return;
       }
-      this.route(exchange, common, target);
+      this.route(exchange, common, target, hook);
     });
   }
 
@@ -438,10 +440,15 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
     await Promise.all([this.acceptor.drain(1000), ...ownedClosed]);
   }
 
-  private route(exchange: HttpExchange, headers: OutgoingHttpHeaders, target: RequestTarget | undefined): void {
+  private route(
+    exchange: HttpExchange,
+    headers: OutgoingHttpHeaders,
+    target: RequestTarget | undefined,
+    hook: AttachHooks['interceptRequest'],
+  ): void {
     // Before the middlewares: the owner runs them (and CORS again: its answer's headers are the ones sent).
     if (target !== undefined && !this.closing && this.forwarder?.forwardRequest(exchange, headers, target)) return;
-    if (target !== undefined && this.requestHook?.(exchange, headers, target)) return;
+    if (target !== undefined && hook?.(exchange, headers, target)) return;
     if (target === undefined) {
       refuse(exchange, this.closing ? CLOSING : BAD_TARGET, headers);
       return;

@@ -1,7 +1,8 @@
 /**
  * `parley serve --workers N` (src/cli/workers.ts): node:cluster workers behind one port, sharing
- * the chat's rooms through @socket.io/cluster-adapter; SIGTERM to the primary stops every worker.
- * The CLI is spawned as a user runs it; the clients are official socket.io-clients over WebSocket.
+ * the chat's rooms through @socket.io/cluster-adapter; SIGTERM to the primary stops every worker;
+ * long-polling works with no sticky routing (each worker forwards what belongs to another's
+ * session). The CLI is spawned as a user runs it; the clients are official socket.io-clients.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -87,6 +88,52 @@ describe('parley serve --workers', () => {
     }
     const pids = (/pids ([\d, ]+)\)/.exec(cli.lines.join('\n'))?.[1] ?? '').split(', ').map(Number);
     for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} still runs`);
+  });
+
+  test('long-polling across workers with no sticky routing: polling only and the upgrade to WebSocket both work, no request fails', async () => {
+    const cli = await startProcess('src/cli/main.ts', {
+      args: ['serve', '--workers', '2', '--port', '0', '--host', '127.0.0.1', '--db', join(dir, 'polling.db')],
+      ready: (line, lines) => (line.includes('workers:') ? [...lines] : undefined),
+    });
+    try {
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(cli.ready.join('\n'))?.[1];
+      assert.ok(url, cli.ready.join('\n'));
+      // node's socket.io-client opens a new TCP connection for each polling request (no agent), and
+      // node:cluster gives each new connection to the next worker: about half of every session's
+      // requests land on the worker that does not own it.
+      for (const transports of [['polling'], ['polling', 'websocket']]) {
+        const socket = makeClient(url, { path: '/ws/chat/', transports, autoConnect: false, reconnection: false });
+        const errors: unknown[] = [];
+        socket.on('connect_error', (err) => errors.push(err));
+        socket.on('disconnect', (reason) => errors.push(reason));
+        const told = waitFor<Who>(socket, 'worker');
+        const refused = new Promise<never>((_, reject) => socket.once('connect_error', reject));
+        socket.connect();
+        await Promise.race([told, refused]);
+        for (let i = 0; i < 12; i++) {
+          const ack = (await socket.timeout(5000).emitWithAck('message', {
+            type: 'text',
+            content: `${transports.join('+')} ${i}`,
+          })) as { ok: boolean };
+          assert.equal(ack.ok, true, JSON.stringify(ack));
+        }
+        const joined = (await socket.timeout(5000).emitWithAck('join', { room: 'polling' })) as { ok: boolean };
+        assert.equal(joined.ok, true, JSON.stringify(joined));
+        const history = (await socket.timeout(5000).emitWithAck('history', { room: 'lobby' })) as {
+          ok: boolean;
+          messages: { content: string }[];
+        };
+        assert.equal(history.ok, true, JSON.stringify(history));
+        assert.ok(history.messages.some((m) => m.content === `${transports.join('+')} 11`));
+        if (transports.includes('websocket')) assert.equal(socket.io.engine.transport.name, 'websocket');
+        else assert.equal(socket.io.engine.transport.name, 'polling');
+        assert.deepEqual(errors, [], `the session broke: ${errors.map(String).join(', ')}`);
+        socket.disconnect();
+      }
+    } finally {
+      const exit = await cli.stop('SIGTERM');
+      assert.deepEqual(exit, { code: 0, signal: null });
+    }
   });
 
   test('--workers refuses what is not a count', async () => {
