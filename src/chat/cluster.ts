@@ -39,11 +39,23 @@ export interface ClusterOptions {
   readonly key?: string;
   /** Receives every connection change and undelivered broadcast. Default: console.error / console.info. */
   readonly report?: (event: ClusterEvent) => void;
+  /** How long to wait for Redis at start. @default 5000 */
+  readonly connectTimeoutMs?: number;
 }
+
+/** How long a node waits at start for Redis before it gives up (a wrong URL, Redis down). */
+const CONNECT_TIMEOUT_MS = 5000;
 
 function defaultReport(event: ClusterEvent): void {
   if (event.kind === 'redis_ready') console.info(`[chat cluster] redis ${event.client} connection ready`);
-  else console.error('[chat cluster]', event);
+  else if (event.kind === 'undelivered') console.error(`[chat cluster] undelivered on ${event.channel}: ${event.message}`);
+  else if (event.kind === 'redis_error') console.error(`[chat cluster] redis ${event.client} error: ${event.message}`);
+  else console.error(`[chat cluster] redis ${event.client} reconnecting`);
+}
+
+/** A Redis URL fit for a log line: without its user and password. */
+function shownUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/)[^@/]*@/i, '$1');
 }
 
 /**
@@ -51,7 +63,12 @@ function defaultReport(event: ClusterEvent): void {
  * @throws Error when Redis cannot be reached at start (a configuration error, reported by the CLI).
  */
 export async function connectCluster(url: string, options: ClusterOptions = {}): Promise<ChatCluster> {
-  const report = options.report ?? defaultReport;
+  const given = options.report ?? defaultReport;
+  let lastError: string | undefined;
+  const report = (event: ClusterEvent): void => {
+    if (event.kind === 'redis_error') lastError = event.message;
+    given(event);
+  };
   const make = (name: 'pub' | 'sub') => {
     const client = createClient({
       url,
@@ -84,11 +101,22 @@ export async function connectCluster(url: string, options: ClusterOptions = {}):
       report({ kind: 'undelivered', channel, message: err instanceof Error ? err.message : String(err) });
       return 0;
     })) as typeof publish;
+  // The clients retry for ever; a node that cannot reach Redis at start gives up instead, and says why.
+  const connected = Promise.all([pub.connect(), sub.connect()]);
+  const waitMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${waitMs} ms`)), waitMs);
+  });
   try {
-    await Promise.all([pub.connect(), sub.connect()]);
+    await Promise.race([connected, deadline]);
   } catch (err) {
+    connected.catch(() => undefined);
     await Promise.allSettled([pub.disconnect(), sub.disconnect()]);
-    throw err;
+    const why = lastError ?? (err instanceof Error ? err.message : String(err));
+    throw new Error(`cannot reach Redis at ${shownUrl(url)}: ${why}`);
+  } finally {
+    clearTimeout(timer);
   }
   return {
     adapter: createAdapter(pub, sub, { key: options.key ?? DEFAULT_REDIS_KEY, requestsTimeout: 2000 }),

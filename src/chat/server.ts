@@ -4,6 +4,7 @@
  */
 import { once } from 'node:events';
 import { createServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { AllowRequest, ForwardOptions } from '../engine/index.js';
 import { type DefaultEventsMap, SERVER_DEFAULTS, Server } from '../socket/index.js';
@@ -17,6 +18,7 @@ import {
   type ChatSocketData,
 } from './service.js';
 import { type ChatCluster, type ClusterEvent, connectCluster, DEFAULT_REDIS_KEY } from './cluster.js';
+import { defaultAdvertisedAddress, NodeDirectory } from './node-directory.js';
 import { SharedBudget } from './shared-budget.js';
 import { isPostgresUrl, type MessageStore } from './message-store.js';
 import { PostgresStore } from './postgres-store.js';
@@ -76,8 +78,20 @@ export interface ChatServerOptions {
   /** The Redis channel prefix nodes of one chat share. @default 'parley-chat' */
   redisKey?: string;
   /**
-   * No sticky sessions (the engine's `forward` option): a polling request or upgrade for a session
-   * of another node is passed to that node. @default undefined (off)
+   * With `redis`: this node's id in the cluster, the prefix of its session ids, 1-32 of
+   * `A-Z a-z 0-9 _ -`. @default a random one
+   */
+  nodeId?: string;
+  /**
+   * With `redis`: where the other nodes reach this one (`host:port`), written to Redis so that
+   * they forward this node's sessions' requests here (no sticky sessions).
+   * @default host:port when host is one address, else this machine's first external IPv4 address
+   */
+  advertise?: string;
+  /**
+   * No sticky sessions (the engine's `forward` option), given by the caller (`--workers`); with
+   * `redis` and no `forward`, the nodes find each other through Redis (`nodeId`, `advertise`): a polling request or upgrade for a session
+   * of another node is passed to that node. @default undefined
    */
   forward?: ForwardOptions;
   /**
@@ -165,6 +179,12 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
   const checks: AdmissionCheck[] = [];
   // First: a page from a foreign origin is refused before any other check counts it.
   checks.push((req) => origins.refusal(originRequest(req)));
+  // Several nodes on Redis: each finds the others there (directory set up once this one listens).
+  let directory: NodeDirectory | undefined;
+  const nodeId = options.nodeId ?? randomBytes(4).toString('hex');
+  const forward: ForwardOptions | undefined =
+    options.forward ??
+    (cluster === undefined ? undefined : { nodeId, peers: (id: string) => directory?.lookup(id) });
   const io: ChatServer = new Server(http, {
     allowRequest: admitting(checks),
     // Polling answers carry Access-Control-Allow-Origin for the origins the policy allows only.
@@ -176,7 +196,7 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
     plainWebSocket: true,
     pingInterval: options.pingInterval,
     pingTimeout: options.pingTimeout,
-    ...(options.forward === undefined ? {} : { forward: options.forward }),
+    ...(forward === undefined ? {} : { forward }),
   });
   if (options.peerListener !== undefined) io.engine.attach(options.peerListener);
   if (cluster !== undefined) io.adapter(cluster.adapter as never);
@@ -216,6 +236,23 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
     throw err;
   }
   const { port } = http.address() as AddressInfo;
+  if (cluster !== undefined && options.forward === undefined) {
+    directory = new NodeDirectory({
+      redis: cluster.redis,
+      key: options.redisKey ?? DEFAULT_REDIS_KEY,
+      nodeId,
+      address: options.advertise ?? defaultAdvertisedAddress(options.host, port),
+      report: (message) => console.error(`[chat cluster] ${message}`),
+    });
+    try {
+      await directory.register();
+    } catch (err) {
+      await io.close();
+      await store.close();
+      await cluster.close();
+      throw err;
+    }
+  }
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
   return {
     io,
@@ -226,6 +263,7 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
     options,
     async close() {
       chat.detach();
+      await directory?.close();
       await io.close();
       await store.close();
       await cluster?.close();

@@ -52,6 +52,24 @@ function redisUrl(value: string): string {
   return value;
 }
 
+/** `--node-id` / `CHAT_NODE_ID`: the prefix of this node's session ids. */
+function nodeIdOf(value: string): string {
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(value)) {
+    throw new InvalidArgumentError('node id must be 1 to 32 of A-Z a-z 0-9 _ -');
+  }
+  return value;
+}
+
+/** `--advertise` / `CHAT_ADVERTISE`: host:port ([v6]:port), as the other nodes reach this one. */
+function advertisedAddress(value: string): string {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[2]);
+  if (match === null || port < 1 || port > 65535) {
+    throw new InvalidArgumentError('advertise must be host:port (an IPv6 host in brackets)');
+  }
+  return value;
+}
+
 /** `CHAT_CORS_ORIGIN`: comma-separated origins, each checked. */
 function corsOriginList(value: string): string[] {
   try {
@@ -135,8 +153,13 @@ async function serve(flags: Partial<ChatServerOptions>, workers = 1): Promise<vo
       ),
       corsOrigins: envOr('CHAT_CORS_ORIGIN', corsOriginList, CHAT_DEFAULTS.corsOrigins),
       redis: envOr<string | undefined>('CHAT_REDIS', redisUrl, undefined),
+      nodeId: envOr<string | undefined>('CHAT_NODE_ID', nodeIdOf, undefined),
+      advertise: envOr<string | undefined>('CHAT_ADVERTISE', advertisedAddress, undefined),
       ...flags,
     };
+    if (options.redis === undefined && (options.nodeId !== undefined || options.advertise !== undefined)) {
+      throw new Error('--node-id and --advertise (CHAT_NODE_ID, CHAT_ADVERTISE) need --redis (CHAT_REDIS)');
+    }
   } catch (err) {
     fail(`cannot start the chat server: ${describeError(err)}`);
   }
@@ -183,6 +206,7 @@ Examples:
   $ PORT=9000 CHAT_DB=/var/lib/parley/chat.db parley serve
   $ parley serve --cors-origin https://app.example --trust-proxy
   $ parley serve --redis redis://10.0.0.5:6379 --db postgres://chat@10.0.0.6/chat   one node of several
+  $ parley serve --redis redis://10.0.0.5:6379 --advertise 10.0.0.1:8000 ...         reachable by the others at 10.0.0.1
   $ parley --log-level debug serve           more detail on stderr (LOG_LEVEL=debug too)
   $ parley serve --workers auto              one worker per core behind one port`;
 
@@ -204,6 +228,8 @@ interface ServeFlags {
   /** `--workers`, resolved (auto and 0: one per core). */
   workers?: number;
   redis?: string;
+  nodeId?: string;
+  advertise?: string;
 }
 
 export function serveCommand(): Command {
@@ -266,6 +292,16 @@ export function serveCommand(): Command {
       'join the other nodes on this Redis (Socket.IO Redis adapter; budgets shared); pair with --db postgres://... (env CHAT_REDIS, default: one node)',
       redisUrl,
     )
+    .option(
+      '--node-id <id>',
+      'with --redis: this node\'s id, the prefix of its session ids (env CHAT_NODE_ID, default: random)',
+      nodeIdOf,
+    )
+    .option(
+      '--advertise <host:port>',
+      'with --redis: where the other nodes reach this one, to forward its long-polling sessions\' requests here (env CHAT_ADVERTISE, default: --host:port, or the first external IPv4 address)',
+      advertisedAddress,
+    )
     .action(async (flags: ServeFlags) => {
       const given: Partial<ChatServerOptions> = {};
       if (flags.port !== undefined) given.port = flags.port;
@@ -280,6 +316,8 @@ export function serveCommand(): Command {
       if (flags.maxConnections !== undefined) given.maxConnections = flags.maxConnections;
       if (flags.corsOrigin !== undefined) given.corsOrigins = flags.corsOrigin;
       if (flags.redis !== undefined) given.redis = flags.redis;
+      if (flags.nodeId !== undefined) given.nodeId = flags.nodeId;
+      if (flags.advertise !== undefined) given.advertise = flags.advertise;
       await serve(given, flags.workers);
     });
 }

@@ -10,6 +10,8 @@ function runCli(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     encoding: 'utf8',
     env: { ...process.env, LOG_LEVEL: '', ...env },
+    // A CLI that hangs fails its test instead of holding the run.
+    timeout: 60_000,
   });
 }
 
@@ -130,5 +132,28 @@ describe('parley program', () => {
     const flag = runCli(['--log-level', 'verbose', 'serve']);
     assert.notEqual(flag.status, 0);
     assert.match(flag.stderr, /argument 'verbose' is invalid\. log level must be one of/);
+  });
+
+  test('a Redis that cannot be reached at start is one line and exit 1, without the password, not a wait for ever', () => {
+    // Port 1 on loopback: nothing listens, every connection attempt is refused.
+    const result = runCli(['serve', '--port', '0', '--db', ':memory:', '--redis', 'redis://user:secret@127.0.0.1:1']);
+    assert.equal(result.status, 1);
+    assert.match(
+      result.stderr,
+      /parley: cannot start the chat server: cannot reach Redis at redis:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/,
+    );
+    assert.doesNotMatch(result.stderr, /secret/);
+  });
+
+  test('--node-id and --advertise are checked, and refused without --redis', () => {
+    const badId = runCli(['serve', '--node-id', 'a.b', '--redis', 'redis://127.0.0.1:1']);
+    assert.notEqual(badId.status, 0);
+    assert.match(badId.stderr, /node id must be 1 to 32 of A-Z a-z 0-9 _ -/);
+    const badAddress = runCli(['serve', '--advertise', '10.0.0.1', '--redis', 'redis://127.0.0.1:1']);
+    assert.notEqual(badAddress.status, 0);
+    assert.match(badAddress.stderr, /advertise must be host:port/);
+    const alone = runCli(['serve', '--port', '0', '--db', ':memory:', '--node-id', 'n1']);
+    assert.equal(alone.status, 1);
+    assert.match(alone.stderr, /--node-id and --advertise \(CHAT_NODE_ID, CHAT_ADVERTISE\) need --redis/);
   });
 });

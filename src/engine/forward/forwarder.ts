@@ -25,10 +25,13 @@ export interface ForwardOptions {
   /**
    * Where each node's HTTP server listens (`host:port`, reachable from the other nodes), by node
    * id: an object, or a function (both read at each forward, so a list kept up to date by the
-   * application, e.g. from Redis, works). A node missing here cannot be reached: its sessions get
-   * the usual 400 "Session ID unknown".
+   * application, e.g. from Redis, works). The function may answer with a promise (a lookup in a
+   * shared directory): the request waits for it, paused. A node missing here cannot be reached:
+   * its sessions get the usual 400 "Session ID unknown".
    */
-  peers: Readonly<Record<string, string>> | ((nodeId: string) => string | undefined);
+  peers:
+    | Readonly<Record<string, string>>
+    | ((nodeId: string) => string | undefined | Promise<string | undefined>);
   /**
    * How many forwarded HTTP requests (and upgrades still connecting) this node holds at once. A
    * long-poll held for a client of another node counts for up to `pingInterval`, so this bounds
@@ -57,6 +60,22 @@ const HOP_BY_HOP = new Set([
   'trailer',
   'upgrade',
 ]);
+
+/** A peer's `host:port`, read. */
+interface Address {
+  host: string;
+  port: number;
+}
+
+/** `host:port` (`[::1]:3000` for IPv6) as an address, or undefined when it is not one. */
+function parseAddress(text: string | undefined): Address | undefined {
+  if (text === undefined) return undefined;
+  const colon = text.lastIndexOf(':');
+  const port = Number(text.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
+  // `[::1]:3000`: the brackets are the address's, not the host's.
+  return { host: text.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port };
+}
 
 const UNKNOWN = (sid: string): EngineError => ({ code: 'SESSION_ID_UNKNOWN', context: { sid } });
 
@@ -94,12 +113,33 @@ export class Forwarder {
    */
   forwardRequest(exchange: HttpExchange, headers: OutgoingHttpHeaders, target: RequestTarget): boolean {
     const sid = target.param('sid');
-    const address = sid === null ? undefined : this.ownerAddress(sid, exchange.request.headers);
+    const owner = sid === null ? undefined : this.foreignOwner(sid, exchange.request.headers);
     // Only node's request can be streamed; the engine turns its own HTTP path off when forwarding.
-    if (sid === null || address === undefined || !(exchange instanceof NodeExchange)) return false;
+    if (sid === null || owner === undefined || !(exchange instanceof NodeExchange)) return false;
+    const address = this.lookup(owner);
+    if (address === undefined) return false;
+    if (address instanceof Promise) {
+      address.then(
+        (found) => {
+          if (exchange.res.destroyed) return;
+          if (found === undefined) refuse(exchange, UNKNOWN(sid), headers);
+          else this.proxyRequest(exchange, headers, sid, found);
+        },
+        () => {
+          if (!exchange.res.destroyed) refuse(exchange, UNKNOWN(sid), headers);
+        },
+      );
+    } else {
+      this.proxyRequest(exchange, headers, sid, address);
+    }
+    return true;
+  }
+
+  /** Streams one request to `address` and its answer back (see forwardRequest). */
+  private proxyRequest(exchange: NodeExchange, headers: OutgoingHttpHeaders, sid: string, address: Address): void {
     if (this.active >= this.maxConcurrent) {
       refuse(exchange, UNKNOWN(sid), headers);
-      return true;
+      return;
     }
     this.active++;
     const { incoming, res } = exchange;
@@ -145,7 +185,6 @@ export class Forwarder {
       finish();
     });
     incoming.pipe(out);
-    return true;
   }
 
   /**
@@ -155,11 +194,32 @@ export class Forwarder {
    */
   forwardUpgrade(req: RequestSource, socket: Duplex, head: Buffer, target: RequestTarget): boolean {
     const sid = target.param('sid');
-    const address = sid === null ? undefined : this.ownerAddress(sid, req.headers);
-    if (sid === null || address === undefined) return false;
+    const owner = sid === null ? undefined : this.foreignOwner(sid, req.headers);
+    if (sid === null || owner === undefined) return false;
+    const address = this.lookup(owner);
+    if (address === undefined) return false;
+    if (address instanceof Promise) {
+      address.then(
+        (found) => {
+          if (socket.destroyed) return;
+          if (found === undefined) writeUpgradeError(socket, UNKNOWN(sid));
+          else this.pipeUpgrade(req, socket, head, sid, found);
+        },
+        () => {
+          if (!socket.destroyed) writeUpgradeError(socket, UNKNOWN(sid));
+        },
+      );
+    } else {
+      this.pipeUpgrade(req, socket, head, sid, address);
+    }
+    return true;
+  }
+
+  /** Pipes one upgrade to `address` (see forwardUpgrade). */
+  private pipeUpgrade(req: RequestSource, socket: Duplex, head: Buffer, sid: string, address: Address): void {
     if (this.active >= this.maxConcurrent) {
       writeUpgradeError(socket, UNKNOWN(sid));
-      return true;
+      return;
     }
     this.active++;
     let connecting = true;
@@ -194,7 +254,6 @@ export class Forwarder {
       upstream.pipe(socket);
       socket.pipe(upstream);
     });
-    return true;
   }
 
   /** Ends the open upgrade pipes and the idle connections to peers. */
@@ -205,27 +264,23 @@ export class Forwarder {
   }
 
   /**
-   * Where the owner of `sid` listens, when a request for it is to be forwarded: the sid names
-   * another node, the peer list knows it, and the request was not forwarded already.
+   * The node that owns `sid`, when a request for it is to be forwarded: the sid names another
+   * node (a valid node id), and the request was not forwarded already.
    */
-  private ownerAddress(
-    sid: string,
-    headers: IncomingHttpHeaders,
-  ): { host: string; port: number } | undefined {
+  private foreignOwner(sid: string, headers: IncomingHttpHeaders): string | undefined {
     const dot = sid.indexOf('.');
     if (dot <= 0 || headers[HOP_HEADER] !== undefined) return undefined;
     const owner = sid.slice(0, dot);
-    if (owner === this.nodeId) return undefined;
+    // Any other text is not a node's: the session is unknown here, as it is everywhere.
+    if (owner === this.nodeId || !NODE_ID.test(owner)) return undefined;
+    return owner;
+  }
+
+  /** Where `owner` listens, from the peer list: now, later (a lookup), or not at all. */
+  private lookup(owner: string): Address | undefined | Promise<Address | undefined> {
     const peers = this.options.peers;
-    const address =
-      typeof peers === 'function' ? peers(owner) : Object.hasOwn(peers, owner) ? peers[owner] : undefined;
-    if (address === undefined) return undefined;
-    const colon = address.lastIndexOf(':');
-    const port = Number(address.slice(colon + 1));
-    if (colon <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
-    // `[::1]:3000`: the brackets are the address's, not the host's.
-    const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-    return { host, port };
+    const found = typeof peers === 'function' ? peers(owner) : Object.hasOwn(peers, owner) ? peers[owner] : undefined;
+    return found instanceof Promise ? found.then(parseAddress) : parseAddress(found);
   }
 
   private forwardedHeaders(given: IncomingHttpHeaders): OutgoingHttpHeaders {
