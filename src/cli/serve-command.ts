@@ -13,6 +13,7 @@ import {
 } from '../chat/index.js';
 import { describeError, fail, logger } from './log.js';
 import {
+  defaultWorkers,
   isWorker,
   isWorkersPrimary,
   joinCluster,
@@ -127,7 +128,7 @@ export function startupFailure(err: unknown, port: number, host: string): string
   return describeError(err);
 }
 
-async function serve(flags: Partial<ChatServerOptions>, workers = 1): Promise<void> {
+async function serve(flags: Partial<ChatServerOptions>, workersFlag?: number): Promise<void> {
   const log = logger();
   let options: ChatServerOptions;
   try {
@@ -162,6 +163,12 @@ async function serve(flags: Partial<ChatServerOptions>, workers = 1): Promise<vo
     }
   } catch (err) {
     fail(`cannot start the chat server: ${describeError(err)}`);
+  }
+  let workers: number;
+  try {
+    workers = workersFlag ?? envOr('CHAT_WORKERS', parseWorkers, defaultWorkers(options.db));
+  } catch (err) {
+    fail(`cannot start the chat server: CHAT_WORKERS: ${describeError(err)}`);
   }
   // --workers: the primary forks and serves nothing; each worker runs the rest of this function.
   if (isWorkersPrimary(workers)) return runPrimary(workers, log);
@@ -284,7 +291,7 @@ export function serveCommand(): Command {
     )
     .option(
       '--workers <n>',
-      'node:cluster workers behind the one port, sharing rooms through the cluster adapter; auto or 0: one per core (default 1: one process)',
+      'node:cluster workers behind the one port, sharing rooms, limits and long-polling sessions; auto or 0: one per core (env CHAT_WORKERS, default: one per core, 1 with --db :memory:; npm start: 1)',
       parseWorkers,
     )
     .option(

@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { createAdapter, setupPrimary } from '@socket.io/cluster-adapter';
 import { InvalidArgumentError } from 'commander';
-import type { RunningChat } from '../chat/index.js';
+import { MemoryLimitsStore, type RunningChat, type SharedLimitsStore } from '../chat/index.js';
 import type { ForwardOptions } from '../engine/index.js';
 import { describeError, fail, type Logger } from './log.js';
 
@@ -35,7 +35,13 @@ const PEERS_TIMEOUT_MS = 10_000;
  */
 type WorkerMessage =
   | { parley: 'peer'; nodeId: string; address: string }
-  | { parley: 'ready'; banner: string };
+  | { parley: 'ready'; banner: string }
+  | LimitsRequest;
+
+/** A worker's operation on the per-address limits the primary keeps for all (SharedLimitsStore). */
+type LimitsRequest =
+  | { parley: 'limits'; id: number; op: 'spend'; key: string; capacity: number; rate: number; units: number }
+  | { parley: 'limits'; id: number; op: 'count'; key: string; node: string; count: number; ttlMs: number };
 
 /** What the primary tells every worker: where each worker takes forwarded requests, by node id. */
 interface PeersMessage {
@@ -43,13 +49,86 @@ interface PeersMessage {
   peers: Record<string, string>;
 }
 
+/** The primary's answer to one LimitsRequest. */
+interface LimitsAnswer {
+  parley: 'limits-answer';
+  id: number;
+  value: number;
+}
+
+/** How long a worker waits for the primary's answer about the limits (then it counts alone). */
+const LIMITS_TIMEOUT_MS = 2000;
+
 function parleyMessage(value: unknown): { parley?: unknown } | undefined {
   return typeof value === 'object' && value !== null ? (value as { parley?: unknown }) : undefined;
 }
 
 function isWorkerMessage(value: unknown): value is WorkerMessage {
   const kind = parleyMessage(value)?.parley;
-  return kind === 'ready' || kind === 'peer';
+  return kind === 'ready' || kind === 'peer' || kind === 'limits';
+}
+
+function isLimitsAnswer(value: unknown): value is LimitsAnswer {
+  return parleyMessage(value)?.parley === 'limits-answer';
+}
+
+/**
+ * A worker's view of the limits its primary keeps: each operation a message to the primary and
+ * its answer back. An answer that does not come in time rejects, and the limits count alone
+ * meanwhile, as they do when Redis is away.
+ */
+class PrimaryLimitsStore implements SharedLimitsStore {
+  private next = 0;
+  private readonly waiting = new Map<number, { resolve: (n: number) => void; timer: NodeJS.Timeout }>();
+
+  constructor() {
+    process.on('message', (message: unknown) => {
+      if (!isLimitsAnswer(message)) return;
+      const waiter = this.waiting.get(message.id);
+      if (waiter === undefined) return;
+      this.waiting.delete(message.id);
+      clearTimeout(waiter.timer);
+      waiter.resolve(message.value);
+    });
+  }
+
+  spend(key: string, capacity: number, rate: number, units: number): Promise<number> {
+    return this.ask((id) => ({ parley: 'limits', id, op: 'spend', key, capacity, rate, units }));
+  }
+
+  setCount(key: string, node: string, count: number, ttlMs: number): Promise<number> {
+    return this.ask((id) => ({ parley: 'limits', id, op: 'count', key, node, count, ttlMs }));
+  }
+
+  private ask(request: (id: number) => LimitsRequest): Promise<number> {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error('the primary did not answer'));
+      }, LIMITS_TIMEOUT_MS);
+      timer.unref();
+      this.waiting.set(id, { resolve, timer });
+      process.send?.(request(id), undefined, {}, (err: Error | null) => {
+        if (err === null) return;
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        reject(err);
+      });
+    });
+  }
+}
+
+/** The primary's side: answers a worker's LimitsRequest from `store`. */
+function answerLimits(worker: Worker, store: MemoryLimitsStore, request: LimitsRequest): void {
+  const done =
+    request.op === 'spend'
+      ? store.spend(request.key, request.capacity, request.rate, request.units)
+      : store.setCount(request.key, request.node, request.count, request.ttlMs);
+  void done.then((value) => {
+    const answer: LimitsAnswer = { parley: 'limits-answer', id: request.id, value };
+    if (worker.isConnected()) worker.send(answer);
+  });
 }
 
 function isPeersMessage(value: unknown): value is PeersMessage {
@@ -66,6 +145,14 @@ export function parseWorkers(value: string): number {
   return n;
 }
 
+/**
+ * How many workers `parley serve` runs when not told: one per core, but one with an in-memory
+ * store (each worker would keep a history of its own).
+ */
+export function defaultWorkers(db: string): number {
+  return db === ':memory:' ? 1 : availableParallelism();
+}
+
 /** Whether this process is the primary of `--workers n`, which forks instead of serving. */
 export function isWorkersPrimary(workers: number): boolean {
   return workers > 1 && cluster.isPrimary;
@@ -80,6 +167,8 @@ export async function runPrimary(n: number, log: Logger): Promise<void> {
   let stopping = false;
   let banner = '';
   const ready = new Set<Worker>();
+  /** The per-address limits of every worker (unless they share them in Redis). */
+  const limits = new MemoryLimitsStore();
   /** Where each live worker takes forwarded requests, by its node id. */
   const peers = new Map<Worker, { nodeId: string; address: string }>();
   const sendPeers = (): void => {
@@ -97,6 +186,10 @@ export async function runPrimary(n: number, log: Logger): Promise<void> {
       const worker = cluster.fork();
       worker.on('message', (message: unknown) => {
         if (!isWorkerMessage(message)) return; // the cluster adapter's own messages
+        if (message.parley === 'limits') {
+          answerLimits(worker, limits, message);
+          return;
+        }
         if (message.parley === 'peer') {
           peers.set(worker, { nodeId: message.nodeId, address: message.address });
           sendPeers();
@@ -163,7 +256,11 @@ export async function runPrimary(n: number, log: Logger): Promise<void> {
  * that lists it (so that no session of this worker exists before every worker can reach it).
  * The table is kept up to date as workers come and go.
  */
-export async function workerForwarding(): Promise<{ forward: ForwardOptions; peerListener: HttpServer }> {
+export async function workerForwarding(): Promise<{
+  forward: ForwardOptions;
+  peerListener: HttpServer;
+  sharedLimits: { store: SharedLimitsStore; nodeId: string };
+}> {
   const worker = cluster.worker;
   if (worker === undefined || process.send === undefined) throw new Error('not a --workers worker');
   // What is not the engine's path: nobody but the other workers is expected here.
@@ -194,6 +291,7 @@ export async function workerForwarding(): Promise<{ forward: ForwardOptions; pee
   return {
     forward: { nodeId, peers: (id) => (Object.hasOwn(peers, id) ? peers[id] : undefined) },
     peerListener,
+    sharedLimits: { store: new PrimaryLimitsStore(), nodeId },
   };
 }
 

@@ -9,7 +9,7 @@ import { startProcess } from '../support/processes.js';
 function runCli(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     encoding: 'utf8',
-    env: { ...process.env, LOG_LEVEL: '', ...env },
+    env: { CHAT_WORKERS: '1', ...process.env, LOG_LEVEL: '', ...env },
     // A CLI that hangs fails its test instead of holding the run.
     timeout: 60_000,
   });

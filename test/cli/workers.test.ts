@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
@@ -133,6 +133,38 @@ describe('parley serve --workers', () => {
     } finally {
       const exit = await cli.stop('SIGTERM');
       assert.deepEqual(exit, { code: 0, signal: null });
+    }
+  });
+
+  test('without --workers, serve runs one worker per core; with --db :memory: (or CHAT_WORKERS=1) one process', async () => {
+    const cores = availableParallelism();
+    const byDefault = await startProcess('src/cli/main.ts', {
+      args: ['serve', '--port', '0', '--host', '127.0.0.1', '--db', join(dir, 'default.db')],
+      env: { CHAT_WORKERS: '' },
+      // The primary's banner ends with its workers line; one process's with its limits line.
+      ready: (line, lines) => (line.includes(cores > 1 ? 'workers:' : '  limits:') ? [...lines] : undefined),
+    });
+    try {
+      const banner = byDefault.ready.join('\n');
+      if (cores > 1) assert.match(banner, new RegExp(`workers: +${cores} \\(pids`), banner);
+      else assert.doesNotMatch(banner, /workers:/, banner);
+    } finally {
+      assert.deepEqual(await byDefault.stop('SIGTERM'), { code: 0, signal: null });
+    }
+    for (const [args, env] of [
+      [['--db', ':memory:'], { CHAT_WORKERS: '' }],
+      [['--db', join(dir, 'one.db')], { CHAT_WORKERS: '1' }],
+    ] as const) {
+      const single = await startProcess('src/cli/main.ts', {
+        args: ['serve', '--port', '0', '--host', '127.0.0.1', ...args],
+        env,
+        ready: (line, lines) => (line.startsWith('  limits:') ? [...lines] : undefined),
+      });
+      try {
+        assert.doesNotMatch(single.ready.join('\n'), /workers:/);
+      } finally {
+        assert.deepEqual(await single.stop('SIGTERM'), { code: 0, signal: null });
+      }
     }
   });
 

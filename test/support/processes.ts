@@ -49,7 +49,8 @@ export async function startCommand<T>(
 ): Promise<StartedProcess<T>> {
   const script = name;
   const child = spawn(command, args, {
-    env: { ...process.env, ...options.env },
+    // `parley serve` runs one worker per core unless told: one process, unless a test asks for more.
+    env: { CHAT_WORKERS: '1', ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
   });
   let stderr = '';
