@@ -1,26 +1,22 @@
 /**
  * No sticky sessions: three parley nodes with `forward` on, one Redis (@socket.io/redis-adapter)
- * between them, behind a round-robin TCP proxy written here (each new TCP connection goes to the
- * next node). Each node answers with `Connection: close` (maxRequestsPerSocket = 1), so every HTTP
- * request of the official client is a new connection and lands on the next node: a request for a
- * session of another node must be forwarded to its owner, or it would get 400 "Session ID unknown".
+ * between them, behind a round-robin TCP proxy (test/support/proxy.ts: each new TCP connection
+ * goes to the next node). Each node answers with `Connection: close` (maxRequestsPerSocket = 1), so
+ * every HTTP request of the official client is a new connection and lands on the next node: a
+ * request for a session of another node must be forwarded to its owner, or it would get 400
+ * "Session ID unknown".
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server as HttpServer } from 'node:http';
-import {
-  createServer as createTcpServer,
-  connect,
-  type Server as TcpServer,
-  type Socket as TcpSocket,
-} from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { io as connectIo, type Socket as ClientSocket } from 'socket.io-client';
+import { type Socket as ClientSocket, io as connectIo } from 'socket.io-client';
 import { HOP_HEADER } from '../../src/engine/index.js';
 import { Server } from '../../src/index.js';
 import { closeHttp, listenOnLoopback } from '../support/loopback.js';
+import { type RoundRobinProxy, startProxy } from '../support/proxy.js';
 import { type RedisServer, redisAvailable, requireRedis, startRedis } from '../support/redis.js';
 import { waitUntil, withTimeout } from '../support/waiting.js';
-import { clusterKey, closeCluster, redisAdapter } from './support.js';
+import { closeCluster, clusterKey, redisAdapter } from './support.js';
 
 interface Node {
   readonly id: string;
@@ -45,17 +41,11 @@ after(async () => {
 });
 
 const nodes: Node[] = [];
-const proxies: TcpServer[] = [];
-/** The proxies' open connections: a long-poll held by a node would keep a proxy from closing. */
-const piped = new Set<TcpSocket>();
+const proxies: RoundRobinProxy[] = [];
 const clients: ClientSocket[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) client.disconnect();
-  for (const socket of piped) socket.destroy();
-  piped.clear();
-  for (const proxy of proxies.splice(0)) {
-    await new Promise<void>((resolve) => proxy.close(() => resolve()));
-  }
+  for (const proxy of proxies.splice(0)) await proxy.close();
   for (const node of nodes.splice(0)) {
     node.io.close();
     await closeHttp(node.http).catch(() => {});
@@ -119,36 +109,13 @@ async function startNodes(count = 3, maxConcurrent?: number): Promise<Node[]> {
 }
 
 /**
- * A TCP proxy that sends each new connection to the next node in turn (or to `pick(n)` for the
- * n-th connection); resolves with its port.
+ * A round-robin proxy in front of `targets` (or one sending the n-th connection to `pick(n)`);
+ * resolves with its port.
  */
-async function roundRobin(
-  targets: readonly Node[],
-  pick = (n: number) => targets[n % targets.length]!,
-): Promise<number> {
-  let next = 0;
-  const proxy = createTcpServer((client: TcpSocket) => {
-    const target = pick(next++);
-    const upstream = connect(target.port, '127.0.0.1');
-    piped.add(client);
-    piped.add(upstream);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => {
-      piped.delete(client);
-      upstream.destroy();
-    });
-    upstream.on('close', () => {
-      piped.delete(upstream);
-      client.destroy();
-    });
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
+async function roundRobin(targets: readonly Node[], pick?: (n: number) => Node): Promise<number> {
+  const proxy = await startProxy(targets, pick === undefined ? {} : { pick });
   proxies.push(proxy);
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const address = proxy.address();
-  return typeof address === 'object' && address ? address.port : 0;
+  return proxy.port;
 }
 
 function connectThrough(port: number, transports: ('polling' | 'websocket')[]): ClientSocket {
