@@ -18,6 +18,7 @@ import {
 } from './service.js';
 import { type ChatCluster, type ClusterEvent, connectCluster, DEFAULT_REDIS_KEY } from './cluster.js';
 import { SharedBudget } from './shared-budget.js';
+import { SharedConnections } from './shared-connections.js';
 import { isPostgresUrl, type MessageStore } from './message-store.js';
 import { PostgresStore } from './postgres-store.js';
 import { ChatStore } from './store.js';
@@ -176,6 +177,11 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
             redis: cluster.redis,
             key: options.redisKey ?? DEFAULT_REDIS_KEY,
             capacity: options.addressBudget,
+            report: (message) => console.error(`[chat cluster] ${message}`),
+          }),
+          sharedConnections: new SharedConnections({
+            redis: cluster.redis,
+            key: options.redisKey ?? DEFAULT_REDIS_KEY,
             report: (message) => console.error(`[chat cluster] ${message}`),
           }),
         }),
