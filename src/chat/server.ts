@@ -182,6 +182,8 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
           sharedConnections: new SharedConnections({
             redis: cluster.redis,
             key: options.redisKey ?? DEFAULT_REDIS_KEY,
+            max: options.maxConnections,
+            subscriber: cluster.subscriber,
             report: (message) => console.error(`[chat cluster] ${message}`),
           }),
         }),

@@ -10,6 +10,11 @@
  * of that node's last answer about it; a refused handshake asks Redis again (the others may have
  * closed since), so a stale "full" costs one refusal at most.
  *
+ * With `max` and a `subscriber`, an address reaching the cap (or going back below it) is announced
+ * on one channel to every node, so a node that never heard of the address refuses it at once
+ * instead of admitting one handshake before its first answer. A node re-announces the addresses it
+ * sees full with each refresh, so the others' view of them does not age out.
+ *
  * A node that dies must not lock an address out: each field carries its own expiry (Redis time),
  * refreshed by its node every `ttlMs / 3`; fields past it are not counted and are dropped by the
  * next script on that hash. A node that stops cleanly removes its fields at once.
@@ -59,13 +64,19 @@ if total > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
 return total
 `;
 
+/** The channel, after the chat's key, announcing addresses at the cap: `{key, total, node}`. */
+const FULL_CHANNEL = 'connections-full';
+
 /** Addresses known before the forgettable ones are swept out. */
 const SWEEP_AT = 10_000;
 
 /** What this node knows of one address. */
 interface Entry {
-  /** This node's count now. */
+  /** This node's count now, and as Redis last counted it. */
   mine: number;
+  sent: number;
+  /** Whether the address was at the cap when this node last heard (an answer or an announcement). */
+  full: boolean;
   /** The other nodes' count, as Redis last said (0 until it did), and when (this node's clock). */
   others: number;
   at: number;
@@ -85,6 +96,10 @@ export interface SharedConnectionsOptions {
   readonly nodeId?: string;
   /** Told once per outage that Redis could not be reached. */
   readonly report?: (message: string) => void;
+  /** The cap: with `subscriber`, addresses reaching it are announced to every node. */
+  readonly max?: number;
+  /** A client in subscriber mode (the adapter's), to hear the announcements. */
+  readonly subscriber?: ReturnType<typeof createClient>;
 }
 
 /** The cluster-wide per-address connection counts; see the file comment. */
@@ -96,11 +111,23 @@ export class SharedConnections {
   private failing = false;
   private stopped = false;
 
+  private readonly channel: string;
+  private readonly listener = (message: string) => this.announced(message);
+
   constructor(private readonly options: SharedConnectionsOptions) {
     this.nodeId = options.nodeId ?? randomUUID();
     this.ttlMs = options.ttlMs ?? 15_000;
+    this.channel = `${options.key}:${FULL_CHANNEL}`;
     this.refresher = setInterval(() => this.refreshAll(), Math.max(1, Math.floor(this.ttlMs / 3)));
     this.refresher.unref();
+    if (this.announcing) {
+      options.subscriber?.subscribe(this.channel, this.listener).catch((err: unknown) => this.failed(err));
+    }
+  }
+
+  /** Whether this node announces and hears the addresses at the cap. */
+  private get announcing(): boolean {
+    return this.options.max !== undefined && this.options.subscriber !== undefined;
   }
 
   /** Addresses this node remembers (for tests and monitoring). */
@@ -121,9 +148,7 @@ export class SharedConnections {
     let entry = this.entries.get(key);
     if (entry === undefined) {
       if (count === 0) return;
-      if (this.entries.size >= SWEEP_AT) this.sweep();
-      entry = { mine: count, others: 0, at: Number.NEGATIVE_INFINITY, inFlight: false, again: false };
-      this.entries.set(key, entry);
+      entry = this.create(key);
     } else if (entry.mine === count) {
       return;
     }
@@ -141,6 +166,9 @@ export class SharedConnections {
   stop(): void {
     if (this.stopped) return;
     clearInterval(this.refresher);
+    if (this.announcing) {
+      this.options.subscriber?.unsubscribe(this.channel, this.listener).catch(() => undefined);
+    }
     for (const [key, entry] of this.entries) {
       if (entry.mine === 0) continue;
       entry.mine = 0;
@@ -149,13 +177,65 @@ export class SharedConnections {
     this.stopped = true;
   }
 
+  private create(key: string): Entry {
+    if (this.entries.size >= SWEEP_AT) this.sweep();
+    const entry: Entry = {
+      mine: 0,
+      sent: 0,
+      full: false,
+      others: 0,
+      at: Number.NEGATIVE_INFINITY,
+      inFlight: false,
+      again: false,
+    };
+    this.entries.set(key, entry);
+    return entry;
+  }
+
   /** Keeps this node's counts alive in Redis and refreshes what it knows of the others. */
   private refreshAll(): void {
     this.sweep();
-    for (const [key, entry] of this.entries) if (entry.mine > 0) this.send(key, entry);
+    for (const [key, entry] of this.entries) if (entry.mine > 0) this.send(key, entry, true);
   }
 
-  private send(key: string, entry: Entry): void {
+  /** Another node says an address reached the cap, or went back below it. */
+  private announced(message: string): void {
+    let parsed: { key?: unknown; total?: unknown; node?: unknown };
+    try {
+      parsed = JSON.parse(message) as typeof parsed;
+    } catch {
+      return;
+    }
+    const { key, total, node } = parsed;
+    if (typeof key !== 'string' || typeof total !== 'number' || node === this.nodeId || this.stopped) return;
+    const full = total >= (this.options.max ?? Number.POSITIVE_INFINITY);
+    let entry = this.entries.get(key);
+    if (entry === undefined) {
+      // Only an address at the cap is worth remembering unasked (so at most connections / max).
+      if (!full) return;
+      entry = this.create(key);
+    }
+    entry.others = Math.max(0, total - entry.sent);
+    entry.at = performance.now();
+    entry.full = full;
+    this.forget(key, entry);
+  }
+
+  /** Tells every node that `key` is at the cap (or no longer is), as this node's answer said. */
+  private announce(key: string, total: number): void {
+    const message = JSON.stringify({ key, total, node: this.nodeId });
+    this.options.redis.publish(this.channel, message).catch((err: unknown) => this.failed(err));
+  }
+
+  private failed(err: unknown): void {
+    if (this.failing || this.stopped) return;
+    this.failing = true;
+    this.options.report?.(
+      `shared connection counts not updated in Redis (${err instanceof Error ? err.message : String(err)}): each node counts alone until it is back`,
+    );
+  }
+
+  private send(key: string, entry: Entry, refreshing = false): void {
     if (entry.inFlight) {
       entry.again = true;
       return;
@@ -169,20 +249,22 @@ export class SharedConnections {
         arguments: [this.nodeId, String(count), String(this.ttlMs)],
       })
       .then(
-        (total) => {
-          entry.others = Math.max(0, Number(total) - count);
+        (answer) => {
+          const total = Number(answer);
+          entry.sent = count;
+          entry.others = Math.max(0, total - count);
           entry.at = performance.now();
           this.failing = false;
+          if (!this.announcing) return;
+          const full = total >= this.options.max!;
+          if (full !== entry.full || (full && refreshing)) this.announce(key, total);
+          entry.full = full;
         },
         (err: unknown) => {
           // Redis unreachable: this node counts alone until it answers again.
           entry.others = 0;
-          if (!this.failing && !this.stopped) {
-            this.failing = true;
-            this.options.report?.(
-              `shared connection counts not updated in Redis (${err instanceof Error ? err.message : String(err)}): each node counts alone until it is back`,
-            );
-          }
+          entry.full = false;
+          this.failed(err);
         },
       )
       .finally(() => {

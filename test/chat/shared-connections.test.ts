@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { SharedConnections } from '../../src/chat/shared-connections.js';
 import { type RedisServer, redisAvailable, requireRedis, startRedis } from '../support/redis.js';
-import { waitUntil } from '../support/waiting.js';
+import { waitUntil, withTimeout } from '../support/waiting.js';
 
 type Client = ReturnType<typeof createClient>;
 
@@ -34,11 +35,17 @@ async function client(): Promise<Client> {
   return made;
 }
 
-async function node(key: string, reports: string[] = [], ttlMs?: number): Promise<SharedConnections> {
+async function node(
+  key: string,
+  reports: string[] = [],
+  ttlMs?: number,
+  max?: number,
+): Promise<SharedConnections> {
   const counter = new SharedConnections({
     redis: await client(),
     key,
     ...(ttlMs === undefined ? {} : { ttlMs }),
+    ...(max === undefined ? {} : { max, subscriber: await client() }),
     report: (message) => reports.push(message),
   });
   counters.push(counter);
@@ -65,6 +72,29 @@ test('what one node holds of an address is what the others see; a clean stop tak
   assert.equal(b.others('10.0.0.2'), 0, 'an address nobody holds');
   a.stop();
   await waitUntil(() => seen(b, '10.0.0.1', 0), 'B to see A is gone after its clean stop');
+});
+
+test('an address reaching the cap is announced: a node that never heard of it knows at once, and again when it goes below', async (t) => {
+  if (!requireRedis(t)) return;
+  const key = `conns-${process.pid}-${keys++}`;
+  const [a, b] = [await node(key, [], undefined, 3), await node(key, [], undefined, 3)];
+  // Both subscribe as they start: one that has not joined yet would miss an announcement.
+  const inspect = await client();
+  const channel = `${key}:connections-full`;
+  await withTimeout(
+    (async () => {
+      while (((await inspect.pubSubNumSub(channel))[channel] ?? 0) < 2) await setImmediatePromise();
+    })(),
+    'both nodes to subscribe',
+  );
+  a.set('10.0.0.1', 2);
+  a.set('10.0.0.1', 3);
+  await waitUntil(() => b.others('10.0.0.1') === 3, 'B to hear that A holds the cap');
+  assert.equal(b.others('10.0.0.2'), 0);
+  a.set('10.0.0.1', 1);
+  await waitUntil(() => b.others('10.0.0.1') === 1, 'B to hear that A went below the cap');
+  a.stop();
+  b.stop();
 });
 
 test('a node that dies without a word stops counting once its fields expire', async (t) => {
