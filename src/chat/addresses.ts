@@ -14,6 +14,7 @@
  */
 import { Budget } from './budget.js';
 import { RateLimiter } from './rate-limit.js';
+import type { SharedConnections } from './shared-connections.js';
 
 /** The budgets of one connection, handed on to the next connection of its address. */
 export interface ConnectionBudgets {
@@ -39,6 +40,11 @@ export interface AddressBookOptions {
   /** The budgets' refill window. @default 10000 */
   readonly windowMs?: number;
   readonly now?: () => number;
+  /**
+   * The connection counts of every node (`--redis`): the cap then applies to the address's
+   * connections on all nodes, as far as Redis last said (shared-connections.ts).
+   */
+  readonly shared?: SharedConnections;
 }
 
 /** Typing notices per connection: a client sends one every couple of seconds while typing. */
@@ -90,13 +96,20 @@ export class AddressBook {
    * (the address has its maximum of connections).
    */
   admit(address: string): string | undefined {
+    const key = addressKey(address);
     const record = this.record(address);
     this.expireAdmissions(record);
     const max = this.options.maxConnections;
-    if (record.connections + record.admitted.length >= max) {
-      return `too many connections from your address: at most ${max} (close one, or raise --max-connections)`;
+    const shared = this.options.shared;
+    const elsewhere = shared?.others(key) ?? 0;
+    if (record.connections + record.admitted.length + elsewhere >= max) {
+      // What this node knows of the other nodes may be stale: the next handshake gets a fresh view.
+      if (elsewhere > 0) shared?.refresh(key);
+      const where = shared === undefined ? '' : ' over all nodes';
+      return `too many connections from your address: at most ${max}${where} (close one, or raise --max-connections)`;
     }
     record.admitted.push(this.now());
+    this.publish(key, record);
     return undefined;
   }
 
@@ -105,12 +118,16 @@ export class AddressBook {
     const record = this.record(address);
     record.admitted.shift();
     record.connections++;
+    this.publish(addressKey(address), record);
   }
 
   /** A connection from `address` closed. */
   closed(address: string): void {
-    const record = this.records.get(addressKey(address));
-    if (record !== undefined) record.connections = Math.max(0, record.connections - 1);
+    const key = addressKey(address);
+    const record = this.records.get(key);
+    if (record === undefined) return;
+    record.connections = Math.max(0, record.connections - 1);
+    this.publish(key, record);
   }
 
   /** The budgets for a new socket from `address`: those a closed one left, or fresh ones. */
@@ -134,15 +151,18 @@ export class AddressBook {
     return this.record(address).shared;
   }
 
-  /** Stops the sweep (the service is detached). */
+  /** Stops the sweep (the service is detached) and takes this node's counts out of Redis. */
   stop(): void {
     clearInterval(this.sweeper);
+    this.options.shared?.stop();
   }
 
   /** Drops the records that remember nothing: no connection, no admission, every budget full. */
   sweep(): void {
     for (const [key, record] of this.records) {
+      const before = record.admitted.length;
       this.expireAdmissions(record);
+      if (record.admitted.length !== before) this.publish(key, record);
       if (record.connections > 0 || record.admitted.length > 0 || !record.shared.isFull()) continue;
       const released = record.released;
       if (released !== undefined && !(released.budget.isFull() && released.messages.retryAfterMs() === 0)) continue;
@@ -163,6 +183,11 @@ export class AddressBook {
       this.records.set(key, record);
     }
     return record;
+  }
+
+  /** Tells the other nodes (through Redis) how many places `key` holds here now. */
+  private publish(key: string, record: AddressRecord): void {
+    this.options.shared?.set(key, record.connections + record.admitted.length);
   }
 
   private expireAdmissions(record: AddressRecord): void {

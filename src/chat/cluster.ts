@@ -28,6 +28,8 @@ export interface ChatCluster {
   readonly adapter: ReturnType<typeof createAdapter>;
   /** The publishing client (also used for shared counters). */
   readonly redis: ReturnType<typeof createClient>;
+  /** The adapter's subscribing client (shared counters subscribe to their own channel on it too). */
+  readonly subscriber: ReturnType<typeof createClient>;
   /** Broadcasts that could not be published since start. */
   readonly undelivered: () => number;
   close(): Promise<void>;
@@ -121,6 +123,7 @@ export async function connectCluster(url: string, options: ClusterOptions = {}):
   return {
     adapter: createAdapter(pub, sub, { key: options.key ?? DEFAULT_REDIS_KEY, requestsTimeout: 2000 }),
     redis: pub,
+    subscriber: sub,
     undelivered: () => undelivered,
     async close() {
       await Promise.allSettled([pub.quit(), sub.quit()]);

@@ -20,6 +20,7 @@ import {
 import { type ChatCluster, type ClusterEvent, connectCluster, DEFAULT_REDIS_KEY } from './cluster.js';
 import { defaultAdvertisedAddress, NodeDirectory } from './node-directory.js';
 import { SharedBudget } from './shared-budget.js';
+import { SharedConnections } from './shared-connections.js';
 import { isPostgresUrl, type MessageStore } from './message-store.js';
 import { PostgresStore } from './postgres-store.js';
 import { ChatStore } from './store.js';
@@ -209,6 +210,13 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
             redis: cluster.redis,
             key: options.redisKey ?? DEFAULT_REDIS_KEY,
             capacity: options.addressBudget,
+            report: (message) => console.error(`[chat cluster] ${message}`),
+          }),
+          sharedConnections: new SharedConnections({
+            redis: cluster.redis,
+            key: options.redisKey ?? DEFAULT_REDIS_KEY,
+            max: options.maxConnections,
+            subscriber: cluster.subscriber,
             report: (message) => console.error(`[chat cluster] ${message}`),
           }),
         }),

@@ -21,6 +21,7 @@ import { clientAddress } from './address.js';
 import { AddressBook, type ConnectionBudgets } from './addresses.js';
 import { type Budget, REQUEST_COSTS } from './budget.js';
 import { type ChatError, type ChatErrorCode, type ChatFailure, chatError, rateLimited } from './errors.js';
+import { type MessageStore, serialQueue, settle } from './message-store.js';
 import { cleanName } from './names.js';
 import { type Member, Presence, type PresenceDelta, type PresenceSnapshot } from './presence.js';
 import {
@@ -31,8 +32,8 @@ import {
   parseMessage,
   parseRoomRequest,
 } from './schema.js';
-import { type MessageStore, serialQueue, settle } from './message-store.js';
 import type { SharedBudget } from './shared-budget.js';
+import type { SharedConnections } from './shared-connections.js';
 import type { StoredMessage } from './store.js';
 
 export type { Member } from './presence.js';
@@ -96,6 +97,8 @@ export interface ChatServiceOptions {
   clustered?: boolean;
   /** The per-address budget over every node (`--redis`), checked besides this node's. */
   sharedBudget?: SharedBudget;
+  /** The connection counts of every node (`--redis`): `maxConnections` then holds over all of them. */
+  sharedConnections?: SharedConnections;
 }
 
 /** The service on a namespace: its admission check for handshakes, and how to detach it. */
@@ -183,6 +186,7 @@ export function attachChat(chat: ChatNamespace, options: ChatServiceOptions): At
     messageLimit: limits.messages,
     messageWindowMs: limits.messageWindowMs,
     admissionMs: options.connectTimeoutMs ?? 45_000,
+    ...(options.sharedConnections === undefined ? {} : { shared: options.sharedConnections }),
   });
   const presence = new Presence({
     windowMs: options.presenceWindowMs ?? 100,

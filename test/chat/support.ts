@@ -1,6 +1,7 @@
 import type WebSocket from 'ws';
 import { type ChatServerOptions, type RunningChat, startChatServer } from '../../src/chat/server.js';
 import { type ClientSocket, type ConnectOptions, makeClient, whenConnected } from '../support/clients.js';
+import { type StartedProcess, startProcess } from '../support/processes.js';
 import { WsClient, type WsClientOptions } from '../support/raw-clients.js';
 import { watchSockets } from '../support/sessions.js';
 import { withTimeout } from '../support/waiting.js';
@@ -110,7 +111,11 @@ export class PlainChatClient {
   }
 }
 
-async function takeFrame(client: WsClient, match: (frame: ServerFrame) => boolean, what: string): Promise<ServerFrame> {
+async function takeFrame(
+  client: WsClient,
+  match: (frame: ServerFrame) => boolean,
+  what: string,
+): Promise<ServerFrame> {
   const frame = await client.take((f) => typeof f === 'string' && match(JSON.parse(f) as ServerFrame), what);
   return JSON.parse(frame as string) as ServerFrame;
 }
@@ -186,4 +191,33 @@ export class MemberView {
     });
     return withTimeout(done, what);
   }
+}
+
+/** A chat node run as its own process by the CLI (`parley serve`), as an operator would. */
+export interface ChatProcess {
+  readonly port: number;
+  readonly url: string;
+  readonly process: StartedProcess<number>;
+  /** Every stderr chunk the node wrote so far. */
+  readonly stderr: readonly string[];
+}
+
+/**
+ * Starts `src/cli/main.ts serve --port 0 --host 127.0.0.1 ...args` and resolves once its banner's
+ * limits line is printed, with the port from its first line. Stop it with `process.stop(signal)`.
+ */
+export async function startChatProcess(args: readonly string[]): Promise<ChatProcess> {
+  const stderr: string[] = [];
+  let port = 0;
+  const started = await startProcess('src/cli/main.ts', {
+    args: ['serve', '--port', '0', '--host', '127.0.0.1', ...args],
+    stderr: 'pipe',
+    onStderr: (text) => stderr.push(text),
+    ready: (line) => {
+      const listening = /listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(line);
+      if (listening) port = Number(listening[1]);
+      return line.includes('limits:') && port > 0 ? port : undefined;
+    },
+  });
+  return { port: started.ready, url: `http://127.0.0.1:${started.ready}`, process: started, stderr };
 }
