@@ -26,4 +26,4 @@ export {
   type ChatSocketData,
   type Member,
 } from './service.js';
-export { MemoryLimitsStore, type SharedLimitsStore } from './shared-store.js';
+export { type Announcer, MemoryLimitsStore, type SharedLimitsStore } from './shared-store.js';

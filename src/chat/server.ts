@@ -20,6 +20,7 @@ import {
 import { type ChatCluster, type ClusterEvent, connectCluster, DEFAULT_REDIS_KEY } from './cluster.js';
 import { defaultAdvertisedAddress, NodeDirectory } from './node-directory.js';
 import { SharedBudget } from './shared-budget.js';
+import { type Announcer, RedisLimitsStore, redisAnnouncer, type SharedLimitsStore } from './shared-store.js';
 import { SharedConnections } from './shared-connections.js';
 import { isPostgresUrl, type MessageStore } from './message-store.js';
 import { PostgresStore } from './postgres-store.js';
@@ -89,6 +90,12 @@ export interface ChatServerOptions {
    * @default host:port when host is one address, else this machine's first external IPv4 address
    */
   advertise?: string;
+  /**
+   * One of several processes on one machine (`--workers`), sharing without Redis: `adapter` spans
+   * the processes (rooms, broadcasts, presence), and `limits` keeps the per-address budget and
+   * connection cap for all of them (the primary's store). Ignored parts with `redis`: Redis does both.
+   */
+  sibling?: { adapter: unknown; limits: SharedLimitsStore; announcer: Announcer };
   /**
    * No sticky sessions (the engine's `forward` option), given by the caller (`--workers`); with
    * `redis` and no `forward`, the nodes find each other through Redis (`nodeId`, `advertise`): a polling request or upgrade for a session
@@ -200,24 +207,26 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
     ...(forward === undefined ? {} : { forward }),
   });
   if (options.peerListener !== undefined) io.engine.attach(options.peerListener);
-  if (cluster !== undefined) io.adapter(cluster.adapter as never);
+  // The adapter is in place before any socket can join a room.
+  const adapter = cluster?.adapter ?? options.sibling?.adapter;
+  if (adapter !== undefined) io.adapter(adapter as never);
+  const sharedLimits = cluster !== undefined ? new RedisLimitsStore(cluster.redis) : options.sibling?.limits;
+  const announcer =
+    cluster !== undefined ? redisAnnouncer(cluster.redis, cluster.subscriber) : options.sibling?.announcer;
+  const key = options.redisKey ?? DEFAULT_REDIS_KEY;
+  const report = (message: string) => console.error(`[chat cluster] ${message}`);
   const chat = attachChat(io.of('/'), {
-    clustered: cluster !== undefined,
-    ...(cluster === undefined
+    clustered: adapter !== undefined,
+    ...(sharedLimits === undefined
       ? {}
       : {
-          sharedBudget: new SharedBudget({
-            redis: cluster.redis,
-            key: options.redisKey ?? DEFAULT_REDIS_KEY,
-            capacity: options.addressBudget,
-            report: (message) => console.error(`[chat cluster] ${message}`),
-          }),
+          sharedBudget: new SharedBudget({ store: sharedLimits, key, capacity: options.addressBudget, report }),
           sharedConnections: new SharedConnections({
-            redis: cluster.redis,
-            key: options.redisKey ?? DEFAULT_REDIS_KEY,
+            store: sharedLimits,
+            key,
             max: options.maxConnections,
-            subscriber: cluster.subscriber,
-            report: (message) => console.error(`[chat cluster] ${message}`),
+            ...(announcer === undefined ? {} : { announcer }),
+            report,
           }),
         }),
     store,

@@ -13,30 +13,11 @@
  * While Redis is unreachable each node falls back to its own per-address budget (which it keeps
  * checking anyway); the failures are reported once per outage.
  */
-import type { createClient } from 'redis';
+import type { SharedLimitsStore } from './shared-store.js';
 
 /** Redis keys of the shared budgets start with this, after the chat's key. */
 const KEY_PART = 'budget';
 
-/**
- * KEYS[1]: the address's bucket. ARGV: capacity, refill per ms, units to take (negative: give
- * back). Returns the tokens left, as a string (Lua numbers become integers on the way back).
- */
-const SPEND_SCRIPT = `
-local capacity = tonumber(ARGV[1])
-local rate = tonumber(ARGV[2])
-local units = tonumber(ARGV[3])
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local saved = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(saved[1]) or capacity
-local at = tonumber(saved[2]) or now
-tokens = math.min(capacity, tokens + math.max(0, now - at) * rate) - units
-if tokens > capacity then tokens = capacity end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) / rate) + 1000)
-return tostring(tokens)
-`;
 
 /** Addresses known before the refilled ones are swept out (the map stays bounded by active ones). */
 const SWEEP_AT = 10_000;
@@ -52,7 +33,8 @@ interface Known {
 
 /** Options of the shared budget. */
 export interface SharedBudgetOptions {
-  readonly redis: ReturnType<typeof createClient>;
+  /** Where the buckets are kept: Redis (`--redis`), or the primary of `--workers`. */
+  readonly store: SharedLimitsStore;
   /** The chat's Redis key: nodes of one chat share it. */
   readonly key: string;
   /** Units per address per `windowMs`. */
@@ -100,15 +82,12 @@ export class SharedBudget {
     }
     known.pending += units;
     const entry = known;
-    this.options.redis
-      .eval(SPEND_SCRIPT, {
-        keys: [`${this.options.key}:${KEY_PART}:${address}`],
-        arguments: [String(this.capacity), String(this.rate), String(units)],
-      })
+    this.options.store
+      .spend(`${this.options.key}:${KEY_PART}:${address}`, this.capacity, this.rate, units)
       .then(
         (left) => {
           entry.pending -= units;
-          entry.tokens = Number(left);
+          entry.tokens = left;
           entry.at = Date.now();
           this.failing = false;
           this.forgetFull(address, entry);
@@ -118,7 +97,7 @@ export class SharedBudget {
           if (!this.failing) {
             this.failing = true;
             this.options.report?.(
-              `shared budget not updated in Redis (${err instanceof Error ? err.message : String(err)}): each node counts alone until it is back`,
+              `shared budget not updated (${err instanceof Error ? err.message : String(err)}): each node counts alone until it is back`,
             );
           }
           this.forgetFull(address, entry);

@@ -10,7 +10,7 @@
  * of that node's last answer about it; a refused handshake asks Redis again (the others may have
  * closed since), so a stale "full" costs one refusal at most.
  *
- * With `max` and a `subscriber`, an address reaching the cap (or going back below it) is announced
+ * With `max` and an `announcer`, an address reaching the cap (or going back below it) is announced
  * on one channel to every node, so a node that never heard of the address refuses it at once
  * instead of admitting one handshake before its first answer. A node re-announces the addresses it
  * sees full with each refresh, so the others' view of them does not age out.
@@ -27,42 +27,11 @@
  * Redis is back.
  */
 import { randomUUID } from 'node:crypto';
-import type { createClient } from 'redis';
+import type { Announcer, SharedLimitsStore } from './shared-store.js';
 
 /** Redis keys of the shared connection counts start with this, after the chat's key. */
 const KEY_PART = 'connections';
 
-/**
- * KEYS[1]: the address's hash (field per node: "count:expiresAtMs"). ARGV: node id, this node's
- * count (0 removes its field), ttl in ms. Returns the live total over every node, this one included.
- */
-const UPDATE_SCRIPT = `
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local node = ARGV[1]
-local count = tonumber(ARGV[2])
-local ttl = tonumber(ARGV[3])
-if count > 0 then
-  redis.call('HSET', KEYS[1], node, count .. ':' .. (now + ttl))
-else
-  redis.call('HDEL', KEYS[1], node)
-end
-local fields = redis.call('HGETALL', KEYS[1])
-local total = 0
-for i = 1, #fields, 2 do
-  local value = fields[i + 1]
-  local sep = string.find(value, ':', 1, true)
-  local n = tonumber(string.sub(value, 1, sep - 1)) or 0
-  local expires = tonumber(string.sub(value, sep + 1)) or 0
-  if expires < now then
-    redis.call('HDEL', KEYS[1], fields[i])
-  else
-    total = total + n
-  end
-end
-if total > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
-return total
-`;
 
 /** The channel, after the chat's key, announcing addresses at the cap: `{key, total, node}`. */
 const FULL_CHANNEL = 'connections-full';
@@ -87,7 +56,8 @@ interface Entry {
 
 /** Options of the shared connection counts. */
 export interface SharedConnectionsOptions {
-  readonly redis: ReturnType<typeof createClient>;
+  /** Where the counts are kept: Redis (`--redis`), or the primary of `--workers`. */
+  readonly store: SharedLimitsStore;
   /** The chat's Redis key: nodes of one chat share it. */
   readonly key: string;
   /** How long a node's count lives in Redis without a refresh. @default 15000 */
@@ -96,10 +66,10 @@ export interface SharedConnectionsOptions {
   readonly nodeId?: string;
   /** Told once per outage that Redis could not be reached. */
   readonly report?: (message: string) => void;
-  /** The cap: with `subscriber`, addresses reaching it are announced to every node. */
+  /** The cap: with `announcer`, addresses reaching it are announced to every node. */
   readonly max?: number;
-  /** A client in subscriber mode (the adapter's), to hear the announcements. */
-  readonly subscriber?: ReturnType<typeof createClient>;
+  /** The channel to every node (Redis pub/sub, or the primary of `--workers`). */
+  readonly announcer?: Announcer;
 }
 
 /** The cluster-wide per-address connection counts; see the file comment. */
@@ -121,13 +91,13 @@ export class SharedConnections {
     this.refresher = setInterval(() => this.refreshAll(), Math.max(1, Math.floor(this.ttlMs / 3)));
     this.refresher.unref();
     if (this.announcing) {
-      options.subscriber?.subscribe(this.channel, this.listener).catch((err: unknown) => this.failed(err));
+      options.announcer?.subscribe(this.channel, this.listener).catch((err: unknown) => this.failed(err));
     }
   }
 
   /** Whether this node announces and hears the addresses at the cap. */
   private get announcing(): boolean {
-    return this.options.max !== undefined && this.options.subscriber !== undefined;
+    return this.options.max !== undefined && this.options.announcer !== undefined;
   }
 
   /** Addresses this node remembers (for tests and monitoring). */
@@ -167,7 +137,7 @@ export class SharedConnections {
     if (this.stopped) return;
     clearInterval(this.refresher);
     if (this.announcing) {
-      this.options.subscriber?.unsubscribe(this.channel, this.listener).catch(() => undefined);
+      this.options.announcer?.unsubscribe(this.channel, this.listener).catch(() => undefined);
     }
     for (const [key, entry] of this.entries) {
       if (entry.mine === 0) continue;
@@ -224,14 +194,14 @@ export class SharedConnections {
   /** Tells every node that `key` is at the cap (or no longer is), as this node's answer said. */
   private announce(key: string, total: number): void {
     const message = JSON.stringify({ key, total, node: this.nodeId });
-    this.options.redis.publish(this.channel, message).catch((err: unknown) => this.failed(err));
+    this.options.announcer?.publish(this.channel, message).catch((err: unknown) => this.failed(err));
   }
 
   private failed(err: unknown): void {
     if (this.failing || this.stopped) return;
     this.failing = true;
     this.options.report?.(
-      `shared connection counts not updated in Redis (${err instanceof Error ? err.message : String(err)}): each node counts alone until it is back`,
+      `shared connection counts not updated (${err instanceof Error ? err.message : String(err)}): each node counts alone until it is back`,
     );
   }
 
@@ -243,14 +213,10 @@ export class SharedConnections {
     entry.inFlight = true;
     entry.again = false;
     const count = entry.mine;
-    this.options.redis
-      .eval(UPDATE_SCRIPT, {
-        keys: [`${this.options.key}:${KEY_PART}:${key}`],
-        arguments: [this.nodeId, String(count), String(this.ttlMs)],
-      })
+    this.options.store
+      .setCount(`${this.options.key}:${KEY_PART}:${key}`, this.nodeId, count, this.ttlMs)
       .then(
-        (answer) => {
-          const total = Number(answer);
+        (total) => {
           entry.sent = count;
           entry.others = Math.max(0, total - count);
           entry.at = performance.now();

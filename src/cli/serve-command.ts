@@ -20,7 +20,7 @@ import {
   parseWorkers,
   reportReady,
   runPrimary,
-  workerForwarding,
+  workerOptions,
 } from './workers.js';
 
 function integer(name: string, min: number, max: number) {
@@ -171,11 +171,11 @@ async function serve(flags: Partial<ChatServerOptions>, workersFlag?: number): P
     fail(`cannot start the chat server: CHAT_WORKERS: ${describeError(err)}`);
   }
   // --workers: the primary forks and serves nothing; each worker runs the rest of this function.
-  if (isWorkersPrimary(workers)) return runPrimary(workers, log);
+  if (isWorkersPrimary(workers)) return runPrimary(workers, log, options.redis !== undefined);
   let chat: Awaited<ReturnType<typeof startChatServer>>;
   try {
     // A worker's polling sessions are reached through the others: see workers.ts.
-    if (isWorker()) options = { ...options, ...(await workerForwarding()) };
+    if (isWorker()) options = { ...options, ...(await workerOptions(options)) };
     chat = await startChatServer(options);
   } catch (err) {
     fail(`cannot start the chat server: ${startupFailure(err, options.port, options.host)}`);
@@ -194,8 +194,7 @@ async function serve(flags: Partial<ChatServerOptions>, workersFlag?: number): P
   // came before its handler would end the process without closing the store.
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  // With --redis the chat is already on the Redis adapter, which spans the workers too.
-  joinCluster(chat, { clusterAdapter: options.redis === undefined }, () => stop('SIGTERM'));
+  joinCluster(chat, () => stop('SIGTERM'));
   if (isWorker()) return reportReady(`${startupBanner(chat.url, chat.options.path, chat.options.corsOrigins)}\n${limitsLine(chat.options)}`);
   // The banner is the command's output (tests and people read it from stdout), not a log event.
   console.log(startupBanner(chat.url, chat.options.path, chat.options.corsOrigins));
@@ -281,7 +280,7 @@ export function serveCommand(): Command {
     )
     .option(
       '--max-connections <n>',
-      `open connections per client address (env CHAT_MAX_CONNECTIONS, default ${CHAT_DEFAULTS.maxConnections})`,
+      `open connections per client address, over every node and worker (env CHAT_MAX_CONNECTIONS, default ${CHAT_DEFAULTS.maxConnections})`,
       integer('max connections', 1, 1_000_000),
     )
     .option(
@@ -296,7 +295,7 @@ export function serveCommand(): Command {
     )
     .option(
       '--redis <url>',
-      'join the other nodes on this Redis (Socket.IO Redis adapter; budgets shared); pair with --db postgres://... (env CHAT_REDIS, default: one node)',
+      'join the other nodes on this Redis (Socket.IO Redis adapter; per-address budget and connection cap shared, no sticky sessions needed); pair with --db postgres://... (env CHAT_REDIS, default: one node)',
       redisUrl,
     )
     .option(

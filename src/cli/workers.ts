@@ -17,7 +17,13 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { createAdapter, setupPrimary } from '@socket.io/cluster-adapter';
 import { InvalidArgumentError } from 'commander';
-import { MemoryLimitsStore, type RunningChat, type SharedLimitsStore } from '../chat/index.js';
+import {
+  type Announcer,
+  type ChatServerOptions,
+  MemoryLimitsStore,
+  type RunningChat,
+  type SharedLimitsStore,
+} from '../chat/index.js';
 import type { ForwardOptions } from '../engine/index.js';
 import { describeError, fail, type Logger } from './log.js';
 
@@ -36,6 +42,7 @@ const PEERS_TIMEOUT_MS = 10_000;
 type WorkerMessage =
   | { parley: 'peer'; nodeId: string; address: string }
   | { parley: 'ready'; banner: string }
+  | { parley: 'announce'; channel: string; message: string }
   | LimitsRequest;
 
 /** A worker's operation on the per-address limits the primary keeps for all (SharedLimitsStore). */
@@ -47,6 +54,13 @@ type LimitsRequest =
 interface PeersMessage {
   parley: 'peers';
   peers: Record<string, string>;
+}
+
+/** An announcement of one worker, relayed by the primary to the others. */
+interface Announced {
+  parley: 'announced';
+  channel: string;
+  message: string;
 }
 
 /** The primary's answer to one LimitsRequest. */
@@ -65,24 +79,33 @@ function parleyMessage(value: unknown): { parley?: unknown } | undefined {
 
 function isWorkerMessage(value: unknown): value is WorkerMessage {
   const kind = parleyMessage(value)?.parley;
-  return kind === 'ready' || kind === 'peer' || kind === 'limits';
+  return kind === 'ready' || kind === 'peer' || kind === 'limits' || kind === 'announce';
 }
 
 function isLimitsAnswer(value: unknown): value is LimitsAnswer {
   return parleyMessage(value)?.parley === 'limits-answer';
 }
 
+function isAnnounced(value: unknown): value is Announced {
+  return parleyMessage(value)?.parley === 'announced';
+}
+
 /**
  * A worker's view of the limits its primary keeps: each operation a message to the primary and
  * its answer back. An answer that does not come in time rejects, and the limits count alone
- * meanwhile, as they do when Redis is away.
+ * meanwhile, as they do when Redis is away. Announcements go through the primary to the others.
  */
-class PrimaryLimitsStore implements SharedLimitsStore {
+class PrimaryLimitsStore implements SharedLimitsStore, Announcer {
   private next = 0;
   private readonly waiting = new Map<number, { resolve: (n: number) => void; timer: NodeJS.Timeout }>();
+  private readonly listeners = new Map<string, Set<(message: string) => void>>();
 
   constructor() {
     process.on('message', (message: unknown) => {
+      if (isAnnounced(message)) {
+        for (const listener of this.listeners.get(message.channel) ?? []) listener(message.message);
+        return;
+      }
       if (!isLimitsAnswer(message)) return;
       const waiter = this.waiting.get(message.id);
       if (waiter === undefined) return;
@@ -98,6 +121,28 @@ class PrimaryLimitsStore implements SharedLimitsStore {
 
   setCount(key: string, node: string, count: number, ttlMs: number): Promise<number> {
     return this.ask((id) => ({ parley: 'limits', id, op: 'count', key, node, count, ttlMs }));
+  }
+
+  publish(channel: string, message: string): Promise<void> {
+    const announce: WorkerMessage = { parley: 'announce', channel, message };
+    return new Promise((resolve, reject) => {
+      process.send?.(announce, undefined, {}, (err: Error | null) => (err === null ? resolve() : reject(err)));
+    });
+  }
+
+  subscribe(channel: string, listener: (message: string) => void): Promise<void> {
+    let set = this.listeners.get(channel);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(channel, set);
+    }
+    set.add(listener);
+    return Promise.resolve();
+  }
+
+  unsubscribe(channel: string, listener: (message: string) => void): Promise<void> {
+    this.listeners.get(channel)?.delete(listener);
+    return Promise.resolve();
   }
 
   private ask(request: (id: number) => LimitsRequest): Promise<number> {
@@ -119,6 +164,15 @@ class PrimaryLimitsStore implements SharedLimitsStore {
   }
 }
 
+/**
+ * Sends to a worker that may be exiting: its channel can close between the check and the write
+ * (EPIPE), which is no error of the primary's: the worker is gone, its 'exit' handler cleans up.
+ */
+function sendTo(worker: Worker, message: PeersMessage | LimitsAnswer | Announced): void {
+  if (!worker.isConnected()) return;
+  worker.send(message, undefined, {}, () => undefined);
+}
+
 /** The primary's side: answers a worker's LimitsRequest from `store`. */
 function answerLimits(worker: Worker, store: MemoryLimitsStore, request: LimitsRequest): void {
   const done =
@@ -127,7 +181,7 @@ function answerLimits(worker: Worker, store: MemoryLimitsStore, request: LimitsR
       : store.setCount(request.key, request.node, request.count, request.ttlMs);
   void done.then((value) => {
     const answer: LimitsAnswer = { parley: 'limits-answer', id: request.id, value };
-    if (worker.isConnected()) worker.send(answer);
+    sendTo(worker, answer);
   });
 }
 
@@ -162,7 +216,7 @@ export function isWorkersPrimary(workers: number): boolean {
  * Runs the primary of `n` workers until a signal stops them. The first worker starts alone, so the
  * store's schema is created once before the others open it.
  */
-export async function runPrimary(n: number, log: Logger): Promise<void> {
+export async function runPrimary(n: number, log: Logger, onRedis: boolean): Promise<void> {
   setupPrimary();
   let stopping = false;
   let banner = '';
@@ -177,17 +231,24 @@ export async function runPrimary(n: number, log: Logger): Promise<void> {
       peers: Object.fromEntries([...peers.values()].map((p) => [p.nodeId, p.address])),
     };
     for (const worker of peers.keys()) {
-      if (worker.isConnected()) worker.send(message);
+      sendTo(worker, message);
     }
   };
 
   const fork = (): Promise<void> =>
     new Promise((resolve) => {
       const worker = cluster.fork();
+      // A send to a worker that is exiting fails (EPIPE) as an 'error' event: not the primary's end.
+      worker.on('error', (err) => log.debug({ pid: worker.process.pid, err: describeError(err) }, 'worker channel error'));
       worker.on('message', (message: unknown) => {
         if (!isWorkerMessage(message)) return; // the cluster adapter's own messages
         if (message.parley === 'limits') {
           answerLimits(worker, limits, message);
+          return;
+        }
+        if (message.parley === 'announce') {
+          const relayed: Announced = { parley: 'announced', channel: message.channel, message: message.message };
+          for (const other of peers.keys()) if (other !== worker) sendTo(other, relayed);
           return;
         }
         if (message.parley === 'peer') {
@@ -247,20 +308,20 @@ export async function runPrimary(n: number, log: Logger): Promise<void> {
   await Promise.all(Array.from({ length: n - 1 }, fork));
   const pids = [...ready].map((w) => w.process.pid).join(', ');
   console.log(banner);
-  console.log(`  workers:          ${n} (pids ${pids}), cluster adapter, polling forwarded between workers`);
+  const sharing = onRedis ? 'rooms and limits in Redis' : 'cluster adapter, limits kept by the primary';
+  console.log(`  workers:          ${n} (pids ${pids}), ${sharing}, long-polling forwarded between workers`);
 }
 
 /**
  * In a worker, before the chat starts: opens the private server where the other workers forward
  * the requests of this worker's sessions, tells the primary its address, and waits for the table
  * that lists it (so that no session of this worker exists before every worker can reach it).
- * The table is kept up to date as workers come and go.
+ * The table is kept up to date as workers come and go. Without --redis the workers also share
+ * rooms through @socket.io/cluster-adapter and the per-address limits through the primary.
  */
-export async function workerForwarding(): Promise<{
-  forward: ForwardOptions;
-  peerListener: HttpServer;
-  sharedLimits: { store: SharedLimitsStore; nodeId: string };
-}> {
+export async function workerOptions(
+  given: Readonly<{ redis?: string | undefined }>,
+): Promise<Pick<ChatServerOptions, 'forward' | 'peerListener' | 'sibling'>> {
   const worker = cluster.worker;
   if (worker === undefined || process.send === undefined) throw new Error('not a --workers worker');
   // What is not the engine's path: nobody but the other workers is expected here.
@@ -291,21 +352,24 @@ export async function workerForwarding(): Promise<{
   return {
     forward: { nodeId, peers: (id) => (Object.hasOwn(peers, id) ? peers[id] : undefined) },
     peerListener,
-    sharedLimits: { store: new PrimaryLimitsStore(), nodeId },
+    // With --redis, Redis spans the workers (and the other machines) and keeps the limits.
+    ...(given.redis === undefined ? { sibling: siblingOptions() } : {}),
   };
 }
 
+/** What a worker shares with the others without Redis: the cluster adapter, the primary's limits. */
+function siblingOptions(): NonNullable<ChatServerOptions['sibling']> {
+  const primary = new PrimaryLimitsStore();
+  return { adapter: createAdapter(), limits: primary, announcer: primary };
+}
+
 /**
- * In a worker: rooms and broadcasts span every worker through the cluster adapter (unless another
- * adapter, such as Redis, already does), each socket is told which worker serves it (`worker`
- * event: `{ pid, id }`, for operators and tests), and the worker stops when its primary is gone.
- * Called right after the server listens: node:cluster hands it no connection before the primary
- * hears that it listens, and the adapter must be in place before the first socket joins a room.
+ * In a worker, once the chat listens: each socket is told which worker serves it (`worker` event:
+ * `{ pid, id }`, for operators and tests), and the worker stops when its primary is gone.
  */
-export function joinCluster(chat: RunningChat, options: { clusterAdapter: boolean }, stop: () => void): void {
+export function joinCluster(chat: RunningChat, stop: () => void): void {
   const worker = cluster.worker;
   if (worker === undefined) return;
-  if (options.clusterAdapter) chat.io.adapter(createAdapter());
   const who = { pid: process.pid, id: worker.id };
   chat.io.on('connection', (socket) => {
     // Not one of the chat's events: typed out of its map on purpose.

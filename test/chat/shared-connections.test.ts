@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { SharedConnections } from '../../src/chat/shared-connections.js';
+import { RedisLimitsStore, redisAnnouncer } from '../../src/chat/shared-store.js';
 import { type RedisServer, redisAvailable, requireRedis, startRedis } from '../support/redis.js';
 import { waitUntil, withTimeout } from '../support/waiting.js';
 
@@ -41,11 +42,12 @@ async function node(
   ttlMs?: number,
   max?: number,
 ): Promise<SharedConnections> {
+  const redisClient = await client();
   const counter = new SharedConnections({
-    redis: await client(),
+    store: new RedisLimitsStore(redisClient),
     key,
     ...(ttlMs === undefined ? {} : { ttlMs }),
-    ...(max === undefined ? {} : { max, subscriber: await client() }),
+    ...(max === undefined ? {} : { max, announcer: redisAnnouncer(redisClient, await client()) }),
     report: (message) => reports.push(message),
   });
   counters.push(counter);
