@@ -1,7 +1,8 @@
 /**
  * A minimal Engine.IO v4 / Socket.IO v5 long-polling client speaking raw HTTP/1.1 over node:net
  * (no node:http client: its cost would be the generator's, and would vary with how each server
- * frames its answers). Two keep-alive connections per client, one request in flight on each: one
+ * frames its answers). Two keep-alive connections per client (or, with `newConnectionPerRequest`,
+ * a new TCP connection for every request), one request in flight on each: one
  * for the GETs (the open request, then a GET always held for server packets), one for POSTs, which
  * never overlap (Engine.IO refuses a second POST while one is pending); packets queued meanwhile
  * are sent together, separated by \x1e. It answers pings itself and hands every Socket.IO packet
@@ -17,6 +18,11 @@ export interface PollingClientOptions {
   path?: string;
   onPacket?: (text: string) => void;
   onClose?: (reason: string) => void;
+  /**
+   * Sends `Connection: close` with every request, so each request is a new TCP connection (behind
+   * a TCP load balancer, each request may reach another node). Default: keep-alive.
+   */
+  newConnectionPerRequest?: boolean;
 }
 
 interface HttpReply {
@@ -25,9 +31,10 @@ interface HttpReply {
 }
 
 /**
- * One keep-alive HTTP/1.1 connection with at most one request in flight. Answers must carry a
- * Content-Length (every Engine.IO server here sends one); `Connection: close` reconnects on the
- * next request.
+ * One keep-alive HTTP/1.1 connection with at most one request in flight. Answers are read by their
+ * Content-Length (every Engine.IO server here sends one with its 200s); one without gives its
+ * status and an empty body, and closes the connection. `Connection: close` reconnects on the next
+ * request.
  */
 class RawHttpConnection {
   private socket: Socket | undefined;
@@ -37,12 +44,14 @@ class RawHttpConnection {
   constructor(
     private readonly host: string,
     private readonly port: number,
+    private readonly close1 = false,
   ) {}
 
   request(method: 'GET' | 'POST', path: string, body?: string): Promise<HttpReply> {
     if (this.pending !== undefined) return Promise.reject(new Error('request already in flight'));
     const socket = this.socket ?? this.open();
     let head = `${method} ${path} HTTP/1.1\r\nHost: ${this.host}:${this.port}\r\n`;
+    if (this.close1) head += 'Connection: close\r\n';
     if (body !== undefined) {
       head += `Content-Type: text/plain;charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
     }
@@ -63,7 +72,10 @@ class RawHttpConnection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => {});
     socket.on('close', () => {
-      if (this.socket === socket) this.socket = undefined;
+      // A socket given up already (its answer said `Connection: close`) may close after the next
+      // request went out on a new one: only the current socket's close fails a pending request.
+      if (this.socket !== socket) return;
+      this.socket = undefined;
       this.buffered = undefined;
       this.fail(new Error('connection closed'));
     });
@@ -87,9 +99,13 @@ class RawHttpConnection {
     const head = data.toString('latin1', 0, end);
     const lengthAt = head.search(/\r\ncontent-length:/i);
     if (lengthAt === -1) {
+      // Chunked or close-delimited (socket.io's 400 "Session ID unknown"): the status is enough;
+      // the body is not read and the connection is dropped.
       this.buffered = undefined;
-      this.fail(new Error(`answer without Content-Length: ${head.slice(0, head.indexOf('\r\n'))}`));
+      const pending = this.pending;
+      this.pending = undefined;
       this.close();
+      pending?.resolve({ status: Number(head.slice(9, 12)), body: '' });
       return;
     }
     const length = Number.parseInt(head.slice(lengthAt + 17), 10);
@@ -115,6 +131,9 @@ export class PollingClient {
   private posting = false;
   private queue: string[] = [];
   sid = '';
+  /** HTTP answers received, and how many of them had status 400 (e.g. "Session ID unknown"). */
+  answers = 0;
+  refused = 0;
   onPacket: ((text: string) => void) | undefined;
   onClose: ((reason: string) => void) | undefined;
 
@@ -123,8 +142,9 @@ export class PollingClient {
 
   constructor(opts: PollingClientOptions) {
     this.host = opts.host ?? '127.0.0.1';
-    this.gets = new RawHttpConnection(this.host, opts.port);
-    this.posts = new RawHttpConnection(this.host, opts.port);
+    const close1 = opts.newConnectionPerRequest === true;
+    this.gets = new RawHttpConnection(this.host, opts.port, close1);
+    this.posts = new RawHttpConnection(this.host, opts.port, close1);
     this.basePath = `${opts.path ?? '/socket.io/'}?EIO=4&transport=polling`;
     this.onPacket = opts.onPacket;
     this.onClose = opts.onClose;
@@ -172,8 +192,13 @@ export class PollingClient {
     this.onClose?.(reason);
   }
 
-  private req(method: 'GET' | 'POST', path: string, body?: string): Promise<HttpReply> {
-    return method === 'GET' ? this.gets.request('GET', path) : this.posts.request('POST', path, body);
+  private async req(method: 'GET' | 'POST', path: string, body?: string): Promise<HttpReply> {
+    const reply = await (method === 'GET'
+      ? this.gets.request('GET', path)
+      : this.posts.request('POST', path, body));
+    this.answers++;
+    if (reply.status === 400) this.refused++;
+    return reply;
   }
 
   private async flush(): Promise<void> {
