@@ -213,7 +213,7 @@ function shellValue(cmd: string, args: string[]): string {
 
 function brief(spec: ScenarioSpec, params: Params, out: LoadOutput): string {
   const parts = spec.metrics
-    .filter((m) => m.key !== 'lost')
+    .filter((m) => m.key !== 'lost' && out.metrics[m.key] !== undefined)
     .map((m) => `${withParams(m.label, params)} ${Number(out.metrics[m.key]).toFixed(m.digits)}`);
   return `${parts.join(', ')}, lost ${out.lost}${out.notes.length ? ` [${out.notes.join('; ')}]` : ''}`;
 }
