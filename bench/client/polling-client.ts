@@ -40,6 +40,9 @@ class RawHttpConnection {
   private socket: Socket | undefined;
   private buffered: Buffer | undefined;
   private pending: { resolve: (reply: HttpReply) => void; reject: (err: Error) => void } | undefined;
+  /** Answers read, and how many had status 400. */
+  answers = 0;
+  refused = 0;
 
   constructor(
     private readonly host: string,
@@ -119,7 +122,7 @@ class RawHttpConnection {
       const pending = this.pending;
       this.pending = undefined;
       this.detach();
-      pending?.resolve({ status: Number(head.slice(9, 12)), body: '' });
+      pending?.resolve(this.counted({ status: Number(head.slice(9, 12)), body: '' }));
       return;
     }
     const length = Number.parseInt(head.slice(lengthAt + 17), 10);
@@ -133,7 +136,13 @@ class RawHttpConnection {
     if (/\r\nconnection: *close/i.test(head)) this.detach();
     const pending = this.pending;
     this.pending = undefined;
-    pending?.resolve({ status, body });
+    pending?.resolve(this.counted({ status, body }));
+  }
+
+  private counted(reply: HttpReply): HttpReply {
+    this.answers++;
+    if (reply.status === 400) this.refused++;
+    return reply;
   }
 }
 
@@ -145,9 +154,6 @@ export class PollingClient {
   private posting = false;
   private queue: string[] = [];
   sid = '';
-  /** HTTP answers received, and how many of them had status 400 (e.g. "Session ID unknown"). */
-  answers = 0;
-  refused = 0;
   onPacket: ((text: string) => void) | undefined;
   onClose: ((reason: string) => void) | undefined;
 
@@ -206,13 +212,18 @@ export class PollingClient {
     this.onClose?.(reason);
   }
 
-  private async req(method: 'GET' | 'POST', path: string, body?: string): Promise<HttpReply> {
-    const reply = await (method === 'GET'
-      ? this.gets.request('GET', path)
-      : this.posts.request('POST', path, body));
-    this.answers++;
-    if (reply.status === 400) this.refused++;
-    return reply;
+  /** HTTP answers received on both connections. */
+  get answers(): number {
+    return this.gets.answers + this.posts.answers;
+  }
+
+  /** Of those, the ones with status 400 (e.g. "Session ID unknown"). */
+  get refused(): number {
+    return this.gets.refused + this.posts.refused;
+  }
+
+  private req(method: 'GET' | 'POST', path: string, body?: string): Promise<HttpReply> {
+    return method === 'GET' ? this.gets.request('GET', path) : this.posts.request('POST', path, body);
   }
 
   private async flush(): Promise<void> {
