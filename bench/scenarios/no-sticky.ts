@@ -14,8 +14,10 @@
  * over the group's nodes); what forwarding adds to the p50 (forward - baseline) under load and
  * with one client; the throughput ratio (forward / baseline); the share of requests the proxy sent
  * to a node that did not own their session; and the share of HTTP answers with status 400 ("Session
- * ID unknown") through the 3-node proxy, connects included. A server whose clients cannot all
- * connect through the 3-node proxy (socket.io: no forwarding) gets only that share.
+ * ID unknown") through the 3-node proxy, connects included. On a server without forwarding
+ * (socket.io; `forwarding=0` in its startup line) most clients cannot connect through the 3-node
+ * proxy: that share is its one figure and the run stops there. On a forwarding server (parley), a
+ * client that cannot connect fails the run.
  */
 import { PollingClient } from '../client/polling-client.js';
 import { cpuSeconds } from '../proc.js';
@@ -182,8 +184,14 @@ export const noSticky: LoadFn = async (ctx): Promise<LoadResult> => {
   const baseline = new Group('baseline', baselinePort, [baselinePid], ctx.clkTck);
 
   const connected = await forward.connect(nClients);
+  if (connected < nClients && ctx.extra.forwarding === 1) {
+    const why = [...forward.errors].map(([msg, n]) => `${n}x ${msg}`).join('; ');
+    throw new Error(
+      `through the proxy over ${ctx.nodes.length} forwarding nodes: only ${connected}/${nClients} connected: ${why}`,
+    );
+  }
   if (connected < nClients) {
-    // Nothing to compare (socket.io): the share of 400s is the figure.
+    // A server without forwarding (socket.io): nothing to compare, the share of 400s is the figure.
     const { answers, refused } = forward.answers();
     const why = [...forward.errors].map(([msg, n]) => `${n}x ${msg}`).join('; ');
     notes.push(

@@ -14,7 +14,7 @@
  * `GET /` on the stats port answers `{"forward":{...},"baseline":{...}}` with these counts.
  *
  * Startup line: `bench-server <kind> listening on 127.0.0.1:<forward proxy> pid <this process>
- * nodes <port>:<pid>,... extra forward=<port>,baseline=<port>,stats=<port>,baselinePid=<pid>`
+ * nodes <port>:<pid>,... extra forward=<port>,baseline=<port>,stats=<port>,baselinePid=<pid>,forwarding=<1|0>`
  * (the nodes listed are the proxied group's; bench/run.ts hands them and `extra` to the load
  * process). SIGTERM/SIGINT stops the children too (bench/servers/launch.ts).
  */
@@ -125,7 +125,9 @@ const statsPort = await new Promise<number>((resolve) => {
 });
 
 const list = cluster.nodes.map((n) => `${n.port}:${n.pid}`).join(',');
-const extra = `forward=${forwardPort},baseline=${baselinePort},stats=${statsPort},baselinePid=${baseline.nodes[0]!.pid}`;
+const extra =
+  `forward=${forwardPort},baseline=${baselinePort},stats=${statsPort},` +
+  `baselinePid=${baseline.nodes[0]!.pid},forwarding=${kind === 'parley' ? 1 : 0}`;
 process.stdout.write(
   `bench-server ${kind} listening on 127.0.0.1:${forwardPort} pid ${process.pid} nodes ${list} extra ${extra} redis ${redis.pid}\n`,
 );
