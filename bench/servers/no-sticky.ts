@@ -69,7 +69,7 @@ function roundRobin(targets: readonly Target[], counts: ProxyCounts): Promise<nu
       const sid = /[?&]sid=([^&\s]+)/.exec(line.slice(0, line.indexOf('\r\n')))?.[1];
       if (sid === undefined) return;
       counts.withSid++;
-      if (kind === 'parley' && !decodeURIComponent(sid).startsWith(`${target.id}.`)) counts.misrouted++;
+      if (kind === 'parley' && !sid.startsWith(`${target.id}.`)) counts.misrouted++;
     });
     client.pipe(upstream);
     upstream.pipe(client);
