@@ -16,6 +16,7 @@ import { echo } from './scenarios/echo.js';
 import { fanout } from './scenarios/fanout.js';
 import { gateway } from './scenarios/gateway.js';
 import { idle } from './scenarios/idle.js';
+import { noSticky } from './scenarios/no-sticky.js';
 import { polling } from './scenarios/polling.js';
 
 /** Load functions by scenario name; a scenario that has none yet is pending in the registry. */
@@ -31,6 +32,7 @@ const LOADS: Record<string, LoadFn> = {
   'chat-joins': chatJoins,
   gateway,
   'cluster-fanout': clusterFanout,
+  'no-sticky': noSticky,
 };
 
 /** The load functions that also drive plain WebSocket clients (the registry's parley-plain runs them). */
@@ -47,6 +49,8 @@ export interface LoadRequest {
   clientProtocol?: ClientProtocol;
   /** Every node of a multi-node server (cluster-fanout); `port` and `pid` are the first one's. */
   nodes?: { port: number; pid: number }[];
+  /** What the server announced after `extra` on its startup line (no-sticky). */
+  extra?: Record<string, number>;
 }
 
 export interface LoadOutput extends LoadResult {
@@ -71,6 +75,7 @@ async function main(): Promise<void> {
     params: req.params,
     clientProtocol,
     nodes: req.nodes ?? [{ port: req.port, pid: req.pid }],
+    extra: req.extra ?? {},
     log: (msg) => process.stderr.write(`  ${msg}\n`),
   });
   const out: LoadOutput = { ...result, lost: result.expected - result.received };

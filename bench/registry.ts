@@ -321,6 +321,45 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     },
   },
   {
+    name: 'no-sticky',
+    description:
+      'no session affinity: bench/servers/no-sticky.ts starts a redis-server, 3 nodes (bench/servers/cluster-node.ts, the Redis adapter; parley with `forward`) behind a round-robin TCP proxy (node:net, each new connection to the next node) and a baseline node of the same kind behind a proxy of its own; two groups of `clients` long-polling clients, every request a new TCP connection (`Connection: close`), one `echo` in flight each (POST, reply on the held GET), through the 3-node proxy (a request on a node that does not own its session is forwarded to the owner) and through the 1-node proxy (nothing to forward), in alternating turns (`turns` of `sliceMs` with every client busy, as many of `lightMs` with one client per group); CPU summed over each group\'s nodes; socket.io has no forwarding: its clients cannot connect through the 3-node proxy (400 "Session ID unknown"), so it reports the 400 share only',
+    transport: 'polling',
+    full: { clients: 50, warmupMs: 500, sliceMs: 1000, lightMs: 500, turns: 3 },
+    quick: { clients: 20, warmupMs: 300, sliceMs: 500, lightMs: 300, turns: 2 },
+    metrics: [
+      { key: 'forwardMessagesPerSec', label: '3 nodes msg/s', better: 'higher', digits: 0 },
+      { key: 'forwardP50Ms', label: '3 nodes p50 ms', better: 'lower', digits: 2 },
+      { key: 'forwardP99Ms', label: '3 nodes p99 ms', better: 'lower', digits: 2 },
+      { key: 'baselineMessagesPerSec', label: '1 node msg/s', better: 'higher', digits: 0 },
+      { key: 'baselineP50Ms', label: '1 node p50 ms', better: 'lower', digits: 2 },
+      { key: 'baselineP99Ms', label: '1 node p99 ms', better: 'lower', digits: 2 },
+      { key: 'addedP50Ms', label: 'added p50 ms', better: 'lower', digits: 2 },
+      { key: 'forwardLightP50Ms', label: '1 client: 3 nodes p50 ms', better: 'lower', digits: 2 },
+      { key: 'baselineLightP50Ms', label: '1 client: 1 node p50 ms', better: 'lower', digits: 2 },
+      { key: 'addedLightP50Ms', label: '1 client: added p50 ms', better: 'lower', digits: 2 },
+      { key: 'throughputRatio', label: 'msg/s 3 nodes / 1 node', better: 'higher', digits: 2 },
+      { key: 'forwardCpuUsPerMessage', label: '3 nodes CPU µs / msg', better: 'lower', digits: 0 },
+      { key: 'baselineCpuUsPerMessage', label: '1 node CPU µs / msg', better: 'lower', digits: 0 },
+      { key: 'misroutedShare', label: 'requests on a non-owner', better: 'lower', digits: 3 },
+      { key: 'refusedShare', label: '400 share (3 nodes)', better: 'lower', digits: 3 },
+      lost,
+    ],
+    servers: ['parley', 'socket.io'],
+    variants: {
+      parley: {
+        command: ['node', 'build/bench/bench/servers/no-sticky.js', 'parley'],
+        description:
+          'redis-server, 3 parley nodes with `forward` (ids n0-n2, a static peer list) and the Redis adapter behind the round-robin proxy, a baseline parley node the same way behind its own (bench/servers/no-sticky.ts), compiled to build/bench/',
+      },
+      'socket.io': {
+        command: ['node', 'build/bench/bench/servers/no-sticky.js', 'socket.io'],
+        description:
+          'the same with socket.io@4.8 nodes (default options, the same Redis adapter; no forwarding)',
+      },
+    },
+  },
+  {
     name: 'gateway',
     description:
       "`clients` plain WebSocket clients each send an `echo` event with an ack every `periodMs`, straight to parley and through `parley gateway` (bench/servers/gateway.ts, its own process, started by the scenario) in front of the same server, the two groups sending in turns of `sliceMs` for `durationMs` each: p50 both ways and the difference (what the gateway adds), the gateway's RSS per bridged client after a full GC, its CPU per bridged message (event up or ack down)",
@@ -438,6 +477,37 @@ export const TARGETS: readonly Target[] = [
     against: 'socket.io',
     max: 0.5,
     text: 'cluster-fanout (3 nodes on one Redis) CPU per delivery summed over the nodes <= 0.50x socket.io',
+  },
+  {
+    scenario: 'no-sticky',
+    metric: 'refusedShare',
+    server: 'parley',
+    max: 0,
+    text: 'no-sticky: no request answered 400 through the round-robin proxy over 3 nodes (`forward`)',
+  },
+  {
+    scenario: 'no-sticky',
+    metric: 'refusedShare',
+    server: 'socket.io',
+    text: 'no-sticky: share of answers 400 through the round-robin proxy over 3 nodes (no forwarding)',
+  },
+  {
+    scenario: 'no-sticky',
+    metric: 'addedLightP50Ms',
+    server: 'parley',
+    text: 'no-sticky: round-trip p50 forwarding adds, one client (3 nodes round-robin - 1 node), ms',
+  },
+  {
+    scenario: 'no-sticky',
+    metric: 'addedP50Ms',
+    server: 'parley',
+    text: 'no-sticky: round-trip p50 forwarding adds, {clients} clients busy (3 nodes round-robin - 1 node), ms',
+  },
+  {
+    scenario: 'no-sticky',
+    metric: 'throughputRatio',
+    server: 'parley',
+    text: 'no-sticky: messages/s through 3 forwarding nodes / through 1 node, {clients} clients each',
   },
   {
     scenario: 'echo',

@@ -84,7 +84,8 @@ function scenarioTable(
       const v = medianOf(records, spec.name, server.name, m.key);
       if (server.name === REFERENCE || !running.some((s) => s.name === REFERENCE)) return fmt(v, m.digits);
       const ref = medianOf(records, spec.name, REFERENCE, m.key);
-      return `${fmt(v, m.digits)} (${ratioText(v / ref)})`;
+      // No reference figure (no-sticky: socket.io cannot run through the proxy): no ratio.
+      return Number.isFinite(ref) ? `${fmt(v, m.digits)} (${ratioText(v / ref)})` : fmt(v, m.digits);
     });
     const lost = ok.reduce((n, r) => n + r.output!.lost, 0);
     const expected = ok.reduce((n, r) => n + r.output!.expected, 0);

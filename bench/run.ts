@@ -87,6 +87,8 @@ interface Running {
   pid: number;
   /** Every node of a multi-node server (cluster-fanout), from its startup line's `nodes` list. */
   nodes?: { port: number; pid: number }[];
+  /** More numbers a server announces (`extra name=value,...`: no-sticky's proxy ports). */
+  extra?: Record<string, number>;
   exited: Promise<void>;
   stderr: () => string;
 }
@@ -119,6 +121,7 @@ function startServer(spec: ServerSpec): Promise<Running> {
       if (m && out.includes('\n', m.index)) {
         clearTimeout(timer);
         announced = true;
+        const line = out.slice(m.index, out.indexOf('\n', m.index));
         out = '';
         const running: Running = { child, port: Number(m[1]), pid: Number(m[2]), exited, stderr: () => err };
         if (m[3] !== undefined) {
@@ -126,6 +129,15 @@ function startServer(spec: ServerSpec): Promise<Running> {
             const [port, pid] = node.split(':').map(Number);
             return { port: port!, pid: pid! };
           });
+        }
+        const extra = / extra (\S+)/.exec(line);
+        if (extra !== null) {
+          running.extra = Object.fromEntries(
+            extra[1]!.split(',').map((entry) => {
+              const [name, value] = entry.split('=');
+              return [name!, Number(value)];
+            }),
+          );
         }
         resolve(running);
       } else if (out.length > 100_000) {
@@ -201,7 +213,7 @@ function shellValue(cmd: string, args: string[]): string {
 
 function brief(spec: ScenarioSpec, params: Params, out: LoadOutput): string {
   const parts = spec.metrics
-    .filter((m) => m.key !== 'lost')
+    .filter((m) => m.key !== 'lost' && out.metrics[m.key] !== undefined)
     .map((m) => `${withParams(m.label, params)} ${Number(out.metrics[m.key]).toFixed(m.digits)}`);
   return `${parts.join(', ')}, lost ${out.lost}${out.notes.length ? ` [${out.notes.join('; ')}]` : ''}`;
 }
@@ -259,6 +271,7 @@ async function main(): Promise<void> {
             timeoutMs: LOAD_TIMEOUT_MS,
             clientProtocol: server.clientProtocol ?? 'socket.io',
             ...(running.nodes === undefined ? {} : { nodes: running.nodes }),
+            ...(running.extra === undefined ? {} : { extra: running.extra }),
           });
           if (!existsSync(`/proc/${running.pid}`)) {
             out.notes.push(`server exited during the run: ${running.stderr().trim().slice(-300)}`);

@@ -1,7 +1,8 @@
 /**
  * A minimal Engine.IO v4 / Socket.IO v5 long-polling client speaking raw HTTP/1.1 over node:net
  * (no node:http client: its cost would be the generator's, and would vary with how each server
- * frames its answers). Two keep-alive connections per client, one request in flight on each: one
+ * frames its answers). Two keep-alive connections per client (or, with `newConnectionPerRequest`,
+ * a new TCP connection for every request), one request in flight on each: one
  * for the GETs (the open request, then a GET always held for server packets), one for POSTs, which
  * never overlap (Engine.IO refuses a second POST while one is pending); packets queued meanwhile
  * are sent together, separated by \x1e. It answers pings itself and hands every Socket.IO packet
@@ -17,6 +18,11 @@ export interface PollingClientOptions {
   path?: string;
   onPacket?: (text: string) => void;
   onClose?: (reason: string) => void;
+  /**
+   * Sends `Connection: close` with every request, so each request is a new TCP connection (behind
+   * a TCP load balancer, each request may reach another node). Default: keep-alive.
+   */
+  newConnectionPerRequest?: boolean;
 }
 
 interface HttpReply {
@@ -25,24 +31,30 @@ interface HttpReply {
 }
 
 /**
- * One keep-alive HTTP/1.1 connection with at most one request in flight. Answers must carry a
- * Content-Length (every Engine.IO server here sends one); `Connection: close` reconnects on the
- * next request.
+ * One keep-alive HTTP/1.1 connection with at most one request in flight. Answers are read by their
+ * Content-Length (every Engine.IO server here sends one with its 200s); one without gives its
+ * status and an empty body, and closes the connection. `Connection: close` reconnects on the next
+ * request.
  */
 class RawHttpConnection {
   private socket: Socket | undefined;
   private buffered: Buffer | undefined;
   private pending: { resolve: (reply: HttpReply) => void; reject: (err: Error) => void } | undefined;
+  /** Answers read, and how many had status 400. */
+  answers = 0;
+  refused = 0;
 
   constructor(
     private readonly host: string,
     private readonly port: number,
+    private readonly close1 = false,
   ) {}
 
   request(method: 'GET' | 'POST', path: string, body?: string): Promise<HttpReply> {
     if (this.pending !== undefined) return Promise.reject(new Error('request already in flight'));
     const socket = this.socket ?? this.open();
     let head = `${method} ${path} HTTP/1.1\r\nHost: ${this.host}:${this.port}\r\n`;
+    if (this.close1) head += 'Connection: close\r\n';
     if (body !== undefined) {
       head += `Content-Type: text/plain;charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
     }
@@ -57,13 +69,31 @@ class RawHttpConnection {
     this.socket = undefined;
   }
 
+  /**
+   * Leaves the current socket to the server, which said it closes it: the next request opens
+   * another. Closing it here first would leave this side in TIME_WAIT, one ephemeral port held for
+   * a minute per request (tens of thousands in a run with a connection per request); as the
+   * passive side it closes at once. A server that does not close it in 2 s gets it destroyed.
+   */
+  private detach(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    this.buffered = undefined;
+    if (socket !== undefined) setTimeout(() => socket.destroy(), 2000).unref();
+  }
+
   private open(): Socket {
     const socket = connect(this.port, this.host);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      if (this.socket === socket) this.onData(chunk);
+    });
     socket.on('error', () => {});
     socket.on('close', () => {
-      if (this.socket === socket) this.socket = undefined;
+      // A socket given up already (its answer said `Connection: close`) may close after the next
+      // request went out on a new one: only the current socket's close fails a pending request.
+      if (this.socket !== socket) return;
+      this.socket = undefined;
       this.buffered = undefined;
       this.fail(new Error('connection closed'));
     });
@@ -87,9 +117,12 @@ class RawHttpConnection {
     const head = data.toString('latin1', 0, end);
     const lengthAt = head.search(/\r\ncontent-length:/i);
     if (lengthAt === -1) {
-      this.buffered = undefined;
-      this.fail(new Error(`answer without Content-Length: ${head.slice(0, head.indexOf('\r\n'))}`));
-      this.close();
+      // Chunked or close-delimited (socket.io's 400 "Session ID unknown"): the status is enough;
+      // the body is not read and the connection is dropped.
+      const pending = this.pending;
+      this.pending = undefined;
+      this.detach();
+      pending?.resolve(this.counted({ status: Number(head.slice(9, 12)), body: '' }));
       return;
     }
     const length = Number.parseInt(head.slice(lengthAt + 17), 10);
@@ -100,10 +133,16 @@ class RawHttpConnection {
     this.buffered = data.length > end + 4 + length ? data.subarray(end + 4 + length) : undefined;
     const status = Number(head.slice(9, 12));
     const body = data.toString('utf8', end + 4, end + 4 + length);
-    if (/\r\nconnection: *close/i.test(head)) this.close();
+    if (/\r\nconnection: *close/i.test(head)) this.detach();
     const pending = this.pending;
     this.pending = undefined;
-    pending?.resolve({ status, body });
+    pending?.resolve(this.counted({ status, body }));
+  }
+
+  private counted(reply: HttpReply): HttpReply {
+    this.answers++;
+    if (reply.status === 400) this.refused++;
+    return reply;
   }
 }
 
@@ -123,8 +162,9 @@ export class PollingClient {
 
   constructor(opts: PollingClientOptions) {
     this.host = opts.host ?? '127.0.0.1';
-    this.gets = new RawHttpConnection(this.host, opts.port);
-    this.posts = new RawHttpConnection(this.host, opts.port);
+    const close1 = opts.newConnectionPerRequest === true;
+    this.gets = new RawHttpConnection(this.host, opts.port, close1);
+    this.posts = new RawHttpConnection(this.host, opts.port, close1);
     this.basePath = `${opts.path ?? '/socket.io/'}?EIO=4&transport=polling`;
     this.onPacket = opts.onPacket;
     this.onClose = opts.onClose;
@@ -170,6 +210,16 @@ export class PollingClient {
     this.gets.close();
     this.posts.close();
     this.onClose?.(reason);
+  }
+
+  /** HTTP answers received on both connections. */
+  get answers(): number {
+    return this.gets.answers + this.posts.answers;
+  }
+
+  /** Of those, the ones with status 400 (e.g. "Session ID unknown"). */
+  get refused(): number {
+    return this.gets.refused + this.posts.refused;
   }
 
   private req(method: 'GET' | 'POST', path: string, body?: string): Promise<HttpReply> {

@@ -14,6 +14,8 @@ export interface LoadContext {
   clientProtocol: ClientProtocol;
   /** Every serving process: one for most servers, each node of a multi-node one (cluster-fanout). */
   nodes: readonly { port: number; pid: number }[];
+  /** Numbers a server announces besides its port and nodes (no-sticky: proxy ports, a pid). */
+  extra: Readonly<Record<string, number>>;
   log: (msg: string) => void;
 }
 
