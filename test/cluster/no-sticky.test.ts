@@ -54,9 +54,17 @@ afterEach(async () => {
 });
 
 /** Three nodes sharing a peer list (filled as they listen) and a Redis channel prefix. */
-async function startNodes(count = 3, maxConcurrent?: number): Promise<Node[]> {
+async function startNodes(count = 3, maxConcurrent?: number, lookups?: string[]): Promise<Node[]> {
   const key = clusterKey();
   const peers: Record<string, string> = {};
+  // With `lookups`: the peer list answers later (a directory lookup), and records what it was asked.
+  const lookup = (id: string): Promise<string | undefined> =>
+    new Promise((resolve) =>
+      setImmediate(() => {
+        lookups?.push(id);
+        resolve(Object.hasOwn(peers, id) ? peers[id] : undefined);
+      }),
+    );
   for (let i = 0; i < count; i++) {
     const id = `n${i}`;
     const http = createServer();
@@ -65,7 +73,7 @@ async function startNodes(count = 3, maxConcurrent?: number): Promise<Node[]> {
     const io = new Server(http, {
       pingInterval: 2000,
       pingTimeout: 2000,
-      forward: { nodeId: id, peers, maxConcurrent },
+      forward: { nodeId: id, peers: lookups === undefined ? peers : lookup, maxConcurrent },
     });
     io.adapter((await redisAdapter(redis!.url, key)) as never);
     const port = await listenOnLoopback(http);
@@ -188,6 +196,30 @@ describe('no sticky sessions: a round-robin load balancer in front of three node
       cluster.map((n) => n.refusals),
       [0, 0, 0],
     );
+  });
+
+  test('a peer list that answers with a promise: polling requests and the upgrade wait for the lookup, then reach the owner; an unknown node gets 400 after it', async (t) => {
+    if (!requireRedis(t)) return;
+    const lookups: string[] = [];
+    const cluster = await startNodes(3, undefined, lookups);
+    const port = await roundRobin(cluster);
+    const client = connectThrough(port, ['polling', 'websocket']);
+    await connected(client);
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        if (client.io.engine.transport.name === 'websocket') resolve();
+        else client.io.engine.once('upgrade', () => resolve());
+      }),
+      'the upgrade',
+    );
+    await exchange(client, cluster);
+    const owner = (client.io.engine.id ?? '').split('.')[0];
+    assert.ok(lookups.length > 0 && lookups.every((id) => id === owner), `looked up: ${lookups.join(', ')}`);
+    assert.ok(cluster.reduce((sum, n) => sum + n.forwarded + n.forwardedUpgrades, 0) > 0);
+    const unknown = await fetch(`http://127.0.0.1:${cluster[0]!.port}/socket.io/?EIO=4&transport=polling&sid=n9.abc`);
+    assert.equal(unknown.status, 400);
+    assert.deepEqual(await unknown.json(), { code: 1, message: 'Session ID unknown' });
+    assert.ok(lookups.includes('n9'), 'the unknown node was looked up first');
   });
 
   test('the official client upgrades from polling to WebSocket through the balancer, then exchanges events and acks and joins a room', async (t) => {
