@@ -178,10 +178,11 @@ describe('parley serve --workers', () => {
       const unknown = async (socket: Socket) => ((await socket.timeout(5000).emitWithAck('nope', {})) as { error: { code: string } }).error.code;
       for (let i = 0; i < 18; i++) assert.equal(await unknown(a.socket), 'invalid_request');
       const onB: string[] = [];
-      for (let i = 0; i < 12; i++) onB.push(await unknown(b.socket));
+      for (let i = 0; i < 24; i++) onB.push(await unknown(b.socket));
       const passed = onB.indexOf('rate_limited');
-      // One worker alone would let 12 through (20 per address); the shared bucket had 2 left.
-      assert.ok(passed >= 0 && passed <= 4, onB.join(', '));
+      // One worker alone would let 20 through (20 per address); the shared bucket had 2 left, and
+      // what B lets through before the primary's first answer about the address is a few more.
+      assert.ok(passed >= 0 && passed <= 10, onB.join(', '));
     } finally {
       const exit = await cli.stop('SIGTERM');
       assert.deepEqual(exit, { code: 0, signal: null });

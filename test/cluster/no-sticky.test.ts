@@ -142,6 +142,17 @@ function connected(client: ClientSocket): Promise<void> {
   );
 }
 
+/** Resolves once `client` runs on WebSocket (at once if it already does). */
+function upgraded(client: ClientSocket): Promise<void> {
+  return withTimeout(
+    new Promise<void>((resolve) => {
+      if (client.io.engine.transport.name === 'websocket') resolve();
+      else client.io.engine.once('upgrade', () => resolve());
+    }),
+    'the upgrade',
+  );
+}
+
 /** Events with acks, a room joined on the owner, and a broadcast to that room from every node. */
 async function exchange(client: ClientSocket, cluster: readonly Node[], room = 'room-a'): Promise<void> {
   let lost: string | undefined;
@@ -205,13 +216,7 @@ describe('no sticky sessions: a round-robin load balancer in front of three node
     const port = await roundRobin(cluster);
     const client = connectThrough(port, ['polling', 'websocket']);
     await connected(client);
-    await withTimeout(
-      new Promise<void>((resolve) => {
-        if (client.io.engine.transport.name === 'websocket') resolve();
-        else client.io.engine.once('upgrade', () => resolve());
-      }),
-      'the upgrade',
-    );
+    await upgraded(client);
     await exchange(client, cluster);
     const owner = (client.io.engine.id ?? '').split('.')[0];
     assert.ok(lookups.length > 0 && lookups.every((id) => id === owner), `looked up: ${lookups.join(', ')}`);
@@ -228,13 +233,7 @@ describe('no sticky sessions: a round-robin load balancer in front of three node
     const port = await roundRobin(cluster);
     const client = connectThrough(port, ['polling', 'websocket']);
     await connected(client);
-    await withTimeout(
-      new Promise<void>((resolve) => {
-        if (client.io.engine.transport.name === 'websocket') resolve();
-        else client.io.engine.once('upgrade', () => resolve());
-      }),
-      'the upgrade',
-    );
+    await upgraded(client);
     await exchange(client, cluster);
     assert.equal(client.io.engine.transport.name, 'websocket');
     assert.ok(
@@ -256,13 +255,7 @@ describe('no sticky sessions: a round-robin load balancer in front of three node
     const client = connectThrough(port, ['polling', 'websocket']);
     await connected(client);
     assert.ok(client.io.engine.id?.startsWith(`${a.id}.`));
-    await withTimeout(
-      new Promise<void>((resolve) => {
-        if (client.io.engine.transport.name === 'websocket') resolve();
-        else client.io.engine.once('upgrade', () => resolve());
-      }),
-      'the upgrade',
-    );
+    await upgraded(client);
     await exchange(client, cluster);
     assert.equal(a.forwardedUpgrades, 1);
     assert.deepEqual(
