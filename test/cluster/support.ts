@@ -6,7 +6,7 @@
  */
 import { createServer } from 'node:http';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
-import { createClient } from 'redis';
+import { createClient, createCluster } from 'redis';
 import { Server as SocketIOServer } from 'socket.io';
 import type { Server as ParleyServer } from '../../src/index.js';
 import { cleanup, startServer } from '../support/fixtures.js';
@@ -48,11 +48,51 @@ export async function redisClient(url: string): Promise<RedisClient> {
   return client;
 }
 
-/** Which of @socket.io/redis-adapter's adapters: classic pub/sub, or sharded pub/sub (Redis 7). */
-export type RedisFlavor = 'classic' | 'sharded';
+/**
+ * Which of @socket.io/redis-adapter's adapters: classic pub/sub, or sharded pub/sub (Redis 7) on
+ * one redis-server or on a Redis Cluster (`url` one of its nodes).
+ */
+export type RedisFlavor = 'classic' | 'sharded' | 'sharded-cluster';
+
+type RedisClusterClient = ReturnType<typeof createCluster>;
+const clusterClients: RedisClusterClient[] = [];
+
+/** A connected Redis Cluster client, found from one node, quit by `closeCluster`. */
+async function redisClusterClient(url: string): Promise<RedisClusterClient> {
+  const client = createCluster({ rootNodes: [{ url }] });
+  client.on('error', () => {});
+  await client.connect();
+  clusterClients.push(client);
+  return client;
+}
+
+/**
+ * With a sharded adapter: resolves once some node subscribes to `room`'s own channel (the default
+ * "dynamic" mode subscribes when a socket joins, which on a Redis Cluster may first connect to
+ * the master owning that channel's slot), so a broadcast to the room sent now reaches it. At once
+ * for the classic adapter, which has one channel for all rooms.
+ */
+export async function whenRoomSubscribed(url: string, flavor: RedisFlavor, key: string, room: string): Promise<void> {
+  if (flavor === 'classic') return;
+  const channel = `${key}#/#${room}#`;
+  const ask: () => Promise<unknown> =
+    flavor === 'sharded-cluster'
+      ? await redisClusterClient(url).then((c) => () => c.sendCommand(channel, true, ['PUBSUB', 'SHARDNUMSUB', channel]))
+      : await redisClient(url).then((c) => () => c.sendCommand(['PUBSUB', 'SHARDNUMSUB', channel]));
+  await withTimeout(
+    (async () => {
+      // The answer is [channel, subscribers].
+      while (Number(((await ask()) as unknown[])[1]) < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    })(),
+    `a subscriber of ${channel}`,
+  );
+}
 
 /** A Redis adapter factory on channel prefix `key`, with its own two clients. */
 export async function redisAdapter(url: string, key: string, flavor: RedisFlavor = 'classic'): Promise<AdapterFactory> {
+  if (flavor === 'sharded-cluster') {
+    return createShardedAdapter(await redisClusterClient(url), await redisClusterClient(url), { channelPrefix: key });
+  }
   const pub = await redisClient(url);
   const sub = await redisClient(url);
   if (flavor === 'sharded') return createShardedAdapter(pub, sub, { channelPrefix: key });
@@ -131,6 +171,7 @@ export async function closeCluster(): Promise<void> {
     await closeHttp(http).catch(() => {});
   }
   for (const client of redisClients.splice(0)) await client.quit().catch(() => {});
+  for (const client of clusterClients.splice(0)) await client.quit().catch(() => {});
 }
 
 export type { ParleyServer };
