@@ -180,7 +180,11 @@ async function serve(flags: Partial<ChatServerOptions>, workersFlag?: number): P
   } catch (err) {
     fail(`cannot start the chat server: ${startupFailure(err, options.port, options.host)}`);
   }
+  let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
+    // Ctrl-C reaches a --workers worker twice (from the terminal and from its primary): once is enough.
+    if (stopping) return;
+    stopping = true;
     log.info({ signal }, 'shutting down');
     chat.close().then(
       () => {
@@ -192,8 +196,8 @@ async function serve(flags: Partial<ChatServerOptions>, workersFlag?: number): P
   };
   // Installed before the banner: whoever reads it may stop the server at once, and a signal that
   // came before its handler would end the process without closing the store.
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   joinCluster(chat, () => stop('SIGTERM'));
   if (isWorker()) return reportReady(`${startupBanner(chat.url, chat.options.path, chat.options.corsOrigins)}\n${limitsLine(chat.options)}`);
   // The banner is the command's output (tests and people read it from stdout), not a log event.

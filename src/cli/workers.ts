@@ -301,8 +301,9 @@ export async function runPrimary(n: number, log: Logger, onRedis: boolean): Prom
     });
   };
   // Before any fork: a signal during startup still stops every worker.
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // `on`, not `once`: a second signal (Ctrl-C twice) must not end the primary before its workers.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 
   await fork();
   await Promise.all(Array.from({ length: n - 1 }, fork));

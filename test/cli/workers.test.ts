@@ -221,6 +221,24 @@ describe('parley serve --workers', () => {
     }
   });
 
+  for (const [signal, who] of [
+    ['SIGTERM', "systemd's stop (KillMode=control-group)"],
+    ['SIGINT', 'Ctrl-C in a terminal'],
+  ] as const) {
+    test(`${who}: ${signal} to the primary and every worker at once stops them all cleanly`, async () => {
+      const cli = await startProcess('src/cli/main.ts', {
+        args: ['serve', '--workers', '2', '--port', '0', '--host', '127.0.0.1', '--db', join(dir, `${signal}.db`)],
+        detached: true,
+        ready: (line, lines) => (line.includes('workers:') ? [...lines] : undefined),
+      });
+      const pids = (/pids ([\d, ]+)\)/.exec(cli.ready.join('\n'))?.[1] ?? '').split(', ').map(Number);
+      assert.equal(pids.length, 2);
+      // Each worker hears a signal twice: the group's, and its primary's SIGTERM.
+      assert.deepEqual(await cli.stop(signal, { group: true }), { code: 0, signal: null });
+      for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} still runs`);
+    });
+  }
+
   test('--workers refuses what is not a count', async () => {
     const cli = startProcess('src/cli/main.ts', {
       args: ['serve', '--workers', 'many', '--port', '0'],

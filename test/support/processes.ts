@@ -14,8 +14,14 @@ export interface StartedProcess<T> {
   readonly ready: T;
   /** Every stdout line so far. */
   readonly lines: readonly string[];
-  /** Stops the program with `signal` (if it still runs) and resolves with how it exited. */
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * Stops the program with `signal` (if it still runs) and resolves with how it exited; with
+   * `group` (a `detached` program), every process of its group gets the signal.
+   */
+  stop(
+    signal?: NodeJS.Signals,
+    how?: { group: boolean },
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export interface ProcessOptions<T> {
@@ -25,6 +31,11 @@ export interface ProcessOptions<T> {
   /** 'inherit' shows the program's stderr in the test output; 'pipe' keeps it for `onStderr`. */
   stderr?: 'inherit' | 'pipe';
   onStderr?: (text: string) => void;
+  /**
+   * Runs the program in a process group of its own, so `stop(signal, { group: true })` signals
+   * every process of it at once, as a terminal's Ctrl-C does.
+   */
+  detached?: boolean;
   /** Looks at each stdout line (and those before it): a value other than undefined means ready. */
   ready: (line: string, lines: readonly string[]) => T | undefined;
 }
@@ -52,6 +63,7 @@ export async function startCommand<T>(
     // `parley serve` runs one worker per core unless told: one process, unless a test asks for more.
     env: { CHAT_WORKERS: '1', ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
+    detached: options.detached ?? false,
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -86,8 +98,11 @@ export async function startCommand<T>(
     child,
     ready,
     lines,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    async stop(signal = 'SIGTERM', how = { group: false }) {
+      if (child.exitCode === null && child.signalCode === null) {
+        if (how.group && child.pid !== undefined) process.kill(-child.pid, signal);
+        else child.kill(signal);
+      }
       return exited;
     },
   };
