@@ -1,7 +1,8 @@
 /**
  * The per-address request budget shared by every node (`--redis`): one token bucket per client
  * address in Redis, updated by a Lua script, so the same address spread over several nodes gets
- * `addressBudget` units per 10 s in all, not per node.
+ * `addressBudget` units per 10 s in all, not per node. The workers of `--workers` without Redis
+ * share it the same way through their primary (shared-store.ts); "Redis" below means either.
  *
  * The request path stays synchronous: a node decides from what Redis last told it about the
  * address (its remaining tokens, refilled since, minus what this node sent and has not heard
@@ -17,7 +18,6 @@ import type { SharedLimitsStore } from './shared-store.js';
 
 /** Redis keys of the shared budgets start with this, after the chat's key. */
 const KEY_PART = 'budget';
-
 
 /** Addresses known before the refilled ones are swept out (the map stays bounded by active ones). */
 const SWEEP_AT = 10_000;

@@ -1,7 +1,9 @@
 /**
  * The per-address connection cap shared by every node (`--redis`): each node keeps, in one Redis
  * hash per client address, how many connections (and admitted handshakes) it holds for it, and
- * the sum over the nodes is what the cap (`--max-connections`) applies to.
+ * the sum over the nodes is what the cap (`--max-connections`) applies to. The workers of
+ * `--workers` without Redis share it the same way through their primary (shared-store.ts), which
+ * also relays the announcements; "Redis" below means either.
  *
  * Admission stays synchronous: a node decides from its own count plus what Redis last said about
  * the other nodes' counts of the address. Every change of its own count is sent without waiting
@@ -31,7 +33,6 @@ import type { Announcer, SharedLimitsStore } from './shared-store.js';
 
 /** Redis keys of the shared connection counts start with this, after the chat's key. */
 const KEY_PART = 'connections';
-
 
 /** The channel, after the chat's key, announcing addresses at the cap: `{key, total, node}`. */
 const FULL_CHANNEL = 'connections-full';
