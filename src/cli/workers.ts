@@ -12,7 +12,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { createAdapter, setupPrimary } from '@socket.io/cluster-adapter';
@@ -24,7 +24,6 @@ import {
   type RunningChat,
   type SharedLimitsStore,
 } from '../chat/index.js';
-import type { ForwardOptions } from '../engine/index.js';
 import { describeError, fail, type Logger } from './log.js';
 
 /** More would only cost memory: each worker is a whole server with its own store connection. */

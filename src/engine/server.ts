@@ -29,10 +29,30 @@ import {
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** What the engine's middlewares left for an upgrade the layer above answers itself. */
+export interface PassedUpgrade {
+  /**
+   * The header lines of its 101 answer: those the middlewares set, after `headers` and
+   * `initial_headers` listeners saw them (as for a handshake of the engine's own).
+   */
+  headerLines(): string[];
+  /** Properties the middlewares added to the request (e.g. `session`), for summarizeRequest. */
+  readonly added: readonly string[] | undefined;
+}
+
 /** Lets the layer above take some requests under the engine's path before the engine sees them. */
 export interface AttachHooks {
-  /** Called for each upgrade under the path, with its target as the engine read it; returning true means the hook handled it. */
-  interceptUpgrade?: (req: RequestSource, socket: Duplex, head: Buffer, target: RequestTarget) => boolean;
+  /**
+   * Called for each upgrade under the path that the engine's middlewares let through (forwarded
+   * upgrades are not), with its target as the engine read it; returning true means the hook handled it.
+   */
+  interceptUpgrade?: (
+    req: RequestSource,
+    socket: Duplex,
+    head: Buffer,
+    target: RequestTarget,
+    passed: PassedUpgrade,
+  ) => boolean;
   /**
    * Called for each HTTP request under the path, after CORS (a preflight is answered before), with
    * the CORS headers its answer must carry; returning true means the hook answered it.
@@ -178,8 +198,7 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
       for (const listener of prior) listener.call(httpServer, req, res);
     });
     const upgrade = (req: RequestSource, socket: Duplex, head: Buffer, target: RequestTarget): void => {
-      if (hooks.interceptUpgrade?.(req, socket, head, target)) return;
-      this.handleUpgrade(req, socket, head, target);
+      this.handleUpgrade(req, socket, head, target, hooks.interceptUpgrade);
     };
     httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (this.closing && latestEngine.get(httpServer) !== this) return;
@@ -256,6 +275,7 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
     socket: Duplex,
     head: Buffer,
     target = RequestTarget.parse(req.url),
+    hook?: AttachHooks['interceptUpgrade'],
   ): void {
     socket.on('error', ignoreSocketError);
     if (this.closing) {
@@ -268,8 +288,13 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
     }
     // Before the middlewares: the owner runs them, as if the client had come to it.
     if (this.forwarder?.forwardUpgrade(req, socket, head, target)) return;
+    const passed = (res: UpgradeResponse | undefined, added: readonly string[] | undefined): void => {
+      const lines = (): string[] => this.upgradeLines(req, true, undefined, res);
+      if (hook?.(req, socket, head, target, { headerLines: lines, added })) return;
+      this.upgrade(req, socket, head, target, res, added);
+    };
     if (this.middlewares.length === 0) {
-      this.upgrade(req, socket, head, target, undefined, undefined);
+      passed(undefined, undefined);
       return;
     }
     const fail = (): void => {
@@ -282,7 +307,7 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
     else {
       runOnUpgrade(this.middlewares, incoming, socket, target, fail, (res, added) => {
         if (this.closing) writeUpgradeError(socket, CLOSING);
-        else this.upgrade(req, socket, head, target, res, added);
+        else passed(res, added);
       });
     }
   }

@@ -121,9 +121,16 @@ export class PlainWebSocketServer {
   }
 
   /** Completes the WebSocket handshake of an upgrade request and starts a session. */
-  handleUpgrade(req: RequestSource, socket: Duplex, head: Buffer, target: RequestTarget): void {
-    completeUpgrade(this.wss, req, socket, head, [], (ws) => {
-      const session = new Session(ws, summarizeRequest(req, target), this.options, this, this.heartbeat);
+  handleUpgrade(
+    req: RequestSource,
+    socket: Duplex,
+    head: Buffer,
+    target: RequestTarget,
+    headerLines: readonly string[] = [],
+    added?: readonly string[],
+  ): void {
+    completeUpgrade(this.wss, req, socket, head, headerLines, (ws) => {
+      const session = new Session(ws, summarizeRequest(req, target, added), this.options, this, this.heartbeat);
       this.sessions.add(session);
       this.heartbeat.add(session);
       session.start(this.onConnection(session));

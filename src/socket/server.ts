@@ -6,8 +6,8 @@ import {
   type AttachHooks,
   EngineServer,
   type EngineSession,
-  ignoreSocketError,
   incomingOf,
+  type PassedUpgrade,
   type RequestSource,
   type RequestTarget,
   type SessionHandler,
@@ -239,7 +239,8 @@ export class Server<
     const hooks: AttachHooks = {};
     const plain = this.plain;
     if (plain) {
-      hooks.interceptUpgrade = (req, socket, head, target) => this.acceptPlain(plain, req, socket, head, target);
+      hooks.interceptUpgrade = (req, socket, head, target, passed) =>
+        this.acceptPlain(plain, req, socket, head, target, passed);
     }
     if (this.options.serveClient) {
       const files = new ClientFileServer(this.engine.options.basePath);
@@ -248,19 +249,22 @@ export class Server<
     return hooks;
   }
 
-  /** Takes an upgrade without `EIO` as a plain WebSocket client, after the `allowRequest` hook. */
+  /**
+   * Takes an upgrade without `EIO` as a plain WebSocket client, after the engine's middlewares
+   * (`io.engine.use()`: the headers they set go in its 101 answer) and the `allowRequest` hook.
+   */
   private acceptPlain(
     plain: PlainWebSocketServer,
     req: RequestSource,
     socket: Duplex,
     head: Buffer,
     target: RequestTarget,
+    passed: PassedUpgrade,
   ): boolean {
     if (target.param('EIO') !== null) return false;
-    socket.on('error', ignoreSocketError);
     this.engine.checkAllowed(incomingOf(req), (error) => {
       if (error) writeUpgradeError(socket, error);
-      else plain.handleUpgrade(req, socket, head, target);
+      else plain.handleUpgrade(req, socket, head, target, passed.headerLines(), passed.added);
     });
     return true;
   }

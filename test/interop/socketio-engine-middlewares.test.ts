@@ -432,3 +432,36 @@ describe("io.engine.use() with parley's own HTTP path (ownHttp)", () => {
     });
   }
 });
+
+describe('io.engine.use() and plain WebSocket clients (parley)', () => {
+  const skip = serverKind === 'socket.io' ? 'plain WebSocket clients are parley' : false;
+
+  test('a refusing middleware refuses a plain WebSocket upgrade too: 400, connection_error MIDDLEWARE_FAILURE, no socket', { skip }, async () => {
+    const { io, wsUrl } = await startServer({ plainWebSocket: true }, PARLEY);
+    useOn(io, (_req, _res, next) => next(new Error('not signed in')));
+    let connections = 0;
+    io.on('connection', () => connections++);
+    const failed = waitFor<ConnectionError>(io.engine, 'connection_error');
+    const ws = new WsClient(wsUrl());
+    assert.equal((await ws.refused).status, 400);
+    assert.deepEqual((await failed).context, { name: 'MIDDLEWARE_FAILURE' });
+    assert.equal(connections, 0);
+  });
+
+  test("a plain client's 101 carries the headers middlewares set, and what they add to the request is on socket.request", { skip }, async () => {
+    const { io, wsUrl } = await startServer({ plainWebSocket: true }, PARLEY);
+    useOn(io, (req, res, next) => {
+      (req as EngineRequest).user = 'plain-user';
+      res.setHeader('X-Middleware', 'seen');
+      next();
+    });
+    const connected = waitFor<ServerSocket>(io, 'connection');
+    const ws = new WsClient(wsUrl());
+    const upgrade = await new Promise<IncomingMessage>((resolve) => ws.ws.once('upgrade', resolve));
+    assert.equal(upgrade.headers['x-middleware'], 'seen');
+    const socket = await connected;
+    assert.equal(requestOf(socket).user, 'plain-user');
+    ws.ws.close();
+    await ws.closed;
+  });
+});
