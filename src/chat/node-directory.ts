@@ -4,9 +4,9 @@
  * TTL and refreshes it, so a node that died drops out on its own; a node looks another up the
  * first time one of its sessions' requests lands here, and keeps the answer for a few seconds.
  *
- * Lookups are bounded: one Redis GET per node id at a time (concurrent requests share it), an
- * answer within LOOKUP_TIMEOUT_MS or none (node-redis queues commands while it reconnects), and
- * at most MAX_CACHED addresses kept.
+ * Lookups are bounded: one Redis GET per node id at a time (concurrent requests share it), at
+ * most MAX_PENDING at once, an answer within LOOKUP_TIMEOUT_MS or none (node-redis queues
+ * commands while it reconnects), and at most MAX_CACHED addresses kept.
  */
 import { networkInterfaces } from 'node:os';
 import type { createClient } from 'redis';
@@ -21,6 +21,11 @@ const CACHE_MS = 5_000;
 const LOOKUP_TIMEOUT_MS = 2_000;
 /** Most node addresses kept; a cluster has far fewer nodes. */
 const MAX_CACHED = 1_024;
+/**
+ * Most lookups on their way at once: sids naming made-up nodes cost one GET each, and past this
+ * they are not looked up (their requests get 400 at once, as for any unknown session).
+ */
+const MAX_PENDING = 256;
 
 interface Cached {
   readonly address: string;
@@ -72,6 +77,7 @@ export class NodeDirectory {
     if (cached !== undefined && cached.until > performance.now()) return cached.address;
     const inFlight = this.pending.get(id);
     if (inFlight !== undefined) return inFlight;
+    if (this.pending.size >= MAX_PENDING) return cached?.address;
     const lookup = this.fetch(id).finally(() => this.pending.delete(id));
     this.pending.set(id, lookup);
     return lookup;
