@@ -20,7 +20,9 @@ export type ClusterEvent =
   | { readonly kind: 'redis_error'; readonly client: 'pub' | 'sub'; readonly message: string }
   | { readonly kind: 'redis_reconnecting'; readonly client: 'pub' | 'sub' }
   | { readonly kind: 'redis_ready'; readonly client: 'pub' | 'sub' }
-  | { readonly kind: 'undelivered'; readonly channel: string; readonly message: string };
+  | { readonly kind: 'undelivered'; readonly channel: string; readonly message: string }
+  /** What is shared between nodes (budgets, connection counts, the node directory) is degraded. */
+  | { readonly kind: 'shared_degraded'; readonly message: string };
 
 /** A chat node's link to the others. */
 export interface ChatCluster {
@@ -48,10 +50,11 @@ export interface ClusterOptions {
 /** How long a node waits at start for Redis before it gives up (a wrong URL, Redis down). */
 const CONNECT_TIMEOUT_MS = 5000;
 
-function defaultReport(event: ClusterEvent): void {
+export function defaultReport(event: ClusterEvent): void {
   if (event.kind === 'redis_ready') console.info(`[chat cluster] redis ${event.client} connection ready`);
   else if (event.kind === 'undelivered') console.error(`[chat cluster] undelivered on ${event.channel}: ${event.message}`);
   else if (event.kind === 'redis_error') console.error(`[chat cluster] redis ${event.client} error: ${event.message}`);
+  else if (event.kind === 'shared_degraded') console.error(`[chat cluster] ${event.message}`);
   else console.error(`[chat cluster] redis ${event.client} reconnecting`);
 }
 

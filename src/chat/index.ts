@@ -27,3 +27,4 @@ export {
   type Member,
 } from './service.js';
 export { type Announcer, MemoryLimitsStore, type SharedLimitsStore } from './shared-store.js';
+export type { ClusterEvent } from './cluster.js';

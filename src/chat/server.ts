@@ -17,7 +17,7 @@ import {
   type ChatServerEvents,
   type ChatSocketData,
 } from './service.js';
-import { type ChatCluster, type ClusterEvent, connectCluster, DEFAULT_REDIS_KEY } from './cluster.js';
+import { type ChatCluster, type ClusterEvent, connectCluster, DEFAULT_REDIS_KEY, defaultReport } from './cluster.js';
 import { defaultAdvertisedAddress, NodeDirectory } from './node-directory.js';
 import { SharedBudget } from './shared-budget.js';
 import { type Announcer, RedisLimitsStore, redisAnnouncer, type SharedLimitsStore } from './shared-store.js';
@@ -108,7 +108,10 @@ export interface ChatServerOptions {
    * the public server listens.
    */
   peerListener?: HttpServer;
-  /** Receives Redis connection changes and broadcasts other nodes missed. @default console (stderr) */
+  /**
+   * Receives Redis connection changes, broadcasts other nodes missed, and what shared between the
+   * nodes is degraded (the CLI logs them with pino). @default one line each on stderr
+   */
   onClusterEvent?: (event: ClusterEvent) => void;
 }
 
@@ -214,7 +217,8 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
   const announcer =
     cluster !== undefined ? redisAnnouncer(cluster.redis, cluster.subscriber) : options.sibling?.announcer;
   const key = options.redisKey ?? DEFAULT_REDIS_KEY;
-  const report = (message: string) => console.error(`[chat cluster] ${message}`);
+  const onEvent = options.onClusterEvent ?? defaultReport;
+  const report = (message: string) => onEvent({ kind: 'shared_degraded', message });
   const chat = attachChat(io.of('/'), {
     clustered: adapter !== undefined,
     ...(sharedLimits === undefined
@@ -259,7 +263,7 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
       key: options.redisKey ?? DEFAULT_REDIS_KEY,
       nodeId,
       address: options.advertise ?? defaultAdvertisedAddress(options.host, port),
-      report: (message) => console.error(`[chat cluster] ${message}`),
+      report,
     });
     try {
       await directory.register();

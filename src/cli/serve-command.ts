@@ -6,12 +6,13 @@ import { Command, InvalidArgumentError } from 'commander';
 import {
   CHAT_DEFAULTS,
   type ChatServerOptions,
+  type ClusterEvent,
   describeCorsOrigins,
   parseCorsOrigin,
   parseCorsOriginList,
   startChatServer,
 } from '../chat/index.js';
-import { describeError, fail, logger } from './log.js';
+import { describeError, fail, type Logger, logger } from './log.js';
 import {
   defaultWorkers,
   isWorker,
@@ -128,6 +129,24 @@ export function startupFailure(err: unknown, port: number, host: string): string
   return describeError(err);
 }
 
+/** The cluster's events as log events: what is lost or degraded as warnings, recoveries as info. */
+function clusterLog(log: Logger): (event: ClusterEvent) => void {
+  return (event) => {
+    switch (event.kind) {
+      case 'redis_ready':
+        return log.info({ client: event.client }, 'redis connection ready');
+      case 'redis_reconnecting':
+        return log.warn({ client: event.client }, 'redis reconnecting');
+      case 'redis_error':
+        return log.warn({ client: event.client, error: event.message }, 'redis error');
+      case 'undelivered':
+        return log.warn({ channel: event.channel, error: event.message }, 'broadcast not delivered to the other nodes');
+      case 'shared_degraded':
+        return log.warn(event.message);
+    }
+  };
+}
+
 async function serve(flags: Partial<ChatServerOptions>, workersFlag?: number): Promise<void> {
   const log = logger();
   let options: ChatServerOptions;
@@ -170,6 +189,7 @@ async function serve(flags: Partial<ChatServerOptions>, workersFlag?: number): P
   } catch (err) {
     fail(`cannot start the chat server: CHAT_WORKERS: ${describeError(err)}`);
   }
+  options.onClusterEvent = clusterLog(log);
   // --workers: the primary forks and serves nothing; each worker runs the rest of this function.
   if (isWorkersPrimary(workers)) return runPrimary(workers, log, options.redis !== undefined);
   let chat: Awaited<ReturnType<typeof startChatServer>>;

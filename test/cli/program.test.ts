@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { startProcess } from '../support/processes.js';
+import { requireRedis, startRedis } from '../support/redis.js';
 
 function runCli(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
@@ -107,6 +108,26 @@ describe('parley program', () => {
       ],
     );
     assert.equal(entries[1]?.signal, 'SIGTERM');
+  });
+
+  test('with --redis, the cluster link logs through pino too: JSON lines on stderr, not console text', async (t) => {
+    if (!requireRedis(t)) return;
+    const redis = await startRedis();
+    t.after(() => redis.stop());
+    let stderr = '';
+    const started = await startProcess('src/cli/main.ts', {
+      args: ['serve', '--port', '0', '--host', '127.0.0.1', '--db', ':memory:', '--redis', redis.url],
+      env: { LOG_LEVEL: '' },
+      stderr: 'pipe',
+      onStderr: (text) => {
+        stderr += text;
+      },
+      ready: (line) => (line.includes('limits:') ? true : undefined),
+    });
+    assert.equal((await started.stop('SIGTERM')).code, 0);
+    const entries = jsonLines(stderr);
+    const ready = entries.filter((e) => e.msg === 'redis connection ready').map((e) => e.client);
+    assert.deepEqual(ready.sort(), ['pub', 'sub']);
   });
 
   test('LOG_LEVEL sets the level (silent: nothing on stderr); a bad level is refused before anything starts', async () => {
