@@ -12,7 +12,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { announce, exitOnSignals, installGcHook, portFromEnv } from '../bench/servers/common.js';
+import { announce, exitOnSignals, installGcHook, portFromEnv, serveBenchContract } from '../bench/servers/common.js';
 import { Server } from '../src/index.js';
 
 installGcHook();
@@ -20,21 +20,7 @@ const ownHttp = process.env.PARLEY_OWN_HTTP === '1';
 const httpServer = createServer();
 const io = new Server(httpServer, { plainWebSocket: true, ...(ownHttp ? { ownHttp: true } : {}) });
 
-io.on('connection', (socket) => {
-  socket.join('bench');
-  socket.on('echo', (...args: unknown[]) => {
-    const ack = args[args.length - 1];
-    if (typeof ack === 'function') {
-      args.pop();
-      ack(...args);
-    } else {
-      socket.emit('echo', ...args);
-    }
-  });
-  socket.on('broadcast', (payload: unknown) => {
-    io.to('bench').emit('broadcast', payload);
-  });
-});
+io.on('connection', (socket) => serveBenchContract(socket, (payload) => io.to('bench').emit('broadcast', payload)));
 
 httpServer.listen(portFromEnv(), '127.0.0.1', () => {
   announce(ownHttp ? 'parley-ownhttp' : 'parley', (httpServer.address() as AddressInfo).port);

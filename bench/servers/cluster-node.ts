@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';
 import type { Server as SocketIOServer } from 'socket.io';
-import { announce, exitOnSignals, installGcHook, portFromEnv } from './common.js';
+import { announce, exitOnSignals, installGcHook, portFromEnv, serveBenchContract } from './common.js';
 
 type Kind = 'parley' | 'socket.io';
 const kind = process.argv[2] as Kind;
@@ -46,21 +46,7 @@ const httpServer = createServer();
 const options = forwardId === undefined ? {} : { forward: { nodeId: forwardId, peers } };
 const io = new Server(httpServer, options as ConstructorParameters<typeof SocketIOServer>[1]);
 io.adapter(createAdapter(pub, sub));
-io.on('connection', (socket) => {
-  socket.join('bench');
-  socket.on('echo', (...args: unknown[]) => {
-    const ack = args[args.length - 1];
-    if (typeof ack === 'function') {
-      args.pop();
-      ack(...args);
-    } else {
-      socket.emit('echo', ...args);
-    }
-  });
-  socket.on('broadcast', (payload: unknown) => {
-    io.to('bench').emit('broadcast', payload);
-  });
-});
+io.on('connection', (socket) => serveBenchContract(socket, (payload) => io.to('bench').emit('broadcast', payload)));
 
 httpServer.listen(portFromEnv(), '127.0.0.1', () => {
   announce(kind, (httpServer.address() as AddressInfo).port);

@@ -1,5 +1,6 @@
 /**
- * What every benchmark server shares: the startup line the harness parses, and a GC hook.
+ * What every benchmark server shares: the startup line the harness parses, a GC hook, and the
+ * bench contract's handlers (serveBenchContract), so parley and socket.io run the same ones.
  *
  * Startup line: `bench-server <name> listening on 127.0.0.1:<port> pid <pid>`. The pid is the one
  * of the process that serves (under `npm run` or the tsx CLI it is not the pid the harness spawned),
@@ -50,4 +51,31 @@ export function exitOnSignals(close: () => Promise<unknown> | undefined): void {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** What the bench contract needs of a server's socket (parley's and socket.io's both fit). */
+export interface BenchSocket {
+  join(room: string): unknown;
+  emit(event: string, ...args: unknown[]): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: both servers' listener types, whatever their event maps.
+  on(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+/**
+ * The bench contract on one socket: it joins room `bench`; `echo` (any args) acks the same args
+ * when it has an ack, else emits `echo` back with them; `broadcast` (one payload) goes to
+ * `broadcast(payload)`, which emits it to room `bench`, sender included.
+ */
+export function serveBenchContract(socket: BenchSocket, broadcast: (payload: unknown) => void): void {
+  socket.join('bench');
+  socket.on('echo', (...args: unknown[]) => {
+    const ack = args[args.length - 1];
+    if (typeof ack === 'function') {
+      args.pop();
+      ack(...args);
+    } else {
+      socket.emit('echo', ...args);
+    }
+  });
+  socket.on('broadcast', (payload: unknown) => broadcast(payload));
 }

@@ -6,27 +6,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
-import { announce, exitOnSignals, installGcHook, portFromEnv } from './common.js';
+import { announce, exitOnSignals, installGcHook, portFromEnv, serveBenchContract } from './common.js';
 
 installGcHook();
 const httpServer = createServer();
 const io = new Server(httpServer);
 
-io.on('connection', (socket) => {
-  socket.join('bench');
-  socket.on('echo', (...args: unknown[]) => {
-    const ack = args[args.length - 1];
-    if (typeof ack === 'function') {
-      args.pop();
-      ack(...args);
-    } else {
-      socket.emit('echo', ...args);
-    }
-  });
-  socket.on('broadcast', (payload: unknown) => {
-    io.to('bench').emit('broadcast', payload);
-  });
-});
+io.on('connection', (socket) => serveBenchContract(socket, (payload) => io.to('bench').emit('broadcast', payload)));
 
 httpServer.listen(portFromEnv(), '127.0.0.1', () => {
   announce('socket.io', (httpServer.address() as AddressInfo).port);

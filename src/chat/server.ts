@@ -97,9 +97,9 @@ export interface ChatServerOptions {
    */
   sibling?: { adapter: unknown; limits: SharedLimitsStore; announcer: Announcer };
   /**
-   * No sticky sessions (the engine's `forward` option), given by the caller (`--workers`); with
-   * `redis` and no `forward`, the nodes find each other through Redis (`nodeId`, `advertise`): a polling request or upgrade for a session
-   * of another node is passed to that node. @default undefined
+   * No sticky sessions (the engine's `forward` option: a polling request or upgrade for a session
+   * of another node is passed to that node), given by the caller (`--workers`). With `redis` and
+   * no `forward`, the nodes find each other in Redis (`nodeId`, `advertise`). @default undefined
    */
   forward?: ForwardOptions;
   /**
@@ -190,12 +190,14 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
   const checks: AdmissionCheck[] = [];
   // First: a page from a foreign origin is refused before any other check counts it.
   checks.push((req) => origins.refusal(originRequest(req)));
-  // Several nodes on Redis: each finds the others there (directory set up once this one listens).
+  // Several nodes on Redis, unless the caller forwards: each finds the others there (the
+  // directory is set up once this node listens, when its address is known).
+  const ownDirectory = cluster !== undefined && options.forward === undefined;
   let directory: NodeDirectory | undefined;
   const nodeId = options.nodeId ?? randomBytes(4).toString('hex');
-  const forward: ForwardOptions | undefined =
-    options.forward ??
-    (cluster === undefined ? undefined : { nodeId, peers: (id: string) => directory?.lookup(id) });
+  const forward: ForwardOptions | undefined = ownDirectory
+    ? { nodeId, peers: (id: string) => directory?.lookup(id) }
+    : options.forward;
   const io: ChatServer = new Server(http, {
     allowRequest: admitting(checks),
     // Polling answers carry Access-Control-Allow-Origin for the origins the policy allows only.
@@ -257,10 +259,10 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
     throw err;
   }
   const { port } = http.address() as AddressInfo;
-  if (cluster !== undefined && options.forward === undefined) {
+  if (ownDirectory && cluster !== undefined) {
     directory = new NodeDirectory({
       redis: cluster.redis,
-      key: options.redisKey ?? DEFAULT_REDIS_KEY,
+      key,
       nodeId,
       address: options.advertise ?? defaultAdvertisedAddress(options.host, port),
       report,

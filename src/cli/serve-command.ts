@@ -12,6 +12,7 @@ import {
   parseCorsOriginList,
   startChatServer,
 } from '../chat/index.js';
+import { isNodeId } from '../engine/index.js';
 import { describeError, fail, type Logger, logger } from './log.js';
 import {
   defaultWorkers,
@@ -56,7 +57,7 @@ function redisUrl(value: string): string {
 
 /** `--node-id` / `CHAT_NODE_ID`: the prefix of this node's session ids. */
 function nodeIdOf(value: string): string {
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(value)) {
+  if (!isNodeId(value)) {
     throw new InvalidArgumentError('node id must be 1 to 32 of A-Z a-z 0-9 _ -');
   }
   return value;

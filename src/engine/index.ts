@@ -15,7 +15,7 @@ export {
 export { type Flushable, scheduleFlush } from './flush-pass.js';
 export { Heartbeat, HeartbeatState, type HeartbeatSubject } from './heartbeat.js';
 export { type HttpExchange, incomingOf, type RequestSource } from './http/exchange.js';
-export { type ForwardOptions, HOP_HEADER } from './forward/forwarder.js';
+export { type ForwardOptions, HOP_HEADER, isNodeId } from './forward/forwarder.js';
 export { randomId } from './ids.js';
 export { OutboundMessage, toOutbound } from './message.js';
 export {

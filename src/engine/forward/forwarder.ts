@@ -50,6 +50,11 @@ export interface ForwardOptions {
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
+/** Whether `text` may be a node id (ForwardOptions.nodeId): 1-32 of `A-Z a-z 0-9 _ -`. */
+export function isNodeId(text: string): boolean {
+  return NODE_ID.test(text);
+}
+
 /** Request headers that belong to one connection (RFC 9110 §7.6.1), not to the request. */
 const HOP_BY_HOP = new Set([
   'connection',
@@ -94,7 +99,7 @@ export class Forwarder {
     private readonly options: Readonly<ForwardOptions>,
     defaultTimeout: number,
   ) {
-    if (!NODE_ID.test(options.nodeId))
+    if (!isNodeId(options.nodeId))
       throw new TypeError(`forward.nodeId must match ${NODE_ID}: ${JSON.stringify(options.nodeId)}`);
     this.nodeId = options.nodeId;
     this.maxConcurrent = options.maxConcurrent ?? 1000;
@@ -116,23 +121,12 @@ export class Forwarder {
     const owner = sid === null ? undefined : this.foreignOwner(sid, exchange.request.headers);
     // Only node's request can be streamed; the engine turns its own HTTP path off when forwarding.
     if (sid === null || owner === undefined || !(exchange instanceof NodeExchange)) return false;
-    const address = this.lookup(owner);
-    if (address === undefined) return false;
-    if (address instanceof Promise) {
-      address.then(
-        (found) => {
-          if (exchange.res.destroyed) return;
-          if (found === undefined) refuse(exchange, UNKNOWN(sid), headers);
-          else this.proxyRequest(exchange, headers, sid, found);
-        },
-        () => {
-          if (!exchange.res.destroyed) refuse(exchange, UNKNOWN(sid), headers);
-        },
-      );
-    } else {
-      this.proxyRequest(exchange, headers, sid, address);
-    }
-    return true;
+    return this.withOwner(
+      owner,
+      (address) => this.proxyRequest(exchange, headers, sid, address),
+      () => refuse(exchange, UNKNOWN(sid), headers),
+      () => exchange.res.destroyed,
+    );
   }
 
   /** Streams one request to `address` and its answer back (see forwardRequest). */
@@ -196,23 +190,12 @@ export class Forwarder {
     const sid = target.param('sid');
     const owner = sid === null ? undefined : this.foreignOwner(sid, req.headers);
     if (sid === null || owner === undefined) return false;
-    const address = this.lookup(owner);
-    if (address === undefined) return false;
-    if (address instanceof Promise) {
-      address.then(
-        (found) => {
-          if (socket.destroyed) return;
-          if (found === undefined) writeUpgradeError(socket, UNKNOWN(sid));
-          else this.pipeUpgrade(req, socket, head, sid, found);
-        },
-        () => {
-          if (!socket.destroyed) writeUpgradeError(socket, UNKNOWN(sid));
-        },
-      );
-    } else {
-      this.pipeUpgrade(req, socket, head, sid, address);
-    }
-    return true;
+    return this.withOwner(
+      owner,
+      (address) => this.pipeUpgrade(req, socket, head, sid, address),
+      () => writeUpgradeError(socket, UNKNOWN(sid)),
+      () => socket.destroyed,
+    );
   }
 
   /** Pipes one upgrade to `address` (see forwardUpgrade). */
@@ -272,8 +255,35 @@ export class Forwarder {
     if (dot <= 0 || headers[HOP_HEADER] !== undefined) return undefined;
     const owner = sid.slice(0, dot);
     // Any other text is not a node's: the session is unknown here, as it is everywhere.
-    if (owner === this.nodeId || !NODE_ID.test(owner)) return undefined;
+    if (owner === this.nodeId || !isNodeId(owner)) return undefined;
     return owner;
+  }
+
+  /**
+   * Runs `forward` with where `owner` listens, and says whether the request is taken: false when
+   * the peer list does not know the owner now; true when it does, or when it answers later (a
+   * lookup), after which `forward` runs, or `refuse` when it knows nothing after all (or fails),
+   * unless the client is `gone` meanwhile.
+   */
+  private withOwner(
+    owner: string,
+    forward: (address: Address) => void,
+    refuse: () => void,
+    gone: () => boolean,
+  ): boolean {
+    const address = this.lookup(owner);
+    if (address === undefined) return false;
+    if (!(address instanceof Promise)) {
+      forward(address);
+      return true;
+    }
+    const answered = (found: Address | undefined): void => {
+      if (gone()) return;
+      if (found === undefined) refuse();
+      else forward(found);
+    };
+    address.then(answered, () => answered(undefined));
+    return true;
   }
 
   /** Where `owner` listens, from the peer list: now, later (a lookup), or not at all. */
