@@ -70,7 +70,10 @@ function shownUrl(url: string): string {
 export async function connectCluster(url: string, options: ClusterOptions = {}): Promise<ChatCluster> {
   const given = options.report ?? defaultReport;
   let lastError: string | undefined;
+  /** Set when the start is given up: what the clients say while they are torn down is noise. */
+  let gaveUp = false;
   const report = (event: ClusterEvent): void => {
+    if (gaveUp) return;
     if (event.kind === 'redis_error') lastError = event.message;
     given(event);
   };
@@ -116,9 +119,10 @@ export async function connectCluster(url: string, options: ClusterOptions = {}):
   try {
     await Promise.race([connected, deadline]);
   } catch (err) {
+    const why = lastError ?? (err instanceof Error ? err.message : String(err));
+    gaveUp = true;
     connected.catch(() => undefined);
     await Promise.allSettled([pub.disconnect(), sub.disconnect()]);
-    const why = lastError ?? (err instanceof Error ? err.message : String(err));
     throw new Error(`cannot reach Redis at ${shownUrl(url)}: ${why}`);
   } finally {
     clearTimeout(timer);

@@ -4,8 +4,9 @@
  * they reconnected.
  */
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, test } from 'node:test';
-import type { ClusterEvent } from '../../src/chat/cluster.js';
+import { type ClusterEvent, connectCluster } from '../../src/chat/cluster.js';
 import type { RunningChat } from '../../src/chat/server.js';
 import type { StoredMessage } from '../../src/chat/store.js';
 import { closeClients } from '../support/clients.js';
@@ -114,5 +115,23 @@ test('a Redis restart: both nodes survive, the broadcast sent meanwhile is repor
   assert.ok(
     !received.some((m) => m.content === 'during'),
     'the broadcast during the outage did not arrive (and was reported)',
+  );
+});
+
+test('a "Redis" that accepts connections and never answers: the start gives up after connectTimeoutMs, saying so, and reports nothing after', async (t) => {
+  // Reads (and ignores) what it gets, so it sees the clients close their connections.
+  const silent = createServer((socket) => socket.resume());
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+  const { port } = silent.address() as AddressInfo;
+  const events: ClusterEvent[] = [];
+  await assert.rejects(
+    connectCluster(`redis://user:secret@127.0.0.1:${port}`, { connectTimeoutMs: 300, report: (e) => events.push(e) }),
+    new RegExp(`^Error: cannot reach Redis at redis://127\\.0\\.0\\.1:${port}: no answer within 300 ms$`),
+  );
+  // The clients torn down on the way out say nothing more.
+  assert.deepEqual(
+    events.filter((e) => e.kind === 'redis_error'),
+    [],
   );
 });

@@ -66,3 +66,20 @@ test('lookups on their way at once are bounded: past 256, made-up node ids are n
   // Once they are answered, lookups go on.
   assert.ok(directory.lookup('fake-after') instanceof Promise);
 });
+
+test('Redis gone: a node known before is still found, an unknown one is nowhere; nothing throws', async (t) => {
+  if (!requireRedis(t)) return;
+  const key = `dir-${process.pid}-c`;
+  const other = new NodeDirectory({ redis: await client(), key, nodeId: 'other', address: '10.0.0.3:8000' });
+  await other.register();
+  const redisOfMine = await client();
+  const mine = new NodeDirectory({ redis: redisOfMine, key, nodeId: 'mine', address: '10.0.0.4:8000' });
+  assert.equal(await mine.lookup('other'), '10.0.0.3:8000');
+  await redisOfMine.disconnect();
+  // Still in memory (within its 5 s): no lookup needed.
+  assert.equal(mine.lookup('other'), '10.0.0.3:8000');
+  const unknown = mine.lookup('never-seen');
+  assert.ok(unknown instanceof Promise);
+  assert.equal(await unknown, undefined);
+  await other.close();
+});

@@ -4,13 +4,13 @@ import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
-import { startProcess } from '../support/processes.js';
+import { ONE_PROCESS, startProcess } from '../support/processes.js';
 import { requireRedis, startRedis } from '../support/redis.js';
 
 function runCli(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     encoding: 'utf8',
-    env: { CHAT_WORKERS: '1', ...process.env, LOG_LEVEL: '', ...env },
+    env: { ...ONE_PROCESS, ...process.env, LOG_LEVEL: '', ...env },
     // A CLI that hangs fails its test instead of holding the run.
     timeout: 60_000,
   });

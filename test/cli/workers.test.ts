@@ -40,19 +40,34 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * `parley serve --workers 2` on a db file of its own (`name`), as a user runs it; resolves once the
+ * primary's banner is out, with the banner, the chat's URL and the workers' pids.
+ */
+async function startWorkers(name: string, extra: readonly string[] = [], options: { detached?: boolean } = {}) {
+  const cli = await startProcess('src/cli/main.ts', {
+    args: ['serve', '--workers', '2', '--port', '0', '--host', '127.0.0.1', '--db', join(dir, `${name}.db`), ...extra],
+    ...options,
+    ready: (line, lines) => (line.includes('workers:') ? [...lines] : undefined),
+  });
+  const banner = cli.ready.join('\n');
+  const url = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(banner)?.[1];
+  if (url === undefined) {
+    await cli.stop('SIGKILL');
+    assert.fail(`no URL in the banner:\n${banner}`);
+  }
+  const pids = (/pids ([\d, ]+)\)/.exec(banner)?.[1] ?? '').split(', ').map(Number);
+  return { cli, banner, url, pids };
+}
+
 describe('parley serve --workers', () => {
   test('two workers behind one port: clients on different workers see each other; SIGTERM stops them all', async () => {
-    const cli = await startProcess('src/cli/main.ts', {
-      args: ['serve', '--workers', '2', '--port', '0', '--host', '127.0.0.1', '--db', join(dir, 'chat.db')],
-      ready: (line, lines) => (line.includes('workers:') ? [...lines] : undefined),
-    });
+    const { cli, banner, url, pids } = await startWorkers('chat');
     try {
       const lines = cli.ready;
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(lines.join('\n'))?.[1];
-      assert.ok(url, lines.join('\n'));
       assert.equal(lines.filter((l) => l.includes('listening on')).length, 1, 'one banner for all workers');
-      const pids = (/workers: +2 \(pids ([\d, ]+)\)/.exec(lines.join('\n'))?.[1] ?? '').split(', ').map(Number);
-      assert.equal(pids.length, 2, lines.join('\n'));
+      assert.match(banner, /workers: +2 \(pids/);
+      assert.equal(pids.length, 2, banner);
 
       // node:cluster hands connections round-robin: a few clients cover both workers.
       const clients: { socket: Socket; who: Who }[] = [];
@@ -86,18 +101,12 @@ describe('parley serve --workers', () => {
       const exit = await cli.stop('SIGTERM');
       assert.deepEqual(exit, { code: 0, signal: null });
     }
-    const pids = (/pids ([\d, ]+)\)/.exec(cli.lines.join('\n'))?.[1] ?? '').split(', ').map(Number);
     for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} still runs`);
   });
 
   test('long-polling across workers with no sticky routing: polling only and the upgrade to WebSocket both work, no request fails', async () => {
-    const cli = await startProcess('src/cli/main.ts', {
-      args: ['serve', '--workers', '2', '--port', '0', '--host', '127.0.0.1', '--db', join(dir, 'polling.db')],
-      ready: (line, lines) => (line.includes('workers:') ? [...lines] : undefined),
-    });
+    const { cli, url } = await startWorkers('polling');
     try {
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(cli.ready.join('\n'))?.[1];
-      assert.ok(url, cli.ready.join('\n'));
       // node's socket.io-client opens a new TCP connection for each polling request (no agent), and
       // node:cluster gives each new connection to the next worker: about half of every session's
       // requests land on the worker that does not own it.
@@ -138,17 +147,11 @@ describe('parley serve --workers', () => {
   });
 
   test('the per-address connection cap and request budget hold over all workers (kept by the primary), not per worker', async () => {
-    const cli = await startProcess('src/cli/main.ts', {
-      args: [
-        ...['serve', '--workers', '2', '--port', '0', '--host', '127.0.0.1', '--db', join(dir, 'limits.db')],
-        ...['--max-connections', '2', '--address-budget', '20', '--budget', '100'],
-      ],
-      ready: (line, lines) => (line.includes('workers:') ? [...lines] : undefined),
-    });
+    const { cli, banner, url } = await startWorkers('limits', [
+      ...['--max-connections', '2', '--address-budget', '20', '--budget', '100'],
+    ]);
     try {
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(cli.ready.join('\n'))?.[1];
-      assert.ok(url, cli.ready.join('\n'));
-      assert.match(cli.ready.join('\n'), /limits kept by the primary/);
+      assert.match(banner, /limits kept by the primary/);
       // Connections from one address (127.0.0.1), each to the next worker in turn. A refused
       // upgrade (403 "too many connections") is a plain "websocket error" to the client.
       const outcomes: string[] = [];
@@ -226,12 +229,7 @@ describe('parley serve --workers', () => {
     ['SIGINT', 'Ctrl-C in a terminal'],
   ] as const) {
     test(`${who}: ${signal} to the primary and every worker at once stops them all cleanly`, async () => {
-      const cli = await startProcess('src/cli/main.ts', {
-        args: ['serve', '--workers', '2', '--port', '0', '--host', '127.0.0.1', '--db', join(dir, `${signal}.db`)],
-        detached: true,
-        ready: (line, lines) => (line.includes('workers:') ? [...lines] : undefined),
-      });
-      const pids = (/pids ([\d, ]+)\)/.exec(cli.ready.join('\n'))?.[1] ?? '').split(', ').map(Number);
+      const { cli, pids } = await startWorkers(signal, [], { detached: true });
       assert.equal(pids.length, 2);
       // Each worker hears a signal twice: the group's, and its primary's SIGTERM.
       assert.deepEqual(await cli.stop(signal, { group: true }), { code: 0, signal: null });

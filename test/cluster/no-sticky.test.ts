@@ -13,6 +13,7 @@ import { type Socket as ClientSocket, io as connectIo } from 'socket.io-client';
 import { HOP_HEADER } from '../../src/engine/index.js';
 import { Server } from '../../src/index.js';
 import { closeHttp, listenOnLoopback } from '../support/loopback.js';
+import { WsClient } from '../support/raw-clients.js';
 import { type RoundRobinProxy, startProxy } from '../support/proxy.js';
 import { type RedisServer, redisAvailable, requireRedis, startRedis } from '../support/redis.js';
 import { waitUntil, withTimeout } from '../support/waiting.js';
@@ -331,5 +332,33 @@ describe('no sticky sessions: a round-robin load balancer in front of three node
     assert.equal(a.forwarded, 1, 'the second was not forwarded');
     held.abort();
     await polling;
+  });
+});
+
+describe('forward: a peer list whose lookup fails', () => {
+  test('a polling request and an upgrade for another node wait for the lookup, then get the usual 400 "Session ID unknown"', async () => {
+    const http = createServer();
+    let asked = 0;
+    const io = new Server(http, {
+      forward: {
+        nodeId: 'here',
+        peers: () => {
+          asked++;
+          return Promise.reject(new Error('directory unreachable'));
+        },
+      },
+    });
+    const port = await listenOnLoopback(http);
+    try {
+      const answer = await fetch(`http://127.0.0.1:${port}/socket.io/?EIO=4&transport=polling&sid=there.abc`);
+      assert.equal(answer.status, 400);
+      assert.deepEqual(await answer.json(), { code: 1, message: 'Session ID unknown' });
+      const ws = new WsClient(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket&sid=there.abc`);
+      assert.equal((await ws.refused).status, 400);
+      assert.equal(asked, 2, 'both were looked up');
+    } finally {
+      io.close();
+      await closeHttp(http).catch(() => {});
+    }
   });
 });

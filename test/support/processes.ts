@@ -5,6 +5,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
+/**
+ * The environment every program starts with, under the caller's: `parley serve` runs one worker
+ * per core unless told, and tests run one process unless they ask for workers.
+ */
+export const ONE_PROCESS: Readonly<Record<string, string>> = Object.freeze({ CHAT_WORKERS: '1' });
+
 /** How long a program may take to print that it is ready. */
 const STARTUP_GUARD_MS = 20_000;
 
@@ -60,8 +66,7 @@ export async function startCommand<T>(
 ): Promise<StartedProcess<T>> {
   const script = name;
   const child = spawn(command, args, {
-    // `parley serve` runs one worker per core unless told: one process, unless a test asks for more.
-    env: { CHAT_WORKERS: '1', ...process.env, ...options.env },
+    env: { ...ONE_PROCESS, ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
     detached: options.detached ?? false,
   });
