@@ -15,10 +15,29 @@ function findTests(dir) {
   return found;
 }
 
+// The slowest files (each spawns CLIs, a browser or npm) start first: two lanes run files in the
+// order given, so a long file started last would leave one lane idle while it finishes.
+const SLOW_FIRST = [
+  'test/package/pack.test.ts',
+  'test/e2e/chat-page.test.ts',
+  'test/cli/workers.test.ts',
+  'test/cli/program.test.ts',
+  'test/probe/probe-cli.test.ts',
+  'test/engine/owned-http.test.ts',
+  'test/cli/cors-origin.test.ts',
+  'test/cli/chat-cli.test.ts',
+  'test/e2e/admin-ui.test.ts',
+  'test/chat/cluster-kill.test.ts',
+];
+const rank = (file) => {
+  const i = SLOW_FIRST.indexOf(file);
+  return i === -1 ? SLOW_FIRST.length : i;
+};
+
 const filters = process.argv.slice(2);
 const files = findTests('test')
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .sort();
+  .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 
 if (filters.length === 0) {
   const tsc = spawnSync('npx', ['tsc', '-p', 'tsconfig.check.json'], { stdio: 'inherit' });
