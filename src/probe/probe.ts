@@ -5,13 +5,24 @@
  * a Socket.IO CONNECT, and Origin acceptance. Each answer becomes a {@link CheckResult}; the
  * verdict, its plain words and the connect code are derived from them (verdict.ts, snippets.ts).
  */
-import { askHttp, askUpgrade, type HttpAnswer, type Outcome, probeError } from './transport.js';
-import { describeVerdict, exitCodeOf, speaksOf } from './verdict.js';
+import {
+  describeError,
+  describeHttp,
+  type PollingFinding,
+  type ProbeTarget,
+  parseTarget,
+  pollingQuery,
+  Recorder,
+  shorten,
+  toggleSlash,
+  withQuery,
+} from './recorder.js';
+import { closeSession, connectOverPolling, connectOverWebSocket, upgrade } from './session-checks.js';
 import { gatewayCommand, snippetsFor } from './snippets.js';
+import { askUpgrade, type HttpAnswer, type Outcome } from './transport.js';
 import type {
   CheckId,
   CheckResult,
-  CheckStatus,
   ConnectFinding,
   EngineHandshake,
   OriginFinding,
@@ -22,17 +33,8 @@ import type {
   TransportName,
   Verdict,
 } from './types.js';
-import {
-  authQuery,
-  connectMessage,
-  pollingBody,
-  readConnectAnswer,
-  readOpenFrame,
-  readPolling,
-} from './wire.js';
-
-/** Default timeout of each check, ms. */
-export const DEFAULT_CHECK_TIMEOUT_MS = 3000;
+import { describeVerdict, exitCodeOf, speaksOf } from './verdict.js';
+import { readOpenFrame, readPolling } from './wire.js';
 
 /** The Socket.IO clients' default path. */
 const DEFAULT_PATH = '/socket.io/';
@@ -51,138 +53,8 @@ const UNREACHABLE: ReadonlySet<ProbeError['code']> = new Set([
   'invalid-url',
 ]);
 
-/** Where the probe goes: `http(s)://host:port` and the path. */
-export interface ProbeTarget {
-  readonly origin: string;
-  readonly path: string;
-}
-
-/** Reads the URL as a person types it: http(s) or ws(s), or no scheme at all (http). */
-export function parseTarget(url: string): ProbeTarget | ProbeError {
-  let parsed: URL;
-  try {
-    parsed = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`);
-  } catch {
-    return probeError('invalid-url', `not a URL: ${url}`);
-  }
-  const scheme = { 'http:': 'http:', 'ws:': 'http:', 'https:': 'https:', 'wss:': 'https:' }[parsed.protocol];
-  if (!scheme)
-    return probeError('invalid-url', `unsupported scheme ${parsed.protocol} (use http, https, ws or wss)`);
-  return { origin: `${scheme}//${parsed.host}`, path: parsed.pathname || '/' };
-}
-
-/** One line of what a body said: whitespace collapsed, cut to `max` characters. */
-export function shorten(text: string, max = 100): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-function describeHttp(answer: HttpAnswer): string {
-  const type = answer.headers['content-type'];
-  const body = shorten(answer.body);
-  return [String(answer.status), type ? `(${type.split(';')[0]})` : '', body].filter(Boolean).join(' ');
-}
-
-function describeError(error: ProbeError): string {
-  return `no answer: ${error.code} (${error.message})`;
-}
-
-/**
- * The query of a polling handshake. b64=1 makes a v3 server answer in its string format, never
- * binary; and a v3 server gets the auth as query parameters, where its middleware looks for them.
- */
-function pollingQuery(eio: 3 | 4, auth: ProbeOptions['auth']): Record<string, string> {
-  return eio === 3
-    ? { EIO: '3', transport: 'polling', b64: '1', ...authQuery(auth) }
-    : { EIO: '4', transport: 'polling' };
-}
-
-function toggleSlash(path: string): string {
-  if (path === '/') return path;
-  return path.endsWith('/') ? path.slice(0, -1) : `${path}/`;
-}
-
-function withQuery(path: string, query: Record<string, string>): string {
-  return `${path}?${new URLSearchParams(query).toString()}`;
-}
-
-/** The findings of the Engine.IO checks on one path. */
-interface PollingFinding {
-  readonly path: string;
-  readonly handshake: EngineHandshake;
-  /** Socket.IO messages that came with the handshake (a v2-era server's automatic `0` CONNECT). */
-  readonly messages: readonly string[];
-}
-
-/** The running probe: its target, options and the evidence so far. */
-/** The query of a request on a polling session the probe opened (v3 asks for base64 binary). */
-function sessionQuery({ handshake }: PollingFinding): Record<string, string> {
-  return {
-    EIO: String(handshake.version),
-    transport: 'polling',
-    sid: handshake.sid,
-    ...(handshake.version === 3 ? { b64: '1' } : {}),
-  };
-}
-
-class Probe {
-  readonly evidence: CheckResult[] = [];
-  readonly timeoutMs: number;
-  readonly namespace: string;
-
-  constructor(
-    readonly target: ProbeTarget,
-    readonly options: ProbeOptions,
-  ) {
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
-    this.namespace = options.namespace ?? '/';
-  }
-
-  url(pathAndQuery: string): URL {
-    return new URL(pathAndQuery, this.target.origin);
-  }
-
-  record(
-    id: CheckId,
-    request: string,
-    status: CheckStatus,
-    answer: string,
-    started: number,
-    error?: ProbeError,
-  ): void {
-    this.evidence.push({
-      id,
-      request,
-      status,
-      answer,
-      elapsedMs: Math.round(performance.now() - started),
-      ...(error ? { error } : {}),
-    });
-  }
-
-  skip(id: CheckId, request: string, why: string): void {
-    this.evidence.push({ id, request, status: 'skipped', answer: why, elapsedMs: 0 });
-  }
-
-  /** A GET, recorded; returns the answer or the error. */
-  async get(
-    id: CheckId,
-    pathAndQuery: string,
-    judge: (a: HttpAnswer) => CheckStatus,
-    headers?: Record<string, string>,
-  ) {
-    const started = performance.now();
-    const outcome = await askHttp({
-      url: this.url(pathAndQuery),
-      timeoutMs: this.timeoutMs,
-      ...(headers ? { headers } : {}),
-    });
-    const request = `GET ${pathAndQuery}${headers?.origin ? ` (Origin: ${headers.origin})` : ''}`;
-    if (outcome.ok) this.record(id, request, judge(outcome.value), describeHttp(outcome.value), started);
-    else this.record(id, request, 'fail', describeError(outcome.error), started, outcome.error);
-    return outcome;
-  }
-
+/** The probe's own checks (the session checks are in session-checks.ts). */
+class Probe extends Recorder {
   /** 1. Is anything there at all? */
   async reachability(): Promise<Outcome<HttpAnswer>> {
     return this.get('http', this.target.path, () => 'info');
@@ -263,208 +135,6 @@ class Probe {
     return open;
   }
 
-  /** 7a. A Socket.IO CONNECT over an open polling session: POST it, then GET until answered. */
-  async connectOverPolling(found: PollingFinding): Promise<ConnectFinding> {
-    const { handshake, path } = found;
-    const pathAndQuery = withQuery(path, sessionQuery(found));
-    const started = performance.now();
-    const deadline = started + this.timeoutMs;
-    const nsp = this.namespace;
-    const message = connectMessage(nsp, this.options.auth, handshake.version);
-    const authSent = this.options.auth !== undefined;
-    const request = `POST ${withQuery(path, { EIO: String(handshake.version), transport: 'polling', sid: 'SID' }).replace('SID', '<sid>')} "4${message}", then GET`;
-    const finish = (finding: ConnectFinding, status: CheckStatus, answer: string) => {
-      this.record('socketio-connect', request, status, answer, started);
-      return finding;
-    };
-    // A v2-era server connects '/' on its own, right after the handshake.
-    const pending = [...found.messages];
-    const v3Default = handshake.version === 3 && nsp === '/';
-    if (!v3Default) {
-      const posted = await askHttp({
-        url: this.url(pathAndQuery),
-        method: 'POST',
-        body: pollingBody([message], handshake.version),
-        timeoutMs: this.timeoutMs,
-      });
-      if (!posted.ok)
-        return finish(
-          { kind: 'no-answer', namespace: nsp, detail: posted.error.message },
-          'fail',
-          describeError(posted.error),
-        );
-      if (posted.value.status !== 200) {
-        const detail = describeHttp(posted.value);
-        return finish({ kind: 'no-answer', namespace: nsp, detail }, 'fail', `POST answered ${detail}`);
-      }
-    }
-    const seen: string[] = [];
-    for (;;) {
-      for (const text of pending.splice(0)) {
-        seen.push(text);
-        const answer = readConnectAnswer(text, nsp);
-        if (answer.kind === 'connected') {
-          return finish(
-            { kind: 'connected', namespace: nsp, over: 'polling' },
-            'pass',
-            `CONNECT ${nsp} accepted: 4${shorten(text)}`,
-          );
-        }
-        if (answer.kind === 'refused') {
-          const finding: ConnectFinding = {
-            kind: 'refused',
-            namespace: nsp,
-            message: answer.message,
-            ...(answer.data !== undefined ? { data: answer.data } : {}),
-            authSent,
-          };
-          return finish(finding, 'fail', `connect_error: 4${shorten(text, 200)}`);
-        }
-      }
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        const detail = `no CONNECT answer within ${this.timeoutMs} ms${seen.length ? ` (got ${shorten(seen.join(' '), 120)})` : ''}`;
-        return finish({ kind: 'no-answer', namespace: nsp, detail }, 'fail', detail);
-      }
-      const polled = await askHttp({ url: this.url(pathAndQuery), timeoutMs: Math.max(1, Math.round(left)) });
-      if (!polled.ok)
-        return finish(
-          { kind: 'no-answer', namespace: nsp, detail: polled.error.message },
-          'fail',
-          describeError(polled.error),
-        );
-      const contents = polled.value.status === 200 ? readPolling(polled.value.body) : undefined;
-      if (!contents) {
-        const detail = `GET answered ${describeHttp(polled.value)}`;
-        return finish({ kind: 'no-answer', namespace: nsp, detail }, 'fail', detail);
-      }
-      if (contents.closed && contents.messages.length === 0) {
-        return finish(
-          { kind: 'no-answer', namespace: nsp, detail: 'the server closed the session' },
-          'fail',
-          'the server closed the session',
-        );
-      }
-      pending.push(...contents.messages);
-    }
-  }
-
-  /** 7b. A Socket.IO CONNECT over an Engine.IO WebSocket, when polling is not served. */
-  async connectOverWebSocket(path: string, version: 3 | 4): Promise<ConnectFinding> {
-    const nsp = this.namespace;
-    const message = connectMessage(nsp, this.options.auth, version);
-    const pathAndQuery = withQuery(path, {
-      EIO: String(version),
-      transport: 'websocket',
-      ...(version === 3 ? authQuery(this.options.auth) : {}),
-    });
-    const started = performance.now();
-    const request = `WebSocket ${pathAndQuery}, then "4${message}"`;
-    let finding: ConnectFinding | undefined;
-    const outcome = await askUpgrade({
-      url: this.url(pathAndQuery),
-      timeoutMs: this.timeoutMs,
-      converse: (frame, send) => {
-        if (frame[0] === '0') {
-          if (!(version === 3 && nsp === '/')) send(`4${message}`);
-          return false;
-        }
-        if (frame[0] === '2') send(`3${frame.slice(1)}`);
-        if (frame[0] !== '4') return false;
-        const answer = readConnectAnswer(frame.slice(1), nsp);
-        if (answer.kind === 'connected') finding = { kind: 'connected', namespace: nsp, over: 'websocket' };
-        if (answer.kind === 'refused') {
-          finding = {
-            kind: 'refused',
-            namespace: nsp,
-            message: answer.message,
-            ...(answer.data !== undefined ? { data: answer.data } : {}),
-            authSent: this.options.auth !== undefined,
-          };
-        }
-        return finding !== undefined;
-      },
-    });
-    const frames = outcome.ok && outcome.value.kind === 'open' ? outcome.value.frames : [];
-    const last = frames.at(-1);
-    if (finding) {
-      this.record(
-        'socketio-connect',
-        request,
-        finding.kind === 'connected' ? 'pass' : 'fail',
-        `${finding.kind === 'connected' ? 'CONNECT accepted' : 'connect_error'}: ${shorten(last ?? '', 200)}`,
-        started,
-      );
-      return finding;
-    }
-    const detail = outcome.ok
-      ? `no CONNECT answer (frames: ${shorten(frames.join(' '), 120) || 'none'})`
-      : outcome.error.message;
-    this.record('socketio-connect', request, 'fail', detail, started);
-    return { kind: 'no-answer', namespace: nsp, detail };
-  }
-
-  /** 8. The upgrade of a polling session: `2probe` → `3probe`, then `5`. */
-  async upgrade(found: PollingFinding): Promise<boolean> {
-    const { handshake, path } = found;
-    const pathAndQuery = withQuery(path, {
-      EIO: String(handshake.version),
-      transport: 'websocket',
-      sid: handshake.sid,
-    });
-    const shown = withQuery(path, {
-      EIO: String(handshake.version),
-      transport: 'websocket',
-      sid: 'SID',
-    }).replace('SID', '<sid>');
-    const request = `WebSocket ${shown}, "2probe"`;
-    if (!handshake.upgrades.includes('websocket')) {
-      this.skip(
-        'upgrade',
-        request,
-        `not offered: the handshake lists upgrades ${JSON.stringify(handshake.upgrades)}`,
-      );
-      await this.closeSession(found);
-      return false;
-    }
-    const started = performance.now();
-    let probed = false;
-    const outcome = await askUpgrade({
-      url: this.url(pathAndQuery),
-      timeoutMs: this.timeoutMs,
-      greeting: '2probe',
-      converse: (frame, send) => {
-        if (frame !== '3probe') return false;
-        probed = true;
-        send('5');
-        // Closing right after the upgrade packet ends the session on the server like a client leaving.
-        return true;
-      },
-    });
-    if (probed) this.record('upgrade', request, 'pass', '"3probe", upgraded with "5"', started);
-    else if (!outcome.ok)
-      this.record('upgrade', request, 'fail', describeError(outcome.error), started, outcome.error);
-    else if (outcome.value.kind === 'refused')
-      this.record('upgrade', request, 'fail', describeHttp(outcome.value.answer), started);
-    else
-      this.record(
-        'upgrade',
-        request,
-        'fail',
-        `101, but no "3probe" (frames: ${shorten(outcome.value.frames.join(' '), 100) || 'none'})`,
-        started,
-      );
-    if (!probed) await this.closeSession(found);
-    return probed;
-  }
-
-  /** Ends a polling session the probe opened, as a leaving client would (a `1` close packet). */
-  async closeSession(found: PollingFinding): Promise<void> {
-    const { handshake, path } = found;
-    const body = handshake.version === 3 ? '1:1' : '1';
-    await askHttp({ url: this.url(withQuery(path, sessionQuery(found))), method: 'POST', body, timeoutMs: this.timeoutMs });
-  }
-
   /** 9–10. Would a page from `origin` be let in? */
   async originChecks(
     origin: string,
@@ -495,7 +165,7 @@ class Probe {
           refusal = shorten(`${outcome.value.status} ${outcome.value.body}`, 300);
         } else {
           polling = allowOrigin === origin || allowOrigin === '*' ? 'allowed' : 'no-cors-header';
-          await this.closeSession({ path: socketio.path, handshake: contents.handshake, messages: [] });
+          await closeSession(this, { path: socketio.path, handshake: contents.handshake, messages: [] });
         }
       }
     } else {
@@ -612,7 +282,7 @@ export async function probe(url: string, options: ProbeOptions = {}): Promise<Pr
 
   // The sessions the other handshakes opened are closed, as a leaving client would, not left to time out.
   for (const extra of [asGiven, slashed, defaultFound, v3]) {
-    if (extra && extra !== polling) await run.closeSession(extra);
+    if (extra && extra !== polling) await closeSession(run, extra);
   }
 
   let verdict: Verdict;
@@ -624,10 +294,10 @@ export async function probe(url: string, options: ProbeOptions = {}): Promise<Pr
     let connect: ConnectFinding;
     let upgraded = false;
     if (polling) {
-      connect = await run.connectOverPolling(polling);
-      upgraded = await run.upgrade(polling);
+      connect = await connectOverPolling(run, polling);
+      upgraded = await upgrade(run, polling);
     } else {
-      connect = await run.connectOverWebSocket(socketPath, version);
+      connect = await connectOverWebSocket(run, socketPath, version);
       run.skip(
         'upgrade',
         `WebSocket ${socketPath}?EIO=${version}&transport=websocket&sid=<sid>`,
