@@ -53,7 +53,8 @@ export { type EngineMiddleware, MIDDLEWARE_FAILURE, UpgradeResponse } from './mi
 export { matchesPath, type ParsedRequest, parseRequest, type RequestInfo, RequestTarget } from './request.js';
 export { outboundSize, overflows, type SendBufferState } from './send-buffer.js';
 export type { EngineConnectionError, EngineRequest, EngineServerEvents } from './events.js';
-export { type AttachHooks, EngineServer, type PassedUpgrade } from './server.js';
+export type { AttachHooks, PassedUpgrade } from './attach-hooks.js';
+export { EngineServer } from './server.js';
 export { bufferOf, writeRawMessages } from './transports/frames.js';
 export { completeUpgrade } from './transports/handshake.js';
 export { wsFastPaths } from './transports/ws-internals.js';

@@ -1,14 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { Server as HttpServer, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { AttachHooks } from './attach-hooks.js';
 import { corsHeaders } from './cors.js';
 import { type EngineError, ignoreSocketError, writeUpgradeError } from './errors.js';
-import { connectionError, type EngineRequest, type EngineServerEvents, idError, upgradeLines } from './events.js';
+import { connectionError, type EngineRequest, type EngineServerEvents, upgradeLines } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { type HttpExchange, incomingOf, NodeExchange, type RequestSource, refuse } from './http/exchange.js';
 import { OwnedHttp } from './http/owned.js';
 import { Forwarder } from './forward/forwarder.js';
-import { randomId } from './ids.js';
+import { newSessionId, randomId } from './ids.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveOptions } from './options.js';
 import { clientsView } from './clients.js';
 import { addCookie, checkAllowed, openPacket, sessionCookie } from './handshake-parts.js';
@@ -28,37 +29,6 @@ import {
 } from './types.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
-
-/** What the engine's middlewares left for an upgrade the layer above answers itself. */
-export interface PassedUpgrade {
-  /**
-   * The header lines of its 101 answer: those the middlewares set, after `headers` and
-   * `initial_headers` listeners saw them (as for a handshake of the engine's own).
-   */
-  headerLines(): string[];
-  /** Properties the middlewares added to the request (e.g. `session`), for summarizeRequest. */
-  readonly added: readonly string[] | undefined;
-}
-
-/** Lets the layer above take some requests under the engine's path before the engine sees them. */
-export interface AttachHooks {
-  /**
-   * Called for each upgrade under the path that the engine's middlewares let through (forwarded
-   * upgrades are not), with its target as the engine read it; returning true means the hook handled it.
-   */
-  interceptUpgrade?: (
-    req: RequestSource,
-    socket: Duplex,
-    head: Buffer,
-    target: RequestTarget,
-    passed: PassedUpgrade,
-  ) => boolean;
-  /**
-   * Called for each HTTP request under the path, after CORS (a preflight is answered before), with
-   * the CORS headers its answer must carry; returning true means the hook answered it.
-   */
-  interceptRequest?: (exchange: HttpExchange, headers: OutgoingHttpHeaders, target: RequestTarget) => boolean;
-}
 
 const CLOSING: EngineError = Object.freeze({ code: 'BAD_REQUEST', message: 'Server is closing' });
 /** A request target the engine cannot read (it cannot come from a client that reached our path). */
@@ -426,29 +396,16 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
     return conn ?? (session as unknown as Conn);
   }
 
-  /**
-   * Gets the id of a new session from `generateId` (a promise of one is awaited); `fail` gets the
-   * refusal when it throws, rejects, or gives an id in use.
-   */
+  /** The id of a new session (see newSessionId): `fail` gets the refusal, `done` the id. */
   private newId(req: RequestSource, fail: (error: EngineError) => void, done: (id: string) => void): void {
-    const check = (given: unknown): void => {
-      // With forwarding, every id names this node, whoever made the rest of it (see Forwarder.ownId).
-      const id = this.forwarder !== undefined && typeof given === 'string' && given !== '' ? this.forwarder.ownId(given) : given;
-      if (typeof id !== 'string' || id === '' || this.table.has(id)) {
-        fail(idError(new Error(`generateId gave ${typeof id === 'string' && id !== '' ? 'an id in use' : 'no id'}`)));
-      } else {
-        done(id);
-      }
-    };
-    let made: string | PromiseLike<string>;
-    try {
-      made = this.generateId(req as IncomingMessage);
-    } catch (err) {
-      fail(idError(err));
-      return;
-    }
-    if (typeof made === 'string') check(made);
-    else Promise.resolve(made).then(check, (err: unknown) => fail(idError(err)));
+    const forwarder = this.forwarder;
+    newSessionId(
+      () => this.generateId(req as IncomingMessage),
+      (id) => this.table.has(id),
+      forwarder === undefined ? undefined : (id) => forwarder.ownId(id),
+      fail,
+      done,
+    );
   }
 
   /**
