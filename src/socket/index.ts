@@ -8,7 +8,8 @@ export {
 } from './options.js';
 export { Namespace, type Middleware, RemoteSocket } from './namespace.js';
 export { ParentNamespace, type NamespaceMatcher } from './parent-namespace.js';
-export { Socket, type PacketMiddleware, type AnyListener } from './socket.js';
+export { Socket } from './socket.js';
+export type { AnyListener, PacketMiddleware } from './socket-hooks.js';
 export { ConnectionInfo, type ConnectionEvents, type ReceivedPacket, type TransportView } from './client.js';
 export type { AnySocket, ClientSession, ConnectError, Handshake, SocketClient } from './types.js';
 export { BroadcastOperator } from './broadcast.js';

@@ -10,7 +10,15 @@ import { TypedEmitter } from './emitter.js';
 import type { Namespace } from './namespace.js';
 import type { Packet } from './packet.js';
 import type { DisconnectReason } from './reasons.js';
-import { RECOVERABLE_REASONS, type RecoveryState, recoveryPackets, recoveryState, type Session } from './recovery.js';
+import { RECOVERABLE_REASONS, recoveryPackets, recoveryState, type Session } from './recovery.js';
+import {
+  type AnyListener,
+  addCatchAll,
+  type PacketMiddleware,
+  removeCatchAll,
+  runPacketMiddlewares,
+  type SocketHooks,
+} from './socket-hooks.js';
 import type {
   AllButLast,
   DecorateAcknowledgements,
@@ -29,12 +37,6 @@ export interface SocketReservedEvents {
   error: (err: Error) => void;
 }
 
-/** A packet middleware: sees `[event, ...args]` before listeners do, and may reject it. */
-export type PacketMiddleware = (event: unknown[], next: (err?: Error) => void) => void;
-
-/** A listener of every incoming (or outgoing) event. */
-export type AnyListener = (event: string, ...args: unknown[]) => void;
-
 /**
  * Connection times are kept relative to this: ms since the epoch do not fit a small integer and
  * would take a heap number per socket; ms since the module loaded do (for ~24 days).
@@ -45,14 +47,6 @@ const ISSUED_BASE = Date.now();
 const NO_FLAGS: BroadcastFlags = Object.freeze({});
 
 const NO_ROOMS: ReadonlySet<Room> = new Set();
-
-interface SocketHooks {
-  use?: PacketMiddleware[];
-  any?: AnyListener[];
-  anyOutgoing?: AnyListener[];
-  /** Set only when the server has connection state recovery on. */
-  recovery?: RecoveryState;
-}
 
 /**
  * A client's membership of one namespace. Application code emits to it, listens on it and moves it
@@ -327,30 +321,25 @@ export class Socket<
   /** Adds a packet middleware. */
   use(fn: PacketMiddleware): this {
     const hooks = this.ensureHooks();
-    hooks.use ??= [];
-    hooks.use.push(fn);
+    hooks.use = [...(hooks.use ?? []), fn];
     return this;
   }
 
   /** Adds a listener of every incoming event. */
   onAny(listener: AnyListener): this {
-    const hooks = this.ensureHooks();
-    hooks.any ??= [];
-    hooks.any.push(listener);
+    addCatchAll(this.ensureHooks(), 'any', listener, false);
     return this;
   }
 
   /** Adds a listener of every incoming event, before the others. */
   prependAny(listener: AnyListener): this {
-    const hooks = this.ensureHooks();
-    hooks.any ??= [];
-    hooks.any.unshift(listener);
+    addCatchAll(this.ensureHooks(), 'any', listener, true);
     return this;
   }
 
   /** Removes a catch-all listener, or all of them. */
   offAny(listener?: AnyListener): this {
-    if (this.hooks) this.hooks.any = removeListener(this.hooks.any, listener);
+    removeCatchAll(this.hooks, 'any', listener);
     return this;
   }
 
@@ -361,23 +350,19 @@ export class Socket<
 
   /** Adds a listener of every outgoing event. */
   onAnyOutgoing(listener: AnyListener): this {
-    const hooks = this.ensureHooks();
-    hooks.anyOutgoing ??= [];
-    hooks.anyOutgoing.push(listener);
+    addCatchAll(this.ensureHooks(), 'anyOutgoing', listener, false);
     return this;
   }
 
   /** Adds a listener of every outgoing event, before the others. */
   prependAnyOutgoing(listener: AnyListener): this {
-    const hooks = this.ensureHooks();
-    hooks.anyOutgoing ??= [];
-    hooks.anyOutgoing.unshift(listener);
+    addCatchAll(this.ensureHooks(), 'anyOutgoing', listener, true);
     return this;
   }
 
   /** Removes an outgoing catch-all listener, or all of them. */
   offAnyOutgoing(listener?: AnyListener): this {
-    if (this.hooks) this.hooks.anyOutgoing = removeListener(this.hooks.anyOutgoing, listener);
+    removeCatchAll(this.hooks, 'anyOutgoing', listener);
     return this;
   }
 
@@ -501,24 +486,7 @@ export class Socket<
       this.dispatch(data);
       return;
     }
-    let index = 0;
-    const next = (err?: Error) => {
-      if (err) {
-        this.reportError(err);
-        return;
-      }
-      const fn = middlewares[index++];
-      if (!fn) {
-        this.dispatch(data);
-        return;
-      }
-      try {
-        fn(data, next);
-      } catch (thrown) {
-        this.reportError(thrown instanceof Error ? thrown : new Error(String(thrown)));
-      }
-    };
-    next();
+    runPacketMiddlewares(middlewares, data, () => this.dispatch(data), (err) => this.reportError(err));
   }
 
   private dispatch(data: unknown[]): void {
@@ -557,14 +525,4 @@ export class Socket<
       }
     }
   }
-}
-
-function removeListener(
-  list: AnyListener[] | undefined,
-  listener: AnyListener | undefined,
-): AnyListener[] | undefined {
-  if (!list || listener === undefined) return undefined;
-  const index = list.indexOf(listener);
-  if (index !== -1) list.splice(index, 1);
-  return list.length === 0 ? undefined : list;
 }
