@@ -45,9 +45,11 @@ export const SERVERS: readonly ServerSpec[] = [
     name: 'parley-ownhttp',
     command: ['node', 'build/bench/examples/bench-server.js'],
     env: { PARLEY_OWN_HTTP: '1' },
-    transports: ['polling'],
+    transports: ['polling', 'websocket'],
+    // Polling, and the handshakes of connect (the own path also reads the upgrade requests).
+    scenarios: ['polling', 'connect'],
     description:
-      'the same program with `ownHttp: true` (PARLEY_OWN_HTTP=1): the opt-in own HTTP/1.1 path answers the requests under the Socket.IO path; run for the polling scenario',
+      'the same program with `ownHttp: true` (PARLEY_OWN_HTTP=1): the opt-in own HTTP/1.1 path answers the requests under the Socket.IO path; run for polling and connect',
   },
   {
     name: 'parley-plain',
@@ -539,6 +541,13 @@ export const TARGETS: readonly Target[] = [
     against: 'socket.io',
     max: 0.6,
     text: 'connect CPU per connect <= 0.60x socket.io',
+  },
+  {
+    scenario: 'connect',
+    metric: 'cpuUsPerConnect',
+    server: 'parley-ownhttp',
+    against: 'socket.io',
+    text: 'connect CPU per connect, ownHttp: true (the upgrade read by the own HTTP path)',
   },
   {
     // Polling-heavy deployments opt in to the own HTTP path; the target holds for that path.

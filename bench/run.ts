@@ -8,7 +8,7 @@
  *   npm run bench -- --quick            1 round, smaller sizes (smoke run; prints only)
  *   npm run bench -- --scenario echo --server parley,floor   filters (print only)
  *   --rounds N   --out FILE (write the report there, whatever the filters)
- *   servers: parley, parley-ownhttp (polling only: ownHttp on), parley-plain (fanout and echo with
+ *   servers: parley, parley-ownhttp (polling and connect: ownHttp on), parley-plain (fanout and echo with
  *   plain WebSocket clients), socket.io, floor, floor-polling;
  *   opt-in (only when named): floor-plain
  */
