@@ -43,6 +43,10 @@ export class PlainClient extends ClientBase<PlainSession> implements PlainSessio
     return plainFormat;
   }
 
+  get welcomeFirst(): boolean {
+    return true;
+  }
+
   /**
    * Joins the namespace named by the `nsp` query parameter (default '/'); the other query parameters
    * are the auth payload, so `?token=...` reaches `socket.handshake.auth.token`.

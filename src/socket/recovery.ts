@@ -125,13 +125,19 @@ export function recoveryState(previous: Session | undefined): RecoveryState {
 }
 
 /**
- * The packets a recovering socket is sent once connected: the CONNECT reply with its pid, then
- * the events it missed, in order. socket.io sends those just before its CONNECT (its client holds
- * them until then); after it, a plain client gets its welcome frame first, and a Socket.IO client
- * sees the same. A kept event whose arguments the application made unencodable since is left out.
+ * The packets a recovering socket is sent once connected: the events it missed, in order, then the
+ * CONNECT reply with its pid, as socket.io writes them (its client holds the events until the
+ * CONNECT); with `welcomeFirst` (plain clients, whose first frame is the welcome) the CONNECT goes
+ * first. A kept event whose arguments the application made unencodable since is left out.
  */
-export function recoveryPackets(nsp: string, sid: SocketId, state: RecoveryState): EncodedPacket[] {
-  const packets = [new EncodedPacket({ type: 'connect', nsp, data: { sid, pid: state.pid } })];
+export function recoveryPackets(
+  nsp: string,
+  sid: SocketId,
+  state: RecoveryState,
+  welcomeFirst: boolean,
+): EncodedPacket[] {
+  const connect = new EncodedPacket({ type: 'connect', nsp, data: { sid, pid: state.pid } });
+  const packets: EncodedPacket[] = [];
   const restored = state.restored;
   state.restored = undefined;
   for (const data of restored?.missedPackets ?? []) {
@@ -144,5 +150,7 @@ export function recoveryPackets(nsp: string, sid: SocketId, state: RecoveryState
       if (!(err instanceof EncodeError)) throw err;
     }
   }
+  if (welcomeFirst) packets.unshift(connect);
+  else packets.push(connect);
   return packets;
 }

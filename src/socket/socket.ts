@@ -421,7 +421,8 @@ export class Socket<
     }
     if (recovery.restored) this.join(recovery.restored.rooms);
     this.join(this.id);
-    for (const packet of recoveryPackets(this.nsp.name, this.id, recovery)) this.client.write(packet, {});
+    const packets = recoveryPackets(this.nsp.name, this.id, recovery, this.client.welcomeFirst === true);
+    for (const packet of packets) this.client.write(packet, {});
   }
 
   /**

@@ -109,4 +109,9 @@ export interface SocketClient {
   closeFromServer(): void;
   /** The id of this client's socket in namespace `nsp`, when the protocol fixes it (v2 clients); random otherwise. */
   socketIdFor?(nsp: string): SocketId;
+  /**
+   * Whether a recovered socket's welcome goes before the events it missed (plain clients: the
+   * `connect` frame is their first). Socket.IO clients get the events first, as socket.io writes them.
+   */
+  readonly welcomeFirst?: boolean;
 }

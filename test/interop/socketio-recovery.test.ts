@@ -115,6 +115,37 @@ describe('connection state recovery: the wire', () => {
     await session.post('41');
   });
 
+  test('a recovered session gets the events it missed before its CONNECT reply, as socket.io writes them', async () => {
+    const { io, url } = await startServer({ connectionStateRecovery: {} });
+    io.once('connection', (socket) => {
+      socket.join('room1');
+    });
+    const first = await RawPolling.handshake(`${url}/socket.io/`);
+    const welcome = first.get();
+    await first.post('40');
+    const { sid, pid } = JSON.parse(packets((await welcome).body)[0]!.slice(2)) as { sid: string; pid: string };
+    const hello = first.get();
+    io.emit('hello');
+    const [, offset] = JSON.parse(packets((await hello).body)[0]!.slice(2)) as [string, string];
+    const gone = waitFor(io.of('/').sockets.get(sid)!, 'disconnect');
+    await first.post('1');
+    await gone;
+
+    io.emit('missed1');
+    io.to('room1').emit('missed2');
+
+    const second = await RawPolling.handshake(`${url}/socket.io/`);
+    await second.post(`40${JSON.stringify({ pid, offset })}`);
+    // However the packets are split over answers, the order is the point: polled until the CONNECT.
+    const got: string[] = [];
+    while (!got.some((packet) => packet.startsWith('40'))) got.push(...packets((await second.get()).body));
+    assert.equal(got.length, 3, got.join(' | '));
+    assert.match(got[0]!, /^42\["missed1",/);
+    assert.match(got[1]!, /^42\["missed2",/);
+    assert.equal(got[2], `40${JSON.stringify({ sid, pid })}`);
+    await second.post('41');
+  });
+
   test('events without ack carry an offset as last argument, direct and broadcast; volatile ones and ones with an ack do not', async () => {
     const { io, url } = await startServer({ connectionStateRecovery: {} });
     const connection = waitFor<ServerSocket>(io, 'connection');
