@@ -216,12 +216,15 @@ export function decodePacket(input: string, options: DecodeOptions = {}): Result
     const start = i;
     while (i < input.length && isDigit(input.charCodeAt(i))) i++;
     if (i === start || input[i] !== '-' || i - start > 6) {
-      return fail('invalid attachments count', 'binary packet without a valid attachments count');
+      const message = 'Illegal attachments: a binary packet starts with its attachment count and a "-"';
+      return fail('invalid attachments count', message);
     }
     attachments = Number(input.slice(start, i));
     i++;
     // As socket.io-parser: a binary packet announces at least one attachment.
-    if (attachments < 1) return fail('invalid attachments count', 'binary packet announcing no attachments');
+    if (attachments < 1) {
+      return fail('invalid attachments count', 'Illegal attachments: a binary packet announces at least one');
+    }
     if (attachments > maxAttachments) {
       return fail('too many attachments', `${attachments} attachments exceed the limit of ${maxAttachments}`);
     }

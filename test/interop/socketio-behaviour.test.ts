@@ -187,6 +187,20 @@ describe("input that cannot be decoded: the socket's 'error' listeners hear it, 
   }
 
   for (const transport of RAW_TRANSPORTS) {
+    for (const text of ['5woooot', '5']) {
+      test(`a binary packet without its attachment count (${JSON.stringify(text)}) is an "Illegal attachments" error, in socket.io-parser's words (${transport})`, async () => {
+        const server = await startServer(RAW_OPTIONS);
+        const session = await rawSession(server, transport);
+        const seen = record(session.socket);
+        await session.send(text);
+        assertClosedAnswer(transport, await session.closedByServer());
+        assert.equal(await seen.left, 'forced close');
+        assert.match(String((seen.errors[0] as Error).message), /^Illegal attachments/);
+      });
+    }
+  }
+
+  for (const transport of RAW_TRANSPORTS) {
     test(`a binary packet whose attachment is an empty binary message is delivered (${transport})`, async () => {
       const server = await startServer(RAW_OPTIONS);
       const session = await rawSession(server, transport);
