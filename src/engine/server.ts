@@ -54,6 +54,11 @@ function closeAtOnce(ws: WebSocketTransport): void {
 export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServerEvents<Conn>> {
   /** The options in force, defaults applied. */
   readonly options: ResolvedEngineOptions;
+  /**
+   * The same under engine.io's names, as it declares `opts` public (`io.engine.opts.pingInterval`):
+   * the payload bound is also `maxHttpBufferSize` there.
+   */
+  readonly opts: ResolvedEngineOptions & { readonly maxHttpBufferSize: number };
   private readonly table = new Map<string, Session>();
   private readonly acceptor: WebSocketAcceptor;
   private readonly host: SessionHost;
@@ -82,6 +87,7 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
   ) {
     super();
     this.options = resolveOptions(options);
+    this.opts = Object.freeze({ ...this.options, maxHttpBufferSize: this.options.maxPayload });
     if (this.options.generateId !== undefined) this.generateId = this.options.generateId;
     const forward = this.options.forward;
     // A held long-poll lasts up to pingInterval; the owner answers within it.

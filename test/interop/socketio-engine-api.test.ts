@@ -99,6 +99,18 @@ describe('io.engine: connection and clientsCount', () => {
   });
 });
 
+describe('io.engine: opts', () => {
+  test('opts holds the engine options in force: those given to the server, defaults for the rest', async () => {
+    const { io } = await startServer({ pingInterval: 24_000, pingTimeout: 6_000 });
+    const opts = (io.engine as unknown as { opts: Record<string, unknown> }).opts;
+    assert.equal(opts.pingInterval, 24_000);
+    assert.equal(opts.pingTimeout, 6_000);
+    assert.equal(opts.maxHttpBufferSize, 1e6);
+    assert.equal(opts.upgradeTimeout, 10_000);
+    assert.deepEqual(opts.transports, ['polling', 'websocket']);
+  });
+});
+
 describe('io.engine: generateId', () => {
   test('an id made by an assigned generateId names the session', async () => {
     const { io, url } = await startServer();
