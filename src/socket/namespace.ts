@@ -59,6 +59,8 @@ export class Namespace<
   readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** The connected sockets, by id. */
   readonly sockets = new Map<SocketId, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
+  /** Clients that asked to join and are still in the middlewares (or a session restore). */
+  protected joining = 0;
   /** Room membership and broadcast delivery. */
   adapter: Adapter;
   /** The server's connection state recovery options, or false when it is off. */
@@ -302,6 +304,7 @@ export class Namespace<
    * and announced with `connection`; on refusal the client gets CONNECT_ERROR with message and data.
    */
   addClient(client: SocketClient, auth: Record<string, unknown>): void {
+    this.joining++;
     const { pid, offset } = auth;
     if (this.recovery && typeof pid === 'string' && typeof offset === 'string') {
       this.recover(client, auth, pid, offset);
@@ -321,11 +324,14 @@ export class Namespace<
     restoring
       .catch((): null => null)
       .then((session: Session | null) => {
-        if (client.closed) return;
+        if (client.closed) {
+          this.letGo();
+          return;
+        }
         // A session whose socket is somehow connected again is not handed out twice.
         const usable = session && !this.sockets.has(session.sid) ? session : undefined;
         const socket = new Socket(this, client, auth, usable);
-        if (usable && recovery.skipMiddlewares) this.admit(socket, client);
+        if (usable && recovery.skipMiddlewares) this.letIn(socket, client);
         else this.runMiddlewares(socket, client);
       })
       .catch((err: unknown) => {
@@ -344,14 +350,18 @@ export class Namespace<
     let index = 0;
     const next = (err?: ConnectError) => {
       // As socket.io: a connection closed (or closing) while the middlewares ran is let go.
-      if (!client.open) return;
+      if (!client.open) {
+        this.letGo();
+        return;
+      }
       if (err) {
+        this.letGo();
         client.refuse(this.name, err);
         return;
       }
       const fn = middlewares[index++];
       if (!fn) {
-        this.admit(socket, client);
+        this.letIn(socket, client);
         return;
       }
       let called = false;
@@ -370,6 +380,27 @@ export class Namespace<
     };
     next();
   }
+
+  /** A client that asked to join was refused, or left before it was let in. */
+  private letGo(): void {
+    this.joining--;
+    this.released();
+  }
+
+  /** A client that asked to join is let in. */
+  private letIn(
+    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    client: SocketClient,
+  ): void {
+    this.joining--;
+    this.admit(socket, client);
+  }
+
+  /**
+   * Called when a client that asked to join was not let in after all; a dynamic child overrides
+   * it to go away once nobody is in it nor on the way (cleanupEmptyChildNamespaces).
+   */
+  protected released(): void {}
 
   private admit(
     socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,

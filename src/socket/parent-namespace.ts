@@ -123,6 +123,8 @@ class ChildNamespace<
   ServerSideEvents extends EventsMap,
   SocketData,
 > extends Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+  private gone = false;
+
   constructor(
     server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     name: string,
@@ -134,7 +136,14 @@ class ChildNamespace<
 
   override removeSocket(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
     super.removeSocket(socket);
-    if (this.sockets.size === 0) this.onEmpty(this);
+    this.released();
+  }
+
+  /** Gone once nobody is in it and nobody is on the way in (a refused client's visit leaves nothing). */
+  protected override released(): void {
+    if (this.gone || this.sockets.size > 0 || this.joining > 0) return;
+    this.gone = true;
+    this.onEmpty(this);
   }
 }
 

@@ -303,7 +303,10 @@ export class Server<
       }
     }
     if (!nsp) {
-      nsp = new Namespace(this, normalized, this.adapterClass);
+      // As socket.io: a name a RegExp parent matches becomes that parent's child (function
+      // matchers are only asked when a client connects).
+      const parent = [...this.parents].find(([matcher]) => matcher instanceof RegExp && matcher.test(normalized));
+      nsp = parent === undefined ? new Namespace(this, normalized, this.adapterClass) : parent[1].createChild(normalized);
       this.namespaces.set(normalized, nsp);
       this.announceNamespace(nsp);
     }

@@ -97,6 +97,26 @@ forEachTransport((setup) => {
     assert.equal(io.of('/dyn-12').sockets.get(socket.id), socket);
   });
 
+  test("io.of(name) for a name a RegExp parent matches makes that parent's child: its middlewares and connection listeners apply, its broadcasts reach it", async () => {
+    const { io, url } = await startServer();
+    const parent = io.of(/^\/dyn-\d+$/);
+    const ran: string[] = [];
+    parent.use((socket, next) => {
+      ran.push(socket.nsp.name);
+      next();
+    });
+    const viaParent = waitFor<ServerSocket>(parent, 'connection');
+    const child = io.of('/dyn-101');
+    assert.equal(io.of('/dyn-101'), child, 'the same child on a second call');
+    const client = await connectClient(url, { setup, nsp: '/dyn-101' });
+    const socket = await viaParent;
+    assert.equal(socket.nsp, child);
+    assert.deepEqual(ran, ['/dyn-101']);
+    const heard = waitForArgs(client, 'all');
+    parent.emit('all', 'from the parent');
+    assert.deepEqual(await heard, ['from the parent']);
+  });
+
   test('a parent namespace broadcasts to the sockets of all its children; a child only to its own', async () => {
     const { io, url } = await startServer();
     const parent = io.of(/^\/dyn-\d+$/);
