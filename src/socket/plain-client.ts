@@ -154,9 +154,14 @@ export class PlainClient extends ClientBase<PlainSession> implements PlainSessio
 
   // ---- internals ------------------------------------------------------------------------------
 
-  /** A refused frame is answered with an error frame; the connection stays open. */
+  /**
+   * A refused frame is answered with an error frame; the connection stays open. It goes a tick
+   * later, as events reach their listeners (Socket.dispatch), so answers keep the frames' order.
+   */
   private sendError(error: PlainError): void {
-    this.session.send(encodeError(error));
+    process.nextTick(() => {
+      if (!this.closed) this.session.send(encodeError(error));
+    });
   }
 
   private deliver(frame: PlainFrame): void {

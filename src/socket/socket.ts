@@ -490,16 +490,26 @@ export class Socket<
     runPacketMiddlewares(middlewares, data, () => this.dispatch(data), (err) => this.reportError(err));
   }
 
+  /**
+   * Hands the event to its listeners on the next tick, as socket.io does: an event that arrived
+   * together with the socket's end (a disconnect in the same polling payload, frames read in one
+   * go) reaches nobody, and listeners run after the code that delivered the packet.
+   */
   private dispatch(data: unknown[]): void {
-    if (!this.connected) return;
-    const event = data.shift() as string;
-    this.emitEvent(event, data);
+    process.nextTick(() => {
+      if (!this.connected) return;
+      const event = data.shift() as string;
+      this.emitEvent(event, data);
+    });
   }
 
+  /** A packet middleware refused an event: the socket's 'error' listeners hear why, on the next tick as on socket.io. */
   private reportError(err: Error): void {
-    if (!this.emitEvent('error', [err])) {
-      console.error(`parley: socket ${this.id} rejected a packet and has no 'error' listener:`, err.message);
-    }
+    process.nextTick(() => {
+      if (!this.emitEvent('error', [err])) {
+        console.error(`parley: socket ${this.id} rejected a packet and has no 'error' listener:`, err.message);
+      }
+    });
   }
 
   /** The ack function handed to a listener; it throws EncodeError (and may be called again) when its answer cannot be encoded. */

@@ -240,6 +240,22 @@ describe('a packet that arrives as its socket leaves reaches nobody; the connect
     await session.close();
   });
 
+  test('an EVENT followed by a DISCONNECT of its namespace in the same payload is not delivered: events reach listeners a tick later', async () => {
+    const server = await startServer(RAW_OPTIONS);
+    server.io.of('/b');
+    const { session, main, b } = await twoNamespaces(server);
+    const heard: unknown[] = [];
+    b.on('hello', (value) => heard.push(value));
+    const left = waitFor<string>(b, 'disconnect');
+    await session.send('2/b,["hello","too late"]', '1/b,');
+    assert.equal(await left, 'client namespace disconnect');
+    const still = waitFor<string>(main, 'still');
+    await session.send('2["still","here"]');
+    assert.equal(await still, 'here');
+    assert.deepEqual(heard, []);
+    await session.close();
+  });
+
   test('an EVENT after one whose handler disconnected the socket, in the same payload, is not delivered', async () => {
     const server = await startServer(RAW_OPTIONS);
     server.io.of('/b');
