@@ -9,6 +9,11 @@ interface PendingAck {
 export class AwaitedAcks {
   private readonly pending = new Map<number, PendingAck>();
 
+  /** How many answers are awaited. */
+  get size(): number {
+    return this.pending.size;
+  }
+
   /** An emit's callback: called with the answer's args, or (with a timeout) with the error first. */
   register(id: number, fn: (...a: unknown[]) => void, timeout: number | undefined): void {
     if (timeout === undefined) {

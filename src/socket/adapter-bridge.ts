@@ -127,6 +127,8 @@ export function packetOfMessages(messages: unknown): EncodedPacket | undefined {
 export interface ForeignAckTable {
   set(id: number, ack: (...args: unknown[]) => void): ForeignAckTable;
   delete(id: number): boolean;
+  /** How many acks are awaited (socket.io's private Map has it; code checking for leaks reads it). */
+  readonly size: number;
 }
 
 /** Ack ids registered during the broadcast-with-ack in progress, to forget once it is over. */
@@ -145,6 +147,9 @@ export function ackTableOf(socket: AckRecipient): ForeignAckTable {
     delete(id) {
       socket.cancelAck(id);
       return true;
+    },
+    get size() {
+      return socket.awaitedAcks;
     },
   };
   return table;

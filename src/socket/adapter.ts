@@ -109,6 +109,8 @@ export interface Recipient {
 export interface AckRecipient extends Recipient {
   expectAck(id: number, callback: (err: Error | null, args: unknown[]) => void): void;
   cancelAck(id: number): void;
+  /** How many acks of its client are awaited. */
+  readonly awaitedAcks: number;
 }
 
 /** What an adapter sees of a socket of its own process: it can also be moved between rooms and closed. */

@@ -410,6 +410,11 @@ export class Socket<
     this.pendingAcks?.cancel(id);
   }
 
+  /** How many acks of the client are awaited (what `acks.size` reads). */
+  get awaitedAcks(): number {
+    return this.pendingAcks?.size ?? 0;
+  }
+
   /** Completes the namespace connection: joins its own room and tells the client its id. */
   onConnect(): void {
     this.connected = true;

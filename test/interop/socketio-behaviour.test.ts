@@ -377,6 +377,16 @@ describe('broadcast acks with a timeout', () => {
     assert.deepEqual(err.responses, ['yes']);
   });
 
+  test('once a broadcast with acks timed out, no socket still awaits an ack (acks.size is 0)', async () => {
+    const { io } = await oneAnswers();
+    await assert.rejects(io.timeout(100).emitWithAck('ask'), /operation has timed out/);
+    const socket = [...io.of('/').sockets.values()][0]!;
+    await socket.timeout(100).emitWithAck('ask').catch(() => undefined);
+    for (const s of io.of('/').sockets.values()) {
+      assert.equal((s as unknown as { acks: { size: number } }).acks.size, 0, s.id);
+    }
+  });
+
   test('timeout(ms).emit with a callback gets (err, responses) with the answers that arrived', async () => {
     const { io } = await oneAnswers();
     const [err, responses] = await new Promise<[Error | null, unknown]>((resolve) => {

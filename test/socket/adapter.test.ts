@@ -38,6 +38,9 @@ class RecordingSocket implements LocalSocket {
   cancelAck(id: number): void {
     this.acks.delete(id);
   }
+  get awaitedAcks(): number {
+    return this.acks.size;
+  }
   join(rooms: Room | readonly Room[]): void {
     this.adapter().addAll(this.id, typeof rooms === 'string' ? [rooms] : rooms);
   }
