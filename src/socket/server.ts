@@ -182,6 +182,11 @@ export class Server<
     return this.namespaces;
   }
 
+  /** The engine under socket.io's internal name (`io.eio`), for code that reads it there. */
+  get eio(): EngineServer<ConnectionInfo> {
+    return this.engine;
+  }
+
   /** The path the server answers on. */
   path(): string {
     return this.options.path;

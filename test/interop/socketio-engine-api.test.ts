@@ -108,6 +108,8 @@ describe('io.engine: opts', () => {
     assert.equal(opts.maxHttpBufferSize, 1e6);
     assert.equal(opts.upgradeTimeout, 10_000);
     assert.deepEqual(opts.transports, ['polling', 'websocket']);
+    // socket.io's internal name for the engine reads the same.
+    assert.equal((io as unknown as { eio: unknown }).eio, io.engine);
   });
 });
 
