@@ -2,6 +2,7 @@
  * How the in-memory adapter stores rooms: each socket's rooms as a compact {@link Membership}, and
  * the read-only views (`adapter.sids`, `adapter.rooms`) that show them as socket.io's maps.
  */
+import { type InspectOptionsStylized, inspect } from 'node:util';
 import type { Room, SocketId } from './adapter.js';
 
 /**
@@ -28,6 +29,11 @@ abstract class MapView<K, V> implements ReadonlyMap<K, V> {
 
   forEach(callback: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
     for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this);
+  }
+
+  /** `console.log(adapter.rooms)` prints the rooms as socket.io's Map would, not the storage. */
+  [inspect.custom](_depth: number, options: InspectOptionsStylized, show: typeof inspect): string {
+    return show(new Map(this.entries()), options);
   }
 }
 

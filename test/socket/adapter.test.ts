@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { inspect } from 'node:util';
 import type { OutboundMessage } from '../../src/engine/message.js';
 import {
   type AdapterHost,
@@ -148,6 +149,9 @@ describe('in-memory adapter', () => {
       seen.push(`${room}:${members.size}`);
     });
     assert.deepEqual(seen.sort(), ['lobby:2', 's0:1', 's1:1', 's2:1']);
+    // Printed (console.log) as the Map socket.io has, not as the compact storage behind it.
+    assert.equal(inspect(adapter.rooms), inspect(new Map(adapter.rooms)));
+    assert.match(inspect(adapter.sids), /^Map\(3\) \{/);
     assert.deepEqual(adapter.sids.get('s0'), new Set(['s0', 'lobby']));
     adapter.delAll('s2');
     assert.equal(adapter.rooms.has('s2'), false);
