@@ -292,9 +292,10 @@ export class Socket<
     this.nsp.adapter.addAll(this.id, typeof rooms === 'string' ? [rooms] : rooms);
   }
 
-  /** Leaves a room. */
-  leave(room: Room): void {
-    this.nsp.adapter.del(this.id, room);
+  /** Leaves a room, or several (a list, as `join` takes; socket.io after 4.8 takes one too). */
+  leave(rooms: Room | readonly Room[]): void {
+    if (typeof rooms === 'string') this.nsp.adapter.del(this.id, rooms);
+    else for (const room of rooms) this.nsp.adapter.del(this.id, room);
   }
 
   // ---- disconnecting --------------------------------------------------------------------------

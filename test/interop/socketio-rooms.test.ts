@@ -17,6 +17,7 @@ import {
   countdown,
   deferred,
   forEachTransport,
+  serverKind,
   startServer,
   waitFor,
   waitForArgs,
@@ -187,6 +188,19 @@ forEachTransport((setup) => {
     await rec.settle();
     assert.deepEqual(rec.who(), [1]);
   });
+
+  test(
+    'socket.leave takes a list of rooms too, as join does',
+    { skip: serverKind === 'socket.io' ? 'socket.io 4.8 leaves one room per call (later versions take a list)' : false },
+    async () => {
+      const g = await group(setup, 1);
+      const [s0] = g.sockets as [ServerSocket];
+      s0.join(['r', 'q', 'p']);
+      (s0.leave as (rooms: string | string[]) => void)(['r', 'q']);
+      assert.deepEqual(s0.rooms, new Set([s0.id, 'p']));
+      assert.equal(g.io.of('/').adapter.rooms.has('r'), false);
+    },
+  );
 
   test('io.in(room).fetchSockets returns the members with id, rooms, data and handshake', async () => {
     const g = await group(setup);
