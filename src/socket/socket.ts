@@ -298,6 +298,11 @@ export class Socket<
     else for (const room of rooms) this.nsp.adapter.del(this.id, room);
   }
 
+  /** Leaves every room, its own too, as socket.io's `leaveAll()` (private there, but called). */
+  leaveAll(): void {
+    this.nsp.adapter.delAll(this.id);
+  }
+
   // ---- disconnecting --------------------------------------------------------------------------
 
   /** Leaves the namespace; with `close`, closes the whole connection. */

@@ -189,6 +189,16 @@ forEachTransport((setup) => {
     assert.deepEqual(rec.who(), [1]);
   });
 
+  test('socket.leaveAll() leaves every room, the socket\'s own too', async () => {
+    const g = await group(setup, 1);
+    const [s0] = g.sockets as [ServerSocket];
+    s0.join(['r', 'q']);
+    (s0 as unknown as { leaveAll(): void }).leaveAll();
+    assert.equal(s0.rooms.size, 0);
+    assert.equal(g.io.of('/').adapter.rooms.has('r'), false);
+    assert.equal(g.io.of('/').adapter.rooms.has(s0.id), false);
+  });
+
   test(
     'socket.leave takes a list of rooms too, as join does',
     { skip: serverKind === 'socket.io' ? 'socket.io 4.8 leaves one room per call (later versions take a list)' : false },
