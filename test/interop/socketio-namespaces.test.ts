@@ -19,6 +19,17 @@ import {
 
 afterEach(cleanup);
 
+/** A RegExp parent (`/dyn-N`) whose middleware records the name of each child a client joins. */
+function recordingParent(io: Awaited<ReturnType<typeof startServer>>['io']) {
+  const parent = io.of(/^\/dyn-\d+$/);
+  const ran: string[] = [];
+  parent.use((socket, next) => {
+    ran.push(socket.nsp.name);
+    next();
+  });
+  return { parent, ran };
+}
+
 function engineId(socket: ServerSocket): string {
   // engine.io 6.6 types `conn.id` as private; it is public at run time.
   return (socket.conn as unknown as { id: string }).id;
@@ -99,12 +110,7 @@ forEachTransport((setup) => {
 
   test("io.of(name) for a name a RegExp parent matches makes that parent's child: its middlewares and connection listeners apply, its broadcasts reach it", async () => {
     const { io, url } = await startServer();
-    const parent = io.of(/^\/dyn-\d+$/);
-    const ran: string[] = [];
-    parent.use((socket, next) => {
-      ran.push(socket.nsp.name);
-      next();
-    });
+    const { parent, ran } = recordingParent(io);
     const viaParent = waitFor<ServerSocket>(parent, 'connection');
     const child = io.of('/dyn-101');
     assert.equal(io.of('/dyn-101'), child, 'the same child on a second call');
@@ -140,12 +146,7 @@ forEachTransport((setup) => {
 
   test('middleware registered on a parent namespace runs for every child connection', async () => {
     const { io, url } = await startServer();
-    const parent = io.of(/^\/dyn-\d+$/);
-    const ran: string[] = [];
-    parent.use((socket, next) => {
-      ran.push(socket.nsp.name);
-      next();
-    });
+    const { ran } = recordingParent(io);
     await connectClient(url, { setup, nsp: '/dyn-5' });
     await connectClient(url, { setup, nsp: '/dyn-6' });
     assert.deepEqual(ran, ['/dyn-5', '/dyn-6']);
