@@ -134,14 +134,22 @@ class ChildNamespace<
     super(server, name, adapterConstructor);
   }
 
+  /**
+   * Its last socket left: gone, as on socket.io. Clients still in the middlewares do not hold it,
+   * so a middleware that never answers cannot keep the child for ever.
+   */
   override removeSocket(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
     super.removeSocket(socket);
-    this.released();
+    if (this.sockets.size === 0) this.goAway();
   }
 
-  /** Gone once nobody is in it and nobody is on the way in (a refused client's visit leaves nothing). */
+  /** A client was refused (or left during the middlewares): gone if nobody is in it nor on the way in. */
   protected override released(): void {
-    if (this.gone || this.sockets.size > 0 || this.joining > 0) return;
+    if (this.sockets.size === 0 && this.joining === 0) this.goAway();
+  }
+
+  private goAway(): void {
+    if (this.gone) return;
     this.gone = true;
     this.onEmpty(this);
   }
