@@ -17,6 +17,24 @@ function runCli(args: string[], env: Record<string, string> = {}) {
 }
 
 /** Parses stderr as pino's JSON lines (stderr is a pipe here, so the logger writes JSON). */
+/** Starts the CLI with `args`, collecting its stderr, until it prints its limits line; `stop` ends it with SIGTERM. */
+async function startLogged(args: string[], env: Record<string, string>) {
+  let stderr = '';
+  const started = await startProcess('src/cli/main.ts', {
+    args,
+    env,
+    stderr: 'pipe',
+    onStderr: (text) => {
+      stderr += text;
+    },
+    ready: (line, lines) => (line.includes('limits:') ? [...lines] : undefined),
+  });
+  return {
+    banner: started.ready,
+    stop: async () => ({ code: (await started.stop('SIGTERM')).code, stderr }),
+  };
+}
+
 function jsonLines(stderr: string): Array<Record<string, unknown>> {
   return stderr
     .split('\n')
@@ -85,19 +103,13 @@ describe('parley program', () => {
   });
 
   test('--log-level, given after the subcommand too, logs start and shutdown on stderr as JSON; the banner stays on stdout', async () => {
-    let stderr = '';
-    const started = await startProcess('src/cli/main.ts', {
-      args: ['serve', '--port', '0', '--host', '127.0.0.1', '--db', ':memory:', '--log-level', 'debug'],
-      env: { LOG_LEVEL: '' },
-      stderr: 'pipe',
-      onStderr: (text) => {
-        stderr += text;
-      },
-      ready: (line, lines) => (line.includes('limits:') ? [...lines] : undefined),
-    });
-    assert.match(started.ready[0] ?? '', /^parley chat listening on http:\/\/127\.0\.0\.1:\d+\/$/);
-    const exit = await started.stop('SIGTERM');
-    assert.equal(exit.code, 0);
+    const started = await startLogged(
+      ['serve', '--port', '0', '--host', '127.0.0.1', '--db', ':memory:', '--log-level', 'debug'],
+      { LOG_LEVEL: '' },
+    );
+    assert.match(started.banner[0] ?? '', /^parley chat listening on http:\/\/127\.0\.0\.1:\d+\/$/);
+    const { code, stderr } = await started.stop();
+    assert.equal(code, 0);
     const entries = jsonLines(stderr);
     assert.deepEqual(
       entries.map((e) => [e.level, e.msg]),
@@ -114,34 +126,23 @@ describe('parley program', () => {
     if (!requireRedis(t)) return;
     const redis = await startRedis();
     t.after(() => redis.stop());
-    let stderr = '';
-    const started = await startProcess('src/cli/main.ts', {
-      args: ['serve', '--port', '0', '--host', '127.0.0.1', '--db', ':memory:', '--redis', redis.url],
-      env: { LOG_LEVEL: '' },
-      stderr: 'pipe',
-      onStderr: (text) => {
-        stderr += text;
-      },
-      ready: (line) => (line.includes('limits:') ? true : undefined),
-    });
-    assert.equal((await started.stop('SIGTERM')).code, 0);
+    const started = await startLogged(
+      ['serve', '--port', '0', '--host', '127.0.0.1', '--db', ':memory:', '--redis', redis.url],
+      { LOG_LEVEL: '' },
+    );
+    const { code, stderr } = await started.stop();
+    assert.equal(code, 0);
     const entries = jsonLines(stderr);
     const ready = entries.filter((e) => e.msg === 'redis connection ready').map((e) => e.client);
     assert.deepEqual(ready.sort(), ['pub', 'sub']);
   });
 
   test('LOG_LEVEL sets the level (silent: nothing on stderr); a bad level is refused before anything starts', async () => {
-    let stderr = '';
-    const started = await startProcess('src/cli/main.ts', {
-      args: ['--port', '0', '--host', '127.0.0.1', '--db', ':memory:'],
-      env: { LOG_LEVEL: 'silent' },
-      stderr: 'pipe',
-      onStderr: (text) => {
-        stderr += text;
-      },
-      ready: (line) => (line.includes('limits:') ? true : undefined),
+    const started = await startLogged(['--port', '0', '--host', '127.0.0.1', '--db', ':memory:'], {
+      LOG_LEVEL: 'silent',
     });
-    assert.equal((await started.stop('SIGTERM')).code, 0);
+    const { code, stderr } = await started.stop();
+    assert.equal(code, 0);
     assert.equal(stderr, '');
 
     const bad = runCli(['--port', '0', '--db', ':memory:'], { LOG_LEVEL: 'loud' });

@@ -138,7 +138,11 @@ describe('connection state recovery: the wire', () => {
     await second.post(`40${JSON.stringify({ pid, offset })}`);
     // However the packets are split over answers, the order is the point: polled until the CONNECT.
     const got: string[] = [];
-    while (!got.some((packet) => packet.startsWith('40'))) got.push(...packets((await second.get()).body));
+    while (!got.some((packet) => packet.startsWith('40'))) {
+      const answer = await second.get();
+      assert.equal(answer.status, 200, `the session ended before its CONNECT reply: ${answer.body}`);
+      got.push(...packets(answer.body));
+    }
     assert.equal(got.length, 3, got.join(' | '));
     assert.match(got[0]!, /^42\["missed1",/);
     assert.match(got[1]!, /^42\["missed2",/);

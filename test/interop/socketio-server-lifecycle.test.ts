@@ -215,17 +215,14 @@ describe('cleanupEmptyChildNamespaces', () => {
       const { io, url } = await startServer({ cleanupEmptyChildNamespaces: true });
       const parent = io.of(/^\/dyn-\d+$/);
       const slowGate = deferred<void>();
-      let slowArrived!: () => void;
-      const slowInMiddleware = new Promise<void>((resolve) => {
-        slowArrived = resolve;
-      });
+      const slowInMiddleware = deferred<void>();
       parent.use((socket, next) => {
         if (socket.handshake.auth.slow !== true) return next(new Error('not you'));
-        slowArrived();
+        slowInMiddleware.resolve();
         void slowGate.promise.then(() => next());
       });
       const slow = connectClient(url, { nsp: '/dyn-8', auth: { slow: true } });
-      await slowInMiddleware;
+      await slowInMiddleware.promise;
       await connectClient(url, { nsp: '/dyn-8' }).then(
         () => assert.fail('the second client was refused'),
         () => undefined,
