@@ -61,13 +61,23 @@ describe('engine handshake', () => {
     await f.close();
     await assertNoSessions(f);
     let n = 0;
-    const custom = await start({ generateId: () => `custom-${++n}` });
-    assert.equal((await pollingHandshake(custom)).open.sid, 'custom-1');
+    // Quotes, backslashes and non-ASCII: the open packet is still the JSON of the id.
+    const custom = await start({ generateId: () => `custom-"\\-é-${++n}` });
+    assert.equal((await pollingHandshake(custom)).open.sid, 'custom-"\\-é-1');
     const { client, open } = await wsHandshake(custom);
-    assert.equal(open.sid, 'custom-2');
+    assert.equal(open.sid, 'custom-"\\-é-2');
     client.terminate();
     await custom.close();
     await assertNoSessions(custom);
+    // A generateId method assigned on the engine (as on engine.io) makes the ids of both handshakes.
+    const assigned = await start();
+    assigned.engine.generateId = () => `assigned-${++n}`;
+    assert.equal((await pollingHandshake(assigned)).open.sid, 'assigned-3');
+    const ws = await wsHandshake(assigned);
+    assert.equal(ws.open.sid, 'assigned-4');
+    ws.client.terminate();
+    await assigned.close();
+    await assertNoSessions(assigned);
   });
 
   test('the cookie option sets the session cookie on both handshakes', async () => {

@@ -205,6 +205,28 @@ describe('request targets', () => {
     assert.equal(RequestTarget.parse('/p#x?y=1')!.param('y'), null);
   });
 
+  test('param and engineParams read random queries as URLSearchParams does (fragment dropped, last value wins)', () => {
+    const random = seededRandom(0xa11);
+    const pieces = ['EIO', 'transport', 'sid', 'nsp', 'x', '4', 'ws', '', '=', '&', '&&', '?', '#', '%73id', '+', '%', '%zz'];
+    for (let i = 0; i < 3000; i++) {
+      let search = '';
+      const n = 1 + Math.floor(random() * 14);
+      for (let j = 0; j < n; j++) search += pieces[Math.floor(random() * pieces.length)];
+      const target = RequestTarget.parse(`/e/?${search}`)!;
+      const hash = search.indexOf('#');
+      // As WHATWG URL reads `?${search}`: one leading `?` is the query's own.
+      const reference = new URLSearchParams(`?${hash === -1 ? search : search.slice(0, hash)}`);
+      for (const name of ['EIO', 'transport', 'sid', 'nsp', 'x', '']) {
+        assert.equal(target.param(name), last(reference, name), `${name} in ${search}`);
+      }
+      assert.deepEqual(
+        target.engineParams(),
+        { transport: last(reference, 'transport'), eio: last(reference, 'EIO'), sid: last(reference, 'sid') },
+        search,
+      );
+    }
+  });
+
   test('a path lies under a base path at a segment boundary only', () => {
     const under = (url: string, base: string) => RequestTarget.parse(url)!.isUnder(base);
     assert.equal(under('/socket.io/?EIO=4', '/socket.io'), true);
