@@ -3,6 +3,24 @@ import type { EventsMap } from './typed-events.js';
 
 type Listener = (...args: never[]) => unknown;
 
+/** The listeners of one event: the one listener itself (the common case), or two and more in order. */
+type Entry = Listener | Listener[];
+
+/**
+ * Listeners by event name. An object whose prototype chain holds nothing (no `toString`, no
+ * `__proto__` accessor), so that every event name, `__proto__` included, is an own key like any
+ * other; a socket with two events pays ~50 bytes for it, where a Map with a list per event took
+ * ~350 (bench/OPTIMIZATIONS.md, idle).
+ */
+type ListenerTable = Record<string | symbol, Entry | undefined>;
+function ListenerTableObject(): void {}
+ListenerTableObject.prototype = Object.create(null);
+const newListenerTable = (): ListenerTable => new (ListenerTableObject as unknown as new () => ListenerTable)();
+
+function isOrWraps(candidate: Listener, listener: Listener): boolean {
+  return candidate === listener || (candidate as Listener & { original?: Listener }).original === listener;
+}
+
 /**
  * A small typed event emitter for application-facing events (`connection`, `disconnect`, user
  * events). Unlike node's EventEmitter it never throws on an 'error' event without listeners, and a
@@ -10,14 +28,16 @@ type Listener = (...args: never[]) => unknown;
  */
 export class TypedEmitter<Listen extends EventsMap> {
   /** Listeners by event, created with the first one. */
-  private listenersByEvent: Map<string | symbol, Listener[]> | undefined;
+  private listenerTable: ListenerTable | undefined;
 
   /** Adds a listener. */
   on<Ev extends keyof Listen & (string | symbol)>(event: Ev, listener: Listen[Ev]): this {
-    this.listenersByEvent ??= new Map();
-    const list = this.listenersByEvent.get(event);
-    if (list === undefined) this.listenersByEvent.set(event, [listener]);
-    else list.push(listener);
+    this.listenerTable ??= newListenerTable();
+    const table = this.listenerTable;
+    const entry = table[event];
+    if (entry === undefined) table[event] = listener;
+    else if (typeof entry === 'function') table[event] = [entry, listener];
+    else entry.push(listener);
     return this;
   }
 
@@ -35,8 +55,9 @@ export class TypedEmitter<Listen extends EventsMap> {
   prependListener<Ev extends keyof Listen & (string | symbol)>(event: Ev, listener: Listen[Ev]): this {
     this.on(event, listener);
     // on() appended it (and may have done more, in a subclass): move it to the front.
-    const list = this.listenersByEvent!.get(event)!;
-    list.unshift(list.pop()!);
+    const table = this.listenerTable!;
+    const entry = table[event];
+    if (Array.isArray(entry)) entry.unshift(entry.pop()!);
     return this;
   }
 
@@ -56,16 +77,17 @@ export class TypedEmitter<Listen extends EventsMap> {
 
   /** Removes a listener (or every listener of the event when none is given). */
   off<Ev extends keyof Listen & (string | symbol)>(event: Ev, listener?: Listen[Ev]): this {
-    const list = this.listenersByEvent?.get(event);
-    if (list === undefined) return this;
-    if (listener !== undefined) {
-      const index = list.findIndex(
-        (l) => l === listener || (l as Listener & { original?: Listener }).original === listener,
-      );
+    const table = this.listenerTable;
+    const entry = table?.[event];
+    if (table === undefined || entry === undefined) return this;
+    if (listener === undefined || (typeof entry === 'function' && isOrWraps(entry, listener))) {
+      delete table[event];
+    } else if (typeof entry !== 'function') {
+      const index = entry.findIndex((l) => isOrWraps(l, listener));
       if (index === -1) return this;
-      list.splice(index, 1);
+      entry.splice(index, 1);
+      if (entry.length === 1) table[event] = entry[0];
     }
-    if (listener === undefined || list.length === 0) this.listenersByEvent!.delete(event);
     return this;
   }
 
@@ -76,32 +98,34 @@ export class TypedEmitter<Listen extends EventsMap> {
 
   /** Removes every listener of one event, or of all events. */
   removeAllListeners(event?: keyof Listen & (string | symbol)): this {
-    if (event === undefined) this.listenersByEvent = undefined;
-    else this.listenersByEvent?.delete(event);
+    if (event === undefined) this.listenerTable = undefined;
+    else if (this.listenerTable !== undefined) delete this.listenerTable[event];
     return this;
   }
 
   /** The listeners of an event. */
   listeners<Ev extends keyof Listen & (string | symbol)>(event: Ev): Listen[Ev][] {
-    return (this.listenersByEvent?.get(event)?.slice() ?? []) as Listen[Ev][];
+    const entry = this.listenerTable?.[event];
+    const list = entry === undefined ? [] : typeof entry === 'function' ? [entry] : entry.slice();
+    return list as Listen[Ev][];
   }
 
   /** How many listeners an event has. */
   listenerCount(event: keyof Listen & (string | symbol)): number {
-    return this.listenersByEvent?.get(event)?.length ?? 0;
+    const entry = this.listenerTable?.[event];
+    return entry === undefined ? 0 : typeof entry === 'function' ? 1 : entry.length;
   }
 
   /** Calls every listener of an event; returns whether there was one. */
   protected emitEvent(event: string | symbol, args: readonly unknown[]): boolean {
-    const list = this.listenersByEvent?.get(event);
-    if (list === undefined || list.length === 0) return false;
-    if (list.length === 1) {
-      // The common case: the one listener, without copying the list.
-      this.callListener(list[0]!, event, args);
+    const entry = this.listenerTable?.[event];
+    if (entry === undefined) return false;
+    if (typeof entry === 'function') {
+      this.callListener(entry, event, args);
       return true;
     }
     // A copy: listeners added or removed meanwhile do not change this walk.
-    for (const listener of list.slice()) this.callListener(listener, event, args);
+    for (const listener of entry.slice()) this.callListener(listener, event, args);
     return true;
   }
 
