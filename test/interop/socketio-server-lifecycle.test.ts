@@ -10,7 +10,8 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import type { Namespace, Socket as ServerSocket } from 'socket.io';
-import { cleanup, connectClient, deferred, serverKind, startServer, waitFor, waitUntil } from '../support/fixtures.js';
+import { SessionAwareAdapter } from 'socket.io-adapter';
+import { cleanup, connectClient, deferred, makeClient, serverKind, startServer, waitFor, waitUntil } from '../support/fixtures.js';
 import { closeHttp, listenOnLoopback } from '../support/loopback.js';
 import { http } from '../support/raw-clients.js';
 import { Server, type ServerOptions } from '../support/server-under-test.js';
@@ -233,6 +234,36 @@ describe('cleanupEmptyChildNamespaces', () => {
       assert.equal(io._nsps.get('/dyn-8')?.sockets.has(client.id!), true);
     },
   );
+
+  test('on: a child whose only client went away while its session was being restored is removed', async () => {
+    const restoring = deferred<void>();
+    const gate = deferred<void>();
+    // The adapter of connection state recovery, its restore held until the client has gone.
+    class HeldRestore extends SessionAwareAdapter {
+      override async restoreSession(pid: string, offset: string) {
+        restoring.resolve();
+        await gate.promise;
+        return super.restoreSession(pid, offset);
+      }
+    }
+    const { io, url } = await startServer({
+      cleanupEmptyChildNamespaces: true,
+      connectionStateRecovery: { maxDisconnectionDuration: 10_000 },
+      adapter: HeldRestore as never,
+    });
+    const parent = io.of(/^\/dyn-\d+$/);
+    let connections = 0;
+    parent.on('connection', () => connections++);
+    // A pid and offset in the auth make the server try to restore a session.
+    const client = makeClient(url, { nsp: '/dyn-9', auth: { pid: 'gone', offset: '0-0' } });
+    await restoring.promise;
+    assert.ok(io._nsps.has('/dyn-9'), 'the child exists while the restore is pending');
+    client.disconnect();
+    await waitUntil(() => io.engine.clientsCount === 0, 'the client to be gone');
+    gate.resolve();
+    await waitUntil(() => !io._nsps.has('/dyn-9'), 'the child to be removed');
+    assert.equal(connections, 0);
+  });
 
   test('off: a child whose only client was refused stays, empty', async () => {
     const io = await refusedVisit({});
