@@ -40,10 +40,15 @@ export function checkAllowed(
 /** The open packet of a new session on `transport`. */
 export function openPacket(o: ResolvedEngineOptions, sid: string, transport: TransportName): EnginePacket {
   const upgrades = transport === 'polling' && o.allowUpgrades && o.transports.includes('websocket');
-  // Written out rather than stringified from an object: every handshake builds one.
   return {
     type: 'open',
-    data: `{"sid":${JSON.stringify(sid)},"upgrades":${upgrades ? '["websocket"]' : '[]'},"pingInterval":${o.pingInterval},"pingTimeout":${o.pingTimeout},"maxPayload":${o.maxPayload}}`,
+    data: JSON.stringify({
+      sid,
+      upgrades: upgrades ? ['websocket'] : [],
+      pingInterval: o.pingInterval,
+      pingTimeout: o.pingTimeout,
+      maxPayload: o.maxPayload,
+    }),
   };
 }
 

@@ -54,67 +54,28 @@ export class RequestTarget {
    * engine.io (`Object.fromEntries(searchParams)`) and socket.io's `handshake.query`.
    */
   param(name: string): string | null {
-    if (this.decodedQueryNeeded()) {
+    const search = this.search;
+    if (this.parsedQuery !== undefined || search.includes('%') || search.includes('+')) {
       const all = this.query.getAll(name);
       return all.length === 0 ? null : all[all.length - 1]!;
     }
     // Without escapes, names and values are what they look like: read in place, without
     // building a URLSearchParams (every polling request pays this).
-    const url = this.url;
-    const to = this.searchEnd;
     let value: string | null = null;
-    let start = this.end + 1;
-    while (start < to) {
-      let end = url.indexOf('&', start);
-      if (end === -1 || end > to) end = to;
-      let split = url.indexOf('=', start);
-      if (split === -1 || split > end) split = end;
-      if (end > start && split - start === name.length && url.startsWith(name, start)) {
-        value = split === end ? '' : url.slice(split + 1, end);
+    let start = 0;
+    while (start <= search.length) {
+      let end = search.indexOf('&', start);
+      if (end === -1) end = search.length;
+      if (end > start) {
+        const eq = search.indexOf('=', start);
+        const split = eq === -1 || eq > end ? end : eq;
+        if (split - start === name.length && search.startsWith(name, start)) {
+          value = split === end ? '' : search.slice(split + 1, end);
+        }
       }
       start = end + 1;
     }
     return value;
-  }
-
-  /**
-   * The Engine.IO parameters of the request (`transport`, `EIO`, `sid`: the last value of each, or
-   * null), read in one pass: every request needs all three.
-   */
-  engineParams(): EngineParams {
-    if (this.decodedQueryNeeded()) {
-      return { transport: this.param('transport'), eio: this.param('EIO'), sid: this.param('sid') };
-    }
-    const url = this.url;
-    const to = this.searchEnd;
-    let transport: string | null = null;
-    let eio: string | null = null;
-    let sid: string | null = null;
-    let start = this.end + 1;
-    while (start < to) {
-      let end = url.indexOf('&', start);
-      if (end === -1 || end > to) end = to;
-      let split = url.indexOf('=', start);
-      if (split === -1 || split > end) split = end;
-      const length = split - start;
-      if (length === 9 && url.startsWith('transport', start)) transport = valueAt(url, split, end);
-      else if (length === 3 && url.startsWith('EIO', start)) eio = valueAt(url, split, end);
-      else if (length === 3 && url.startsWith('sid', start)) sid = valueAt(url, split, end);
-      start = end + 1;
-    }
-    return { transport, eio, sid };
-  }
-
-  /** Whether parameters must be read through URLSearchParams: it is built, or the query has escapes. */
-  private decodedQueryNeeded(): boolean {
-    if (this.parsedQuery !== undefined) return true;
-    const from = this.end + 1;
-    const to = this.searchEnd;
-    if (from >= to) return false;
-    const percent = this.url.indexOf('%', from);
-    if (percent !== -1 && percent < to) return true;
-    const plus = this.url.indexOf('+', from);
-    return plus !== -1 && plus < to;
   }
 
   /**
@@ -138,18 +99,6 @@ export class RequestTarget {
     if (!url.startsWith(basePath)) return false;
     return end === basePath.length || (end > basePath.length && url.charCodeAt(basePath.length) === 0x2f);
   }
-}
-
-/** The value of a `name=value` pair whose `=` is at `split` (or that has none: `split === end`). */
-function valueAt(url: string, split: number, end: number): string {
-  return split === end ? '' : url.slice(split + 1, end);
-}
-
-/** The Engine.IO query parameters of a request, as {@link RequestTarget.engineParams} reads them. */
-export interface EngineParams {
-  readonly transport: string | null;
-  readonly eio: string | null;
-  readonly sid: string | null;
 }
 
 /** Whether a request target lies under `basePath`; an unreadable target lies under no path. */
@@ -198,8 +147,7 @@ export function parseRequest(
   isUpgrade: boolean,
   allowEIO3 = false,
 ): ParsedRequest {
-  const params = target.engineParams();
-  const transport = params.transport;
+  const transport = target.param('transport');
   if (
     transport === null ||
     !TRANSPORTS.includes(transport as TransportName) ||
@@ -207,7 +155,7 @@ export function parseRequest(
   ) {
     return { ok: false, error: { code: 'TRANSPORT_UNKNOWN', context: { transport } } };
   }
-  const eio = params.eio;
+  const eio = target.param('EIO');
   const protocol: EngineProtocol | undefined = eio === '4' ? 4 : eio === '3' && allowEIO3 ? 3 : undefined;
   // engine.io reads any revision but 4 as 3, which it refuses unless allowEIO3.
   if (protocol === undefined) {
@@ -217,7 +165,7 @@ export function parseRequest(
   if (origin !== undefined && INVALID_HEADER_CHAR.test(origin)) {
     return { ok: false, error: { code: 'BAD_REQUEST', context: { name: 'INVALID_ORIGIN', origin } } };
   }
-  const sid = params.sid || undefined;
+  const sid = target.param('sid') || undefined;
   const method = (req.method ?? 'GET').toUpperCase();
   if (sid === undefined) {
     if (method !== 'GET') return { ok: false, error: { code: 'BAD_HANDSHAKE_METHOD', context: { method } } };

@@ -131,7 +131,10 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
    * with context `{ name: 'ID_GENERATION_ERROR', error }`).
    */
   generateId(_req: IncomingMessage): string | PromiseLike<string> {
-    return this.plainId();
+    let id: string;
+    do id = randomId();
+    while (this.table.has(id));
+    return id;
   }
 
   /** The open sessions. */
@@ -329,55 +332,31 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
       }
       return;
     }
-    // The common case (no allowRequest, the engine's own ids) runs straight through: every
-    // handshake pays for each closure and hook step on its path (bench/OPTIMIZATIONS.md).
-    if (this.options.allowRequest === undefined && this.ownIds()) {
-      this.openWebSocket(req, socket, head, target, res, added, protocol, create, this.plainId());
-      return;
-    }
-    this.checkAllowed(incomingOf(req), (error) => {
+    const incoming = incomingOf(req);
+    this.checkAllowed(incoming, (error) => {
       if (error !== undefined) {
         refuse(error);
         return;
       }
-      this.newId(req, refuse, (id) => this.openWebSocket(req, socket, head, target, res, added, protocol, create, id));
-    });
-  }
-
-  /** A WebSocket handshake that passed every check and has its session id: the 101, then the session. */
-  private openWebSocket(
-    req: RequestSource,
-    socket: Duplex,
-    head: Buffer,
-    target: RequestTarget,
-    res: UpgradeResponse | undefined,
-    added: readonly string[] | undefined,
-    protocol: EngineProtocol,
-    create: ReturnType<typeof websocketTransportFor>,
-    id: string,
-  ): void {
-    if (this.closing || socket.destroyed) {
-      socket.destroy();
-      return;
-    }
-    const lines = this.upgradeLines(req, true, sessionCookie(this.options.cookie, id), res);
-    this.acceptor.accept(
-      req,
-      socket,
-      head,
-      lines,
-      (ws) => {
-        if (this.closing) {
-          ws.destroy();
+      this.newId(req, refuse, (id) => {
+        if (this.closing || socket.destroyed) {
+          socket.destroy();
           return;
         }
-        const session = new Session(this.host, id, summarizeRequest(req, target, added), ws, protocol);
-        this.table.set(id, session);
-        ws.sendPacket(openPacket(this.options, id, 'websocket'));
-        this.open(session);
-      },
-      create,
-    );
+        const lines = this.upgradeLines(req, true, sessionCookie(this.options.cookie, id), res);
+        const created = (ws: WebSocketTransport): void => {
+          if (this.closing) {
+            ws.destroy();
+            return;
+          }
+          const session = new Session(this.host, id, summarizeRequest(req, target, added), ws, protocol);
+          this.table.set(id, session);
+          ws.sendPacket(openPacket(this.options, id, 'websocket'));
+          this.open(session);
+        };
+        this.acceptor.accept(req, socket, head, lines, created, create);
+      });
+    });
   }
 
   /**
@@ -421,19 +400,6 @@ export class EngineServer<Conn = EngineSession> extends EventEmitter<EngineServe
     const handler = this.handlers.get(session);
     const conn = handler === undefined ? undefined : this.handler.connectionOf?.(session, handler);
     return conn ?? (session as unknown as Conn);
-  }
-
-  /** Whether session ids are the engine's own: no `generateId` (option or assigned method), no forwarding. */
-  private ownIds(): boolean {
-    return this.generateId === EngineServer.prototype.generateId && this.forwarder === undefined;
-  }
-
-  /** A new session id when {@link ownIds}: random, and not in use. */
-  private plainId(): string {
-    let id: string;
-    do id = randomId();
-    while (this.table.has(id));
-    return id;
   }
 
   /** The id of a new session (see newSessionId): `fail` gets the refusal, `done` the id. */
