@@ -25,6 +25,14 @@ function last(params: URLSearchParams, name: string): string | null {
   return all.length === 0 ? null : all[all.length - 1]!;
 }
 
+/** A query of 1 to `most` pieces drawn at random. */
+function randomQuery(random: () => number, pieces: readonly string[], most: number): string {
+  let search = '';
+  const n = 1 + Math.floor(random() * most);
+  for (let j = 0; j < n; j++) search += pieces[Math.floor(random() * pieces.length)];
+  return search;
+}
+
 describe('engine request parsing', () => {
   test('reads transport, EIO and sid from the query; the target keeps path and every parameter', () => {
     const parsed = parseRequest(
@@ -111,9 +119,7 @@ describe('engine request parsing', () => {
     const random = seededRandom(0x5eed);
     const pieces = ['EIO', 'transport', 'sid', 'b64', 'x', '4', '3', 'polling', 'websocket', 'abc', '', '=', '&', '%45', '+', '%', '%zz'];
     for (let i = 0; i < 2000; i++) {
-      let search = '';
-      const n = 1 + Math.floor(random() * 12);
-      for (let j = 0; j < n; j++) search += pieces[Math.floor(random() * pieces.length)];
+      const search = randomQuery(random, pieces, 12);
       const reference = new URLSearchParams(search);
       const parsed = parseRequest(request(`/e/?${search}`), BOTH, false);
       const transport = last(reference, 'transport');
@@ -209,9 +215,7 @@ describe('request targets', () => {
     const random = seededRandom(0xa11);
     const pieces = ['EIO', 'transport', 'sid', 'nsp', 'x', '4', 'ws', '', '=', '&', '&&', '?', '#', '%73id', '+', '%', '%zz'];
     for (let i = 0; i < 3000; i++) {
-      let search = '';
-      const n = 1 + Math.floor(random() * 14);
-      for (let j = 0; j < n; j++) search += pieces[Math.floor(random() * pieces.length)];
+      const search = randomQuery(random, pieces, 14);
       const target = RequestTarget.parse(`/e/?${search}`)!;
       const hash = search.indexOf('#');
       // As WHATWG URL reads `?${search}`: one leading `?` is the query's own.
