@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { EncodeError } from './encode-error.js';
 import type { EventsMap } from './typed-events.js';
 
@@ -21,6 +22,16 @@ function isOrWraps(candidate: Listener, listener: Listener): boolean {
   return candidate === listener || (candidate as Listener & { original?: Listener }).original === listener;
 }
 
+/** The function the application gave: a `once` listener's wrapper stands for it. */
+function unwrapped(listener: Listener): Listener {
+  return (listener as Listener & { original?: Listener }).original ?? listener;
+}
+
+/** Listener limits set with setMaxListeners (the others use node's EventEmitter.defaultMaxListeners). */
+const maxListeners = new WeakMap<object, number>();
+/** The events each emitter has already warned about (node warns once per event). */
+const warnedEvents = new WeakMap<object, Set<string | symbol>>();
+
 /**
  * A small typed event emitter for application-facing events (`connection`, `disconnect`, user
  * events). Unlike node's EventEmitter it never throws on an 'error' event without listeners, and a
@@ -38,7 +49,53 @@ export class TypedEmitter<Listen extends EventsMap> {
     if (entry === undefined) table[event] = listener;
     else if (typeof entry === 'function') table[event] = [entry, listener];
     else entry.push(listener);
+    if (entry !== undefined) this.checkListenerCount(event);
     return this;
+  }
+
+  /**
+   * As node's EventEmitter: more listeners on one event than the limit (10 by default, 0 for none)
+   * is likely a leak, and is reported once per event with a MaxListenersExceededWarning.
+   */
+  private checkListenerCount(event: string | symbol): void {
+    const max = this.getMaxListeners();
+    const entry = this.listenerTable?.[event];
+    const count = Array.isArray(entry) ? entry.length : 1;
+    if (max <= 0 || count <= max) return;
+    let warned = warnedEvents.get(this);
+    if (warned?.has(event)) return;
+    if (warned === undefined) {
+      warned = new Set();
+      warnedEvents.set(this, warned);
+    }
+    warned.add(event);
+    const warning = Object.assign(
+      new Error(
+        `Possible EventEmitter memory leak detected. ${count} ${String(event)} listeners added to [${this.constructor.name}]. MaxListeners is ${max}. Use emitter.setMaxListeners() to increase limit`,
+      ),
+      { name: 'MaxListenersExceededWarning', emitter: this, type: event, count },
+    );
+    process.emitWarning(warning);
+  }
+
+  /** The listener limit per event before a leak warning (node's EventEmitter API; 0: no limit). */
+  setMaxListeners(n: number): this {
+    if (typeof n !== 'number' || n < 0 || Number.isNaN(n)) {
+      throw new RangeError(`The value of "n" is out of range. It must be a non-negative number. Received ${String(n)}`);
+    }
+    maxListeners.set(this, n);
+    return this;
+  }
+
+  /** The listener limit per event (node's `EventEmitter.defaultMaxListeners` unless set). */
+  getMaxListeners(): number {
+    return maxListeners.get(this) ?? EventEmitter.defaultMaxListeners;
+  }
+
+  /** The events that have listeners, in the order they got their first one. */
+  eventNames(): (string | symbol)[] {
+    const table = this.listenerTable;
+    return table === undefined ? [] : Reflect.ownKeys(table);
   }
 
   /** Alias of `on`. */
@@ -70,8 +127,10 @@ export class TypedEmitter<Listen extends EventsMap> {
     const wrapper = ((...args: never[]) => {
       this.off(event, wrapper as Listen[Ev]);
       return (listener as Listener)(...args);
-    }) as Listener & { original?: Listener };
+    }) as Listener & { original?: Listener; listener?: Listener };
     wrapper.original = listener;
+    // node's name for it (rawListeners()).
+    wrapper.listener = listener;
     return wrapper as Listen[Ev];
   }
 
@@ -103,8 +162,13 @@ export class TypedEmitter<Listen extends EventsMap> {
     return this;
   }
 
-  /** The listeners of an event. */
+  /** The listeners of an event, as the application gave them (a `once` listener as itself). */
   listeners<Ev extends keyof Listen & (string | symbol)>(event: Ev): Listen[Ev][] {
+    return this.rawListeners(event).map((l) => unwrapped(l as Listener)) as Listen[Ev][];
+  }
+
+  /** The listeners of an event as they are called (a `once` listener's wrapper, whose `listener` is the original). */
+  rawListeners<Ev extends keyof Listen & (string | symbol)>(event: Ev): Listen[Ev][] {
     const entry = this.listenerTable?.[event];
     const list = entry === undefined ? [] : typeof entry === 'function' ? [entry] : entry.slice();
     return list as Listen[Ev][];

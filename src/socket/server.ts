@@ -424,6 +424,73 @@ export class Server<
     return this;
   }
 
+  /** Alias of `on` (typed as node's EventEmitter types it: any listener of one argument). */
+  addListener(event: 'connection' | 'connect' | 'new_namespace', listener: (arg: never) => void): this {
+    return this.on(event as 'connection', listener as (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void);
+  }
+
+  /** Alias of `off`. */
+  removeListener(event: 'connection' | 'connect' | 'new_namespace', listener?: (arg: never) => void): this {
+    return this.off(event as 'connection', listener as ((socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void) | undefined);
+  }
+
+  /** Adds a listener called before those already there. */
+  prependListener(event: 'connection' | 'connect' | 'new_namespace', listener: (arg: never) => void): this {
+    return this.prepend(event, listener, false);
+  }
+
+  /** Adds a listener called before those already there, removed after its first call. */
+  prependOnceListener(event: 'connection' | 'connect' | 'new_namespace', listener: (arg: never) => void): this {
+    return this.prepend(event, listener, true);
+  }
+
+  private prepend(event: 'connection' | 'connect' | 'new_namespace', listener: (arg: never) => void, once: boolean): this {
+    if (event === 'new_namespace') {
+      const entry = { listener: listener as NamespaceListener<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>, once };
+      this.namespaceListeners = [entry, ...this.namespaceListeners];
+    } else {
+      const onConnection = listener as (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
+      if (once) this.sockets.prependOnceListener(event, onConnection);
+      else this.sockets.prependListener(event, onConnection);
+    }
+    return this;
+  }
+
+  /** The listeners of an event: `connection` / `connect` (kept by the main namespace) or `new_namespace`. */
+  listeners(event: 'connection' | 'connect' | 'new_namespace'): ((...args: never[]) => void)[] {
+    if (event === 'new_namespace') return this.namespaceListeners.map((entry) => entry.listener);
+    return this.sockets.listeners(event);
+  }
+
+  /** How many listeners an event has. */
+  listenerCount(event: 'connection' | 'connect' | 'new_namespace'): number {
+    return this.listeners(event).length;
+  }
+
+  /** The events that have listeners. */
+  eventNames(): (string | symbol)[] {
+    const names = this.sockets.eventNames();
+    return this.namespaceListeners.length > 0 ? [...names, 'new_namespace'] : names;
+  }
+
+  /** Removes every listener of one event, or of all of them. */
+  removeAllListeners(event?: 'connection' | 'connect' | 'new_namespace'): this {
+    if (event === undefined || event === 'new_namespace') this.namespaceListeners = [];
+    if (event !== 'new_namespace') this.sockets.removeAllListeners(event);
+    return this;
+  }
+
+  /** The listener limit per event before a leak warning (the main namespace keeps the listeners). */
+  setMaxListeners(n: number): this {
+    this.sockets.setMaxListeners(n);
+    return this;
+  }
+
+  /** The listener limit per event. */
+  getMaxListeners(): number {
+    return this.sockets.getMaxListeners();
+  }
+
   /** Tells `new_namespace` listeners of a namespace just created (static, or a dynamic child). */
   private announceNamespace(nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
     const listeners = this.namespaceListeners;
