@@ -367,6 +367,11 @@ export class InMemoryAdapter extends EventEmitter<AdapterEvents> implements Adap
     // A single process has no other servers to reach.
   }
 
+  /** How many servers share the namespace: this one (socket.io-adapter's in-memory answer). */
+  serverCount(): Promise<number> {
+    return Promise.resolve(1);
+  }
+
   private matchingIds(options: BroadcastOptions): Set<SocketId> {
     const ids = new Set<SocketId>();
     this.forEachRecipient(options, (recipient) => ids.add(recipient.id));

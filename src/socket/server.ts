@@ -462,6 +462,12 @@ export class Server<
     return this.sockets.listeners(event);
   }
 
+  /** The listeners of an event as they are called (a `once` listener's wrapper, whose `listener` is the original). */
+  rawListeners(event: 'connection' | 'connect' | 'new_namespace'): ((...args: never[]) => void)[] {
+    if (event === 'new_namespace') return this.listeners(event);
+    return this.sockets.rawListeners(event);
+  }
+
   /** How many listeners an event has. */
   listenerCount(event: 'connection' | 'connect' | 'new_namespace'): number {
     return this.listeners(event).length;

@@ -92,6 +92,7 @@ describe('EventEmitter methods of the server, namespaces and sockets', () => {
     const onConnection = (socket: ServerSocket) => arrived.resolve(socket);
     io.addListener('connection', onConnection);
     assert.ok(io.listeners('connection').includes(onConnection));
+    assert.ok(io.rawListeners('connection').includes(onConnection));
     const client = await connectClient(url);
     assert.equal((await arrived.promise).id, client.id);
     const count = io.listenerCount('connection');
