@@ -18,13 +18,17 @@ function ListenerTableObject(): void {}
 ListenerTableObject.prototype = Object.create(null);
 const newListenerTable = (): ListenerTable => new (ListenerTableObject as unknown as new () => ListenerTable)();
 
-function isOrWraps(candidate: Listener, listener: Listener): boolean {
-  return candidate === listener || (candidate as Listener & { original?: Listener }).original === listener;
-}
+/** A `once` listener's wrapper, which keeps the function given where node's does (`listener`). */
+type OnceWrapper = Listener & { listener?: Listener };
 
 /** The function the application gave: a `once` listener's wrapper stands for it. */
 function unwrapped(listener: Listener): Listener {
-  return (listener as Listener & { original?: Listener }).original ?? listener;
+  return (listener as OnceWrapper).listener ?? listener;
+}
+
+/** Whether `candidate` is `listener`, or the wrapper of a `once` listener given as `listener`. */
+function isOrWraps(candidate: Listener, listener: Listener): boolean {
+  return candidate === listener || unwrapped(candidate) === listener;
 }
 
 /** Listener limits set with setMaxListeners (the others use node's EventEmitter.defaultMaxListeners). */
@@ -49,7 +53,7 @@ export class TypedEmitter<Listen extends EventsMap> {
     if (entry === undefined) table[event] = listener;
     else if (typeof entry === 'function') table[event] = [entry, listener];
     else entry.push(listener);
-    if (entry !== undefined) this.checkListenerCount(event);
+    if (entry !== undefined) this.checkListenerCount(event, typeof entry === 'function' ? 2 : entry.length);
     return this;
   }
 
@@ -57,10 +61,8 @@ export class TypedEmitter<Listen extends EventsMap> {
    * As node's EventEmitter: more listeners on one event than the limit (10 by default, 0 for none)
    * is likely a leak, and is reported once per event with a MaxListenersExceededWarning.
    */
-  private checkListenerCount(event: string | symbol): void {
+  private checkListenerCount(event: string | symbol, count: number): void {
     const max = this.getMaxListeners();
-    const entry = this.listenerTable?.[event];
-    const count = Array.isArray(entry) ? entry.length : 1;
     if (max <= 0 || count <= max) return;
     let warned = warnedEvents.get(this);
     if (warned?.has(event)) return;
@@ -92,7 +94,7 @@ export class TypedEmitter<Listen extends EventsMap> {
     return maxListeners.get(this) ?? EventEmitter.defaultMaxListeners;
   }
 
-  /** The events that have listeners, in the order they got their first one. */
+  /** The events that have listeners, in node's order (`Reflect.ownKeys` of the table). */
   eventNames(): (string | symbol)[] {
     const table = this.listenerTable;
     return table === undefined ? [] : Reflect.ownKeys(table);
@@ -127,9 +129,7 @@ export class TypedEmitter<Listen extends EventsMap> {
     const wrapper = ((...args: never[]) => {
       this.off(event, wrapper as Listen[Ev]);
       return (listener as Listener)(...args);
-    }) as Listener & { original?: Listener; listener?: Listener };
-    wrapper.original = listener;
-    // node's name for it (rawListeners()).
+    }) as OnceWrapper;
     wrapper.listener = listener;
     return wrapper as Listen[Ev];
   }

@@ -23,10 +23,14 @@ import type { SecondArg } from './broadcast.js';
 /** A connection middleware (`io.use`): calls `next()` to accept or `next(err)` to refuse. */
 export type Middleware<Sock> = (socket: Sock, next: (err?: ConnectError) => void) => void;
 
-/** Events a namespace emits. */
-export interface NamespaceReservedEvents<Sock> {
+/**
+ * Events a namespace emits. `new_namespace` is emitted by the main namespace '/' only, for every
+ * namespace created: as on socket.io, the server's listeners are the main namespace's.
+ */
+export interface NamespaceReservedEvents<Sock, Nsp = unknown> {
   connection: (socket: Sock) => void;
   connect: (socket: Sock) => void;
+  new_namespace: (nsp: Nsp) => void;
 }
 
 export { RemoteSocket };
@@ -49,7 +53,10 @@ export class Namespace<
     SocketData = any,
   >
   extends TypedEmitter<
-    NamespaceReservedEvents<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>
+    NamespaceReservedEvents<
+      Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+    >
   >
   implements AdapterHost
 {
@@ -411,6 +418,11 @@ export class Namespace<
     socket.onConnect();
     this.emitEvent('connect', [socket]);
     this.emitEvent('connection', [socket]);
+  }
+
+  /** The server created a namespace: the main namespace tells its `new_namespace` listeners. */
+  announceNamespace(nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    this.emitEvent('new_namespace', [nsp]);
   }
 
   /** Forgets a socket that left. */

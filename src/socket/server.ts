@@ -24,7 +24,7 @@ import type { ConnectionInfo } from './client.js';
 import { ConnectDeadlines } from './connect-deadlines.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { ConnectionV2 } from './v2-connection.js';
-import { type Middleware, Namespace } from './namespace.js';
+import { type Middleware, Namespace, type NamespaceReservedEvents } from './namespace.js';
 import { type NamespaceMatcher, ParentNamespace } from './parent-namespace.js';
 import { PlainClient } from './plain-client.js';
 import { ClientFileServer } from './serve-client.js';
@@ -41,8 +41,12 @@ import type {
 /** The servers `attach` takes, as socket.io types them (an HTTP/2 one needs `allowHTTP1` for polling). */
 export type HttpServerInstance = HttpServer | HttpsServer | Http2SecureServer | Http2Server;
 
-/** A `new_namespace` listener. */
-type NamespaceListener<N> = (nsp: N) => void;
+/** The events of the server (its main namespace's). */
+type ServerEvents<L extends EventsMap, E extends EventsMap, S extends EventsMap, D> = NamespaceReservedEvents<
+  Socket<L, E, S, D>,
+  Namespace<L, E, S, D>
+>;
+type ServerEvent = keyof NamespaceReservedEvents<unknown>;
 
 /**
  * A Socket.IO v5 server, with socket.io v4's API: `io.on('connection')`, `io.of()`, `io.use()`,
@@ -82,8 +86,6 @@ export class Server<
   private closed = false;
   /** The adapter class of namespaces created from now on (`io.adapter(Class)` changes it). */
   private adapterClass: AdapterConstructor;
-  /** `new_namespace` listeners (socket.io emits the event on the server itself). */
-  private namespaceListeners: { listener: NamespaceListener<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>; once: boolean }[] = [];
   private readonly namespaces = new Map<
     string,
     Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
@@ -387,106 +389,77 @@ export class Server<
     return this;
   }
 
+  // The server's listeners are its main namespace's, as on socket.io (which hands every
+  // EventEmitter method of the server to `io.sockets`): `connection` / `connect` for its sockets,
+  // `new_namespace` for every namespace created.
+
   /** Listens for connections to the main namespace, or (`new_namespace`) for namespaces created. */
-  on(event: 'new_namespace', listener: (nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
-  on(event: 'connection' | 'connect', listener: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
-  on(
-    event: 'connection' | 'connect' | 'new_namespace',
-    listener: ((socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void) | ((nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void),
-  ): this {
-    if (event === 'new_namespace') this.namespaceListeners.push({ listener: listener as NamespaceListener<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>, once: false });
-    else this.sockets.on(event, listener as (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void);
+  on<Ev extends ServerEvent>(event: Ev, listener: ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[Ev]): this {
+    this.sockets.on(event, listener);
     return this;
+  }
+
+  /** Alias of `on`. */
+  addListener<Ev extends ServerEvent>(event: Ev, listener: ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[Ev]): this {
+    return this.on(event, listener);
   }
 
   /** Listens once for a connection to the main namespace, or for the next namespace created. */
-  once(event: 'new_namespace', listener: (nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
-  once(event: 'connection' | 'connect', listener: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
-  once(
-    event: 'connection' | 'connect' | 'new_namespace',
-    listener: ((socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void) | ((nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void),
-  ): this {
-    if (event === 'new_namespace') this.namespaceListeners.push({ listener: listener as NamespaceListener<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>, once: true });
-    else this.sockets.once(event, listener as (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void);
+  once<Ev extends ServerEvent>(event: Ev, listener: ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[Ev]): this {
+    this.sockets.once(event, listener);
     return this;
-  }
-
-  /** Removes a connection listener of the main namespace, or a `new_namespace` listener. */
-  off(event: 'new_namespace', listener?: (nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
-  off(event: 'connection' | 'connect', listener?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
-  off(
-    event: 'connection' | 'connect' | 'new_namespace',
-    listener?: ((socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void) | ((nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void),
-  ): this {
-    if (event === 'new_namespace') {
-      this.namespaceListeners = this.namespaceListeners.filter((entry) => listener !== undefined && entry.listener !== listener);
-    } else this.sockets.off(event, listener as ((socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void) | undefined);
-    return this;
-  }
-
-  /** Alias of `on` (typed as node's EventEmitter types it: any listener of one argument). */
-  addListener(event: 'connection' | 'connect' | 'new_namespace', listener: (arg: never) => void): this {
-    return this.on(event as 'connection', listener as (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void);
-  }
-
-  /** Alias of `off`. */
-  removeListener(event: 'connection' | 'connect' | 'new_namespace', listener?: (arg: never) => void): this {
-    return this.off(event as 'connection', listener as ((socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void) | undefined);
   }
 
   /** Adds a listener called before those already there. */
-  prependListener(event: 'connection' | 'connect' | 'new_namespace', listener: (arg: never) => void): this {
-    return this.prepend(event, listener, false);
-  }
-
-  /** Adds a listener called before those already there, removed after its first call. */
-  prependOnceListener(event: 'connection' | 'connect' | 'new_namespace', listener: (arg: never) => void): this {
-    return this.prepend(event, listener, true);
-  }
-
-  private prepend(event: 'connection' | 'connect' | 'new_namespace', listener: (arg: never) => void, once: boolean): this {
-    if (event === 'new_namespace') {
-      const entry = { listener: listener as NamespaceListener<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>, once };
-      this.namespaceListeners = [entry, ...this.namespaceListeners];
-    } else {
-      const onConnection = listener as (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
-      if (once) this.sockets.prependOnceListener(event, onConnection);
-      else this.sockets.prependListener(event, onConnection);
-    }
+  prependListener<Ev extends ServerEvent>(event: Ev, listener: ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[Ev]): this {
+    this.sockets.prependListener(event, listener);
     return this;
   }
 
-  /** The listeners of an event: `connection` / `connect` (kept by the main namespace) or `new_namespace`. */
-  listeners(event: 'connection' | 'connect' | 'new_namespace'): ((...args: never[]) => void)[] {
-    if (event === 'new_namespace') return this.namespaceListeners.map((entry) => entry.listener);
+  /** Adds a listener called before those already there, removed after its first call. */
+  prependOnceListener<Ev extends ServerEvent>(event: Ev, listener: ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[Ev]): this {
+    this.sockets.prependOnceListener(event, listener);
+    return this;
+  }
+
+  /** Removes a listener (every listener of the event when none is given). */
+  off<Ev extends ServerEvent>(event: Ev, listener?: ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[Ev]): this {
+    this.sockets.off(event, listener);
+    return this;
+  }
+
+  /** Alias of `off`. */
+  removeListener<Ev extends ServerEvent>(event: Ev, listener?: ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[Ev]): this {
+    return this.off(event, listener);
+  }
+
+  /** Removes every listener of one event, or of all of them. */
+  removeAllListeners(event?: ServerEvent): this {
+    this.sockets.removeAllListeners(event);
+    return this;
+  }
+
+  /** The listeners of an event, as they were given. */
+  listeners<Ev extends ServerEvent>(event: Ev): ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[Ev][] {
     return this.sockets.listeners(event);
   }
 
   /** The listeners of an event as they are called (a `once` listener's wrapper, whose `listener` is the original). */
-  rawListeners(event: 'connection' | 'connect' | 'new_namespace'): ((...args: never[]) => void)[] {
-    if (event === 'new_namespace') return this.listeners(event);
+  rawListeners<Ev extends ServerEvent>(event: Ev): ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[Ev][] {
     return this.sockets.rawListeners(event);
   }
 
   /** How many listeners an event has. */
-  listenerCount(event: 'connection' | 'connect' | 'new_namespace'): number {
-    return this.listeners(event).length;
+  listenerCount(event: ServerEvent): number {
+    return this.sockets.listenerCount(event);
   }
 
   /** The events that have listeners. */
   eventNames(): (string | symbol)[] {
-    const names = this.sockets.eventNames();
-    return this.namespaceListeners.length > 0 ? [...names, 'new_namespace'] : names;
+    return this.sockets.eventNames();
   }
 
-  /** Removes every listener of one event, or of all of them. */
-  removeAllListeners(event?: 'connection' | 'connect' | 'new_namespace'): this {
-    if (event === undefined || event === 'new_namespace') this.namespaceListeners = [];
-    if (event !== 'new_namespace') this.sockets.removeAllListeners(event);
-    return this;
-  }
-
-  /** The listener limit per event before a leak warning (the main namespace keeps the listeners). */
+  /** The listener limit per event before a leak warning. */
   setMaxListeners(n: number): this {
     this.sockets.setMaxListeners(n);
     return this;
@@ -499,10 +472,8 @@ export class Server<
 
   /** Tells `new_namespace` listeners of a namespace just created (static, or a dynamic child). */
   private announceNamespace(nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
-    const listeners = this.namespaceListeners;
-    if (listeners.length === 0) return;
-    this.namespaceListeners = listeners.filter((entry) => !entry.once);
-    for (const { listener } of listeners) listener(nsp);
+    // Looked up rather than `this.sockets`: '/' itself is announced while the constructor makes it.
+    this.namespaces.get('/')?.announceNamespace(nsp);
   }
 
   /** Emits to every socket of the main namespace. */
