@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Server } from '../../src/index.js';
 import { TypedEmitter } from '../../src/socket/emitter.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: any event, any arguments.
@@ -13,6 +14,20 @@ class Emitter extends TypedEmitter<AnyEvents> {
 }
 
 describe('typed emitter', () => {
+  test('a listener that throws is reported on stderr; the listeners after it still run', (t) => {
+    const reported = t.mock.method(console, 'error', () => undefined);
+    const e = new Emitter();
+    const calls: string[] = [];
+    e.on('x', () => {
+      throw new Error('boom');
+    });
+    e.on('x', () => calls.push('second'));
+    assert.equal(e.fire('x'), true);
+    assert.deepEqual(calls, ['second']);
+    assert.equal(reported.mock.callCount(), 1);
+    assert.match(String(reported.mock.calls[0]!.arguments[0]), /a listener of "x" threw/);
+  });
+
   test('listeners run in the order added, prepended ones first; emit says whether any ran', () => {
     const e = new Emitter();
     const calls: string[] = [];
@@ -128,5 +143,23 @@ describe('typed emitter', () => {
     for (let i = 0; i < 500; i += 2) e.fire(`ack-${i}`);
     for (let i = 1; i < 500; i += 2) e.off(`ack-${i}`, f);
     for (let i = 0; i < 500; i++) assert.equal(e.listenerCount(`ack-${i}`), 0);
+  });
+});
+
+describe('server listeners', () => {
+  test('new_namespace is the main namespace\'s event; a listener that throws is reported, of() still gives the namespace', async (t) => {
+    const reported = t.mock.method(console, 'error', () => undefined);
+    const io = new Server();
+    const heard: string[] = [];
+    io.of('/').on('new_namespace', (nsp) => heard.push(nsp.name));
+    io.on('new_namespace', () => {
+      throw new Error('boom');
+    });
+    const made = io.of('/made');
+    assert.equal(made.name, '/made');
+    assert.deepEqual(heard, ['/made']);
+    assert.equal(reported.mock.callCount(), 1);
+    assert.deepEqual(io.eventNames(), ['new_namespace']);
+    await io.close();
   });
 });
