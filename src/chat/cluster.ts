@@ -9,20 +9,12 @@
  */
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';
+import { type ClusterEvent, DEFAULT_REDIS_KEY, defaultReport } from './cluster-events.js';
+
+export type { ClusterEvent } from './cluster-events.js';
 
 /** Longest wait between two reconnection attempts. */
 const MAX_BACKOFF_MS = 2000;
-/** The channel prefix of the chat's adapter, unless given. */
-export const DEFAULT_REDIS_KEY = 'parley-chat';
-
-/** What the cluster reports: connection changes and broadcasts other nodes missed. */
-export type ClusterEvent =
-  | { readonly kind: 'redis_error'; readonly client: 'pub' | 'sub'; readonly message: string }
-  | { readonly kind: 'redis_reconnecting'; readonly client: 'pub' | 'sub' }
-  | { readonly kind: 'redis_ready'; readonly client: 'pub' | 'sub' }
-  | { readonly kind: 'undelivered'; readonly channel: string; readonly message: string }
-  /** What is shared between nodes (budgets, connection counts, the node directory) is degraded. */
-  | { readonly kind: 'shared_degraded'; readonly message: string };
 
 /** A chat node's link to the others. */
 export interface ChatCluster {
@@ -49,14 +41,6 @@ export interface ClusterOptions {
 
 /** How long a node waits at start for Redis before it gives up (a wrong URL, Redis down). */
 const CONNECT_TIMEOUT_MS = 5000;
-
-export function defaultReport(event: ClusterEvent): void {
-  if (event.kind === 'redis_ready') console.info(`[chat cluster] redis ${event.client} connection ready`);
-  else if (event.kind === 'undelivered') console.error(`[chat cluster] undelivered on ${event.channel}: ${event.message}`);
-  else if (event.kind === 'redis_error') console.error(`[chat cluster] redis ${event.client} error: ${event.message}`);
-  else if (event.kind === 'shared_degraded') console.error(`[chat cluster] ${event.message}`);
-  else console.error(`[chat cluster] redis ${event.client} reconnecting`);
-}
 
 /** A Redis URL fit for a log line: without its user and password. */
 function shownUrl(url: string): string {

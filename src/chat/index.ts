@@ -27,4 +27,4 @@ export {
   type Member,
 } from './service.js';
 export { type Announcer, MemoryLimitsStore, type SharedLimitsStore } from './shared-store.js';
-export type { ClusterEvent } from './cluster.js';
+export type { ClusterEvent } from './cluster-events.js';

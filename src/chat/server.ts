@@ -17,13 +17,14 @@ import {
   type ChatServerEvents,
   type ChatSocketData,
 } from './service.js';
-import { type ChatCluster, type ClusterEvent, connectCluster, DEFAULT_REDIS_KEY, defaultReport } from './cluster.js';
+// cluster.js (the Redis client and adapter) and postgres-store.js (pg) load only when used.
+import type { ChatCluster } from './cluster.js';
+import { type ClusterEvent, DEFAULT_REDIS_KEY, defaultReport } from './cluster-events.js';
 import { defaultAdvertisedAddress, NodeDirectory } from './node-directory.js';
 import { SharedBudget } from './shared-budget.js';
 import { type Announcer, RedisLimitsStore, redisAnnouncer, type SharedLimitsStore } from './shared-store.js';
 import { SharedConnections } from './shared-connections.js';
 import { isPostgresUrl, type MessageStore } from './message-store.js';
-import { PostgresStore } from './postgres-store.js';
 import { ChatStore } from './store.js';
 
 /** Options of the chat server; the CLI maps its flags and environment onto these. */
@@ -174,13 +175,15 @@ export async function startChatServer(given: Partial<ChatServerOptions> = {}): P
   const cluster: ChatCluster | undefined =
     options.redis === undefined
       ? undefined
-      : await connectCluster(options.redis, {
+      : await (await import('./cluster.js')).connectCluster(options.redis, {
           ...(options.redisKey === undefined ? {} : { key: options.redisKey }),
           ...(options.onClusterEvent === undefined ? {} : { report: options.onClusterEvent }),
         });
   let store: MessageStore;
   try {
-    store = isPostgresUrl(options.db) ? await PostgresStore.open(options.db) : ChatStore.open(options.db);
+    store = isPostgresUrl(options.db)
+      ? await (await import('./postgres-store.js')).PostgresStore.open(options.db)
+      : ChatStore.open(options.db);
   } catch (err) {
     await cluster?.close();
     throw err;

@@ -264,8 +264,14 @@ describe('chat page in headless Chromium', () => {
     if (!requirePeer(t, 'Chromium', available, 'apt-get install chromium')) return;
     // 9 units per 10 s: the lobby and three rooms (2 each) spend 8; the fourth join must wait ~1 s.
     const env = await setUp(t, { budget: 9 });
+    // Both pages open before either spends: a closed connection hands its spent budget to its
+    // address's next one, so a page opened after the first closed would wait a whole window.
+    const pages = {
+      socketio: await openChat(env, 'joiner-socketio', 'socketio'),
+      plain: await openChat(env, 'joiner-plain', 'plain'),
+    };
     for (const transport of ['socketio', 'plain'] as const) {
-      const page = await openChat(env, `joiner-${transport}`, transport);
+      const page = pages[transport];
       for (const room of ['a', 'b', 'c']) await joinRoom(page, `${room}-${transport}`);
       await page.getByTestId('join-room').fill(`d-${transport}`);
       await page.getByTestId('join').click();
