@@ -147,7 +147,8 @@ export function runOnUpgrade(
   });
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+/** Whether a middleware or listener returned a promise (or another thenable) to watch for rejection. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 

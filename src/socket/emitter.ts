@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { isThenable } from '../engine/index.js';
 import { EncodeError } from './encode-error.js';
 import type { EventsMap } from './typed-events.js';
 
@@ -195,7 +196,10 @@ export class TypedEmitter<Listen extends EventsMap> {
 
   private callListener(listener: Listener, event: string | symbol, args: readonly unknown[]): void {
     try {
-      (listener as (...a: unknown[]) => unknown)(...args);
+      const returned = (listener as (...a: unknown[]) => unknown)(...args);
+      // An async listener's rejection is reported like a throw, not left to end the process as
+      // an unhandled rejection (a client can provoke it, e.g. with input a database refuses).
+      if (isThenable(returned)) returned.then(undefined, (err: unknown) => this.onListenerError(err, event));
     } catch (err) {
       this.onListenerError(err, event);
     }

@@ -1,3 +1,4 @@
+import { isThenable } from '../engine/index.js';
 import type { Adapter, AdapterConstructor, AdapterHost, Room, SocketDetails, SocketId } from './adapter.js';
 import { InMemoryAdapter } from './adapter.js';
 import { bridgeForeignAdapter, isForeignAdapter } from './adapter-bridge.js';
@@ -34,6 +35,9 @@ export interface NamespaceReservedEvents<Sock, Nsp = unknown> {
 }
 
 export { RemoteSocket };
+
+/** The refusal's message when a middleware throws or rejects (what it threw stays on the server). */
+const MIDDLEWARE_FAILED = 'Internal server error';
 
 /** How often an adapter's failures are logged, at most. */
 const ADAPTER_REPORT_MS = 5000;
@@ -372,17 +376,22 @@ export class Namespace<
         return;
       }
       let called = false;
+      const settle = (e?: ConnectError): void => {
+        if (called) return;
+        called = true;
+        next(e);
+      };
+      // A middleware that throws or rejects has a bug, not a refusal to give: the application
+      // sees it on stderr, and the client a refusal that tells it nothing of the server's code.
+      const failed = (thrown: unknown): void => {
+        console.error(`parley: a middleware of namespace "${this.name}" failed:`, thrown);
+        settle(new Error(MIDDLEWARE_FAILED));
+      };
       try {
-        fn(socket, (e) => {
-          if (called) return;
-          called = true;
-          next(e);
-        });
+        const returned: unknown = fn(socket, settle);
+        if (isThenable(returned)) returned.then(undefined, failed);
       } catch (thrown) {
-        if (!called) {
-          called = true;
-          next(thrown instanceof Error ? thrown : new Error(String(thrown)));
-        }
+        failed(thrown);
       }
     };
     next();

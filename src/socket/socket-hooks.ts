@@ -3,6 +3,7 @@
  * middlewares (`socket.use`), its catch-all listeners (`onAny`, `onAnyOutgoing`) and, when the
  * server recovers connection state, its recovery state.
  */
+import { isThenable } from '../engine/index.js';
 import type { RecoveryState } from './recovery.js';
 
 /** A packet middleware: sees `[event, ...args]` before listeners do, and may reject it. */
@@ -54,7 +55,7 @@ export function removeCatchAll(
 
 /**
  * Runs the packet middlewares over `data` in order: `done()` once every one has called `next()`,
- * `rejected(err)` as soon as one passes an error to `next` or throws.
+ * `rejected(err)` as soon as one passes an error to `next`, throws or rejects.
  */
 export function runPacketMiddlewares(
   middlewares: readonly PacketMiddleware[],
@@ -73,10 +74,23 @@ export function runPacketMiddlewares(
       done();
       return;
     }
-    try {
-      fn(data, next);
-    } catch (thrown) {
+    let called = false;
+    const settle = (err?: Error): void => {
+      if (called) return;
+      called = true;
+      next(err);
+    };
+    // Thrown or rejected, even after next(): reported as the packet's error.
+    const failed = (thrown: unknown): void => {
+      called = true;
       rejected(thrown instanceof Error ? thrown : new Error(String(thrown)));
+    };
+    try {
+      const returned: unknown = fn(data, settle);
+      // An async middleware's rejection is its error too, not an unhandled rejection.
+      if (isThenable(returned)) returned.then(undefined, failed);
+    } catch (thrown) {
+      failed(thrown);
     }
   };
   next();
