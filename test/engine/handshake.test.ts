@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { Duplex } from 'node:stream';
 import { http, WsClient } from '../support/raw-clients.js';
 import { assertNoSessions } from '../support/sessions.js';
 import { engineStarter, pollingHandshake, q, wsHandshake, wsUrl } from './support.js';
@@ -50,6 +51,28 @@ describe('engine handshake', () => {
     assert.equal(record.session.transport, 'websocket');
     client.terminate();
     assert.equal((await record.closed).reason, 'transport close');
+    await assertNoSessions(f);
+  });
+
+  test('the 101 answer leaves on its own, before the open packet, as on engine.io', async () => {
+    // A client that starts listening for messages only once 'open' has fired (the official
+    // protocol suite's does) misses an open packet read in the same chunk as the 101. So the 101
+    // is written by itself, on an uncorked socket, and the open packet by a write of its own.
+    const f = await start();
+    const writes: { text: string; corked: number }[] = [];
+    f.http.prependListener('upgrade', (_req, socket: Duplex & { writableCorked: number }) => {
+      const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+      socket.write = ((...args: unknown[]) => {
+        writes.push({ text: Buffer.from(args[0] as string | Buffer).toString('latin1'), corked: socket.writableCorked });
+        return write(...args);
+      }) as typeof socket.write;
+    });
+    const { client, open } = await wsHandshake(f);
+    assert.ok(writes.length >= 2, `${writes.length} writes`);
+    assert.match(writes[0]!.text, /^HTTP\/1\.1 101 Switching Protocols\r\n[^]*\r\n\r\n$/);
+    assert.equal(writes[0]!.corked, 0, 'the socket is not corked when the 101 is written');
+    assert.ok(writes[1]!.text.includes(open.sid), 'the next write carries the open packet');
+    client.terminate();
     await assertNoSessions(f);
   });
 

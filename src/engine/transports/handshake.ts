@@ -29,9 +29,11 @@ function addExtraLines(lines: string[], req: IncomingMessage): void {
 
 /**
  * Completes a WebSocket upgrade on `wss` (a `noServer` ws server) and hands over the WebSocket.
- * `headers` are extra lines for the 101 (e.g. Set-Cookie). The socket is corked meanwhile, so the
- * 101 and what `done` writes at once (an open packet) leave in one system call; once ws guards the
- * socket with its own 'error' listener, the engine's pre-upgrade guard is dropped.
+ * `headers` are extra lines for the 101 (e.g. Set-Cookie). The 101 leaves in a write of its own
+ * and what `done` writes (an open packet) in the next, as on engine.io: a client that listens for
+ * messages only once its 'open' has fired (the official protocol suite's does) would miss a packet
+ * that came in the same chunk as the 101. Once ws guards the socket with its own 'error' listener,
+ * the engine's pre-upgrade guard is dropped.
  */
 export function completeUpgrade(
   wss: WebSocketServer,
@@ -45,30 +47,25 @@ export function completeUpgrade(
     socket.removeListener('error', ignoreSocketError);
     done(ws);
   };
-  socket.cork();
-  try {
-    // Without ws's internals (checked once per process), ws answers every handshake.
-    const ws = wsFastPaths() ? acceptCommonHandshake(wss, req, socket, head, headers) : undefined;
-    if (ws !== undefined) {
-      adopt(ws);
-      return;
-    }
-    // Anything else (subprotocols, extension offers, old versions, invalid requests): ws answers.
-    if (headers.length > 0) {
-      if (!withHeadersListener.has(wss)) {
-        wss.on('headers', addExtraLines);
-        withHeadersListener.add(wss);
-      }
-      extraLines.set(req, headers);
-    }
-    // ws reads the method, the headers and the socket of the request (all a RequestSource has).
-    wss.handleUpgrade(req as IncomingMessage, socket, head, (accepted) => {
-      extraLines.delete(req);
-      adopt(accepted);
-    });
-  } finally {
-    socket.uncork();
+  // Without ws's internals (checked once per process), ws answers every handshake.
+  const ws = wsFastPaths() ? acceptCommonHandshake(wss, req, socket, head, headers) : undefined;
+  if (ws !== undefined) {
+    adopt(ws);
+    return;
   }
+  // Anything else (subprotocols, extension offers, old versions, invalid requests): ws answers.
+  if (headers.length > 0) {
+    if (!withHeadersListener.has(wss)) {
+      wss.on('headers', addExtraLines);
+      withHeadersListener.add(wss);
+    }
+    extraLines.set(req, headers);
+  }
+  // ws reads the method, the headers and the socket of the request (all a RequestSource has).
+  wss.handleUpgrade(req as IncomingMessage, socket, head, (accepted) => {
+    extraLines.delete(req);
+    adopt(accepted);
+  });
 }
 
 /**
