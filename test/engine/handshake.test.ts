@@ -69,7 +69,7 @@ describe('engine handshake', () => {
     });
     const { client, open } = await wsHandshake(f);
     assert.ok(writes.length >= 2, `${writes.length} writes`);
-    assert.match(writes[0]!.text, /^HTTP\/1\.1 101 Switching Protocols\r\n[^]*\r\n\r\n$/);
+    assert.match(writes[0]!.text, /^HTTP\/1\.1 101 Switching Protocols\r\n[\s\S]*\r\n\r\n$/);
     assert.equal(writes[0]!.corked, 0, 'the socket is not corked when the 101 is written');
     assert.ok(writes[1]!.text.includes(open.sid), 'the next write carries the open packet');
     client.terminate();
