@@ -426,10 +426,12 @@ export class Session implements EngineSession, TransportListener, HeartbeatSubje
     // A close packet goes wherever one can still go: a held GET (whatever ended the session, as
     // engine.io closes its polling transport), or a WebSocket that is neither failed nor stuck. A
     // stuck reader ('send buffer full') is cut at once: a close frame would wait behind its backlog.
+    // A WebSocket whose peer missed its pong gets the close frame alone, as on engine.io (its
+    // client sees code 1005, not an abnormal 1006), and is cut if it does not answer that either.
     const websocket = this.current.name === 'websocket';
-    const cut =
-      reason === 'send buffer full' || (websocket && (reason === 'transport error' || reason === 'ping timeout'));
-    if (!cut && this.current.writable) this.current.write(items.length === 0 ? [CLOSE] : [...items, CLOSE]);
+    const cut = reason === 'send buffer full' || (websocket && reason === 'transport error');
+    const packet = !cut && !(websocket && reason === 'ping timeout');
+    if (packet && this.current.writable) this.current.write(items.length === 0 ? [CLOSE] : [...items, CLOSE]);
     if (cut) this.current.destroy();
     else this.current.close();
     this.host.remove(this);

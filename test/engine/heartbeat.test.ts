@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { CLOSE_GRACE_MS } from '../../src/engine/transports/websocket.js';
 import { packets } from '../support/raw-clients.js';
 import { assertNoSessions } from '../support/sessions.js';
+import { withTimeout } from '../support/waiting.js';
 import { type Fixture, poll, pollingHandshake, post, startEngine, wsHandshake } from './support.js';
 
 describe('engine heartbeat', () => {
@@ -48,7 +51,35 @@ describe('engine heartbeat', () => {
     const closed = Date.now();
     assert.ok(closed - beforeOpen >= 150 + 150 - 2, `closed ${closed - beforeOpen}ms after the handshake began`);
     assert.ok(closed - pinged < 1000, `closed ${closed - pinged}ms after the ping`);
-    await client.closed;
+    // As on engine.io: a close frame without a code (1005), not a cut connection (1006), and no
+    // Engine.IO close packet before it.
+    assert.equal((await client.closed).code, 1005);
+    assert.deepEqual(client.queued, []);
+    await assertNoSessions(f);
+  });
+
+  test('websocket: a peer that answers neither the ping nor the close frame is cut after a grace', async () => {
+    const socket = connect(f.port, '127.0.0.1');
+    let bytes = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      bytes = Buffer.concat([bytes, chunk]);
+    });
+    const ended = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
+    socket.write(
+      `GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n` +
+        'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    const record = await f.session();
+    assert.equal((await record.closed).reason, 'ping timeout');
+    const closedAt = Date.now();
+    // ws alone would hold the socket 30 s for the closing handshake.
+    const endedAt = await withTimeout(ended, 'the server cutting the connection', CLOSE_GRACE_MS + 3000);
+    assert.ok(endedAt - closedAt >= CLOSE_GRACE_MS - 100, `cut ${endedAt - closedAt} ms after the close frame`);
+    const frames = bytes.subarray(bytes.indexOf('\r\n\r\n') + 4);
+    // The open packet, the ping, then an empty close frame, and nothing else.
+    const open = frames[1]!;
+    assert.equal(frames[0], 0x81);
+    assert.deepEqual([...frames.subarray(2 + open)], [0x81, 0x01, 0x32, 0x88, 0x00]);
     await assertNoSessions(f);
   });
 
