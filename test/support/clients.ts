@@ -79,7 +79,10 @@ export async function connectClient(url: string, opts: ConnectOptions = {}): Pro
   return socket;
 }
 
-/** Creates a client that is not yet connected (`autoConnect: false`); call `socket.connect()`. */
+/**
+ * Creates a client without waiting for it: it connects at once (pass `autoConnect: false` to start
+ * it later with `socket.connect()`), so a test can await what it gets, a `connect_error` included.
+ */
 export function makeClient(url: string, opts: ConnectOptions = {}): Socket {
   const { setup, nsp = '/', upgraded: _upgraded, ...rest } = opts;
   const socket = ioClient(`${url}${nsp === '/' ? '' : nsp}`, {
