@@ -194,6 +194,20 @@ export class Server<
     return this.options.path;
   }
 
+  /**
+   * How long a connection may take to join a namespace (the `connectTimeout` option). Setting it
+   * applies to connections made from then on, as on socket.io; those waiting keep their deadline.
+   */
+  connectTimeout(): number;
+  connectTimeout(ms: number): this;
+  connectTimeout(ms?: number): number | this {
+    if (ms === undefined) return this.options.connectTimeout;
+    if (typeof ms !== 'number' || !(ms >= 0)) throw new TypeError(`connectTimeout must be a number of ms >= 0, got ${String(ms)}`);
+    this.options = Object.freeze({ ...this.options, connectTimeout: ms });
+    this.connectionHost.connectDeadlines.timeoutMs = ms;
+    return this;
+  }
+
   /** Whether the browser client's files are served (the `serveClient` option, read at `attach`). */
   serveClient(): boolean;
   serveClient(serve: boolean): this;

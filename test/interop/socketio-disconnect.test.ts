@@ -182,6 +182,31 @@ forEachTransport((setup) => {
     assert.equal(client.connected, true);
   });
 
+  test('io.connectTimeout() reads the option; io.connectTimeout(ms) sets it for sessions opened from then on', async () => {
+    const { io, url } = await startServer({ connectTimeout: 60_000 });
+    assert.equal(io.connectTimeout(), 60_000);
+    const transports = setup.name === 'websocket' ? ['websocket'] : ['polling'];
+    // Opened under 60 s: it keeps that deadline when the timeout changes.
+    const early = rawEngineClient(url, { transports, upgrade: setup.upgrades });
+    let earlyClosed = false;
+    early.on('close', () => {
+      earlyClosed = true;
+    });
+    await waitFor(early, 'open');
+    assert.equal(io.connectTimeout(200), io);
+    assert.equal(io.connectTimeout(), 200);
+    const beforeOpen = Date.now();
+    const late = rawEngineClient(url, { transports, upgrade: setup.upgrades });
+    const lateClosed = waitForArgs(late, 'close');
+    await waitFor(late, 'open');
+    await lateClosed;
+    const elapsed = Date.now() - beforeOpen;
+    assert.ok(elapsed >= 200 - 2, `closed after ${elapsed} ms, before the new connectTimeout`);
+    assert.equal(earlyClosed, false, 'the session opened before the change keeps its 60 s');
+    assert.equal(io.engine.clientsCount, 1);
+    early.close();
+  });
+
   test('an engine.io session that never connects to a namespace is closed after connectTimeout', async () => {
     const { io, url } = await startServer({ connectTimeout: 300 });
     // A regular client on the same server is unaffected by the timeout.

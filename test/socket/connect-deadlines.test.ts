@@ -87,4 +87,55 @@ describe('connect deadlines', () => {
     clock.advance(15);
     assert.deepEqual(log, ['b']);
   });
+
+  test('a changed timeout applies to subjects added after it; each keeps the deadline it was added with', () => {
+    const deadlines = new ConnectDeadlines(100);
+    const log: string[] = [];
+    const start = performance.now();
+    const slow = probe('slow', log, () => start);
+    deadlines.add(slow);
+    clock.advance(10);
+    deadlines.timeoutMs = 20;
+    assert.equal(deadlines.timeoutMs, 20);
+    const fastStart = performance.now();
+    const fast = probe('fast', log, () => fastStart);
+    deadlines.add(fast);
+    // Due before the subject added first: the timer is moved up for it.
+    clock.advance(21);
+    assert.deepEqual(log, ['fast']);
+    assert.ok(fast.firedAt !== undefined && fast.firedAt >= 20 && fast.firedAt < 30, `fast after ${fast.firedAt} ms`);
+    // Back to a longer timeout: a subject added now is due after the first one.
+    deadlines.timeoutMs = 200;
+    const later = probe('later', log, () => performance.now());
+    deadlines.add(later);
+    assert.equal(deadlines.size, 2);
+    clock.advance(70);
+    assert.deepEqual(log, ['fast', 'slow']);
+    assert.ok(slow.firedAt !== undefined && slow.firedAt >= 100, `slow after ${slow.firedAt} ms`);
+    clock.advance(200);
+    assert.deepEqual(log, ['fast', 'slow', 'later']);
+    assert.equal(deadlines.size, 0);
+  });
+});
+
+test('a timeout longer than setTimeout takes is waited for, not turned into a 1 ms timer', async () => {
+  // Node fires a delay over 2^31 - 1 ms after 1 ms, with a TimeoutOverflowWarning: armed like that,
+  // the queue would wake every millisecond for as long as a connection waits.
+  const warnings: string[] = [];
+  const onWarning = (warning: Error): void => {
+    if (warning.name === 'TimeoutOverflowWarning') warnings.push(warning.message);
+  };
+  process.on('warning', onWarning);
+  const deadlines = new ConnectDeadlines(2 ** 32);
+  const log: string[] = [];
+  deadlines.add(probe('far', log, () => 0));
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(log, []);
+    assert.equal(deadlines.size, 1);
+  } finally {
+    deadlines.clear();
+    process.off('warning', onWarning);
+  }
 });
