@@ -9,6 +9,7 @@
  * handshake, a silent session gone exactly pingInterval + pingTimeout after it) without a timer and
  * two closures per session.
  */
+import { MAX_TIMER_MS } from './timers.js';
 
 /** What the heartbeat needs of a session. */
 export interface HeartbeatSubject {
@@ -143,7 +144,7 @@ export class Heartbeat {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.armedFor = next;
     // expire() re-arms for whatever is not due yet when the timer fires.
-    this.timer = setTimeout(() => this.expire(), Math.max(1, Math.round(next - this.now())));
+    this.timer = setTimeout(() => this.expire(), Math.min(MAX_TIMER_MS, Math.max(1, Math.round(next - this.now()))));
     this.timer.unref();
   }
 

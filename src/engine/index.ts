@@ -14,6 +14,7 @@ export {
 } from './errors.js';
 export { type Flushable, scheduleFlush } from './flush-pass.js';
 export { Heartbeat, HeartbeatState, type HeartbeatSubject } from './heartbeat.js';
+export { MAX_TIMER_MS } from './timers.js';
 export { type HttpExchange, incomingOf, type RequestSource } from './http/exchange.js';
 export { type ForwardOptions, HOP_HEADER, isNodeId } from './forward/forwarder.js';
 export { randomId } from './ids.js';

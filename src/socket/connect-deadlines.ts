@@ -5,9 +5,7 @@
  * timeout was changed (`io.connectTimeout(ms)`) while connections were waiting. One timer waits
  * for the oldest entry, instead of a setTimeout and a clearTimeout per connection.
  */
-
-/** The longest delay setTimeout takes as given (2^31 - 1 ms, about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { MAX_TIMER_MS } from '../engine/index.js';
 
 /** What the queue needs of a connection. */
 export interface ConnectDeadlineSubject {
@@ -75,8 +73,7 @@ export class ConnectDeadlines {
   private arm(due: number): void {
     this.disarm();
     this.timerDue = due;
-    // +1: timers may fire a little early against performance.now(); never spin on an entry. Node
-    // fires a longer delay than MAX_TIMER_MS at once: a far deadline is waited for in steps.
+    // +1: timers may fire a little early against performance.now(); never spin on an entry.
     const delay = Math.max(0, Math.ceil(due - performance.now())) + 1;
     this.timer = setTimeout(() => this.expire(), Math.min(delay, MAX_TIMER_MS));
     this.timer.unref();

@@ -187,3 +187,24 @@ describe('heartbeat schedule', () => {
     assert.equal(subject.heartbeatState, HeartbeatState.Out);
   });
 });
+
+test('a pingInterval longer than setTimeout takes is waited for, not turned into a 1 ms timer', async () => {
+  // Node fires a delay over 2^31 - 1 ms after 1 ms (TimeoutOverflowWarning): armed like that, the
+  // sweep would wake every millisecond until the ping was due.
+  const warnings: string[] = [];
+  const onWarning = (warning: Error): void => {
+    if (warning.name === 'TimeoutOverflowWarning') warnings.push(warning.message);
+  };
+  process.on('warning', onWarning);
+  const heartbeat = new Heartbeat(2 ** 32, 1000, () => performance.now());
+  const subject = new Subject();
+  heartbeat.add(subject);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(subject.pings, []);
+  } finally {
+    heartbeat.clear();
+    process.off('warning', onWarning);
+  }
+});
