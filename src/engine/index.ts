@@ -50,7 +50,7 @@ export {
   type PacketType,
   RECORD_SEPARATOR,
 } from './packet.js';
-export { type EngineMiddleware, isThenable, MIDDLEWARE_FAILURE, UpgradeResponse } from './middlewares.js';
+export { type EngineMiddleware, MIDDLEWARE_FAILURE, UpgradeResponse } from './middlewares.js';
 export { matchesPath, type ParsedRequest, parseRequest, type RequestInfo, RequestTarget } from './request.js';
 export { outboundSize, overflows, type SendBufferState } from './send-buffer.js';
 export type { EngineConnectionError, EngineRequest, EngineServerEvents } from './events.js';

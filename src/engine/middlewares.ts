@@ -147,8 +147,7 @@ export function runOnUpgrade(
   });
 }
 
-/** Whether a middleware or listener returned a promise (or another thenable) to watch for rejection. */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
+function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { isThenable } from '../engine/index.js';
 import { EncodeError } from './encode-error.js';
 import type { EventsMap } from './typed-events.js';
 
@@ -199,7 +198,8 @@ export class TypedEmitter<Listen extends EventsMap> {
       const returned = (listener as (...a: unknown[]) => unknown)(...args);
       // An async listener's rejection is reported like a throw, not left to end the process as
       // an unhandled rejection (a client can provoke it, e.g. with input a database refuses).
-      if (isThenable(returned)) returned.then(undefined, (err: unknown) => this.onListenerError(err, event));
+      // Native promises only: then() on another thenable (a query builder) would run it.
+      if (returned instanceof Promise) returned.then(undefined, (err: unknown) => this.onListenerError(err, event));
     } catch (err) {
       this.onListenerError(err, event);
     }

@@ -1,4 +1,3 @@
-import { isThenable } from '../engine/index.js';
 import type { Adapter, AdapterConstructor, AdapterHost, Room, SocketDetails, SocketId } from './adapter.js';
 import { InMemoryAdapter } from './adapter.js';
 import { bridgeForeignAdapter, isForeignAdapter } from './adapter-bridge.js';
@@ -389,7 +388,7 @@ export class Namespace<
       };
       try {
         const returned: unknown = fn(socket, settle);
-        if (isThenable(returned)) returned.then(undefined, failed);
+        if (returned instanceof Promise) returned.then(undefined, failed);
       } catch (thrown) {
         failed(thrown);
       }

@@ -3,7 +3,6 @@
  * middlewares (`socket.use`), its catch-all listeners (`onAny`, `onAnyOutgoing`) and, when the
  * server recovers connection state, its recovery state.
  */
-import { isThenable } from '../engine/index.js';
 import type { RecoveryState } from './recovery.js';
 
 /** A packet middleware: sees `[event, ...args]` before listeners do, and may reject it. */
@@ -88,7 +87,7 @@ export function runPacketMiddlewares(
     try {
       const returned: unknown = fn(data, settle);
       // An async middleware's rejection is its error too, not an unhandled rejection.
-      if (isThenable(returned)) returned.then(undefined, failed);
+      if (returned instanceof Promise) returned.then(undefined, failed);
     } catch (thrown) {
       failed(thrown);
     }

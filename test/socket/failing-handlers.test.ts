@@ -130,3 +130,25 @@ test("an async event listener's rejection is reported like a throw; the socket g
     client.disconnect();
   }
 });
+
+test("a listener's returned thenable that is not a promise is left alone (then() could run a query)", async () => {
+  const server = await startServer({}, PARLEY);
+  let thenCalls = 0;
+  server.io.on('connection', (socket) => {
+    socket.on('query', () => ({
+      then(): void {
+        thenCalls++;
+      },
+    }));
+    socket.on('ping?', (ack: (reply: string) => void) => ack('pong'));
+  });
+  const client = await connectClient(server.url);
+  try {
+    client.emit('query');
+    // Events reach listeners in order: once the later one answers, the first has run.
+    assert.equal(await client.timeout(5000).emitWithAck('ping?'), 'pong');
+    assert.equal(thenCalls, 0);
+  } finally {
+    client.disconnect();
+  }
+});
