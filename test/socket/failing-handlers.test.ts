@@ -136,6 +136,7 @@ test("a listener's returned thenable that is not a promise is left alone (then()
   let thenCalls = 0;
   server.io.on('connection', (socket) => {
     socket.on('query', () => ({
+      // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a promise, on purpose.
       then(): void {
         thenCalls++;
       },
