@@ -51,6 +51,8 @@ class Group {
   outstanding = 0;
   wrong = 0;
   closed = 0;
+  /** Why the server's side ended them (the client's reason: a status, an error, 'engine close'). */
+  readonly closeReasons = new Map<string, number>();
   running = false;
   /** Totals over the measured turns. */
   windowMs = 0;
@@ -76,7 +78,9 @@ class Group {
         const peer: Peer = { client, index, seq: 0, sentAt: 0 };
         client.onPacket = (text) => this.onPacket(peer, text);
         client.onClose = (reason) => {
-          if (reason !== 'client close') this.closed++;
+          if (reason === 'client close') return;
+          this.closed++;
+          this.closeReasons.set(reason, (this.closeReasons.get(reason) ?? 0) + 1);
         };
         try {
           await Promise.race([
@@ -227,7 +231,10 @@ export const noSticky: LoadFn = async (ctx): Promise<LoadResult> => {
   const counts1 = await proxyCounts(ctx);
   for (const g of groups) {
     if (g.wrong > 0) notes.push(`${g.label}: ${g.wrong} unexpected packets`);
-    if (g.closed > 0) notes.push(`${g.label}: ${g.closed} sessions closed by the server`);
+    if (g.closed > 0) {
+      const why = [...g.closeReasons].map(([reason, n]) => `${n}x ${reason.slice(0, 120)}`).join('; ');
+      notes.push(`${g.label}: ${g.closed} sessions closed by the server (${why})`);
+    }
   }
   const { answers, refused } = forward.answers();
   forward.close();
