@@ -85,6 +85,9 @@ function parseAddress(text: string | undefined): Address | undefined {
 const UNKNOWN = (sid: string): EngineError => ({ code: 'SESSION_ID_UNKNOWN', context: { sid } });
 
 /** Forwards the requests of sessions owned by other nodes (see the module comment). */
+/** The longest a pooled connection to another node stays idle (node's keepAliveTimeout is 5 s). */
+const IDLE_POOLED_MS = 4000;
+
 export class Forwarder {
   private readonly nodeId: string;
   private readonly maxConcurrent: number;
@@ -104,7 +107,11 @@ export class Forwarder {
     this.nodeId = options.nodeId;
     this.maxConcurrent = options.maxConcurrent ?? 1000;
     this.timeout = options.timeout ?? defaultTimeout;
-    this.agent = new Agent({ keepAlive: true, maxSockets: this.maxConcurrent });
+    // An idle pooled connection is dropped before the owner's keepAliveTimeout would close it:
+    // reusing one the owner is closing at that instant fails the request (ECONNRESET), which the
+    // client sees as its session gone. node's agent heeds the owner's `Keep-Alive: timeout=N`
+    // hint (N s less 1 s) only below its own `timeout`, so that is set.
+    this.agent = new Agent({ keepAlive: true, maxSockets: this.maxConcurrent, timeout: IDLE_POOLED_MS });
   }
 
   /** The session id this node gives a session `id` would have had: prefixed with the node id. */
