@@ -8,6 +8,7 @@ import type { ConnectionStateRecoveryOptions, Session } from './recovery.js';
 import { TypedEmitter } from './emitter.js';
 import type { Server } from './server.js';
 import { Socket } from './socket.js';
+import { callMiddleware } from './socket-hooks.js';
 import type {
   AllButLast,
   DecorateAcknowledgementsWithMultipleResponses,
@@ -374,24 +375,12 @@ export class Namespace<
         this.letIn(socket, client);
         return;
       }
-      let called = false;
-      const settle = (e?: ConnectError): void => {
-        if (called) return;
-        called = true;
-        next(e);
-      };
       // A middleware that throws or rejects has a bug, not a refusal to give: the application
       // sees it on stderr, and the client a refusal that tells it nothing of the server's code.
-      const failed = (thrown: unknown): void => {
+      callMiddleware(fn, socket, next, (thrown, once) => {
         console.error(`parley: a middleware of namespace "${this.name}" failed:`, thrown);
-        settle(new Error(MIDDLEWARE_FAILED));
-      };
-      try {
-        const returned: unknown = fn(socket, settle);
-        if (returned instanceof Promise) returned.then(undefined, failed);
-      } catch (thrown) {
-        failed(thrown);
-      }
+        once(new Error(MIDDLEWARE_FAILED));
+      });
     };
     next();
   }

@@ -53,8 +53,35 @@ export function removeCatchAll(
 }
 
 /**
+ * Calls one middleware with a `next` that passes on at most once. What it throws, or its promise
+ * (a native one: then() on another thenable could run it) rejects with, goes to `failed`, with
+ * that `next` and whether it was already called.
+ */
+export function callMiddleware<Arg, Err>(
+  fn: (arg: Arg, next: (err?: Err) => void) => unknown,
+  arg: Arg,
+  next: (err?: Err) => void,
+  failed: (thrown: unknown, next: (err?: Err) => void, called: boolean) => void,
+): void {
+  let called = false;
+  const once = (err?: Err): void => {
+    if (called) return;
+    called = true;
+    next(err);
+  };
+  const fail = (thrown: unknown): void => failed(thrown, once, called);
+  try {
+    const returned = fn(arg, once);
+    if (returned instanceof Promise) returned.then(undefined, fail);
+  } catch (thrown) {
+    fail(thrown);
+  }
+}
+
+/**
  * Runs the packet middlewares over `data` in order: `done()` once every one has called `next()`,
- * `rejected(err)` as soon as one passes an error to `next`, throws or rejects.
+ * `rejected(err)` as soon as one passes an error to `next`, throws or rejects (even after its
+ * `next()`: reported as the packet's error).
  */
 export function runPacketMiddlewares(
   middlewares: readonly PacketMiddleware[],
@@ -73,24 +100,11 @@ export function runPacketMiddlewares(
       done();
       return;
     }
-    let called = false;
-    const settle = (err?: Error): void => {
-      if (called) return;
-      called = true;
-      next(err);
-    };
-    // Thrown or rejected, even after next(): reported as the packet's error.
-    const failed = (thrown: unknown): void => {
-      called = true;
-      rejected(thrown instanceof Error ? thrown : new Error(String(thrown)));
-    };
-    try {
-      const returned: unknown = fn(data, settle);
-      // An async middleware's rejection is its error too, not an unhandled rejection.
-      if (returned instanceof Promise) returned.then(undefined, failed);
-    } catch (thrown) {
-      failed(thrown);
-    }
+    callMiddleware(fn, data, next, (thrown, once, called) => {
+      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      if (called) rejected(error);
+      else once(error);
+    });
   };
   next();
 }
