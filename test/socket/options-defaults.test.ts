@@ -5,6 +5,7 @@ import {
   RECOVERY_DEFAULTS,
   resolveServerOptions,
   SERVER_DEFAULTS,
+  Server,
   SessionAwareAdapter,
 } from '../../src/index.js';
 
@@ -89,5 +90,14 @@ describe('server options', () => {
     assert.equal(given.connectionStateRecovery.skipMiddlewares, true);
     // An adapter given explicitly is kept, as socket.io keeps it.
     assert.equal(given.adapter, InMemoryAdapter);
+  });
+
+  test('io.connectTimeout(ms) refuses what is not a number of ms, and keeps the timeout it had', () => {
+    const io = new Server({ connectTimeout: 1000 });
+    for (const bad of [-1, Number.NaN, '100' as unknown as number]) {
+      assert.throws(() => io.connectTimeout(bad), TypeError);
+    }
+    assert.equal(io.connectTimeout(), 1000);
+    assert.equal(io.connectTimeout(0).connectTimeout(), 0);
   });
 });
